@@ -1,0 +1,233 @@
+"""Configuration: one base class, a class per environment, typed environment parsing.
+
+Every setting comes from an environment variable. `load_config(name)` builds the
+settings for an environment and raises `ConfigError` naming the variable when a
+value is missing or wrong, so a production server refuses to start with a clear
+message instead of running half-configured.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+from urllib.parse import urlparse
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from cryptography.fernet import Fernet
+
+BASE_DIR = Path(__file__).resolve().parent
+INSTANCE_DIR = Path(os.environ.get("HOTLINE_INSTANCE_DIR", BASE_DIR / "instance"))
+TELEPHONY_CHOICES = ("simulator", "twilio")
+
+
+class ConfigError(RuntimeError):
+    """A configuration variable is missing or has a wrong value."""
+
+    def __init__(self, variable: str, problem: str) -> None:
+        super().__init__(f"{variable}: {problem}")
+        self.variable = variable
+
+
+def env_str(name: str, default: str | None = None) -> str | None:
+    """Return an environment variable, treating an empty value as unset."""
+    value = os.environ.get(name, "").strip()
+    return value or default
+
+
+def env_int(name: str, default: int, minimum: int = 0) -> int:
+    """Return an integer environment variable, refusing non-numbers."""
+    raw = env_str(name)
+    if raw is None:
+        return default
+    try:
+        value = int(raw)
+    except ValueError as exc:
+        raise ConfigError(name, f"expected a whole number, got {raw!r}") from exc
+    if value < minimum:
+        raise ConfigError(name, f"must be at least {minimum}, got {value}")
+    return value
+
+
+def env_bool(name: str, default: bool) -> bool:
+    """Return a yes/no environment variable (1/0, true/false, yes/no, on/off)."""
+    raw = env_str(name)
+    if raw is None:
+        return default
+    lowered = raw.lower()
+    if lowered in ("1", "true", "yes", "on"):
+        return True
+    if lowered in ("0", "false", "no", "off"):
+        return False
+    raise ConfigError(name, f"expected true or false, got {raw!r}")
+
+
+def instance_secret(filename: str, make: callable) -> str:
+    """Read a development secret from instance/, generating it on first use."""
+    INSTANCE_DIR.mkdir(parents=True, exist_ok=True)
+    path = INSTANCE_DIR / filename
+    if not path.exists():
+        path.write_text(make())
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+def check_timezone(name: str, value: str) -> str:
+    """Refuse a time zone name that zoneinfo does not know."""
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ConfigError(name, f"unknown time zone {value!r}") from exc
+    return value
+
+
+def check_fernet_keys(name: str, value: str) -> str:
+    """Refuse field-encryption keys that are not Fernet keys."""
+    for key in value.split(","):
+        try:
+            Fernet(key.strip().encode())
+        except (ValueError, TypeError) as exc:
+            raise ConfigError(
+                name,
+                "expected comma-separated Fernet keys (make one with: flask --app wsgi keys generate)",
+            ) from exc
+    return value
+
+
+def check_url(name: str, value: str | None, schemes: tuple[str, ...]) -> str | None:
+    """Refuse a URL whose scheme is not one of `schemes`."""
+    if value is None:
+        return None
+    parsed = urlparse(value)
+    if parsed.scheme not in schemes or not (parsed.netloc or parsed.path):
+        raise ConfigError(name, f"expected a {'/'.join(schemes)} URL, got {value!r}")
+    return value.rstrip("/") if schemes[0].startswith("http") else value
+
+
+def normalise_database_url(url: str) -> str:
+    """Use the psycopg 3 driver for plain postgres:// and postgresql:// URLs."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+class Config:
+    """Settings shared by every environment."""
+
+    ENV_NAME = "base"
+    TESTING = False
+    DEBUG = False
+    SQLALCHEMY_TRACK_MODIFICATIONS = False
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    REMEMBER_COOKIE_HTTPONLY = True
+    REMEMBER_COOKIE_SAMESITE = "Lax"
+    PERMANENT_SESSION_LIFETIME = 12 * 3600
+    WTF_CSRF_TIME_LIMIT = None
+    BABEL_DEFAULT_LOCALE = "zh"
+    LANGUAGES = ("zh", "en")
+    LOGIN_RATE_LIMIT = "10 per minute"
+    SIMULATOR_ENABLED = True
+
+    def __init__(self) -> None:
+        self.DATABASE_URL = normalise_database_url(
+            env_str("DATABASE_URL") or f"sqlite:///{INSTANCE_DIR / 'hotline.sqlite3'}"
+        )
+        self.SQLALCHEMY_DATABASE_URI = self.DATABASE_URL
+        self.REDIS_URL = check_url("REDIS_URL", env_str("REDIS_URL"), ("redis", "rediss"))
+        self.HOTLINE_TZ = check_timezone("HOTLINE_TZ", env_str("HOTLINE_TZ", "Asia/Shanghai"))
+        self.TELEPHONY = env_str("TELEPHONY", "simulator")
+        if self.TELEPHONY not in TELEPHONY_CHOICES:
+            raise ConfigError("TELEPHONY", f"expected one of {TELEPHONY_CHOICES}, got {self.TELEPHONY!r}")
+        self.PUBLIC_BASE_URL = check_url(
+            "PUBLIC_BASE_URL", env_str("PUBLIC_BASE_URL", "http://127.0.0.1:5000"), ("http", "https")
+        )
+        self.TWILIO_ACCOUNT_SID = env_str("TWILIO_ACCOUNT_SID")
+        self.TWILIO_AUTH_TOKEN = env_str("TWILIO_AUTH_TOKEN")
+        self.TWILIO_NUMBER = env_str("TWILIO_NUMBER")
+        self.TWILIO_API_BASE_URL = check_url("TWILIO_API_BASE_URL", env_str("TWILIO_API_BASE_URL"), ("http", "https"))
+        self.SECRET_KEY = env_str("SECRET_KEY")
+        self.FIELD_ENCRYPTION_KEY = env_str("FIELD_ENCRYPTION_KEY")
+        if self.FIELD_ENCRYPTION_KEY:
+            check_fernet_keys("FIELD_ENCRYPTION_KEY", self.FIELD_ENCRYPTION_KEY)
+        self.DEFAULT_REGION = env_str("HOTLINE_DEFAULT_REGION", "CN")
+        self.SCHEDULER_IN_WEB = env_bool("SCHEDULER_IN_WEB", False)
+        self.LOG_LEVEL = env_str("LOG_LEVEL", "INFO")
+        self.RATELIMIT_STORAGE_URI = self.REDIS_URL or "memory://"
+        if self.DATABASE_URL.startswith("sqlite"):
+            self.SQLALCHEMY_ENGINE_OPTIONS = {"connect_args": {"timeout": 30}}
+        else:
+            self.SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+
+
+class DevelopmentConfig(Config):
+    """Local development: generated secrets kept in instance/, scheduler in the web process."""
+
+    ENV_NAME = "development"
+    DEBUG = False
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.SECRET_KEY = self.SECRET_KEY or instance_secret("secret_key", lambda: secrets.token_hex(32))
+        self.FIELD_ENCRYPTION_KEY = self.FIELD_ENCRYPTION_KEY or instance_secret(
+            "field_encryption_key", lambda: Fernet.generate_key().decode()
+        )
+        self.SCHEDULER_IN_WEB = env_bool("SCHEDULER_IN_WEB", True)
+
+
+class TestingConfig(Config):
+    """Tests: fixed keys, CSRF on (tests fetch tokens like a browser would)."""
+
+    ENV_NAME = "testing"
+    TESTING = True
+    LOGIN_RATE_LIMIT = "5 per minute"
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.SECRET_KEY = self.SECRET_KEY or "testing-secret-key"
+        self.FIELD_ENCRYPTION_KEY = self.FIELD_ENCRYPTION_KEY or "C41STp6NLqfgE5CzSgsDfYA9ohwqG1_JUaXkjVpDuLs="
+        self.TWILIO_ACCOUNT_SID = self.TWILIO_ACCOUNT_SID or "AC" + "0" * 32
+        self.TWILIO_AUTH_TOKEN = self.TWILIO_AUTH_TOKEN or "test-auth-token"
+        self.TWILIO_NUMBER = self.TWILIO_NUMBER or "+862288880000"
+
+
+class ProductionConfig(Config):
+    """Production: every secret from the environment, secure cookies, no simulator."""
+
+    ENV_NAME = "production"
+    SESSION_COOKIE_SECURE = True
+    REMEMBER_COOKIE_SECURE = True
+    SIMULATOR_ENABLED = False
+
+    def __init__(self) -> None:
+        super().__init__()
+        if not self.SECRET_KEY or len(self.SECRET_KEY) < 32:
+            raise ConfigError("SECRET_KEY", "required in production, at least 32 characters")
+        if not self.FIELD_ENCRYPTION_KEY:
+            raise ConfigError("FIELD_ENCRYPTION_KEY", "required in production")
+        if env_str("PUBLIC_BASE_URL") is None:
+            raise ConfigError("PUBLIC_BASE_URL", "required in production (the URL Twilio calls)")
+        if self.DATABASE_URL.startswith("sqlite") and env_str("DATABASE_URL") is None:
+            raise ConfigError("DATABASE_URL", "required in production")
+        if self.TELEPHONY == "twilio":
+            for name in ("TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN", "TWILIO_NUMBER"):
+                if not getattr(self, name):
+                    raise ConfigError(name, "required when TELEPHONY=twilio")
+        else:
+            raise ConfigError("TELEPHONY", "must be 'twilio' in production (the simulator is for development)")
+
+
+CONFIGS: dict[str, type[Config]] = {
+    "development": DevelopmentConfig,
+    "testing": TestingConfig,
+    "production": ProductionConfig,
+}
+
+
+def load_config(name: str | None = None) -> Config:
+    """Build the settings for `name` (default: HOTLINE_ENV, else development)."""
+    name = name or env_str("HOTLINE_ENV", "development")
+    if name not in CONFIGS:
+        raise ConfigError("HOTLINE_ENV", f"expected one of {sorted(CONFIGS)}, got {name!r}")
+    return CONFIGS[name]()

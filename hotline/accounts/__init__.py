@@ -1,0 +1,53 @@
+"""People, roles, certificates, log-in and API tokens."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask, g
+from flask.sessions import SecureCookieSessionInterface
+from flask_babel import lazy_gettext as _l
+
+from hotline import nav
+from hotline.access import bearer_token
+from hotline.accounts import services
+from hotline.accounts.cli import users_cli
+from hotline.accounts.routes import bp
+from hotline.extensions import db, login
+from hotline.vocabulary import Role
+
+
+class TokenAwareSessionInterface(SecureCookieSessionInterface):
+    """Never set a session cookie on a request authenticated by an API token."""
+
+    def save_session(self, app: Flask, session: Any, response: Any) -> None:
+        """Save the session unless the request carried an API token."""
+        if g.get("authenticated_by_token"):
+            return
+        super().save_session(app, session, response)
+
+
+def init_app(app: Flask) -> None:
+    """Register log-in handling, pages and the users CLI."""
+    login.init_app(app)
+    login.login_view = "accounts.login"
+    login.login_message = _l("Please log in to see this page.")
+    login.session_protection = "basic"
+
+    @login.user_loader
+    def load_user(identity: str):  # noqa: ANN202
+        return services.load_session_user(db.session, identity)
+
+    @login.request_loader
+    def load_token_user(_request):  # noqa: ANN001, ANN202
+        token = bearer_token()
+        user = services.user_for_token(db.session, token) if token else None
+        if user is not None:
+            g.authenticated_by_token = True
+        return user
+
+    app.session_interface = TokenAwareSessionInterface()
+
+    app.register_blueprint(bp)
+    app.cli.add_command(users_cli)
+    nav.register(app, "accounts.users", _l("Accounts"), Role.ADMIN, order=90)

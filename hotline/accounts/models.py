@@ -1,0 +1,103 @@
+"""People who log in, their certificates and their API tokens."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from flask_login import UserMixin
+from sqlalchemy import Boolean, Date, ForeignKey, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from hotline.clock import utcnow
+from hotline.db import Base, code, e164, intpk, short_text
+from hotline.vocabulary import CertificationLevel, Role
+
+
+class User(UserMixin, Base):
+    """A person with a log-in: duty worker, supervisor, manager or administrator."""
+
+    __tablename__ = "users"
+
+    id: Mapped[intpk]
+    username: Mapped[str] = mapped_column(String(80), unique=True)
+    display_name: Mapped[short_text]
+    password_hash: Mapped[str] = mapped_column(String(200))
+    role: Mapped[code] = mapped_column(index=True)
+    phone: Mapped[e164 | None]
+    email: Mapped[str | None] = mapped_column(String(200))
+    skills: Mapped[list[str]] = mapped_column(default=list)
+    languages: Mapped[list[str]] = mapped_column(default=list)
+    locale: Mapped[str | None] = mapped_column(String(10))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    session_version: Mapped[int] = mapped_column(default=1)
+    """Bumped to log the user out everywhere (password or role change)."""
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    certifications: Mapped[list[Certification]] = relationship(
+        back_populates="user", cascade="all, delete-orphan", order_by="Certification.valid_until"
+    )
+    api_tokens: Mapped[list[ApiToken]] = relationship(
+        back_populates="user", cascade="all, delete-orphan", order_by="ApiToken.created_at"
+    )
+
+    @property
+    def role_enum(self) -> Role:
+        """Return the role as the glossary enum."""
+        return Role(self.role)
+
+    @property
+    def is_active(self) -> bool:  # Flask-Login
+        """Return whether the account may log in."""
+        return self.active
+
+    def get_id(self) -> str:
+        """Return the session identity; a bumped session_version logs old sessions out."""
+        return f"{self.id}:{self.session_version}"
+
+    def has_role(self, role: Role | str) -> bool:
+        """Return whether the user's role includes `role`."""
+        return self.role_enum.includes(Role(role))
+
+    def valid_certification(self, on: date) -> Certification | None:
+        """Return the highest certification valid on `on`, if any."""
+        valid = [cert for cert in self.certifications if cert.is_valid_on(on)]
+        ranks = list(CertificationLevel)
+        return max(valid, key=lambda cert: ranks.index(CertificationLevel(cert.level)), default=None)
+
+
+class Certification(Base):
+    """A social-work qualification with its registration period."""
+
+    __tablename__ = "certifications"
+
+    id: Mapped[intpk]
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    level: Mapped[code]
+    number: Mapped[str] = mapped_column(String(60))
+    issuing_body: Mapped[short_text]
+    registered_on: Mapped[date | None] = mapped_column(Date)
+    valid_until: Mapped[date] = mapped_column(Date, index=True)
+
+    user: Mapped[User] = relationship(back_populates="certifications")
+
+    def is_valid_on(self, on: date) -> bool:
+        """Return whether the registration covers `on`."""
+        started = self.registered_on is None or self.registered_on <= on
+        return started and on <= self.valid_until
+
+
+class ApiToken(Base):
+    """A revocable API token; only its SHA-256 is stored."""
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[intpk]
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    name: Mapped[short_text]
+    prefix: Mapped[str] = mapped_column(String(12))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_used_at: Mapped[datetime | None]
+    revoked_at: Mapped[datetime | None]
+
+    user: Mapped[User] = relationship(back_populates="api_tokens")

@@ -1,0 +1,153 @@
+"""Log-in, log-out, the profile page with API tokens, and account administration."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_limiter.util import get_remote_address
+from flask_login import current_user, login_user, logout_user
+
+from hotline.access import logged_in, public, require_role
+from hotline.accounts import services
+from hotline.accounts.exceptions import UsernameTaken
+from hotline.accounts.forms import EditUserForm, LoginForm, NewUserForm, PasswordForm, TokenForm
+from hotline.extensions import db, limiter
+from hotline.vocabulary import Role
+from hotline.web import safe_next
+
+bp = Blueprint("accounts", __name__)
+
+
+def login_limit() -> str:
+    """Return the configured log-in rate limit per address and username."""
+    return current_app.config["LOGIN_RATE_LIMIT"]
+
+
+def login_limit_key() -> str:
+    """Count attempts per address and username, so one typing user does not lock out an office."""
+    return f"{get_remote_address()}|{request.form.get('username', '').strip().lower()}"
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@public("the log-in page is how one gets an account session")
+@limiter.limit(login_limit, methods=["POST"], key_func=login_limit_key)
+@limiter.limit("60 per minute", methods=["POST"])
+def login() -> Any:
+    """Show the log-in form and log the user in."""
+    if current_user.is_authenticated:
+        return redirect(url_for("home.index"))
+    form = LoginForm()
+    if form.validate_on_submit():
+        user = services.authenticate(db.session, form.username.data, form.password.data)
+        if user is not None:
+            login_user(user)
+            return redirect(safe_next(request.args.get("next"), url_for("home.index")))
+        form.password.errors.append(_("Wrong username or password."))
+    return render_template("accounts/login.html", form=form), 422 if form.errors else 200
+
+
+@bp.post("/logout")
+@logged_in
+def logout() -> Any:
+    """Log the user out."""
+    logout_user()
+    flash(_("You have logged out."), "info")
+    return redirect(url_for("accounts.login"))
+
+
+def render_profile(token_form: TokenForm | None = None, password_form: PasswordForm | None = None, **extra: Any) -> Any:
+    """Render the profile page with both forms."""
+    status = 422 if (token_form and token_form.errors) or (password_form and password_form.errors) else 200
+    return render_template(
+        "accounts/profile.html",
+        token_form=token_form or TokenForm(prefix="token"),
+        password_form=password_form or PasswordForm(prefix="password"),
+        tokens=services.list_tokens(db.session, current_user),
+        **extra,
+    ), status
+
+
+@bp.get("/profile")
+@logged_in
+def profile() -> Any:
+    """Show the user's profile, certificates and API tokens."""
+    return render_profile()
+
+
+@bp.post("/profile/tokens")
+@logged_in
+def create_token() -> Any:
+    """Create an API token and show it once."""
+    form = TokenForm(prefix="token")
+    if not form.validate_on_submit():
+        return render_profile(token_form=form)
+    token = services.issue_token(db.session, current_user, form.name.data)
+    return render_profile(new_token=token)
+
+
+@bp.post("/profile/password")
+@logged_in
+def change_password() -> Any:
+    """Change the user's own password."""
+    form = PasswordForm(prefix="password")
+    if not form.validate_on_submit():
+        return render_profile(password_form=form)
+    if services.authenticate(db.session, current_user.username, form.current.data) is None:
+        form.current.errors.append(_("Wrong password."))
+        return render_profile(password_form=form)
+    services.set_password(db.session, current_user, form.new.data)
+    login_user(current_user)
+    flash(_("Your password has been changed."), "success")
+    return redirect(url_for("accounts.profile"))
+
+
+@bp.post("/profile/tokens/<int:token_id>/revoke")
+@logged_in
+def revoke_token(token_id: int) -> Any:
+    """Revoke one of the user's API tokens."""
+    if not services.revoke_token(db.session, current_user, token_id):
+        abort(404)
+    flash(_("The token has been revoked."), "info")
+    return redirect(url_for("accounts.profile"))
+
+
+@bp.get("/admin/users")
+@require_role(Role.ADMIN)
+def users() -> Any:
+    """List every account."""
+    return render_template("accounts/users.html", users=services.list_users(db.session))
+
+
+@bp.route("/admin/users/new", methods=["GET", "POST"])
+@require_role(Role.ADMIN)
+def new_user() -> Any:
+    """Create an account."""
+    form = NewUserForm()
+    if form.validate_on_submit():
+        try:
+            services.create_user(
+                db.session, form.username.data, form.role.data, form.password.data, form.display_name.data
+            )
+        except UsernameTaken:
+            form.username.errors.append(_("This username is taken."))
+        else:
+            flash(_("The account has been created."), "success")
+            return redirect(url_for("accounts.users"))
+    status = 422 if form.errors else 200
+    return render_template("accounts/user_form.html", form=form, user=None), status
+
+
+@bp.route("/admin/users/<int:user_id>", methods=["GET", "POST"])
+@require_role(Role.ADMIN)
+def edit_user(user_id: int) -> Any:
+    """Change an account's name, role or active flag."""
+    user = services.get_user(db.session, user_id) or abort(404)
+    form = EditUserForm(obj=user)
+    if form.validate_on_submit():
+        services.update_user(db.session, user, form.role.data, form.active.data, form.display_name.data)
+        flash(_("The account has been saved."), "success")
+        return redirect(url_for("accounts.users"))
+    status = 422 if form.errors else 200
+    return render_template("accounts/user_form.html", form=form, user=user), status

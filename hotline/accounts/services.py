@@ -1,0 +1,179 @@
+"""Accounts: passwords, users, API tokens."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import datetime, timedelta
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from hotline.accounts.exceptions import InvalidRole, UnknownUser, UsernameTaken, WeakPassword
+from hotline.accounts.models import ApiToken, User
+from hotline.clock import utcnow
+from hotline.vocabulary import Role
+
+MIN_PASSWORD_LENGTH = 10
+TOKEN_PREFIX = "hl_"
+_hasher = PasswordHasher()
+# A hash to verify against when the username is unknown, so timing does not reveal it.
+_DUMMY_HASH = _hasher.hash("not-a-real-password")
+
+
+def hash_password(password: str) -> str:
+    """Hash a password with argon2id.
+
+    Raises:
+        WeakPassword: the password is shorter than MIN_PASSWORD_LENGTH.
+    """
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise WeakPassword(f"at least {MIN_PASSWORD_LENGTH} characters")
+    return _hasher.hash(password)
+
+
+def authenticate(session: Session, username: str, password: str) -> User | None:
+    """Return the active user with this username and password, else None; rehash old hashes."""
+    user = session.scalar(select(User).where(User.username == username.strip()))
+    try:
+        _hasher.verify(user.password_hash if user else _DUMMY_HASH, password)
+    except (VerificationError, InvalidHashError):
+        return None
+    if user is None or not user.active:
+        return None
+    if _hasher.check_needs_rehash(user.password_hash):
+        user.password_hash = _hasher.hash(password)
+        session.commit()
+    return user
+
+
+def create_user(
+    session: Session,
+    username: str,
+    role: str,
+    password: str,
+    display_name: str | None = None,
+    phone: str | None = None,
+) -> User:
+    """Create an account.
+
+    Raises:
+        UsernameTaken, InvalidRole, WeakPassword.
+    """
+    username = username.strip()
+    try:
+        Role(role)
+    except ValueError as exc:
+        raise InvalidRole(role) from exc
+    if session.scalar(select(User.id).where(User.username == username)) is not None:
+        raise UsernameTaken(username)
+    user = User(
+        username=username,
+        role=role,
+        password_hash=hash_password(password),
+        display_name=display_name or username,
+        phone=phone,
+    )
+    session.add(user)
+    session.commit()
+    return user
+
+
+def update_user(session: Session, user: User, role: str, active: bool, display_name: str) -> User:
+    """Change a user's role, name or active flag; a role change or deactivation logs them out.
+
+    Raises:
+        InvalidRole.
+    """
+    try:
+        Role(role)
+    except ValueError as exc:
+        raise InvalidRole(role) from exc
+    if role != user.role or active != user.active:
+        user.session_version += 1
+    user.role, user.active, user.display_name = role, active, display_name
+    session.commit()
+    return user
+
+
+def set_password(session: Session, user: User, password: str) -> None:
+    """Change a password and log out every other session of the user."""
+    user.password_hash = hash_password(password)
+    user.session_version += 1
+    session.commit()
+
+
+def list_users(session: Session) -> list[User]:
+    """Return every account, by role then name."""
+    return list(session.scalars(select(User).order_by(User.role, User.username)))
+
+
+def get_user(session: Session, user_id: int) -> User | None:
+    """Return the user with this id, if any."""
+    return session.get(User, user_id)
+
+
+def list_tokens(session: Session, user: User) -> list[ApiToken]:
+    """Return the user's API tokens, newest first."""
+    return list(session.scalars(select(ApiToken).where(ApiToken.user_id == user.id).order_by(ApiToken.id.desc())))
+
+
+def find_user(session: Session, username: str) -> User:
+    """Return the user with this username.
+
+    Raises:
+        UnknownUser.
+    """
+    user = session.scalar(select(User).where(User.username == username))
+    if user is None:
+        raise UnknownUser(username)
+    return user
+
+
+def load_session_user(session: Session, identity: str) -> User | None:
+    """Return the user for a session identity "id:version", if still valid."""
+    user_id, _, version = identity.partition(":")
+    if not user_id.isdigit() or not version.isdigit():
+        return None
+    user = session.get(User, int(user_id))
+    if user is None or not user.active or user.session_version != int(version):
+        return None
+    return user
+
+
+def token_digest(token: str) -> str:
+    """Return the stored form of an API token."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def issue_token(session: Session, user: User, name: str = "cli") -> str:
+    """Create an API token for `user` and return it; only its digest is kept."""
+    token = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    session.add(ApiToken(user=user, name=name[:200] or "token", prefix=token[:10], token_hash=token_digest(token)))
+    session.commit()
+    return token
+
+
+def revoke_token(session: Session, user: User, token_id: int) -> bool:
+    """Revoke one of the user's tokens; return whether it existed."""
+    token = session.get(ApiToken, token_id)
+    if token is None or token.user_id != user.id:
+        return False
+    if token.revoked_at is None:
+        token.revoked_at = utcnow()
+        session.commit()
+    return True
+
+
+def user_for_token(session: Session, token: str, now: datetime | None = None) -> User | None:
+    """Return the active user owning an unrevoked token, noting its use."""
+    row = session.scalar(select(ApiToken).where(ApiToken.token_hash == token_digest(token)))
+    if row is None or row.revoked_at is not None or not row.user.active:
+        return None
+    now = now or utcnow()
+    if row.last_used_at is None or now - row.last_used_at > timedelta(minutes=5):
+        row.last_used_at = now
+        session.commit()
+    return row.user

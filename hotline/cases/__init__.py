@@ -1,0 +1,7 @@
+"""Intake, cases, notes and follow-ups."""
+
+from flask import Flask
+
+
+def init_app(app: Flask) -> None:
+    """Register this package's routes, events and commands."""

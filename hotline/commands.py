@@ -1,0 +1,50 @@
+"""Top-level commands: `serve` (development server with live updates) and `keys`."""
+
+from __future__ import annotations
+
+import click
+from cryptography.fernet import Fernet
+from flask import Flask, current_app
+from flask.cli import AppGroup
+
+from hotline.extensions import db, socketio
+from hotline.privacy import rotate_personal_fields
+
+keys_cli = AppGroup("keys", help="Field-encryption keys for personal data.")
+
+
+@keys_cli.command("generate")
+def generate_key() -> None:
+    """Print a new field-encryption key."""
+    click.echo(Fernet.generate_key().decode())
+
+
+@keys_cli.command("rotate")
+def rotate_keys() -> None:
+    """Re-encrypt every personal field and look-up hash under the first key of FIELD_ENCRYPTION_KEY."""
+    counts = rotate_personal_fields(db.session)
+    for table, count in counts.items():
+        click.echo(f"{table}: {count} rows re-encrypted")
+
+
+@click.command("serve")
+@click.option("--host", default="127.0.0.1")
+@click.option("--port", default=5000, type=int)
+def serve(host: str, port: int) -> None:
+    """Serve the app with Socket.IO (and the scheduler in-process when SCHEDULER_IN_WEB)."""
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    if app.config.get("SCHEDULER_IN_WEB"):
+        from hotline.scheduler import start_in_process
+
+        start_in_process(app)
+    click.echo(f"Hotline on http://{host}:{port}  (telephony: {app.config['TELEPHONY']})")
+    socketio.run(app, host=host, port=port, allow_unsafe_werkzeug=True, use_reloader=False)
+
+
+def init_app(app: Flask) -> None:
+    """Register the top-level commands."""
+    from hotline.demo import seed_cli
+
+    app.cli.add_command(keys_cli)
+    app.cli.add_command(serve)
+    app.cli.add_command(seed_cli)

@@ -1,0 +1,43 @@
+"""The landing page: each role sees its own."""
+
+from __future__ import annotations
+
+from datetime import datetime, time
+from typing import Any
+
+from flask import Blueprint, render_template
+from flask_login import current_user
+
+from hotline.access import logged_in
+from hotline.clock import hotline_zone, utcnow
+from hotline.extensions import db
+from hotline.home import services
+from hotline.vocabulary import Role
+
+bp = Blueprint("home", __name__)
+
+
+@bp.get("/")
+@logged_in
+def index() -> Any:
+    """Show the landing page for the user's role."""
+    now = utcnow()
+    local_now = now.astimezone(hotline_zone())
+    today = local_now.date()
+    day_start = datetime.combine(today, time.min, tzinfo=hotline_zone())
+    context: dict[str, Any] = {
+        "now": now,
+        "today": today,
+        "shifts": services.my_shifts(db.session, current_user, now),
+        "certification": current_user.valid_certification(today),
+    }
+    if current_user.has_role(Role.SUPERVISOR):
+        context["on_duty"] = services.on_duty_now(db.session, now)
+        context["overview"] = services.overview(db.session, day_start, today)
+    template = {
+        Role.WORKER: "home/worker.html",
+        Role.SUPERVISOR: "home/supervisor.html",
+        Role.MANAGER: "home/manager.html",
+        Role.ADMIN: "home/manager.html",
+    }[current_user.role_enum]
+    return render_template(template, **context)

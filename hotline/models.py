@@ -1,0 +1,27 @@
+"""Import every package's models so the metadata is complete (for Alembic and mappers)."""
+
+from hotline.accounts.models import ApiToken, Certification, User
+from hotline.cases.models import Case
+from hotline.directory.models import Area, ExpertVolunteer, Organisation, Station, station_areas
+from hotline.escalation.models import Referral
+from hotline.manage.models import Setting
+from hotline.rota.models import Shift, ShiftAssignment
+from hotline.telephony.models import Call, CallEvent
+
+__all__ = [
+    "ApiToken",
+    "Area",
+    "Call",
+    "CallEvent",
+    "Case",
+    "Certification",
+    "ExpertVolunteer",
+    "Organisation",
+    "Referral",
+    "Setting",
+    "Shift",
+    "ShiftAssignment",
+    "Station",
+    "User",
+    "station_areas",
+]

@@ -1,0 +1,181 @@
+"""Personal data: field encryption at rest, keyed hashes for look-ups, masking for display.
+
+Keys come from FIELD_ENCRYPTION_KEY: comma-separated Fernet keys, the first one
+encrypts, every one decrypts (MultiFernet). Look-up hashes are HMAC-SHA256 keyed
+by a key derived from each encryption key, so after a rotation a look-up matches
+rows hashed under the old key too until `flask --app wsgi keys rotate` rewrites them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from typing import Any
+
+import phonenumbers
+from cryptography.fernet import Fernet, InvalidToken, MultiFernet
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+from flask import current_app
+from sqlalchemy import String, Text, TypeDecorator
+
+WITHHELD_NUMBERS = {"anonymous", "unknown", "restricted", "private", "unavailable", ""}
+
+
+class FieldCipher:
+    """Encrypt, decrypt and hash personal fields with a ring of keys."""
+
+    def __init__(self, keys: str) -> None:
+        raw_keys = [key.strip().encode() for key in keys.split(",") if key.strip()]
+        if not raw_keys:
+            raise ValueError("no field encryption key")
+        self._fernets = [Fernet(key) for key in raw_keys]
+        self._multi = MultiFernet(self._fernets)
+        self._hash_keys = [_derive_hash_key(key) for key in raw_keys]
+
+    def encrypt(self, plaintext: str) -> str:
+        """Encrypt with the primary key."""
+        return self._multi.encrypt(plaintext.encode()).decode()
+
+    def decrypt(self, token: str) -> str:
+        """Decrypt with whichever key encrypted the value."""
+        return self._multi.decrypt(token.encode()).decode()
+
+    def rotate(self, token: str) -> str:
+        """Re-encrypt a value under the primary key."""
+        return self._multi.rotate(token.encode()).decode()
+
+    def lookup_hash(self, value: str) -> str:
+        """Return the keyed hash of a value under the primary key."""
+        return _hmac(self._hash_keys[0], value)
+
+    def lookup_hashes(self, value: str) -> list[str]:
+        """Return the keyed hashes under every key (for look-ups during a rotation)."""
+        return [_hmac(key, value) for key in self._hash_keys]
+
+
+def _derive_hash_key(key: bytes) -> bytes:
+    """Derive a separate HMAC key from a Fernet key."""
+    return HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=b"hotline lookup hash").derive(key)
+
+
+def _hmac(key: bytes, value: str) -> str:
+    return hmac.new(key, value.encode(), hashlib.sha256).hexdigest()
+
+
+def cipher() -> FieldCipher:
+    """Return the application's field cipher."""
+    return current_app.extensions["hotline_cipher"]
+
+
+class EncryptedString(TypeDecorator):
+    """A string column stored encrypted; the Python side sees plaintext."""
+
+    impl = Text
+    cache_ok = True
+
+    def process_bind_param(self, value: str | None, dialect: Any) -> str | None:
+        """Encrypt on the way in."""
+        if value is None:
+            return None
+        return cipher().encrypt(value)
+
+    def process_result_value(self, value: str | None, dialect: Any) -> str | None:
+        """Decrypt on the way out; an undecryptable value reads as None, never as ciphertext."""
+        if value is None:
+            return None
+        try:
+            return cipher().decrypt(value)
+        except InvalidToken:
+            current_app.logger.error("field could not be decrypted with any configured key")
+            return None
+
+
+LOOKUP_HASH = String(64)
+
+
+def normalise_phone(raw: str | None, region: str = "CN") -> str | None:
+    """Parse a phone number to E.164, or None for a withheld or unparseable number."""
+    if raw is None:
+        return None
+    text = raw.strip()
+    if text.lower() in WITHHELD_NUMBERS or text.lower().startswith("client:"):
+        return None
+    try:
+        parsed = phonenumbers.parse(text, region)
+    except phonenumbers.NumberParseException:
+        return None
+    if not phonenumbers.is_possible_number(parsed):
+        return None
+    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+
+
+def phone_lookup_hash(e164: str | None) -> str | None:
+    """Return the keyed look-up hash of an E.164 number."""
+    return cipher().lookup_hash(e164) if e164 else None
+
+
+def phone_lookup_hashes(e164: str | None) -> list[str]:
+    """Return the look-up hashes of an E.164 number under every key."""
+    return cipher().lookup_hashes(e164) if e164 else []
+
+
+def mask_phone(e164: str | None) -> str:
+    """Mask a number for display: +8613812345678 -> 138****5678."""
+    if not e164:
+        return "—"
+    try:
+        parsed = phonenumbers.parse(e164, None)
+        national = str(parsed.national_number)
+    except phonenumbers.NumberParseException:
+        national = "".join(ch for ch in e164 if ch.isdigit())
+    if len(national) <= 4:
+        return "*" * len(national)
+    if len(national) <= 7:
+        return "*" * (len(national) - 4) + national[-4:]
+    return national[:3] + "****" + national[-4:]
+
+
+def init_app(app: Any) -> None:
+    """Install the field cipher on the app."""
+    app.extensions["hotline_cipher"] = FieldCipher(app.config["FIELD_ENCRYPTION_KEY"])
+
+
+def personal_columns() -> list[tuple[type, list[str], dict[str, str]]]:
+    """Return each model with encrypted columns and which hash column follows which field."""
+    from hotline.cases.models import Case
+    from hotline.telephony.models import Call
+
+    return [
+        (Call, ["from_number"], {"from_number": "from_hash"}),
+        (Case, ["caller_name", "caller_phone"], {"caller_phone": "caller_phone_hash"}),
+    ]
+
+
+def rotate_personal_fields(session: Any, batch: int = 500) -> dict[str, int]:
+    """Re-encrypt personal fields and recompute look-up hashes under the primary key."""
+    from sqlalchemy import select
+
+    counts: dict[str, int] = {}
+    for model, fields, hashed in personal_columns():
+        done = 0
+        last_id = 0
+        while True:
+            rows = list(session.scalars(select(model).where(model.id > last_id).order_by(model.id).limit(batch)))
+            if not rows:
+                break
+            for row in rows:
+                for field in fields:
+                    value = getattr(row, field)
+                    # Re-assigning the plaintext makes SQLAlchemy write it again, encrypted anew.
+                    from sqlalchemy.orm.attributes import flag_modified
+
+                    setattr(row, field, value)
+                    flag_modified(row, field)
+                    if field in hashed:
+                        setattr(row, hashed[field], cipher().lookup_hash(value) if value else None)
+                last_id = row.id
+                done += 1
+            session.commit()
+        counts[model.__tablename__] = done
+    return counts

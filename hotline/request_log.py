@@ -1,0 +1,81 @@
+"""Structured logs: one JSON line per request with a request id; no phone numbers in logs."""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import sys
+import time
+import uuid
+from typing import Any
+
+from flask import Flask, Response, g, has_request_context, request
+
+DIGIT_RUN = re.compile(r"\+?\d[\d\- ]{5,}\d")
+
+
+def scrub(text: str) -> str:
+    """Replace anything that looks like a phone number with a placeholder."""
+    return DIGIT_RUN.sub("[number]", text)
+
+
+class JsonFormatter(logging.Formatter):
+    """Format records as one JSON object a line, scrubbed of phone-like digit runs."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        """Return the record as JSON."""
+        entry: dict[str, Any] = {
+            "time": self.formatTime(record, "%Y-%m-%dT%H:%M:%S"),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": scrub(record.getMessage()),
+        }
+        if has_request_context() and "request_id" in g:
+            entry["request_id"] = g.request_id
+        for key in ("method", "path", "status", "duration_ms", "user_id", "endpoint"):
+            if hasattr(record, key):
+                entry[key] = getattr(record, key)
+        if record.exc_info:
+            entry["stack"] = scrub(self.formatException(record.exc_info))
+        return json.dumps(entry, ensure_ascii=False)
+
+
+def init_app(app: Flask) -> None:
+    """Log every request as one line, and errors with their stack."""
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(JsonFormatter())
+    logger = logging.getLogger("hotline")
+    logger.handlers = [handler]
+    logger.setLevel(app.config.get("LOG_LEVEL", "INFO"))
+    logger.propagate = False
+    app.logger.handlers = [handler]
+    app.logger.setLevel(app.config.get("LOG_LEVEL", "INFO"))
+    access = logging.getLogger("hotline.requests")
+
+    @app.before_request
+    def start_timer() -> None:
+        incoming = request.headers.get("X-Request-ID", "")
+        g.request_id = incoming if re.fullmatch(r"[A-Za-z0-9\-]{8,64}", incoming) else uuid.uuid4().hex
+        g.request_started = time.perf_counter()
+
+    @app.after_request
+    def log_request(response: Response) -> Response:
+        from flask_login import current_user
+
+        started = g.get("request_started")
+        duration = round((time.perf_counter() - started) * 1000, 1) if started else None
+        user_id = current_user.get_id().split(":")[0] if current_user and current_user.is_authenticated else None
+        access.info(
+            "request",
+            extra={
+                "method": request.method,
+                "path": scrub(request.path),
+                "endpoint": request.endpoint,
+                "status": response.status_code,
+                "duration_ms": duration,
+                "user_id": user_id,
+            },
+        )
+        response.headers["X-Request-ID"] = g.get("request_id", "")
+        return response

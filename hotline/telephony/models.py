@@ -1,0 +1,73 @@
+"""Calls and their append-only event timeline."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ForeignKey, Index, Integer, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from hotline.clock import utcnow
+from hotline.db import Base, code, intpk
+from hotline.privacy import LOOKUP_HASH, EncryptedString
+
+
+class Call(Base):
+    """One phone call, created once per Twilio CallSid."""
+
+    __tablename__ = "calls"
+    __table_args__ = (
+        Index("ix_calls_status_priority", "status", "priority"),
+        Index("ix_calls_created_at", "created_at"),
+    )
+
+    id: Mapped[intpk]
+    call_sid: Mapped[str] = mapped_column(String(64), unique=True)
+    direction: Mapped[code] = mapped_column(default="inbound")
+    from_number: Mapped[str | None] = mapped_column(EncryptedString())
+    """The caller's number in E.164, encrypted; None when withheld."""
+    from_hash: Mapped[str | None] = mapped_column(LOOKUP_HASH, index=True)
+    caller_city: Mapped[str | None] = mapped_column(String(100))
+    to_number: Mapped[str | None] = mapped_column(String(20))
+    status: Mapped[code] = mapped_column(default="ringing")
+    outcome: Mapped[str | None] = mapped_column(String(40))
+    service: Mapped[str | None] = mapped_column(String(40))
+    priority: Mapped[int] = mapped_column(Integer, default=0)
+    """Higher is more urgent; crisis calls jump the queue."""
+    queued_at: Mapped[datetime | None]
+    answered_at: Mapped[datetime | None]
+    ended_at: Mapped[datetime | None]
+    last_sequence: Mapped[int] = mapped_column(Integer, default=-1)
+    worker_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    events: Mapped[list[CallEvent]] = relationship(
+        back_populates="call", order_by="CallEvent.id", cascade="all, delete-orphan"
+    )
+
+    @property
+    def wait_seconds(self) -> float | None:
+        """Return how long the caller waited in the queue."""
+        if self.queued_at is None:
+            return None
+        end = self.answered_at or self.ended_at
+        return None if end is None else max(0.0, (end - self.queued_at).total_seconds())
+
+
+class CallEvent(Base):
+    """One step in a call's timeline; never updated, never deleted."""
+
+    __tablename__ = "call_events"
+    __table_args__ = (UniqueConstraint("call_id", "dedupe_key"),)
+
+    id: Mapped[intpk]
+    call_id: Mapped[int] = mapped_column(ForeignKey("calls.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[code]
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+    dedupe_key: Mapped[str | None] = mapped_column(String(120))
+    """Set for events that may be delivered twice (a status callback's sequence number)."""
+    data: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+    call: Mapped[Call] = relationship(back_populates="events")

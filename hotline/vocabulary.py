@@ -1,0 +1,179 @@
+"""The domain glossary (DESIGN.md) as code: names in code, labels in the UI's language."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from flask_babel import lazy_gettext as _l
+
+
+class Role(StrEnum):
+    """What a person may do; each role includes the ones before it."""
+
+    WORKER = "worker"
+    SUPERVISOR = "supervisor"
+    MANAGER = "manager"
+    ADMIN = "admin"
+
+    @property
+    def rank(self) -> int:
+        """Return the role's place in the hierarchy (worker lowest)."""
+        return list(Role).index(self)
+
+    def includes(self, other: Role) -> bool:
+        """Return whether this role may do what `other` may."""
+        return self.rank >= other.rank
+
+
+class Service(StrEnum):
+    """What a caller asks for."""
+
+    INFO = "info"
+    NEEDS = "needs"
+    EMOTIONAL = "emotional"
+    RESOURCES = "resources"
+    CRISIS = "crisis"
+    LISTENING = "listening"
+    FAMILY = "family"
+
+
+class Method(StrEnum):
+    """The three social-work methods a referral may lead to."""
+
+    CASE = "case"
+    GROUP = "group"
+    COMMUNITY = "community"
+
+
+class TargetGroup(StrEnum):
+    """Who the caller (or the person they call about) is."""
+
+    ELDERLY_ALONE = "elderly_alone"
+    ELDERLY_EMPTY_NEST = "elderly_empty_nest"
+    ELDERLY_EXTREME_POVERTY = "elderly_extreme_poverty"
+    CHILDREN_IN_DIFFICULTY = "children_in_difficulty"
+    LEFT_BEHIND_CHILDREN = "left_behind_children"
+    DISABILITY = "disability"
+    DIBAO = "dibao"
+    VETERANS = "veterans"
+    BEREAVED_ONLY_CHILD = "bereaved_only_child"
+    MIGRANTS = "migrants"
+    OTHER = "other"
+
+
+class CertificationLevel(StrEnum):
+    """Social-work qualification levels, lowest first."""
+
+    ASSISTANT = "assistant"
+    INTERMEDIATE = "intermediate"
+    SENIOR = "senior"
+
+
+class StationTier(StrEnum):
+    """The three tiers of the station network."""
+
+    DISTRICT_CENTRE = "district_centre"
+    STATION = "station"
+    ROOM = "room"
+
+
+class AreaLevel(StrEnum):
+    """Levels of the division tree."""
+
+    PROVINCE = "province"
+    CITY = "city"
+    DISTRICT = "district"
+    STREET = "street"
+    COMMUNITY = "community"
+
+
+class ExpertSkill(StrEnum):
+    """Skills of expert volunteers and workers, used to route and escalate."""
+
+    LEGAL = "legal"
+    PSYCHOLOGY = "psychology"
+    SOCIAL_WORK = "social_work"
+    MEDICAL = "medical"
+    FAMILY_EDUCATION = "family_education"
+    ELDER_CARE = "elder_care"
+    CRISIS = "crisis"
+
+
+class Risk(StrEnum):
+    """Risk assessed at intake, lowest first."""
+
+    NONE = "none"
+    LOW = "low"
+    MEDIUM = "medium"
+    HIGH = "high"
+    IMMINENT = "imminent"
+
+
+LABELS: dict[StrEnum, object] = {
+    Role.WORKER: _l("Duty worker"),
+    Role.SUPERVISOR: _l("Supervisor"),
+    Role.MANAGER: _l("Manager"),
+    Role.ADMIN: _l("Administrator"),
+    Service.INFO: _l("Information"),
+    Service.NEEDS: _l("Needs collection"),
+    Service.EMOTIONAL: _l("Emotional support"),
+    Service.RESOURCES: _l("Resource linking"),
+    Service.CRISIS: _l("Crisis intervention"),
+    Service.LISTENING: _l("Listening"),
+    Service.FAMILY: _l("Family education"),
+    Method.CASE: _l("Casework"),
+    Method.GROUP: _l("Group work"),
+    Method.COMMUNITY: _l("Community work"),
+    TargetGroup.ELDERLY_ALONE: _l("Elderly living alone"),
+    TargetGroup.ELDERLY_EMPTY_NEST: _l("Empty-nest elderly"),
+    TargetGroup.ELDERLY_EXTREME_POVERTY: _l("Elderly in extreme poverty"),
+    TargetGroup.CHILDREN_IN_DIFFICULTY: _l("Children in difficulty"),
+    TargetGroup.LEFT_BEHIND_CHILDREN: _l("Left-behind children"),
+    TargetGroup.DISABILITY: _l("People with disabilities"),
+    TargetGroup.DIBAO: _l("Dibao / low-income households"),
+    TargetGroup.VETERANS: _l("Veterans"),
+    TargetGroup.BEREAVED_ONLY_CHILD: _l("Families bereaved of their only child"),
+    TargetGroup.MIGRANTS: _l("Migrants"),
+    TargetGroup.OTHER: _l("Other"),
+    CertificationLevel.ASSISTANT: _l("Assistant social worker"),
+    CertificationLevel.INTERMEDIATE: _l("Social worker"),
+    CertificationLevel.SENIOR: _l("Senior social worker"),
+    StationTier.DISTRICT_CENTRE: _l("District social-work centre"),
+    StationTier.STATION: _l("Township / street social-work station"),
+    StationTier.ROOM: _l("Village / community social-work room"),
+    AreaLevel.PROVINCE: _l("Province"),
+    AreaLevel.CITY: _l("City"),
+    AreaLevel.DISTRICT: _l("District"),
+    AreaLevel.STREET: _l("Street / township"),
+    AreaLevel.COMMUNITY: _l("Community / village"),
+    ExpertSkill.LEGAL: _l("Legal"),
+    ExpertSkill.PSYCHOLOGY: _l("Psychology"),
+    ExpertSkill.SOCIAL_WORK: _l("Social work"),
+    ExpertSkill.MEDICAL: _l("Medical"),
+    ExpertSkill.FAMILY_EDUCATION: _l("Family education"),
+    ExpertSkill.ELDER_CARE: _l("Elder care"),
+    ExpertSkill.CRISIS: _l("Crisis"),
+    Risk.NONE: _l("None"),
+    Risk.LOW: _l("Low"),
+    Risk.MEDIUM: _l("Medium"),
+    Risk.HIGH: _l("High"),
+    Risk.IMMINENT: _l("Imminent"),
+}
+
+
+def label(value: StrEnum | str | None, enum: type[StrEnum] | None = None) -> str:
+    """Return the UI label of a glossary value (the raw value when unknown)."""
+    if value is None:
+        return ""
+    if enum is not None and not isinstance(value, enum):
+        try:
+            value = enum(value)
+        except ValueError:
+            return str(value)
+    text = LABELS.get(value)  # type: ignore[arg-type]
+    return str(text) if text is not None else str(value)
+
+
+def choices(enum: type[StrEnum]) -> list[tuple[str, str]]:
+    """Return (value, label) pairs for a form's select field."""
+    return [(member.value, label(member)) for member in enum]

@@ -1,0 +1,137 @@
+"""Cross-cutting web parts: error pages, health, the language switch, template helpers."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+from urllib.parse import urlparse
+
+from flask import Blueprint, Flask, current_app, jsonify, redirect, render_template, request
+from flask_babel import format_datetime
+from flask_wtf.csrf import CSRFError
+from sqlalchemy import text
+from werkzeug.exceptions import HTTPException
+
+from hotline.access import is_api_request, public
+from hotline.api import error_response
+from hotline.extensions import db
+from hotline.i18n import LANGUAGE_COOKIE
+from hotline.privacy import mask_phone
+from hotline.vocabulary import label
+
+bp = Blueprint("web", __name__)
+
+
+def safe_next(target: str | None, default: str = "/") -> str:
+    """Return `target` if it is a path on this site, else `default` (no open redirects)."""
+    if not target:
+        return default
+    parsed = urlparse(target)
+    if parsed.scheme or parsed.netloc or not target.startswith("/") or target.startswith("//"):
+        return default
+    return target
+
+
+def check_database() -> dict[str, Any]:
+    """Return the database's state."""
+    try:
+        db.session.execute(text("SELECT 1"))
+        return {"ok": True, "dialect": db.engine.dialect.name}
+    except Exception as exc:  # noqa: BLE001  (any failure means "not ok")
+        db.session.rollback()
+        return {"ok": False, "error": type(exc).__name__}
+
+
+def check_redis() -> dict[str, Any] | None:
+    """Return Redis's state, or None when Redis is not configured."""
+    url = current_app.config.get("REDIS_URL")
+    if not url:
+        return None
+    import redis
+
+    try:
+        client = redis.Redis.from_url(url, socket_connect_timeout=1, socket_timeout=1)
+        client.ping()
+        return {"ok": True}
+    except redis.RedisError as exc:
+        return {"ok": False, "error": type(exc).__name__}
+
+
+@bp.get("/healthz")
+@public("monitoring probes carry no credentials")
+def healthz() -> Any:
+    """Report the database and, when configured, Redis."""
+    checks: dict[str, Any] = {"database": check_database()}
+    redis_state = check_redis()
+    if redis_state is not None:
+        checks["redis"] = redis_state
+    healthy = all(check["ok"] for check in checks.values())
+    return jsonify({"status": "ok" if healthy else "unavailable", "checks": checks}), 200 if healthy else 503
+
+
+@bp.get("/lang/<code>")
+@public("switching the page language needs no account")
+def switch_language(code: str) -> Any:
+    """Remember the chosen language in a cookie and go back."""
+    response = redirect(safe_next(request.args.get("next")))
+    if code in current_app.config["LANGUAGES"]:
+        response.set_cookie(
+            LANGUAGE_COOKIE,
+            code,
+            max_age=365 * 24 * 3600,
+            samesite="Lax",
+            httponly=True,
+            secure=current_app.config.get("SESSION_COOKIE_SECURE", False),
+        )
+    return response
+
+
+def page_error(error: HTTPException) -> Any:
+    """Render an error page for people, JSON for the API."""
+    if is_api_request():
+        return error_response(
+            error.code or 500, (error.name or "error").lower().replace(" ", "_"), error.description or ""
+        )
+    return render_template("error.html", error=error), error.code or 500
+
+
+def csrf_error(error: CSRFError) -> Any:
+    """Refuse a form post without a valid CSRF token."""
+    if is_api_request():
+        return error_response(400, "csrf_failed", error.description or "CSRF token missing or invalid")
+    return render_template("error.html", error=error), 400
+
+
+def server_error(error: Exception) -> Any:
+    """Log an unexpected error with its stack and answer without leaking it."""
+    current_app.logger.exception("unhandled error")
+    db.session.rollback()
+    if is_api_request():
+        return error_response(500, "internal_error", "Something went wrong on our side; it has been logged.")
+    return render_template("error.html", error=None), 500
+
+
+def local_time(moment: datetime | None, pattern: str = "yyyy-MM-dd HH:mm") -> str:
+    """Format an aware datetime in the hotline's zone."""
+    if moment is None:
+        return ""
+    return format_datetime(moment, pattern)
+
+
+def security_headers(response: Any) -> Any:
+    """Add conservative security headers to every response."""
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    response.headers.setdefault("X-Frame-Options", "DENY")
+    response.headers.setdefault("Referrer-Policy", "same-origin")
+    return response
+
+
+def init_app(app: Flask) -> None:
+    """Register the blueprint, error handlers and template helpers."""
+    app.register_blueprint(bp)
+    app.register_error_handler(CSRFError, csrf_error)
+    for code in (400, 401, 403, 404, 405, 409, 413, 422, 429):
+        app.register_error_handler(code, page_error)
+    app.register_error_handler(Exception, server_error)
+    app.after_request(security_headers)
+    app.jinja_env.globals.update(label=label, mask_phone=mask_phone, local_time=local_time)

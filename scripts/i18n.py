@@ -1,0 +1,130 @@
+"""Message catalogs: extract, update, compile and check the Chinese translations.
+
+Each domain package that has a `translations/` folder keeps its own catalog
+(its code and its templates/<package>/ folder); everything else belongs to the
+core catalog in hotline/translations/. English is the source language, so only
+Chinese (zh) catalogs exist.
+
+    python scripts/i18n.py update    # extract strings and merge them into each zh catalog
+    python scripts/i18n.py compile   # build the .mo files (run by ./scripts/dev and ./scripts/test)
+    python scripts/i18n.py check     # list strings without a Chinese translation; exit 1 if any
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+from babel.messages.pofile import read_po
+
+ROOT = Path(__file__).resolve().parent.parent
+PACKAGE = ROOT / "hotline"
+LOCALE = "zh"
+KEYWORDS = ["-k", "_l", "-k", "lazy_gettext"]
+PYBABEL = [sys.executable, "-m", "babel.messages.frontend"]
+
+
+def catalogs() -> dict[Path, list[Path]]:
+    """Map each translations folder to the source files it covers."""
+    own = sorted(path.parent for path in PACKAGE.glob("*/translations") if path.is_dir())
+    mapping: dict[Path, list[Path]] = {}
+    for package in own:
+        sources = sorted(package.rglob("*.py"))
+        sources += sorted((PACKAGE / "templates" / package.name).rglob("*.html"))
+        mapping[package / "translations"] = sources
+    core: list[Path] = sorted(PACKAGE.glob("*.py")) + sorted((PACKAGE / "templates").glob("*.html"))
+    for folder in sorted(p for p in PACKAGE.iterdir() if p.is_dir() and (p / "__init__.py").exists()):
+        if folder not in own:
+            core += sorted(folder.rglob("*.py"))
+            core += sorted((PACKAGE / "templates" / folder.name).rglob("*.html"))
+    mapping[PACKAGE / "translations"] = core
+    return mapping
+
+
+def extract(sources: list[Path], output: Path) -> None:
+    """Extract the translatable strings of `sources` into a template."""
+    subprocess.run(
+        [*PYBABEL, "extract", "-F", str(ROOT / "babel.cfg"), *KEYWORDS, "--no-location", "-o", str(output)]
+        + [str(path.relative_to(ROOT)) for path in sources],
+        check=True,
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+
+
+def update() -> None:
+    """Extract strings and merge them into every zh catalog (creating it if new)."""
+    for folder, sources in catalogs().items():
+        with tempfile.TemporaryDirectory() as tmp:
+            template = Path(tmp) / "messages.pot"
+            extract(sources, template)
+            po_file = folder / LOCALE / "LC_MESSAGES" / "messages.po"
+            action = "update" if po_file.exists() else "init"
+            subprocess.run(
+                [*PYBABEL, action, "-i", str(template), "-d", str(folder), "-l", LOCALE, "--no-wrap"]
+                + (["--ignore-obsolete"] if action == "update" else []),
+                check=True,
+            )
+            print(f"{action}d {po_file.relative_to(ROOT)}")
+
+
+def compile_all() -> None:
+    """Compile every catalog to .mo."""
+    for folder in catalogs():
+        if (folder / LOCALE).exists():
+            subprocess.run([*PYBABEL, "compile", "-d", str(folder), "-l", LOCALE], check=True)
+
+
+def missing() -> dict[str, list[str]]:
+    """Return, per catalog, the source strings that have no Chinese translation."""
+    problems: dict[str, list[str]] = {}
+    for folder, sources in catalogs().items():
+        with tempfile.TemporaryDirectory() as tmp:
+            template = Path(tmp) / "messages.pot"
+            extract(sources, template)
+            with template.open("rb") as handle:
+                wanted = {message.id for message in read_po(handle) if message.id}
+        po_file = folder / LOCALE / "LC_MESSAGES" / "messages.po"
+        translated: set[str | tuple[str, ...]] = set()
+        if po_file.exists():
+            with po_file.open("rb") as handle:
+                catalog = read_po(handle)
+            translated = {
+                message.id
+                for message in catalog
+                if message.id
+                and message.string
+                and not message.fuzzy
+                and all(message.string if isinstance(message.string, tuple) else [message.string])
+            }
+        gaps = sorted(str(message_id) for message_id in wanted - translated)
+        if gaps:
+            problems[str(folder.relative_to(ROOT))] = gaps
+    return problems
+
+
+def main(argv: list[str]) -> int:
+    """Run the sub-command named in argv."""
+    command = argv[1] if len(argv) > 1 else "compile"
+    if command == "update":
+        update()
+    elif command == "compile":
+        compile_all()
+    elif command == "check":
+        problems = missing()
+        for folder, gaps in problems.items():
+            print(f"{folder}: {len(gaps)} untranslated")
+            for message_id in gaps:
+                print(f"  {message_id}")
+        return 1 if problems else 0
+    else:
+        print(__doc__)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))

@@ -1,0 +1,19 @@
+"""Every UI string has a Chinese translation."""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+
+
+def load_i18n_script():  # noqa: ANN201
+    path = Path(__file__).resolve().parent.parent / "scripts" / "i18n.py"
+    spec = importlib.util.spec_from_file_location("i18n_script", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_every_string_is_translated_to_chinese() -> None:
+    missing = load_i18n_script().missing()
+    assert missing == {}, "run: python scripts/i18n.py update, translate, then compile"
