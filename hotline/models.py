@@ -25,3 +25,7 @@ __all__ = [
     "User",
     "station_areas",
 ]
+
+from hotline.audit import AuditEntry  # noqa: E402
+
+__all__ += ["AuditEntry"]

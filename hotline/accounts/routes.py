@@ -146,7 +146,9 @@ def edit_user(user_id: int) -> Any:
     user = services.get_user(db.session, user_id) or abort(404)
     form = EditUserForm(obj=user)
     if form.validate_on_submit():
-        services.update_user(db.session, user, form.role.data, form.active.data, form.display_name.data)
+        services.update_user(
+            db.session, user, form.role.data, form.active.data, form.display_name.data, actor_id=current_user.id
+        )
         flash(_("The account has been saved."), "success")
         return redirect(url_for("accounts.users"))
     status = 422 if form.errors else 200

@@ -11,6 +11,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from hotline import audit
 from hotline.accounts.exceptions import InvalidRole, UnknownUser, UsernameTaken, WeakPassword
 from hotline.accounts.models import ApiToken, User
 from hotline.clock import utcnow
@@ -81,8 +82,10 @@ def create_user(
     return user
 
 
-def update_user(session: Session, user: User, role: str, active: bool, display_name: str) -> User:
-    """Change a user's role, name or active flag; a role change or deactivation logs them out.
+def update_user(
+    session: Session, user: User, role: str, active: bool, display_name: str, actor_id: int | None = None
+) -> User:
+    """Change a user's role, name or active flag; a role change or deactivation logs them out (audited).
 
     Raises:
         InvalidRole.
@@ -93,6 +96,13 @@ def update_user(session: Session, user: User, role: str, active: bool, display_n
         raise InvalidRole(role) from exc
     if role != user.role or active != user.active:
         user.session_version += 1
+        audit.record(
+            session,
+            "user.role_change" if role != user.role else "user.active_change",
+            actor_id=actor_id,
+            target=f"user:{user.id}",
+            detail={"role": [user.role, role], "active": [user.active, active]},
+        )
     user.role, user.active, user.display_name = role, active, display_name
     session.commit()
     return user

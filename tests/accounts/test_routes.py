@@ -127,3 +127,10 @@ def test_role_change_logs_the_user_out(app: Flask, make_user: Any, login_as: Any
         data={"display_name": worker.display_name, "role": "supervisor", "active": "y", "csrf_token": token},
     )
     assert worker_client.get("/").status_code == 302
+    from sqlalchemy import select
+
+    from hotline.audit import AuditEntry
+    from hotline.extensions import db
+
+    entry = db.session.scalar(select(AuditEntry).where(AuditEntry.target == f"user:{worker.id}"))
+    assert entry.action == "user.role_change" and entry.detail["role"] == ["worker", "supervisor"]

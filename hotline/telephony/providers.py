@@ -1,0 +1,79 @@
+"""The telephony provider: the one door to the phone network (Twilio or the simulator).
+
+Application code never imports twilio.rest; it calls `get_provider()` and the
+methods below. Which implementation answers is chosen by TELEPHONY.
+"""
+
+from __future__ import annotations
+
+import itertools
+import threading
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from flask import current_app
+
+
+class TelephonyError(Exception):
+    """The provider could not do what was asked (after any safe retries)."""
+
+
+class TelephonyProvider(Protocol):
+    """What the application may ask of the phone network."""
+
+    def send_sms(self, to: str, body: str, status_callback: str | None = None) -> str:
+        """Send an SMS to an E.164 number; return the provider's message id."""
+
+    def place_call(self, to: str, url: str, status_callback: str | None = None) -> str:
+        """Call an E.164 number (or client:identity) and fetch TwiML from `url`; return the call id."""
+
+    def redirect_call(self, call_sid: str, url: str) -> None:
+        """Move a live call (queued or in progress) to the TwiML at `url`."""
+
+    def hang_up(self, call_sid: str) -> None:
+        """End a live call."""
+
+
+@dataclass
+class RecordingProvider:
+    """Keeps what it was asked to do in memory (tests and the simulator's base)."""
+
+    messages: list[dict[str, str | None]] = field(default_factory=list)
+    calls: list[dict[str, str | None]] = field(default_factory=list)
+    redirects: list[tuple[str, str]] = field(default_factory=list)
+    hangups: list[str] = field(default_factory=list)
+    _ids: itertools.count = field(default_factory=lambda: itertools.count(1))
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def send_sms(self, to: str, body: str, status_callback: str | None = None) -> str:
+        """Record an SMS."""
+        with self._lock:
+            sid = f"SM{next(self._ids):032d}"
+            self.messages.append({"sid": sid, "to": to, "body": body, "status_callback": status_callback})
+        return sid
+
+    def place_call(self, to: str, url: str, status_callback: str | None = None) -> str:
+        """Record an outgoing call."""
+        with self._lock:
+            sid = f"CA{next(self._ids):032d}"
+            self.calls.append({"sid": sid, "to": to, "url": url, "status_callback": status_callback})
+        return sid
+
+    def redirect_call(self, call_sid: str, url: str) -> None:
+        """Record a redirect."""
+        with self._lock:
+            self.redirects.append((call_sid, url))
+
+    def hang_up(self, call_sid: str) -> None:
+        """Record a hang-up."""
+        with self._lock:
+            self.hangups.append(call_sid)
+
+
+def get_provider() -> TelephonyProvider:
+    """Return the app's telephony provider (installed by the telephony package, else a recorder)."""
+    provider = current_app.extensions.get("hotline_telephony")
+    if provider is None:
+        provider = RecordingProvider()
+        current_app.extensions["hotline_telephony"] = provider
+    return provider
