@@ -218,4 +218,3 @@ def test_missing_parameters_over_http_still_get_twiml(app: Flask, live_server: A
         signature = RequestValidator(app.config["TWILIO_AUTH_TOKEN"]).compute_signature(url, {})
         response = requests.post(url, data={}, headers={"X-Twilio-Signature": signature}, timeout=5)
     assert response.status_code == 200 and "<Enqueue" in response.text
-
