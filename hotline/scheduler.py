@@ -35,7 +35,11 @@ class Job:
     seconds: int
 
 
-JOBS: tuple[Job, ...] = (Job("heartbeat", "hotline.scheduler:beat", 10),)
+JOBS: tuple[Job, ...] = (
+    Job("heartbeat", "hotline.scheduler:beat", 10),
+    Job("followups_due", "hotline.cases.jobs:announce_due_follow_ups", 15),
+    Job("retention", "hotline.cases.jobs:apply_retention", 24 * 3600),
+)
 
 
 def beat() -> None:
