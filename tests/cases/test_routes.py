@@ -76,7 +76,7 @@ def test_scheduling_and_listing_follow_ups_with_overdue_highlighted(client: Any,
     # 2 March 2026 has passed for the server's real clock, so the callback is overdue.
     page = client.get("/follow-ups").get_data(as_text=True)
     assert 'class="overdue"' in page and case.reference in page
-    follow_up = followups.list_follow_ups(db_session, NOW, worker.id).upcoming[0]
+    follow_up = followups.list_follow_ups(db_session, NOW, worker.id).due[0]
     assert follow_up.due_at == NOW  # 10:00 in Shanghai is 02:00 UTC
     done = client.post(f"/follow-ups/{follow_up.id}/done", data={"outcome": "reached", "csrf_token": token})
     assert done.status_code == 302 and follow_up.status == "done"
