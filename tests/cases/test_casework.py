@@ -32,8 +32,12 @@ def test_search_by_caller_number_goes_through_the_keyed_hash(app: Any, db_sessio
 def test_search_by_service_status_and_dates(app: Any, db_session: Any) -> None:
     make_case(db_session, "HL-A", services=["crisis", "emotional"])
     make_case(db_session, "HL-B", services=["info"], status="closed", created_at=NOW - timedelta(days=10))
-    assert [c.reference for c in casework.search_cases(db_session, casework.CaseFilter(service="crisis")).cases] == ["HL-A"]
-    assert [c.reference for c in casework.search_cases(db_session, casework.CaseFilter(status="closed")).cases] == ["HL-B"]
+    assert [c.reference for c in casework.search_cases(db_session, casework.CaseFilter(service="crisis")).cases] == [
+        "HL-A"
+    ]
+    assert [c.reference for c in casework.search_cases(db_session, casework.CaseFilter(status="closed")).cases] == [
+        "HL-B"
+    ]
     recent = casework.CaseFilter(date_from=(NOW - timedelta(days=1)).date())
     assert [c.reference for c in casework.search_cases(db_session, recent).cases] == ["HL-A"]
 
@@ -55,7 +59,9 @@ def test_merging_moves_calls_and_notes_and_closes_the_duplicate(app: Any, db_ses
         casework.merge_cases(db_session, keep.id, duplicate.id, supervisor.id, NOW)
 
 
-def test_a_case_closes_only_after_its_outcome_is_confirmed_and_nothing_is_open(app: Any, db_session: Any, make_user: Any) -> None:
+def test_a_case_closes_only_after_its_outcome_is_confirmed_and_nothing_is_open(
+    app: Any, db_session: Any, make_user: Any
+) -> None:
     worker = make_user("worker")
     case = make_case(db_session)
     referral = Referral(case_id=case.id, reason="needs", status="pending")
@@ -65,8 +71,16 @@ def test_a_case_closes_only_after_its_outcome_is_confirmed_and_nothing_is_open(a
     with pytest.raises(CaseNotReady) as raised:
         casework.close_case(db_session, case.id, None, worker.id, NOW)
     assert raised.value.reasons == ["outcome_not_confirmed", "follow_ups_pending", "referrals_open"]
-    followups.record_return_call(db_session, case.id, worker.id, NOW, reached=True, problem_solved="yes", satisfaction=4,
-                                 follow_up_id=follow_up.id)
+    followups.record_return_call(
+        db_session,
+        case.id,
+        worker.id,
+        NOW,
+        reached=True,
+        problem_solved="yes",
+        satisfaction=4,
+        follow_up_id=follow_up.id,
+    )
     referral.outcome = "service-provided"
     db_session.commit()
     with pytest.raises(CaseNotReady) as raised:
@@ -88,7 +102,9 @@ def test_return_calls_need_consent_and_record_satisfaction(app: Any, db_session:
     with pytest.raises(NoCallbackConsent):
         followups.schedule_follow_up(db_session, refused.id, NOW, worker.id, worker.id, NOW)
     case = make_case(db_session, "HL-Y")
-    entry = followups.record_return_call(db_session, case.id, worker.id, NOW, reached=True, problem_solved="partly", satisfaction=5)
+    entry = followups.record_return_call(
+        db_session, case.id, worker.id, NOW, reached=True, problem_solved="partly", satisfaction=5
+    )
     assert entry.satisfaction == 5 and entry.problem_solved == "partly"
     with pytest.raises(ValueError):
         followups.record_return_call(db_session, case.id, worker.id, NOW, reached=True, satisfaction=6)

@@ -17,16 +17,31 @@ from tests.cases.helpers import NOW, NUMBER, make_case
 
 def seed(db_session: Any, make_user: Any) -> dict[str, Any]:
     worker = make_user("worker")
-    old_closed = make_case(db_session, "HL-OLD", status="closed", closed_at=NOW - timedelta(days=400), caller_name="张三")
+    old_closed = make_case(
+        db_session, "HL-OLD", status="closed", closed_at=NOW - timedelta(days=400), caller_name="张三"
+    )
     recent_closed = make_case(db_session, "HL-RECENT", status="closed", closed_at=NOW - timedelta(days=45))
     old_open = make_case(db_session, "HL-OPEN", created_at=NOW - timedelta(days=500))
-    old_call = Call(call_sid="CA-old", from_number=NUMBER, from_hash=phone_lookup_hash(NUMBER), created_at=NOW - timedelta(days=400))
-    open_call = Call(call_sid="CA-open", from_number=NUMBER, from_hash=phone_lookup_hash(NUMBER),
-                     created_at=NOW - timedelta(days=500), case_id=old_open.id)
+    old_call = Call(
+        call_sid="CA-old", from_number=NUMBER, from_hash=phone_lookup_hash(NUMBER), created_at=NOW - timedelta(days=400)
+    )
+    open_call = Call(
+        call_sid="CA-open",
+        from_number=NUMBER,
+        from_hash=phone_lookup_hash(NUMBER),
+        created_at=NOW - timedelta(days=500),
+        case_id=old_open.id,
+    )
     draft = IntakeDraft(worker_id=worker.id, call_id=None, data="{}", updated_at=NOW - timedelta(days=8))
     db_session.add_all([old_call, open_call, draft])
     db_session.commit()
-    return {"old_closed": old_closed, "recent": recent_closed, "old_open": old_open, "old_call": old_call, "open_call": open_call}
+    return {
+        "old_closed": old_closed,
+        "recent": recent_closed,
+        "old_open": old_open,
+        "old_call": old_call,
+        "open_call": open_call,
+    }
 
 
 def test_a_dry_run_lists_what_would_go_and_changes_nothing(app: Any, db_session: Any, make_user: Any) -> None:
@@ -45,7 +60,11 @@ def test_a_real_run_anonymises_and_is_audited(app: Any, db_session: Any, make_us
     run_retention(db_session, NOW, dry_run=False)
     db_session.expire_all()
     old = rows["old_closed"]
-    assert (old.caller_phone, old.caller_phone_hash, old.caller_name) == (None, None, None) and old.caller_anonymised_at == NOW
+    assert (old.caller_phone, old.caller_phone_hash, old.caller_name) == (
+        None,
+        None,
+        None,
+    ) and old.caller_anonymised_at == NOW
     assert rows["recent"].caller_phone == NUMBER and rows["old_open"].caller_phone == NUMBER
     assert rows["old_call"].from_number is None and rows["open_call"].from_number == NUMBER
     assert db_session.scalar(select(IntakeDraft.id)) is None

@@ -28,8 +28,14 @@ def test_the_survey_asks_in_mandarin_and_records_the_answer(app: Flask, client: 
     db_session.add(Call(call_sid="CA-survey"))
     db_session.commit()
     question = signed_post(app, client, "/twilio/survey/CA-survey", {"CallSid": "CA-survey"}).get_data(as_text=True)
-    assert 'language="cmn-CN"' in question and "<Gather" in question and "/twilio/survey/CA-survey/answer?attempt=1" in question
-    answer = signed_post(app, client, "/twilio/survey/CA-survey/answer?attempt=1", {"CallSid": "CA-survey", "Digits": "4"})
+    assert (
+        'language="cmn-CN"' in question
+        and "<Gather" in question
+        and "/twilio/survey/CA-survey/answer?attempt=1" in question
+    )
+    answer = signed_post(
+        app, client, "/twilio/survey/CA-survey/answer?attempt=1", {"CallSid": "CA-survey", "Digits": "4"}
+    )
     assert "<Hangup" in answer.get_data(as_text=True)
     assert db_session.scalar(select(CallSatisfaction.score)) == 4
 

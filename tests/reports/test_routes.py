@@ -38,7 +38,9 @@ def test_supervisors_and_workers_may_not_read_reports(client: Any, login_as: Any
     assert "/reports" not in client.get("/").get_data(as_text=True)
 
 
-def test_the_report_page_shows_a_table_with_charts_and_is_in_the_nav(client: Any, login_as: Any, known_calls: Any) -> None:
+def test_the_report_page_shows_a_table_with_charts_and_is_in_the_nav(
+    client: Any, login_as: Any, known_calls: Any
+) -> None:
     login_as("manager")
     page = client.get(f"/reports/day?{RANGE}").get_data(as_text=True)
     assert "<svg" in page and "2026-03-01" in page and "50.0%" in page and "562.5" in page
