@@ -31,3 +31,16 @@ __all__ = [
 from hotline.audit import AuditEntry  # noqa: E402
 
 __all__ += ["AuditEntry"]
+
+import hotline.reports.models  # noqa: E402, F401  (indexes the figures need)
+from hotline.cases.models import (  # noqa: E402
+    CallSatisfaction,
+    CaseEvent,
+    CaseNote,
+    FollowUp,
+    IntakeDraft,
+    IntakeVersion,
+    ReturnCall,
+)
+
+__all__ += ["CallSatisfaction", "CaseEvent", "CaseNote", "FollowUp", "IntakeDraft", "IntakeVersion", "ReturnCall"]

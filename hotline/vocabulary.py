@@ -109,7 +109,7 @@ class Risk(StrEnum):
     IMMINENT = "imminent"
 
 
-LABELS: dict[StrEnum, object] = {
+_LABELS: dict[StrEnum, object] = {
     Role.WORKER: _l("Duty worker"),
     Role.SUPERVISOR: _l("Supervisor"),
     Role.MANAGER: _l("Manager"),
@@ -161,16 +161,24 @@ LABELS: dict[StrEnum, object] = {
 }
 
 
+# Keyed by (enum, value): equal values in different enums (Service.CRISIS and
+# ExpertSkill.CRISIS are both "crisis") keep their own labels.
+LABELS: dict[tuple[type[StrEnum], str], object] = {
+    (type(member), member.value): text for member, text in _LABELS.items()
+}
+del _LABELS
+
+
 def label(value: StrEnum | str | None, enum: type[StrEnum] | None = None) -> str:
     """Return the UI label of a glossary value (the raw value when unknown)."""
     if value is None:
         return ""
-    if enum is not None and not isinstance(value, enum):
-        try:
-            value = enum(value)
-        except ValueError:
-            return str(value)
-    text = LABELS.get(value)  # type: ignore[arg-type]
+    if isinstance(value, StrEnum):
+        text = LABELS.get((type(value), value.value))
+    elif enum is not None:
+        text = LABELS.get((enum, value))
+    else:
+        text = next((text for (_, raw), text in LABELS.items() if raw == value), None)
     return str(text) if text is not None else str(value)
 
 
