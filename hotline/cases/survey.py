@@ -36,6 +36,11 @@ def survey_url(call_sid: str) -> str:
     return f"{base}/twilio/survey/{call_sid}"
 
 
+def is_enabled() -> bool:
+    """Tell whether callers are asked the post-call question."""
+    return bool(settings()["enabled"])
+
+
 def settings() -> dict[str, Any]:
     """Return the survey settings (the defaults overlaid with the manager's)."""
     row = db.session.get(Setting, SETTING_KEY)
