@@ -29,3 +29,35 @@ __all__ = [
 from hotline.audit import AuditEntry  # noqa: E402
 
 __all__ += ["AuditEntry"]
+
+from hotline.rota.models import (  # noqa: E402
+    CalendarDay,
+    CalendarYear,
+    DraftRequest,
+    FeedToken,
+    LeaveRequest,
+    RotaMark,
+    RotaNotice,
+    RotaPreference,
+    RotaVersion,
+    ShiftPattern,
+    ShiftPatternSlot,
+    SwapRequest,
+    WorkerProfile,
+)
+
+__all__ += [
+    "CalendarDay",
+    "CalendarYear",
+    "DraftRequest",
+    "FeedToken",
+    "LeaveRequest",
+    "RotaMark",
+    "RotaNotice",
+    "RotaPreference",
+    "RotaVersion",
+    "ShiftPattern",
+    "ShiftPatternSlot",
+    "SwapRequest",
+    "WorkerProfile",
+]
