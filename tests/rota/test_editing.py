@@ -37,7 +37,9 @@ def test_a_shift_ending_at_or_before_its_start_crosses_midnight() -> None:
     assert ends_at == datetime(2026, 3, 10, 6, tzinfo=SHANGHAI)
 
 
-def test_an_expired_certificate_blocks_an_answering_duty_with_the_reason(db_session: Any, make_shift: Any, crew: dict) -> None:
+def test_an_expired_certificate_blocks_an_answering_duty_with_the_reason(
+    db_session: Any, make_shift: Any, crew: dict
+) -> None:
     shift = make_shift(MONDAY, 9, 13, status="draft")
     with pytest.raises(CertificateProblem) as refused:
         editing.add_assignment(db_session, shift.id, "duty_worker", NOW, user_id=crew["old"].id)

@@ -21,7 +21,9 @@ NOW = datetime(2026, 3, 1, tzinfo=UTC)
 DAY = date(2026, 3, 10)
 
 
-def test_a_draft_with_hard_errors_is_not_published(db_session: Any, make_shift: Any, crew: dict, make_user: Any) -> None:
+def test_a_draft_with_hard_errors_is_not_published(
+    db_session: Any, make_shift: Any, crew: dict, make_user: Any
+) -> None:
     manager = make_user("manager")
     make_shift(DAY, 9, 13, workers=[crew["cy"]], status="draft")
     with pytest.raises(PublishBlocked) as blocked:
@@ -30,7 +32,9 @@ def test_a_draft_with_hard_errors_is_not_published(db_session: Any, make_shift: 
     assert on_duty_worker_ids(db_session, local(DAY, 10)) == set()
 
 
-def test_an_override_publishes_and_logs_the_reason(db_session: Any, make_shift: Any, crew: dict, make_user: Any) -> None:
+def test_an_override_publishes_and_logs_the_reason(
+    db_session: Any, make_shift: Any, crew: dict, make_user: Any
+) -> None:
     manager = make_user("manager")
     make_shift(DAY, 9, 13, workers=[crew["cy"]], status="draft")
     version = publish(db_session, DAY, DAY, manager, NOW, override_reason="两人病假，临时缺岗")

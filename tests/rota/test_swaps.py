@@ -28,7 +28,9 @@ def staffed(make_shift: Any, crew: dict, day: date = DAY, workers: list | None =
     return make_shift(day, 9, 13, workers=workers or [crew["ann"], crew["cy"]], supervisors=[crew["sue"]])
 
 
-def test_eligible_colleagues_have_a_valid_certificate_and_are_not_on_the_shift(db_session: Any, make_shift: Any, crew: dict) -> None:
+def test_eligible_colleagues_have_a_valid_certificate_and_are_not_on_the_shift(
+    db_session: Any, make_shift: Any, crew: dict
+) -> None:
     shift = staffed(make_shift, crew)
     names = {u.display_name for u in swaps.eligible_colleagues(db_session, crew["ann"], shift.id, NOW)}
     assert names == {"Bo"}  # Cy and Sue are on it; Old has expired; None has no certificate
@@ -66,7 +68,9 @@ def test_an_ineligible_colleague_is_refused(db_session: Any, make_shift: Any, cr
         swaps.request_swap(db_session, crew["ann"], shift.id, crew["cy"].id, NOW)
 
 
-def test_a_swap_that_would_break_a_rule_is_not_approved(db_session: Any, make_shift: Any, crew: dict, manager: Any) -> None:
+def test_a_swap_that_would_break_a_rule_is_not_approved(
+    db_session: Any, make_shift: Any, crew: dict, manager: Any
+) -> None:
     shift = staffed(make_shift, crew)
     swap = swaps.request_swap(db_session, crew["ann"], shift.id, crew["bo"].id, NOW)
     # Meanwhile Bo is put on an overlapping shift.
@@ -82,7 +86,9 @@ def test_a_swap_that_would_break_a_rule_is_not_approved(db_session: Any, make_sh
         swaps.decide_swap(db_session, swap.id, True, manager, NOW)
 
 
-def test_approved_leave_takes_the_worker_off_and_shows_the_gap(db_session: Any, make_shift: Any, crew: dict, manager: Any) -> None:
+def test_approved_leave_takes_the_worker_off_and_shows_the_gap(
+    db_session: Any, make_shift: Any, crew: dict, manager: Any
+) -> None:
     shift = staffed(make_shift, crew)
     leave = swaps.request_leave(db_session, crew["ann"], local(DAY, 0), local(NEXT, 0), NOW, reason="病假")
     assert leave.status == "pending"

@@ -29,7 +29,9 @@ def test_a_fully_staffed_shift_has_no_issues(db_session: Any, make_shift: Any, c
     assert validate(db_session, DAY, DAY) == []
 
 
-def test_expired_and_missing_certificates_are_errors_with_the_reason(db_session: Any, make_shift: Any, crew: dict) -> None:
+def test_expired_and_missing_certificates_are_errors_with_the_reason(
+    db_session: Any, make_shift: Any, crew: dict
+) -> None:
     make_shift(DAY, 9, 13, workers=[crew["ann"], crew["bo"], crew["old"], crew["none"]], supervisors=[crew["sue"]])
     issues = validate(db_session, DAY, DAY)
     assert rules_of(issues, crew["old"]) == {"certificate_expired"}
@@ -99,9 +101,15 @@ def test_hours_of_a_shift_crossing_into_a_new_week_are_split() -> None:
 
 def test_approved_leave_is_an_error_and_pending_leave_a_warning(db_session: Any, make_shift: Any, crew: dict) -> None:
     make_shift(DAY, 9, 13, workers=[crew["ann"], crew["bo"], crew["cy"]], supervisors=[crew["sue"]])
-    db_session.add(LeaveRequest(user_id=crew["ann"].id, starts_at=local(DAY, 0), ends_at=local(DAY, 23), status="approved"))
-    db_session.add(LeaveRequest(user_id=crew["bo"].id, starts_at=local(DAY, 12), ends_at=local(DAY, 18), status="pending"))
-    db_session.add(LeaveRequest(user_id=crew["cy"].id, starts_at=local(DAY, 13), ends_at=local(DAY, 18), status="approved"))
+    db_session.add(
+        LeaveRequest(user_id=crew["ann"].id, starts_at=local(DAY, 0), ends_at=local(DAY, 23), status="approved")
+    )
+    db_session.add(
+        LeaveRequest(user_id=crew["bo"].id, starts_at=local(DAY, 12), ends_at=local(DAY, 18), status="pending")
+    )
+    db_session.add(
+        LeaveRequest(user_id=crew["cy"].id, starts_at=local(DAY, 13), ends_at=local(DAY, 18), status="approved")
+    )
     db_session.commit()
     issues = validate(db_session, DAY, DAY)
     assert rules_of(issues, crew["ann"]) == {"on_leave"}
@@ -135,7 +143,10 @@ def test_proposed_changes_are_checked_without_being_saved(db_session: Any, make_
     issues = validate(db_session, DAY, DAY, changes=[{"op": "remove", "assignment_id": ann.id}])
     assert rules_of(issues) == {"understaffed", "no_qualified"}
     issues = validate(
-        db_session, DAY, DAY, changes=[{"op": "add", "shift_id": shift.id, "duty": "duty_worker", "user_id": crew["old"].id}]
+        db_session,
+        DAY,
+        DAY,
+        changes=[{"op": "add", "shift_id": shift.id, "duty": "duty_worker", "user_id": crew["old"].id}],
     )
     assert rules_of(issues) == {"certificate_expired"}
     assert validate(db_session, DAY, DAY) == []
