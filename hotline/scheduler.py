@@ -36,6 +36,13 @@ class Job:
 
 
 JOBS: tuple[Job, ...] = (Job("heartbeat", "hotline.scheduler:beat", 10),)
+JOBS += (
+    Job("rota-reminders", "hotline.rota.jobs:reminders_tick", 60),
+    Job("rota-shift-pushes", "hotline.rota.jobs:shift_push_tick", 20),
+    Job("rota-certificates", "hotline.rota.jobs:certificates_tick", 3600),
+    Job("rota-sms", "hotline.rota.jobs:sms_tick", 30),
+    Job("rota-autodraft", "hotline.rota.jobs:autodraft_tick", 15),
+)
 
 
 def beat() -> None:
