@@ -397,6 +397,13 @@ function fillPersonChoices() {
 }
 
 document.getElementById("add-duty").addEventListener("change", fillPersonChoices);
+document.getElementById("add-form").addEventListener("keydown", (event) => {
+  // Enter on a choice confirms, as it would on a button.
+  if (event.key === "Enter" && event.target.tagName === "SELECT") {
+    event.preventDefault();
+    event.currentTarget.requestSubmit();
+  }
+});
 document.getElementById("add-cancel").addEventListener("click", () => dialog.close());
 document.getElementById("add-form").addEventListener("submit", (event) => {
   event.preventDefault();
@@ -415,14 +422,20 @@ dialog.addEventListener("close", () => {
 });
 
 async function change(method, url, body, shiftId) {
+  grid.dataset.busy = "true";
+  let message = S.saved;
+  let failed = false;
   try {
     await api(method, url, body);
-    say(S.saved);
   } catch (error) {
-    say(`${S.refused}: ${error.message}`, true);
+    message = `${S.refused}: ${error.message}`;
+    failed = true;
   }
   focusKey = shiftId ?? focusKey;
   await refresh();
+  // Announce once the grid shows the result, so screen readers and tests read a settled page.
+  say(message, failed);
+  delete grid.dataset.busy;
 }
 
 async function refresh() {
