@@ -9,7 +9,7 @@ from hotline.vocabulary import Role
 
 def init_app(app: Flask) -> None:
     """Register the rota's routes and navigation."""
-    from hotline.rota import pages, self_service, worker_pages  # noqa: F401  (views on the rota blueprint)
+    from hotline.rota import pages, pattern_pages, self_service, worker_pages  # noqa: F401  (views on the blueprint)
     from hotline.rota.routes import bp
 
     app.register_blueprint(bp)

@@ -288,3 +288,47 @@ def move_assignment(
     except Exception:
         session.rollback()  # the duty stays where it was
         raise
+
+
+def save_slot(
+    session: Session,
+    label: str,
+    start: time,
+    end: time,
+    day_kinds: list[str],
+    min_duty_workers: int,
+    min_qualified: int,
+    min_supervisors: int,
+    expert_duty: bool,
+    slot_id: int | None = None,
+) -> ShiftPatternSlot:
+    """Add a shift to the weekly pattern, or change one; commit. Weeks already generated keep their shifts.
+
+    Raises:
+        NotFound: no such slot.
+        InvalidShift: the minimums do not add up.
+    """
+    if min_qualified > min_duty_workers:
+        raise InvalidShift("more intermediate or senior workers than duty workers")
+    pattern = default_pattern(session)
+    if slot_id is None:
+        slot = ShiftPatternSlot(pattern=pattern)
+        session.add(slot)
+    else:
+        slot = session.get(ShiftPatternSlot, slot_id)
+        if slot is None:
+            raise NotFound(f"slot {slot_id}")
+    slot.label, slot.start_time, slot.end_time, slot.day_kinds = label.strip(), start, end, list(day_kinds)
+    slot.min_duty_workers, slot.min_qualified, slot.min_supervisors = min_duty_workers, min_qualified, min_supervisors
+    slot.expert_duty = expert_duty
+    session.commit()
+    return slot
+
+
+def delete_slot(session: Session, slot_id: int) -> None:
+    """Take a shift out of the weekly pattern; commit. Shifts already generated stay."""
+    slot = session.get(ShiftPatternSlot, slot_id)
+    if slot is None:
+        raise NotFound(f"slot {slot_id}")
+    session.delete(slot)
+    session.commit()

@@ -17,6 +17,7 @@ from wtforms import (
     SelectMultipleField,
     StringField,
     TextAreaField,
+    TimeField,
 )
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, Regexp, ValidationError
 
@@ -68,6 +69,35 @@ class AutoDraftForm(FlaskForm):
 
     date_from = DateField(_l("From"), validators=[DataRequired()])
     date_to = DateField(_l("To"), validators=[DataRequired()])
+
+
+class SlotForm(FlaskForm):
+    """A shift of the weekly pattern."""
+
+    label = StringField(_l("Shift name"), validators=[DataRequired(), Length(max=60)])
+    start_time = TimeField(_l("Starts"), validators=[DataRequired()])
+    end_time = TimeField(_l("Ends"), validators=[DataRequired()])
+    day_kinds = SelectMultipleField(_l("On these kinds of day"), validators=[DataRequired()])
+    min_duty_workers = IntegerField(_l("Duty workers"), default=2, validators=[NumberRange(min=0, max=20)])
+    min_qualified = IntegerField(_l("Of whom intermediate or senior"), default=1, validators=[NumberRange(0, 20)])
+    min_supervisors = IntegerField(_l("Supervisors on call"), default=1, validators=[NumberRange(min=0, max=5)])
+    expert_duty = BooleanField(_l("Put expert volunteers on their duty days"), default=True)
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        self.day_kinds.choices = day_kind_choices()
+
+
+class ShiftForm(FlaskForm):
+    """A one-off shift on a date (a per-date change)."""
+
+    day = DateField(_l("Date"), validators=[DataRequired()])
+    label = StringField(_l("Shift name"), validators=[DataRequired(), Length(max=60)])
+    start_time = TimeField(_l("Starts"), validators=[DataRequired()])
+    end_time = TimeField(_l("Ends"), validators=[DataRequired()])
+    min_duty_workers = IntegerField(_l("Duty workers"), default=2, validators=[NumberRange(min=0, max=20)])
+    min_qualified = IntegerField(_l("Of whom intermediate or senior"), default=1, validators=[NumberRange(0, 20)])
+    min_supervisors = IntegerField(_l("Supervisors on call"), default=1, validators=[NumberRange(min=0, max=5)])
 
 
 class CalendarDayForm(FlaskForm):
