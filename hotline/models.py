@@ -44,3 +44,34 @@ from hotline.cases.models import (  # noqa: E402
 )
 
 __all__ += ["CallSatisfaction", "CaseEvent", "CaseNote", "FollowUp", "IntakeDraft", "IntakeVersion", "ReturnCall"]
+from hotline.rota.models import (  # noqa: E402
+    CalendarDay,
+    CalendarYear,
+    DraftRequest,
+    FeedToken,
+    LeaveRequest,
+    RotaMark,
+    RotaNotice,
+    RotaPreference,
+    RotaVersion,
+    ShiftPattern,
+    ShiftPatternSlot,
+    SwapRequest,
+    WorkerProfile,
+)
+
+__all__ += [
+    "CalendarDay",
+    "CalendarYear",
+    "DraftRequest",
+    "FeedToken",
+    "LeaveRequest",
+    "RotaMark",
+    "RotaNotice",
+    "RotaPreference",
+    "RotaVersion",
+    "ShiftPattern",
+    "ShiftPatternSlot",
+    "SwapRequest",
+    "WorkerProfile",
+]

@@ -163,9 +163,7 @@ _LABELS: tuple[tuple[StrEnum, object], ...] = (
 
 # Keyed by (enum, value): equal values in different enums (Service.CRISIS and
 # ExpertSkill.CRISIS are both "crisis") keep their own labels.
-LABELS: dict[tuple[type[StrEnum], str], object] = {
-    (type(member), member.value): text for member, text in _LABELS
-}
+LABELS: dict[tuple[type[StrEnum], str], object] = {(type(member), member.value): text for member, text in _LABELS}
 del _LABELS
 
 
