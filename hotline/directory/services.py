@@ -93,9 +93,9 @@ def station_phone(station: Station) -> str | None:
     return station.duty_contact_phone or station.phone
 
 
-def covering_stations(session: Session, area_id: int) -> list[Station]:
+def covering_stations(session: Session, area_id: int | None) -> list[Station]:
     """Return active stations covering the area, walking up: community, street/township, district."""
-    area = session.get(Area, area_id)
+    area = session.get(Area, area_id) if area_id is not None else None
     if area is None:
         return []
     found: list[Station] = []
