@@ -228,8 +228,8 @@ def edit_policy(policy: Any) -> Any:
             for name, message in error.fields.items():
                 target = form[name] if name in form else None
                 if target is None and name.startswith("steps-"):
-                    _, index, field = name.split("-", 2)
-                    target = form.steps[int(index)][field]
+                    _steps, index, field_name = name.split("-", 2)
+                    target = form.steps[int(index)][field_name]
                 (target.errors if target is not None else form.name.errors).append(str(message))
         else:
             flash(_("The policy has been saved."), "success")

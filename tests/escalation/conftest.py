@@ -8,6 +8,7 @@ from datetime import UTC, datetime, time
 from typing import Any
 
 import pytest
+import time_machine
 from flask import Flask
 
 from hotline.cases.models import Case
@@ -180,3 +181,10 @@ def make_case(
     session.add(case)
     session.commit()
     return case
+
+
+@pytest.fixture
+def clock() -> Iterator[Any]:
+    """Freeze time at NOW for the whole test (log-in cookies and links are signed with the clock)."""
+    with time_machine.travel(NOW, tick=False) as traveller:
+        yield traveller
