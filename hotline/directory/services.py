@@ -189,7 +189,8 @@ def station_targets(
 
 def experts_with_skill(session: Session, skill: str) -> list[ExpertVolunteer]:
     """Return the active expert volunteers with a skill."""
-    experts = session.scalars(select(ExpertVolunteer).where(ExpertVolunteer.active.is_(True)).order_by(ExpertVolunteer.id))
+    query = select(ExpertVolunteer).where(ExpertVolunteer.active.is_(True)).order_by(ExpertVolunteer.id)
+    experts = session.scalars(query)
     return [expert for expert in experts if skill in (expert.skills or [])]
 
 
