@@ -66,7 +66,10 @@ def test_csv_round_trip_keeps_every_field(db_session: Any, network: Any) -> None
 
 
 def test_csv_import_creates_and_reports_bad_rows_without_importing(db_session: Any, network: Any) -> None:  # noqa: F811
-    good = "name,profession,phone,skills,duty_weekdays,duty_start,duty_end\n李心理,心理咨询师,13900001111,psychology,1;3,09:00,12:00\n"
+    good = (
+        "name,profession,phone,skills,duty_weekdays,duty_start,duty_end\n"
+        "李心理,心理咨询师,13900001111,psychology,1;3,09:00,12:00\n"
+    )
     assert exchange.import_csv(db_session, "experts", good) == (1, 0)
     bad = "name,profession,phone,duty_weekdays\n王律师,律师,not-a-number,1\n赵律师,律师,,9\n"
     with pytest.raises(ImportFailed) as failure:
