@@ -3,7 +3,16 @@
 from hotline.accounts.models import ApiToken, Certification, User
 from hotline.cases.models import Case
 from hotline.directory.models import Area, ExpertVolunteer, Organisation, Station, station_areas
-from hotline.escalation.models import Referral
+from hotline.escalation.models import (
+    Escalation,
+    EscalationPolicy,
+    NotificationAttempt,
+    PolicyStep,
+    Referral,
+    ReferralStep,
+    ResponderReplyCode,
+    SmsReply,
+)
 from hotline.manage.models import Setting
 from hotline.rota.models import Shift, ShiftAssignment
 from hotline.telephony.models import Call, CallEvent, SimulatedMessage, TelephonyCommand
@@ -74,4 +83,13 @@ __all__ += [
     "ShiftPatternSlot",
     "SwapRequest",
     "WorkerProfile",
+]
+__all__ += [
+    "Escalation",
+    "EscalationPolicy",
+    "NotificationAttempt",
+    "PolicyStep",
+    "ReferralStep",
+    "ResponderReplyCode",
+    "SmsReply",
 ]

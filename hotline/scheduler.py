@@ -45,6 +45,7 @@ JOBS: tuple[Job, ...] = (
     Job("rota-certificates", "hotline.rota.jobs:certificates_tick", 3600),
     Job("rota-sms", "hotline.rota.jobs:sms_tick", 30),
     Job("rota-autodraft", "hotline.rota.jobs:autodraft_tick", 15),
+    Job("escalation", "hotline.escalation.jobs:tick", 3),
 )
 
 
