@@ -29,3 +29,8 @@ __all__ = [
 from hotline.audit import AuditEntry  # noqa: E402
 
 __all__ += ["AuditEntry"]
+
+from hotline.console.models import CallTransfer  # noqa: E402
+from hotline.routing.models import Offer, RoutingEntry, WorkerPresence  # noqa: E402
+
+__all__ += ["CallTransfer", "Offer", "RoutingEntry", "WorkerPresence"]

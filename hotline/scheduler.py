@@ -35,7 +35,10 @@ class Job:
     seconds: int
 
 
-JOBS: tuple[Job, ...] = (Job("heartbeat", "hotline.scheduler:beat", 10),)
+JOBS: tuple[Job, ...] = (
+    Job("heartbeat", "hotline.scheduler:beat", 10),
+    Job("routing", "hotline.routing.jobs:tick", 2),
+)
 
 
 def beat() -> None:
