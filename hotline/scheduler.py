@@ -37,6 +37,7 @@ class Job:
 
 JOBS: tuple[Job, ...] = (
     Job("heartbeat", "hotline.scheduler:beat", 10),
+    Job("telephony-outbox", "hotline.telephony.jobs:retry_outbox", 15),
     Job("routing", "hotline.routing.jobs:tick", 2),
 )
 
