@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import click
 from cryptography.fernet import Fernet
 from flask import Flask, current_app
@@ -38,7 +40,9 @@ def serve(host: str, port: int) -> None:
 
         start_in_process(app)
     click.echo(f"Hotline on http://{host}:{port}  (telephony: {app.config['TELEPHONY']})")
-    socketio.run(app, host=host, port=port, allow_unsafe_werkzeug=True, use_reloader=False)
+    # Flask makes app.run() a no-op under its CLI; this command is the one place that serves.
+    os.environ.pop("FLASK_RUN_FROM_CLI", None)
+    socketio.run(app, host=host, port=port, allow_unsafe_werkzeug=True, use_reloader=False, log_output=False)
 
 
 def init_app(app: Flask) -> None:

@@ -32,6 +32,38 @@ from hotline.audit import AuditEntry  # noqa: E402
 
 __all__ += ["AuditEntry"]
 
+from hotline.rota.models import (  # noqa: E402
+    CalendarDay,
+    CalendarYear,
+    DraftRequest,
+    FeedToken,
+    LeaveRequest,
+    RotaMark,
+    RotaNotice,
+    RotaPreference,
+    RotaVersion,
+    ShiftPattern,
+    ShiftPatternSlot,
+    SwapRequest,
+    WorkerProfile,
+)
+
+__all__ += [
+    "CalendarDay",
+    "CalendarYear",
+    "DraftRequest",
+    "FeedToken",
+    "LeaveRequest",
+    "RotaMark",
+    "RotaNotice",
+    "RotaPreference",
+    "RotaVersion",
+    "ShiftPattern",
+    "ShiftPatternSlot",
+    "SwapRequest",
+    "WorkerProfile",
+]
+
 from hotline.console.models import CallTransfer  # noqa: E402
 from hotline.routing.models import Offer, RoutingEntry, WorkerPresence  # noqa: E402
 
