@@ -1,7 +1,16 @@
 """Import every package's models so the metadata is complete (for Alembic and mappers)."""
 
 from hotline.accounts.models import ApiToken, Certification, User
-from hotline.cases.models import Case
+from hotline.cases.models import (
+    CallSatisfaction,
+    Case,
+    CaseEvent,
+    CaseNote,
+    FollowUp,
+    IntakeDraft,
+    IntakeVersion,
+    ReturnCall,
+)
 from hotline.directory.models import Area, ExpertVolunteer, Organisation, Station, station_areas
 from hotline.escalation.models import Referral
 from hotline.manage.models import Setting
@@ -31,6 +40,10 @@ __all__ = [
 from hotline.audit import AuditEntry  # noqa: E402
 
 __all__ += ["AuditEntry"]
+
+import hotline.reports.models  # noqa: E402, F401  (indexes the figures need)
+
+__all__ += ["CallSatisfaction", "CaseEvent", "CaseNote", "FollowUp", "IntakeDraft", "IntakeVersion", "ReturnCall"]
 
 from hotline.rota.models import (  # noqa: E402
     CalendarDay,

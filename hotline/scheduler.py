@@ -39,6 +39,8 @@ JOBS: tuple[Job, ...] = (
     Job("heartbeat", "hotline.scheduler:beat", 10),
     Job("telephony-outbox", "hotline.telephony.jobs:retry_outbox", 15),
     Job("routing", "hotline.routing.jobs:tick", 2),
+    Job("followups_due", "hotline.cases.jobs:announce_due_follow_ups", 15),
+    Job("retention", "hotline.cases.jobs:apply_retention", 24 * 3600),
 )
 
 
