@@ -12,7 +12,16 @@ from hotline.cases.models import (
     ReturnCall,
 )
 from hotline.directory.models import Area, ExpertVolunteer, Organisation, Station, station_areas
-from hotline.escalation.models import Referral
+from hotline.escalation.models import (
+    Escalation,
+    EscalationPolicy,
+    NotificationAttempt,
+    PolicyStep,
+    Referral,
+    ReferralStep,
+    ResponderReplyCode,
+    SmsReply,
+)
 from hotline.manage.models import Setting
 from hotline.rota.models import Shift, ShiftAssignment
 from hotline.telephony.models import Call, CallEvent, SimulatedMessage, TelephonyCommand
@@ -81,3 +90,12 @@ from hotline.console.models import CallTransfer  # noqa: E402
 from hotline.routing.models import Offer, RoutingEntry, WorkerPresence  # noqa: E402
 
 __all__ += ["CallTransfer", "Offer", "RoutingEntry", "WorkerPresence"]
+__all__ += [
+    "Escalation",
+    "EscalationPolicy",
+    "NotificationAttempt",
+    "PolicyStep",
+    "ReferralStep",
+    "ResponderReplyCode",
+    "SmsReply",
+]

@@ -41,6 +41,7 @@ JOBS: tuple[Job, ...] = (
     Job("routing", "hotline.routing.jobs:tick", 2),
     Job("followups_due", "hotline.cases.jobs:announce_due_follow_ups", 15),
     Job("retention", "hotline.cases.jobs:apply_retention", 24 * 3600),
+    Job("escalation", "hotline.escalation.jobs:tick", 3),
 )
 
 
