@@ -1,9 +1,8 @@
 """The one place routing and the console call other packages' services.
 
-Each function calls the owning package's service by its agreed name when that
-package provides it, and otherwise falls back to a minimal local version, so the
-console works while the phone line, rota and cases packages are being built.
-Switching is a matter of deleting a fallback.
+Each function calls the owning package's service by its agreed name. The
+simulator's text channel still falls back to the call's timeline when the
+phone line's simulator module is absent.
 """
 
 from __future__ import annotations
@@ -16,8 +15,6 @@ from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from hotline.accounts.models import User
-from hotline.clock import local
 from hotline.telephony.models import Call, CallEvent
 
 
@@ -34,68 +31,23 @@ def _service(module: str, name: str) -> Any | None:
 
 def on_duty_worker_ids(session: Session, at: datetime) -> set[int]:
     """Return the ids of duty workers on duty at `at` by the published rota and certified that day."""
-    provided = _service("hotline.rota.services", "on_duty_worker_ids")
-    if provided is not None:
-        return set(provided(session, at))
-    return {
-        user.id for user in _assigned_users(session, at, "duty_worker") if user.valid_certification(local(at).date())
-    }
+    from hotline.rota.services import on_duty_worker_ids as provided
+
+    return set(provided(session, at))
 
 
 def on_duty_supervisor_ids(session: Session, at: datetime) -> set[int]:
     """Return the ids of supervisors on call at `at` by the published rota."""
-    provided = _service("hotline.rota.services", "on_duty")
-    if provided is not None:
-        return {_user_id(item) for item in provided(session, at, role="supervisor")} - {None}
-    return {user.id for user in _assigned_users(session, at, "supervisor")}
+    from hotline.rota.services import on_duty
+
+    return {worker.user_id for worker in on_duty(session, at, role="supervisor").workers}
 
 
 def on_duty_experts(session: Session, at: datetime) -> list[Any]:
-    """Return the expert volunteers on expert duty at `at` (ExpertVolunteer rows)."""
-    from hotline.directory.models import ExpertVolunteer
-    from hotline.rota.models import Shift, ShiftAssignment
+    """Return the expert volunteers on expert duty at `at` (expert_id, name, profession, skills, phone)."""
+    from hotline.rota.services import on_duty
 
-    rows = session.scalars(
-        select(ExpertVolunteer)
-        .join(ShiftAssignment, ShiftAssignment.expert_id == ExpertVolunteer.id)
-        .join(Shift, ShiftAssignment.shift_id == Shift.id)
-        .where(
-            Shift.status == "published",
-            Shift.starts_at <= at,
-            Shift.ends_at > at,
-            ShiftAssignment.duty == "expert",
-            ExpertVolunteer.active.is_(True),
-        )
-        .order_by(ExpertVolunteer.name)
-    )
-    return list(dict.fromkeys(rows))
-
-
-def _user_id(item: Any) -> int | None:
-    """Return the user id of whatever the rota's on_duty returns (a user, an assignment, an id)."""
-    if isinstance(item, int):
-        return item
-    return getattr(item, "user_id", None) or getattr(item, "id", None)
-
-
-def _assigned_users(session: Session, at: datetime, duty: str) -> list[User]:
-    """Return the users with a `duty` assignment in a published shift covering `at`."""
-    from hotline.rota.models import Shift, ShiftAssignment
-
-    return list(
-        session.scalars(
-            select(User)
-            .join(ShiftAssignment, ShiftAssignment.user_id == User.id)
-            .join(Shift, ShiftAssignment.shift_id == Shift.id)
-            .where(
-                Shift.status == "published",
-                Shift.starts_at <= at,
-                Shift.ends_at > at,
-                ShiftAssignment.duty == duty,
-                User.active.is_(True),
-            )
-        ).unique()
-    )
+    return list(on_duty(session, at, role="expert").experts)
 
 
 # --- phone line -------------------------------------------------------------------------------
@@ -103,16 +55,9 @@ def _assigned_users(session: Session, at: datetime, duty: str) -> list[User]:
 
 def queued_calls(session: Session) -> list[Call]:
     """Return the calls waiting in the queue, most urgent first, then the longest waiting."""
-    provided = _service("hotline.telephony.services", "queued_calls")
-    if provided is not None:
-        return list(provided(session))
-    return list(
-        session.scalars(
-            select(Call)
-            .where(Call.status == "queued", Call.ended_at.is_(None))
-            .order_by(Call.priority.desc(), Call.queued_at, Call.id)
-        )
-    )
+    from hotline.telephony.services import queued_calls as provided
+
+    return list(provided(session))
 
 
 def get_provider() -> Any:
@@ -124,12 +69,9 @@ def get_provider() -> Any:
 
 def connect_to_worker(session: Session, call: Call, target: str, provider: Any) -> None:
     """Take the caller out of the queue to `target` (worker_<id> for the softphone, or an E.164 number)."""
-    provided = _service("hotline.telephony.services", "connect_to_worker")
-    if provided is not None:
-        provided(session, call, target, provider)
-        return
-    base = current_app.config["PUBLIC_BASE_URL"]
-    provider.redirect_call(call.call_sid, f"{base}/twilio/voice/connect/{call.id}?to={target}")
+    from hotline.telephony.services import connect_to_worker as provided
+
+    provided(session, call, target, provider)
 
 
 def is_simulator() -> bool:
@@ -146,9 +88,9 @@ def add_call_event(session: Session, call: Call, kind: str, now: datetime, **dat
 
 def send_simulator_chat(session: Session, call: Call, sender: str, body: str, now: datetime) -> None:
     """Send a line of the simulator's text channel (worker side) to the simulated caller."""
-    provided = _service("hotline.telephony.simulator", "send_chat")
+    provided = _service("hotline.telephony.simulator.services", "say")
     if provided is not None:
-        provided(session, call, sender, body, now)
+        provided(session, call.call_sid, sender, body, now)
         return
     add_call_event(session, call, "simulator.chat", now, sender=sender, body=body)
     session.commit()
@@ -156,9 +98,9 @@ def send_simulator_chat(session: Session, call: Call, sender: str, body: str, no
 
 def simulator_chat(session: Session, call: Call) -> list[dict[str, Any]]:
     """Return the simulator's text channel of a call, oldest first: [{sender, body, at}]."""
-    provided = _service("hotline.telephony.simulator", "chat_lines")
+    provided = _service("hotline.telephony.simulator.services", "conversation")
     if provided is not None:
-        return list(provided(session, call))
+        return list(provided(session, call.call_sid))
     events = session.scalars(
         select(CallEvent).where(CallEvent.call_id == call.id, CallEvent.kind == "simulator.chat").order_by(CallEvent.id)
     )

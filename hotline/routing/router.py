@@ -335,6 +335,15 @@ def reopen_entry(
     )
     if changed.rowcount != 1:
         return False
+    if entry.transfer_from_id is not None:
+        from hotline.console.models import CallTransfer
+
+        session.execute(
+            update(CallTransfer)
+            .where(CallTransfer.call_id == entry.call_id, CallTransfer.kind == "cold", CallTransfer.status == "started")
+            .values(status="failed", updated_at=now)
+            .execution_options(synchronize_session=False)
+        )
     withdraw_ringing(session, entry, now, pushes, ringing_status)
     call = session.get(Call, entry.call_id)
     if call is not None:

@@ -255,6 +255,16 @@ def accept_offer(session: Session, offer_id: int, worker_id: int, now: datetime,
     return offer
 
 
+def release_worker(session: Session, call_id: int, worker_id: int, now: datetime) -> None:
+    """Start the wrap-up of a worker who hung up or left a conference; the call itself may go on."""
+    presence = presence_of(session, worker_id, now)
+    if presence.current_call_id != call_id or presence.state != "busy":
+        return
+    start_wrap_up(presence, now, load_routing_settings(session).wrap_up_seconds)
+    session.commit()
+    Pushes(presence=[(worker_id, "wrap_up")]).send()
+
+
 def connect_target(presence: WorkerPresence) -> str:
     """Return where the call goes: the worker's softphone identity or their own number."""
     if presence.connect_via == "phone" and presence.user.phone:
@@ -264,6 +274,14 @@ def connect_target(presence: WorkerPresence) -> str:
 
 def _finish_transfer_source(session: Session, from_worker_id: int, call_id: int, now: datetime, pushes: Pushes) -> None:
     """Put the worker who cold-transferred the call into wrap-up once the target takes it."""
+    from hotline.console.models import CallTransfer
+
+    session.execute(
+        update(CallTransfer)
+        .where(CallTransfer.call_id == call_id, CallTransfer.kind == "cold", CallTransfer.status == "started")
+        .values(status="taken", updated_at=now)
+        .execution_options(synchronize_session=False)
+    )
     presence = presence_of(session, from_worker_id, now)
     if presence.current_call_id == call_id and presence.state == "busy":
         start_wrap_up(presence, now, load_routing_settings(session).wrap_up_seconds)
