@@ -13,14 +13,11 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(manage_routes.bp)
     manage_routes.register_nav(app)
     install_provider(app)
-    if app.config.get("SIMULATOR_ENABLED") and _has_simulator():
+    if app.config.get("SIMULATOR_ENABLED"):
         from hotline.telephony.simulator import routes as simulator_routes
+        from hotline.telephony.simulator.network import ensure_webhook_token
 
+        if app.config.get("TELEPHONY") != "twilio":
+            ensure_webhook_token(app)
         app.register_blueprint(simulator_routes.bp)
         simulator_routes.register_nav(app)
-
-
-def _has_simulator() -> bool:
-    import importlib.util
-
-    return importlib.util.find_spec("hotline.telephony.simulator") is not None
