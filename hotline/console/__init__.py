@@ -10,9 +10,8 @@ from hotline.vocabulary import Role
 def init_app(app: Flask) -> None:
     """Register the console's pages, API, Twilio callbacks and Socket.IO events."""
     from hotline.console import api, events, twilio_routes  # noqa: F401  (their routes join the blueprint)
-    from hotline.console.routes import bp
-
     from hotline.console.labels import template_helpers
+    from hotline.console.routes import bp
 
     app.register_blueprint(bp)
     app.context_processor(template_helpers)

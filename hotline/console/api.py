@@ -109,7 +109,7 @@ def chat_lines(call_id: int) -> Any:
     """
     call = _api_call(call_id)
     lines = adapters.simulator_chat(db.session, call)
-    return jsonify({"lines": [{"sender": line.get("sender"), "body": line.get("body")} for line in lines]})
+    return jsonify({"lines": [{"sender": line.get("sender"), "body": line.get("text")} for line in lines]})
 
 
 @bp.post(f"{API_PREFIX}/console/calls/<int:call_id>/chat")

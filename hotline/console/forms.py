@@ -46,10 +46,10 @@ class IntakeForm(FlaskForm):
     gender = SelectField(_l("Gender"))
     age_group = SelectField(_l("Age group"))
     area_id = HiddenField()
-    target_groups = MultiCheckboxField(_l("Target groups"), choices=choices(TargetGroup))
-    services = MultiCheckboxField(_l("Services asked for"), choices=choices(Service))
-    risk = RadioField(_l("Risk"), choices=choices(Risk), default=Risk.NONE.value)
-    crisis_checklist = MultiCheckboxField(_l("Crisis checklist"), choices=list(CRISIS_CHECKLIST.items()))
+    target_groups = MultiCheckboxField(_l("Target groups"))
+    services = MultiCheckboxField(_l("Services asked for"))
+    risk = RadioField(_l("Risk"), default=Risk.NONE.value)
+    crisis_checklist = MultiCheckboxField(_l("Crisis checklist"))
     summary = TextAreaField(_l("Summary"))
     actions_taken = TextAreaField(_l("Actions taken"))
     outcome = RadioField(_l("Outcome"))
@@ -62,6 +62,10 @@ class IntakeForm(FlaskForm):
         self.gender.choices = blank + [(k, v) for k, v in GENDERS.items()]
         self.age_group.choices = blank + [(k, v) for k, v in AGE_GROUPS.items()]
         self.outcome.choices = list(OUTCOMES.items())
+        self.target_groups.choices = choices(TargetGroup)
+        self.services.choices = choices(Service)
+        self.risk.choices = choices(Risk)
+        self.crisis_checklist.choices = list(CRISIS_CHECKLIST.items())
 
 
 class TransferForm(FlaskForm):

@@ -1,8 +1,7 @@
 """The one place routing and the console call other packages' services.
 
-Each function calls the owning package's service by its agreed name. The
-simulator's text channel still falls back to the call's timeline when the
-phone line's simulator module is absent.
+Each function calls the owning package's service by its agreed name, so a
+change of interface is fixed here and nowhere else.
 """
 
 from __future__ import annotations
@@ -12,7 +11,6 @@ from datetime import datetime
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from hotline.telephony.models import Call, CallEvent
@@ -71,6 +69,14 @@ def connect_to_worker(session: Session, call: Call, target: str, provider: Any) 
     """Take the caller out of the queue to `target` (worker_<id> for the softphone, or an E.164 number)."""
     from hotline.telephony.services import connect_to_worker as provided
 
+    network = getattr(provider, "network", None)
+    network = network() if callable(network) else None
+    if network is not None:
+        # The simulated phone network answers the worker's leg as the console's text channel.
+        from hotline.telephony.twiml_model import CallerScript
+
+        callee = target if target.startswith("+") else f"client:{target}"
+        network.callees[callee] = CallerScript(ring_seconds=1.0, talk_seconds=6 * 3600.0)
     provided(session, call, target, provider)
 
 
@@ -88,23 +94,16 @@ def add_call_event(session: Session, call: Call, kind: str, now: datetime, **dat
 
 def send_simulator_chat(session: Session, call: Call, sender: str, body: str, now: datetime) -> None:
     """Send a line of the simulator's text channel (worker side) to the simulated caller."""
-    provided = _service("hotline.telephony.simulator.services", "say")
-    if provided is not None:
-        provided(session, call.call_sid, sender, body, now)
-        return
-    add_call_event(session, call, "simulator.chat", now, sender=sender, body=body)
-    session.commit()
+    from hotline.telephony.simulator.services import say
+
+    say(session, call.call_sid, sender, body, now)
 
 
 def simulator_chat(session: Session, call: Call) -> list[dict[str, Any]]:
-    """Return the simulator's text channel of a call, oldest first: [{sender, body, at}]."""
-    provided = _service("hotline.telephony.simulator.services", "conversation")
-    if provided is not None:
-        return list(provided(session, call.call_sid))
-    events = session.scalars(
-        select(CallEvent).where(CallEvent.call_id == call.id, CallEvent.kind == "simulator.chat").order_by(CallEvent.id)
-    )
-    return [{"sender": e.data.get("sender"), "body": e.data.get("body"), "at": e.at} for e in events]
+    """Return the simulator's text channel of a call, oldest first: [{sender, text}]."""
+    from hotline.telephony.simulator.services import conversation
+
+    return list(conversation(session, call.call_sid))
 
 
 # --- cases ------------------------------------------------------------------------------------

@@ -12,10 +12,7 @@ class RoutingSettingsForm(FlaskForm):
     """Ring time, offer mode, wrap-up time, grace period."""
 
     ring_seconds = IntegerField(_l("Ring time (seconds)"), validators=[InputRequired(), NumberRange(5, 120)])
-    offer_mode = SelectField(
-        _l("Offer calls"),
-        choices=[("one", _l("To one worker at a time")), ("all", _l("To every eligible worker at once"))],
-    )
+    offer_mode = SelectField(_l("Offer calls"))
     wrap_up_seconds = IntegerField(
         _l("Wrap-up time after a call (seconds)"), validators=[InputRequired(), NumberRange(0, 1800)]
     )
@@ -23,3 +20,10 @@ class RoutingSettingsForm(FlaskForm):
         _l("A lost console goes offline after (seconds)"), validators=[InputRequired(), NumberRange(15, 3600)]
     )
     missed_offer_sets_break = BooleanField(_l("A worker who lets an offer ring out is set to break"))
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        self.offer_mode.choices = [
+            ("one", _l("To one worker at a time")),
+            ("all", _l("To every eligible worker at once")),
+        ]
