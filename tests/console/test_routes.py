@@ -229,7 +229,7 @@ def test_the_softphone_token_carries_a_voice_grant_for_the_worker(app: Any, clie
         claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
         assert data["identity"] == f"worker_{worker.id}" == claims["grants"]["identity"]
         assert claims["grants"]["voice"]["incoming"] == {"allow": True}
-        assert claims["exp"] - claims["iat"] <= 3600
+        assert claims["exp"] - claims["nbf"] <= 3600
     finally:
         app.config.update(saved)
 
