@@ -98,6 +98,10 @@
     if (!form || form.dataset.ready) return;
     form.dataset.ready = "1";
     key = "hotline-intake-" + C.config.userId + "-" + form.dataset.callId;
+    if (/\/intake$/.test(window.location.pathname)) {
+      // A form with errors came back from a post: a reload should show the call page with the draft, not post again.
+      history.replaceState(null, "", window.location.pathname.replace(/\/intake$/, ""));
+    }
     statusBox = document.getElementById("draft-status");
     var local = null;
     try { local = JSON.parse(localStorage.getItem(key) || "null"); } catch (e) { local = null; }
