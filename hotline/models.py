@@ -1,16 +1,7 @@
 """Import every package's models so the metadata is complete (for Alembic and mappers)."""
 
 from hotline.accounts.models import ApiToken, Certification, User
-from hotline.cases.models import (
-    CallSatisfaction,
-    Case,
-    CaseEvent,
-    CaseNote,
-    FollowUp,
-    IntakeDraft,
-    IntakeVersion,
-    ReturnCall,
-)
+from hotline.cases.models import Case
 from hotline.directory.models import Area, ExpertVolunteer, Organisation, Station, station_areas
 from hotline.escalation.models import (
     Escalation,
@@ -51,6 +42,15 @@ from hotline.audit import AuditEntry  # noqa: E402
 __all__ += ["AuditEntry"]
 
 import hotline.reports.models  # noqa: E402, F401  (indexes the figures need)
+from hotline.cases.models import (  # noqa: E402
+    CallSatisfaction,
+    CaseEvent,
+    CaseNote,
+    FollowUp,
+    IntakeDraft,
+    IntakeVersion,
+    ReturnCall,
+)
 
 __all__ += ["CallSatisfaction", "CaseEvent", "CaseNote", "FollowUp", "IntakeDraft", "IntakeVersion", "ReturnCall"]
 

@@ -112,7 +112,9 @@ def search_cases(session: Session, criteria: CaseFilter, region: str = "CN") -> 
     total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
     pages = max(1, -(-total // PAGE_SIZE))
     page = min(max(1, criteria.page), pages)
-    rows = session.scalars(query.order_by(Case.created_at.desc(), Case.id.desc()).offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE))
+    rows = session.scalars(
+        query.order_by(Case.created_at.desc(), Case.id.desc()).offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE)
+    )
     return CasePage(list(rows), total, page, pages)
 
 
@@ -147,7 +149,9 @@ def view_case(session: Session, case_id: int, viewer_id: int, now: datetime, add
         case=case,
         timeline=timeline(session, case, now),
         follow_ups=list(session.scalars(select(FollowUp).where(FollowUp.case_id == case.id).order_by(FollowUp.due_at))),
-        referrals=list(session.scalars(select(Referral).where(Referral.case_id == case.id).order_by(Referral.created_at))),
+        referrals=list(
+            session.scalars(select(Referral).where(Referral.case_id == case.id).order_by(Referral.created_at))
+        ),
         duplicates=list(session.scalars(select(Case).where(Case.merged_into_id == case.id))),
         close_blockers=close_blockers(session, case, confirmed=True),
     )
@@ -194,7 +198,11 @@ def assign_case(session: Session, case_id: int, assignee_id: int | None, actor_i
         raise CaseNotFound(f"user {assignee_id}")
     previous = case.assigned_to_id
     case.assigned_to_id = assignee_id
-    session.add(CaseEvent(case_id=case.id, kind="assigned", at=now, actor_id=actor_id, data={"from": previous, "to": assignee_id}))
+    session.add(
+        CaseEvent(
+            case_id=case.id, kind="assigned", at=now, actor_id=actor_id, data={"from": previous, "to": assignee_id}
+        )
+    )
     session.commit()
     return case
 
@@ -209,7 +217,11 @@ def set_status(session: Session, case_id: int, status: str, actor_id: int, now: 
     if status not in MANUAL_STATUSES or case.status == "closed":
         raise InvalidTransition(status)
     if status != case.status:
-        session.add(CaseEvent(case_id=case.id, kind="status", at=now, actor_id=actor_id, data={"from": case.status, "to": status}))
+        session.add(
+            CaseEvent(
+                case_id=case.id, kind="status", at=now, actor_id=actor_id, data={"from": case.status, "to": status}
+            )
+        )
         case.status = status
         session.commit()
     return case
@@ -220,7 +232,9 @@ def close_blockers(session: Session, case: Case, confirmed: bool) -> list[str]:
     reasons = []
     if not confirmed:
         reasons.append("outcome_not_confirmed")
-    pending = session.scalar(select(func.count(FollowUp.id)).where(FollowUp.case_id == case.id, FollowUp.status == "pending"))
+    pending = session.scalar(
+        select(func.count(FollowUp.id)).where(FollowUp.case_id == case.id, FollowUp.status == "pending")
+    )
     if pending:
         reasons.append("follow_ups_pending")
     open_referrals = session.scalar(
@@ -253,7 +267,15 @@ def close_case(
         raise CaseNotReady(reasons)
     case.confirmed_outcome, case.confirmed_at, case.confirmed_by_id = confirmed_outcome, now, actor_id
     case.status, case.closed_at = "closed", now
-    session.add(CaseEvent(case_id=case.id, kind="closed", at=now, actor_id=actor_id, data={"outcome": confirmed_outcome, "note": note or ""}))
+    session.add(
+        CaseEvent(
+            case_id=case.id,
+            kind="closed",
+            at=now,
+            actor_id=actor_id,
+            data={"outcome": confirmed_outcome, "note": note or ""},
+        )
+    )
     session.commit()
     return case
 
@@ -301,8 +323,12 @@ def merge_cases(session: Session, keep_id: int, duplicate_id: int, actor_id: int
     keep.consent_callback = keep.consent_callback or duplicate.consent_callback
     keep.area_id = keep.area_id or duplicate.area_id
     duplicate.merged_into_id, duplicate.status, duplicate.closed_at = keep.id, "closed", now
-    session.add(CaseEvent(case_id=duplicate.id, kind="merged", at=now, actor_id=actor_id, data={"into": keep.reference}))
-    session.add(CaseEvent(case_id=keep.id, kind="merged_in", at=now, actor_id=actor_id, data={"from": duplicate.reference}))
+    session.add(
+        CaseEvent(case_id=duplicate.id, kind="merged", at=now, actor_id=actor_id, data={"into": keep.reference})
+    )
+    session.add(
+        CaseEvent(case_id=keep.id, kind="merged_in", at=now, actor_id=actor_id, data={"from": duplicate.reference})
+    )
     session.commit()
     return keep
 
@@ -319,5 +345,7 @@ def workers(session: Session) -> list[User]:
 
 def area_choices(session: Session) -> list[tuple[str, str]]:
     """Return (id, name) pairs for area selects: streets, each followed by its communities."""
-    areas = list(session.scalars(select(Area).where(Area.level.in_(("district", "street", "community"))).order_by(Area.code)))
+    areas = list(
+        session.scalars(select(Area).where(Area.level.in_(("district", "street", "community"))).order_by(Area.code))
+    )
     return [(str(area.id), ("— " if area.level == "community" else "") + area.name) for area in areas]

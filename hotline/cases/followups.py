@@ -37,8 +37,15 @@ def schedule_follow_up(
     if not case.consent_callback:
         raise NoCallbackConsent(case_id)
     follow_up = FollowUp(
-        case_id=case.id, kind=kind, due_at=due_at, assignee_id=assignee_id, created_by_id=created_by_id,
-        created_at=now, note=(note or "").strip() or None, status="pending", version=0,
+        case_id=case.id,
+        kind=kind,
+        due_at=due_at,
+        assignee_id=assignee_id,
+        created_by_id=created_by_id,
+        created_at=now,
+        note=(note or "").strip() or None,
+        status="pending",
+        version=0,
     )
     session.add(follow_up)
     if case.status == "open":
@@ -110,8 +117,13 @@ def record_return_call(
         if follow_up is None or follow_up.case_id != case.id:
             raise FollowUpNotFound(follow_up_id)
     entry = ReturnCall(
-        case_id=case.id, follow_up_id=follow_up_id, worker_id=worker_id, at=now, reached=reached,
-        problem_solved=problem_solved if reached else None, satisfaction=satisfaction if reached else None,
+        case_id=case.id,
+        follow_up_id=follow_up_id,
+        worker_id=worker_id,
+        at=now,
+        reached=reached,
+        problem_solved=problem_solved if reached else None,
+        satisfaction=satisfaction if reached else None,
         note=(note or "").strip() or None,
     )
     session.add(entry)
@@ -217,4 +229,3 @@ def get_follow_up(session: Session, follow_up_id: int) -> FollowUp:
     if follow_up is None:
         raise FollowUpNotFound(follow_up_id)
     return follow_up
-

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, DateField, DateTimeLocalField, IntegerField, SelectField, StringField, TextAreaField
@@ -63,14 +65,22 @@ class AssignForm(FlaskForm):
 class StatusForm(FlaskForm):
     """Move an open case along."""
 
-    status = SelectField(_l("Status"), choices=pairs({k: v for k, v in STATUSES.items() if k in ("open", "in_progress", "referred")}))
+    status = SelectField(_l("Status"))
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.status.choices = pairs({k: v for k, v in STATUSES.items() if k in ("open", "in_progress", "referred")})
 
 
 class CloseForm(FlaskForm):
     """Confirm the outcome and close the case."""
 
-    confirmed_outcome = SelectField(_l("Confirmed outcome"), choices=pairs(CONFIRMED_OUTCOMES, _l("Choose…")))
+    confirmed_outcome = SelectField(_l("Confirmed outcome"), validate_choice=False)
     note = TextAreaField(_l("How the outcome was confirmed"), validators=[Optional(), Length(max=2000)])
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.confirmed_outcome.choices = pairs(CONFIRMED_OUTCOMES, _l("Choose…"))
 
 
 class ReopenForm(FlaskForm):
@@ -88,24 +98,36 @@ class MergeForm(FlaskForm):
 class FollowUpForm(FlaskForm):
     """Schedule a callback or a return call."""
 
-    kind = SelectField(_l("Kind"), choices=pairs(FOLLOW_UP_KINDS))
+    kind = SelectField(_l("Kind"))
     due_at = DateTimeLocalField(_l("When"), format="%Y-%m-%dT%H:%M", validators=[InputRequired()])
     assignee_id = SelectField(_l("Who calls"), coerce=str)
     note = StringField(_l("Note"), validators=[Optional(), Length(max=500)])
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.kind.choices = pairs(FOLLOW_UP_KINDS)
 
 
 class FollowUpDoneForm(FlaskForm):
     """Record what became of a follow-up."""
 
-    outcome = SelectField(_l("Outcome"), choices=pairs(FOLLOW_UP_OUTCOMES))
+    outcome = SelectField(_l("Outcome"))
     note = StringField(_l("Note"), validators=[Optional(), Length(max=500)])
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.outcome.choices = pairs(FOLLOW_UP_OUTCOMES)
 
 
 class ReturnCallForm(FlaskForm):
     """What the caller said on the return call (回访)."""
 
     reached = BooleanField(_l("The caller was reached"), default=True)
-    problem_solved = SelectField(_l("Is the problem solved?"), choices=pairs(PROBLEM_SOLVED, _l("Not asked")))
+    problem_solved = SelectField(_l("Is the problem solved?"))
     satisfaction = IntegerField(_l("Satisfaction (1-5)"), validators=[Optional(), NumberRange(min=1, max=5)])
     note = TextAreaField(_l("Note"), validators=[Optional(), Length(max=2000)])
     follow_up_id = IntegerField(validators=[Optional()])
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.problem_solved.choices = pairs(PROBLEM_SOLVED, _l("Not asked"))

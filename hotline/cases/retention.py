@@ -138,12 +138,16 @@ def apply_call_numbers(session: Session, items: list[Candidate], now: datetime) 
     """Erase the caller's number and its look-up hash from those calls."""
     ids = [item.id for item in items]
     for start in range(0, len(ids), BATCH):
-        session.execute(update(Call).where(Call.id.in_(ids[start : start + BATCH])).values(from_number=None, from_hash=None))
+        session.execute(
+            update(Call).where(Call.id.in_(ids[start : start + BATCH])).values(from_number=None, from_hash=None)
+        )
 
 
 def find_drafts(session: Session, now: datetime, days: int) -> list[Candidate]:
     """Intake drafts untouched for more than `days` days."""
-    rows = session.execute(select(IntakeDraft.id, IntakeDraft.updated_at).where(IntakeDraft.updated_at < now - timedelta(days=days)))
+    rows = session.execute(
+        select(IntakeDraft.id, IntakeDraft.updated_at).where(IntakeDraft.updated_at < now - timedelta(days=days))
+    )
     return [Candidate("intake_draft", row.id, row.updated_at, "intake draft") for row in rows]
 
 

@@ -36,6 +36,7 @@ from hotline.vocabulary import Role
 
 bp = Blueprint("cases", __name__)
 
+
 def blocker_text(code: str) -> str:
     """Return the translated reason a case cannot close."""
     return {
@@ -181,7 +182,9 @@ def close(case_id: int) -> Any:
     if not form.validate_on_submit():
         return render_case(case_id, 422, close_form=form)
     try:
-        casework.close_case(db.session, case_id, form.confirmed_outcome.data or None, current_user.id, utcnow(), form.note.data)
+        casework.close_case(
+            db.session, case_id, form.confirmed_outcome.data or None, current_user.id, utcnow(), form.note.data
+        )
     except CaseNotReady as exc:
         form.confirmed_outcome.errors = [blocker_text(code) for code in exc.reasons]
         return render_case(case_id, 422, close_form=form)
@@ -239,7 +242,14 @@ def schedule(case_id: int) -> Any:
         assignee = int(form.assignee_id.data) if form.assignee_id.data else None
         try:
             followups.schedule_follow_up(
-                db.session, case_id, to_utc(form.due_at.data), assignee, current_user.id, utcnow(), form.kind.data, form.note.data
+                db.session,
+                case_id,
+                to_utc(form.due_at.data),
+                assignee,
+                current_user.id,
+                utcnow(),
+                form.kind.data,
+                form.note.data,
             )
         except NoCallbackConsent:
             form.kind.errors = [_("The caller did not agree to be called back.")]
@@ -258,9 +268,15 @@ def return_call(case_id: int) -> Any:
     if form.validate_on_submit():
         try:
             followups.record_return_call(
-                db.session, case_id, current_user.id, utcnow(), reached=form.reached.data,
-                problem_solved=form.problem_solved.data or None, satisfaction=form.satisfaction.data,
-                note=form.note.data, follow_up_id=form.follow_up_id.data,
+                db.session,
+                case_id,
+                current_user.id,
+                utcnow(),
+                reached=form.reached.data,
+                problem_solved=form.problem_solved.data or None,
+                satisfaction=form.satisfaction.data,
+                note=form.note.data,
+                follow_up_id=form.follow_up_id.data,
             )
         except NoCallbackConsent:
             form.reached.errors = [_("The caller did not agree to be called back.")]
@@ -278,7 +294,9 @@ def follow_up_list() -> Any:
     """List follow-ups: one's own, or everyone's for supervisors (?all=1); overdue ones first."""
     everyone = current_user.has_role(Role.SUPERVISOR) and request.args.get("all") == "1"
     lists = followups.list_follow_ups(db.session, utcnow(), None if everyone else current_user.id)
-    return render_template("cases/follow_ups.html", lists=lists, everyone=everyone, now=utcnow(), done_form=FollowUpDoneForm())
+    return render_template(
+        "cases/follow_ups.html", lists=lists, everyone=everyone, now=utcnow(), done_form=FollowUpDoneForm()
+    )
 
 
 def load_follow_up_for_work(follow_up_id: int) -> Any:
@@ -300,12 +318,18 @@ def follow_up_done(follow_up_id: int) -> Any:
     form = FollowUpDoneForm()
     if form.validate_on_submit():
         try:
-            followups.complete_follow_up(db.session, follow_up.id, form.outcome.data, current_user.id, utcnow(), form.note.data)
+            followups.complete_follow_up(
+                db.session, follow_up.id, form.outcome.data, current_user.id, utcnow(), form.note.data
+            )
         except FollowUpNotFound:
             flash(_("This follow-up is not pending any more."), "info")
         else:
             flash(_("The follow-up's outcome has been recorded."), "success")
-    return redirect(request.form.get("next") == "case" and url_for("cases.case_page", case_id=follow_up.case_id) or url_for("cases.follow_up_list"))
+    return redirect(
+        request.form.get("next") == "case"
+        and url_for("cases.case_page", case_id=follow_up.case_id)
+        or url_for("cases.follow_up_list")
+    )
 
 
 @bp.post("/follow-ups/<int:follow_up_id>/cancel")

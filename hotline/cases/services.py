@@ -326,13 +326,9 @@ def caller_history(
     )
     cases = list(session.scalars(case_query))
     return CallerHistory(
-        calls=[
-            HistoryCall(c.id, c.created_at, c.status, c.outcome, c.service, masked, c.case_id) for c in calls
-        ],
+        calls=[HistoryCall(c.id, c.created_at, c.status, c.outcome, c.service, masked, c.case_id) for c in calls],
         cases=[
-            HistoryCase(
-                c.id, c.reference, c.status, c.risk, c.outcome, c.created_at, (c.summary or "")[:200], masked
-            )
+            HistoryCase(c.id, c.reference, c.status, c.risk, c.outcome, c.created_at, (c.summary or "")[:200], masked)
             for c in cases
         ],
     )

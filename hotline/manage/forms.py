@@ -25,9 +25,16 @@ class AuditFilterForm(FlaskForm):
 class RetentionForm(FlaskForm):
     """How long personal data is kept."""
 
-    recordings_days = IntegerField(_l("Keep call recordings (days)"), validators=[InputRequired(), NumberRange(min=1, max=3650)])
-    case_caller_months = IntegerField(
-        _l("Keep callers' names and numbers on closed cases (months)"), validators=[InputRequired(), NumberRange(min=1, max=120)]
+    recordings_days = IntegerField(
+        _l("Keep call recordings (days)"), validators=[InputRequired(), NumberRange(min=1, max=3650)]
     )
-    call_number_months = IntegerField(_l("Keep caller numbers on calls (months)"), validators=[InputRequired(), NumberRange(min=1, max=120)])
-    draft_days = IntegerField(_l("Keep unsaved intake drafts (days)"), validators=[InputRequired(), NumberRange(min=1, max=365)])
+    case_caller_months = IntegerField(
+        _l("Keep callers' names and numbers on closed cases (months)"),
+        validators=[InputRequired(), NumberRange(min=1, max=120)],
+    )
+    call_number_months = IntegerField(
+        _l("Keep caller numbers on calls (months)"), validators=[InputRequired(), NumberRange(min=1, max=120)]
+    )
+    draft_days = IntegerField(
+        _l("Keep unsaved intake drafts (days)"), validators=[InputRequired(), NumberRange(min=1, max=365)]
+    )

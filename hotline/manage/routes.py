@@ -39,7 +39,9 @@ def audit_log() -> Any:
     form = AuditFilterForm(request.args)
     choices = services.audit_choices(db.session)
     names = action_labels()
-    form.actor_id.choices = [("", _("Anyone"))] + [(str(user.id), f"{user.display_name} ({user.username})") for user in choices["people"]]
+    form.actor_id.choices = [("", _("Anyone"))] + [
+        (str(user.id), f"{user.display_name} ({user.username})") for user in choices["people"]
+    ]
     form.action.choices = [("", _("Anything"))] + [(action, names.get(action, action)) for action in choices["actions"]]
     valid = form.validate() if request.args else True
     criteria = services.AuditFilter(page=request.args.get("page", 1, type=int))
@@ -60,7 +62,9 @@ def retention_page() -> Any:
     current = retention.periods(db.session)
     form = RetentionForm(data=current)
     if form.validate_on_submit():
-        retention.save_periods(db.session, {name: getattr(form, name).data for name in current}, current_user.id, utcnow())
+        retention.save_periods(
+            db.session, {name: getattr(form, name).data for name in current}, current_user.id, utcnow()
+        )
         flash(_("The retention periods have been saved."), "success")
         return redirect(url_for("manage.retention_page"))
     report = retention.run_retention(db.session, utcnow(), dry_run=True)

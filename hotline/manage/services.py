@@ -14,7 +14,15 @@ from hotline.audit import AuditEntry
 from hotline.clock import hotline_zone
 
 PAGE_SIZE = 100
-KNOWN_ACTIONS = ("case.view", "export", "user.role_change", "user.active_change", "rota.publish", "settings.change", "retention.run")
+KNOWN_ACTIONS = (
+    "case.view",
+    "export",
+    "user.role_change",
+    "user.active_change",
+    "rota.publish",
+    "settings.change",
+    "retention.run",
+)
 
 
 @dataclass
@@ -62,7 +70,9 @@ def browse_audit(session: Session, criteria: AuditFilter) -> AuditPage:
     total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
     pages = max(1, -(-total // PAGE_SIZE))
     page = min(max(1, criteria.page), pages)
-    rows = session.execute(query.order_by(AuditEntry.at.desc(), AuditEntry.id.desc()).offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE))
+    rows = session.execute(
+        query.order_by(AuditEntry.at.desc(), AuditEntry.id.desc()).offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE)
+    )
     return AuditPage([(entry, user) for entry, user in rows], total, page, pages)
 
 

@@ -32,4 +32,5 @@ def bar_chart(title: str, labels: Sequence[str], values: Sequence[float | None],
             f'<text x="{LABEL_WIDTH + width + 4}" y="{y + BAR_HEIGHT - 3}">{escape(shown)}</text>'
         )
     parts.append("</svg>")
-    return Markup("".join(parts))
+    # Every label and value above went through escape(); the rest is fixed markup.
+    return Markup("".join(parts))  # noqa: S704

@@ -56,7 +56,9 @@ def escalation_figures(facts: list[ReferralFact], now: datetime) -> dict[str, An
     }
 
 
-def escalation_breakdown(session: Session, start_day: date, end_day: date, view: str, now: datetime) -> list[EscalationRow]:
+def escalation_breakdown(
+    session: Session, start_day: date, end_day: date, view: str, now: datetime
+) -> list[EscalationRow]:
     """Return referral figures by station or by expert for local days start..end (referrals to neither are left out)."""
     if view not in ESCALATION_VIEWS:
         raise ValueError(view)
@@ -67,6 +69,10 @@ def escalation_breakdown(session: Session, start_day: date, end_day: date, view:
         if key is not None:
             groups.setdefault(key, []).append(fact)
     model = Station if view == "station" else ExpertVolunteer
-    names = {row.id: row.name for row in session.execute(select(model.id, model.name).where(model.id.in_(list(groups))))}
-    rows = [EscalationRow(key, names.get(key, str(key)), escalation_figures(facts, now)) for key, facts in groups.items()]
+    names = {
+        row.id: row.name for row in session.execute(select(model.id, model.name).where(model.id.in_(list(groups))))
+    }
+    rows = [
+        EscalationRow(key, names.get(key, str(key)), escalation_figures(facts, now)) for key, facts in groups.items()
+    ]
     return sorted(rows, key=lambda row: (-row.figures["referrals_created"], row.label))

@@ -77,7 +77,9 @@ def to_csv(table: Table) -> bytes:
     writer = csv.writer(buffer)
     writer.writerow(["key", "label", *table.fields])
     for row in table.rows:
-        writer.writerow([_cell(row["key"]), row["label"], *("" if row[name] is None else row[name] for name in table.fields)])
+        writer.writerow(
+            [_cell(row["key"]), row["label"], *("" if row[name] is None else row[name] for name in table.fields)]
+        )
     return ("\ufeff" + buffer.getvalue()).encode("utf-8")
 
 
@@ -87,7 +89,13 @@ def to_xlsx(table: Table) -> bytes:
     sheet = workbook.active
     sheet.title = table.view[:31]
     sheet.append(["key", "label", *table.fields])
-    sheet.append(["", str(_l("Range: %(start)s to %(end)s", start=table.start, end=table.end)), *(str(FIELD_LABELS[name]) for name in table.fields)])
+    sheet.append(
+        [
+            "",
+            str(_l("Range: %(start)s to %(end)s", start=table.start, end=table.end)),
+            *(str(FIELD_LABELS[name]) for name in table.fields),
+        ]
+    )
     for row in table.rows:
         sheet.append([_cell(row["key"]), row["label"], *(row[name] for name in table.fields)])
         for column, name in enumerate(table.fields, start=3):
@@ -113,7 +121,12 @@ def record_export(session: Session, table: Table, file_format: str, actor_id: in
         "export",
         actor_id=actor_id,
         target=f"report:{table.view}",
-        detail={"format": file_format, "from": table.start.isoformat(), "to": table.end.isoformat(), "rows": len(table.rows)},
+        detail={
+            "format": file_format,
+            "from": table.start.isoformat(),
+            "to": table.end.isoformat(),
+            "rows": len(table.rows),
+        },
         address=address,
     )
     session.commit()

@@ -80,7 +80,11 @@ def page_range() -> tuple[date, date, str | None]:
         try:
             services.utc_range(start, end)
         except services.RangeInvalid:
-            start, end, error = today.replace(day=1), today, _("The range must run forwards and cover at most 366 days.")
+            start, end, error = (
+                today.replace(day=1),
+                today,
+                _("The range must run forwards and cover at most 366 days."),
+            )
     return start, end, error
 
 
@@ -99,7 +103,9 @@ def chart_set(view: str, rows: list[Any]) -> list[Any]:
     if view in ESCALATION_VIEWS:
         return [charts.bar_chart(_("Referrals created"), labels, [row.figures["referrals_created"] for row in rows])]
     return [
-        charts.bar_chart(str(exports.FIELD_LABELS[name]), labels, [row.figures[name] for row in rows], name in services.RATE_FIELDS)
+        charts.bar_chart(
+            str(exports.FIELD_LABELS[name]), labels, [row.figures[name] for row in rows], name in services.RATE_FIELDS
+        )
         for name in CHART_FIELDS
     ]
 
@@ -143,7 +149,9 @@ def export(view: str, file_format: str) -> Any:
     table = exports.table_for(view, start, end, rows, total)
     body = exports.to_csv(table) if file_format == "csv" else exports.to_xlsx(table)
     exports.record_export(db.session, table, file_format, current_user.id, request.remote_addr)
-    mimetype = "text/csv" if file_format == "csv" else "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    mimetype = (
+        "text/csv" if file_format == "csv" else "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    )
     filename = f"hotline-{view}-{start:%Y%m%d}-{end:%Y%m%d}.{file_format}"
     return Response(body, mimetype=mimetype, headers={"Content-Disposition": f'attachment; filename="{filename}"'})
 

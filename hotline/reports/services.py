@@ -81,8 +81,9 @@ class Counts:
 
     def add(self, other: Counts) -> None:
         """Add another group's sums to these."""
-        for item in fields(self):
-            setattr(self, item.name, getattr(self, item.name) + getattr(other, item.name))
+        mine, theirs = self.__dict__, other.__dict__
+        for name in COUNT_NAMES:
+            mine[name] += theirs[name]
 
     def figures(self) -> dict[str, Any]:
         """Return the reported figures (None where the denominator is zero)."""
@@ -105,6 +106,10 @@ class Counts:
             "first_contact_resolution_rate": share(self.resolved_calls, self.content_calls),
             "satisfaction_avg": share(self.satisfaction_sum, self.satisfaction_n, 2),
         }
+
+
+COUNT_NAMES = tuple(item.name for item in fields(Counts))
+FLOAT_COUNTS = ("wait_sum", "handle_sum")
 
 
 @dataclass
@@ -149,13 +154,13 @@ def utc_range(start_day: date, end_day: date) -> tuple[datetime, datetime]:
 
 def _seconds_between(dialect: str, later: Any, earlier: Any) -> Any:
     if dialect == "postgresql":
-        return func.extract("epoch", later - earlier)
+        return func.date_part("epoch", later - earlier)
     return (func.julianday(later) - func.julianday(earlier)) * 86400.0
 
 
 def _bucket(dialect: str) -> Any:
     if dialect == "postgresql":
-        return cast(func.floor(func.extract("epoch", Call.created_at) / BUCKET_SECONDS), Integer)
+        return cast(func.floor(func.date_part("epoch", Call.created_at) / BUCKET_SECONDS), Integer)
     return cast(func.strftime("%s", Call.created_at), Integer) / BUCKET_SECONDS
 
 
@@ -181,7 +186,9 @@ def _aggregates(dialect: str, target_s: int) -> list[Any]:
         count(and_(offered, Call.answered_at.is_(None), Call.outcome == "abandoned")).label("abandoned"),
         func.coalesce(func.sum(case((answered, wait), else_=0)), 0).label("wait_sum"),
         count(and_(answered, wait <= target_s)).label("within_target"),
-        func.coalesce(func.sum(case((handled, _seconds_between(dialect, Call.ended_at, Call.answered_at)), else_=0)), 0).label("handle_sum"),
+        func.coalesce(
+            func.sum(case((handled, _seconds_between(dialect, Call.ended_at, Call.answered_at)), else_=0)), 0
+        ).label("handle_sum"),
         count(handled).label("handle_n"),
         count(and_(inbound, Call.outcome == "voicemail")).label("voicemails"),
         count(and_(inbound, Call.outcome == "callback-requested")).label("callbacks"),
@@ -217,14 +224,16 @@ def call_groups(session: Session, start: datetime, end: datetime, group: str, ta
         query = query.outerjoin(Case, Case.id == Call.case_id)
     result: dict[Any, Counts] = {}
     for row in session.execute(query):
-        values = {name: getattr(row, name) for name in COUNT_COLUMNS}
-        counts = Counts(**{name: (float(v) if name.endswith("_sum") and name != "satisfaction_sum" else int(v)) for name, v in values.items()})
+        mapping = row._mapping
+        counts = Counts(**{name: (float if name in FLOAT_COUNTS else int)(mapping[name]) for name in COUNT_COLUMNS})
         group_key = row.group_key
         if group == "target_group":
             for target_group in group_key or [None]:
                 result.setdefault(target_group, Counts()).add(counts)
+        elif group_key in result:
+            result[group_key].add(counts)
         else:
-            result.setdefault(group_key, Counts()).add(counts)
+            result[group_key] = counts
     return result
 
 
@@ -259,15 +268,26 @@ def referral_facts(session: Session, start: datetime, end: datetime) -> list[Ref
         in_time = acknowledged is not None and (referral.due_at is None or acknowledged <= referral.due_at)
         facts.append(
             ReferralFact(
-                referral.created_at, in_time, acknowledged, referral.due_at, referral.created_by_id, area_id,
-                list(services or []), list(target_groups or []), referral.station_id, referral.expert_id,
-                referral.outcome, referral.status,
+                referral.created_at,
+                in_time,
+                acknowledged,
+                referral.due_at,
+                referral.created_by_id,
+                area_id,
+                list(services or []),
+                list(target_groups or []),
+                referral.station_id,
+                referral.expert_id,
+                referral.outcome,
+                referral.status,
             )
         )
     return facts
 
 
-def add_referrals(groups: dict[Any, Counts], facts: Iterable[ReferralFact], keys: Callable[[ReferralFact], list[Any]]) -> None:
+def add_referrals(
+    groups: dict[Any, Counts], facts: Iterable[ReferralFact], keys: Callable[[ReferralFact], list[Any]]
+) -> None:
     """Count referrals into the groups their keys name."""
     for fact in facts:
         for key in keys(fact):
@@ -315,7 +335,7 @@ def area_folder(session: Session) -> Callable[[int | None], tuple[int | None, st
 
 
 def breakdown(session: Session, start_day: date, end_day: date, view: str, target_s: int | None = None) -> list[Row]:
-    """Return the figures for local days start..end, one row per hour, day, week, service, target group, area or worker."""
+    """Return the figures for local days start..end, one row per hour, day, week, service, group, area or worker."""
     if view not in CALL_VIEWS:
         raise ValueError(view)
     start, end = utc_range(start_day, end_day)

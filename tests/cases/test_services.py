@@ -58,7 +58,7 @@ def test_errors_are_translated_into_chinese(app: Any) -> None:
 
 
 def test_calls_without_content_need_no_form(app: Any) -> None:
-    with app.test_request_context():
+    with app.test_request_context(headers={"Accept-Language": "en"}):
         assert validate_intake(IntakeData(call_type="silent")) == {}
         assert validate_intake(IntakeData(call_type="nonsense")) == {"call_type": "Choose what kind of call it was."}
 
@@ -69,7 +69,9 @@ def test_imminent_risk_needs_actions_and_escalation(app: Any) -> None:
     assert set(errors) == {"actions_taken", "outcome"}
 
 
-def test_save_intake_opens_a_case_links_the_call_and_signals_after_commit(app: Any, db_session: Any, make_user: Any) -> None:
+def test_save_intake_opens_a_case_links_the_call_and_signals_after_commit(
+    app: Any, db_session: Any, make_user: Any
+) -> None:
     worker = make_user("worker")
     call = make_call(db_session)
     received: list[dict[str, Any]] = []
@@ -79,12 +81,21 @@ def test_save_intake_opens_a_case_links_the_call_and_signals_after_commit(app: A
         received.append({**kwargs, "linked": db_session.get(Call, kwargs["call_id"]).case_id})
 
     with app.test_request_context(), intake_saved.connected_to(receiver):
-        case = save_intake(db_session, data=content(caller_name="王阿姨"), worker_id=worker.id, call_id=call.id, now=NOW)
+        case = save_intake(
+            db_session, data=content(caller_name="王阿姨"), worker_id=worker.id, call_id=call.id, now=NOW
+        )
     assert case.reference == f"HL-20260302-{case.id:05d}"
     assert case.caller_phone == NUMBER and case.caller_phone_hash == phone_lookup_hash(NUMBER)
     assert db_session.get(Call, call.id).case_id == case.id
     assert received == [
-        {"case_id": case.id, "call_id": call.id, "risk": "none", "outcome": "resolved", "worker_id": worker.id, "linked": case.id}
+        {
+            "case_id": case.id,
+            "call_id": call.id,
+            "risk": "none",
+            "outcome": "resolved",
+            "worker_id": worker.id,
+            "linked": case.id,
+        }
     ]
     version = db_session.scalar(select(IntakeVersion).where(IntakeVersion.case_id == case.id))
     assert version.number == 1 and version.current and "caller_name" not in version.data
@@ -92,14 +103,20 @@ def test_save_intake_opens_a_case_links_the_call_and_signals_after_commit(app: A
     assert "王阿姨" not in raw and "13812345678" not in raw
 
 
-def test_saving_again_appends_a_version_and_keeps_one_current_per_call(app: Any, db_session: Any, make_user: Any) -> None:
+def test_saving_again_appends_a_version_and_keeps_one_current_per_call(
+    app: Any, db_session: Any, make_user: Any
+) -> None:
     worker = make_user("worker")
     call = make_call(db_session)
     with app.test_request_context():
         first = save_intake(db_session, data=content(), worker_id=worker.id, call_id=call.id, now=NOW)
-        second = save_intake(db_session, data=content(outcome="referred"), worker_id=worker.id, call_id=call.id, now=NOW)
+        second = save_intake(
+            db_session, data=content(outcome="referred"), worker_id=worker.id, call_id=call.id, now=NOW
+        )
     assert first.id == second.id and second.outcome == "referred"
-    versions = db_session.scalars(select(IntakeVersion).where(IntakeVersion.call_id == call.id).order_by(IntakeVersion.id)).all()
+    versions = db_session.scalars(
+        select(IntakeVersion).where(IntakeVersion.call_id == call.id).order_by(IntakeVersion.id)
+    ).all()
     assert [(v.number, v.current, v.outcome) for v in versions] == [(1, False, "resolved"), (2, True, "referred")]
 
 
@@ -107,7 +124,10 @@ def test_a_silent_call_records_its_type_and_opens_no_case(app: Any, db_session: 
     worker = make_user("worker")
     call = make_call(db_session)
     with app.test_request_context():
-        assert save_intake(db_session, data=IntakeData(call_type="silent"), worker_id=worker.id, call_id=call.id, now=NOW) is None
+        assert (
+            save_intake(db_session, data=IntakeData(call_type="silent"), worker_id=worker.id, call_id=call.id, now=NOW)
+            is None
+        )
     assert db_session.scalar(select(Case.id)) is None
     version = db_session.scalar(select(IntakeVersion).where(IntakeVersion.call_id == call.id))
     assert version.call_type == "silent" and version.case_id is None
@@ -132,13 +152,17 @@ def test_drafts_survive_and_are_encrypted_and_dropped_on_save(app: Any, db_sessi
     assert load_intake_draft(db_session, worker.id, call.id) is None
 
 
-def test_caller_history_finds_earlier_calls_and_cases_by_keyed_hash_masked(app: Any, db_session: Any, make_user: Any) -> None:
+def test_caller_history_finds_earlier_calls_and_cases_by_keyed_hash_masked(
+    app: Any, db_session: Any, make_user: Any
+) -> None:
     worker = make_user("worker")
     earlier = make_call(db_session, "CA-earlier")
     make_call(db_session, "CA-other", number="+8613900000000")
     current = make_call(db_session, "CA-now")
     with app.test_request_context():
-        case = save_intake(db_session, data=content(), worker_id=worker.id, call_id=earlier.id, now=NOW - timedelta(days=3))
+        case = save_intake(
+            db_session, data=content(), worker_id=worker.id, call_id=earlier.id, now=NOW - timedelta(days=3)
+        )
     history = caller_history(db_session, NUMBER, exclude_call_id=current.id)
     assert [c.id for c in history.calls] == [earlier.id]
     assert [c.reference for c in history.cases] == [case.reference]

@@ -89,7 +89,10 @@ def test_by_service_and_by_area_partition_the_totals(app: Any, db_session: Any, 
     assert services[None]["callbacks_requested"] == 1 and services[None]["calls_offered"] == 2
     areas = {row["area_id"]: row for row in result["by_area"]}
     # The community's call counts under its street.
-    assert areas[known_calls["street_a"]]["calls_answered"] == 1 and areas[known_calls["street_a"]]["satisfaction_avg"] == 5.0
+    assert (
+        areas[known_calls["street_a"]]["calls_answered"] == 1
+        and areas[known_calls["street_a"]]["satisfaction_avg"] == 5.0
+    )
     assert areas[known_calls["street_b"]]["first_contact_resolution_rate"] == 0.0
     assert areas[None]["calls_offered"] == 6
     for key in ("by_service", "by_area"):
@@ -100,7 +103,9 @@ def test_by_service_and_by_area_partition_the_totals(app: Any, db_session: Any, 
 def test_an_empty_range_has_zero_counts_and_no_rates(app: Any, db_session: Any, known_calls: Any) -> None:
     result = summary(db_session, date(2026, 4, 1), date(2026, 4, 3))
     assert result["calls_offered"] == 0 and result["referrals_created"] == 0
-    assert result["answer_rate"] is None and result["avg_speed_of_answer_s"] is None and result["satisfaction_avg"] is None
+    assert (
+        result["answer_rate"] is None and result["avg_speed_of_answer_s"] is None and result["satisfaction_avg"] is None
+    )
     assert [row["day"] for row in result["by_day"]] == ["2026-04-01", "2026-04-02", "2026-04-03"]
     assert all(row["calls_offered"] == 0 for row in result["by_day"] + result["by_service"])
     assert result["by_area"] == []
@@ -123,7 +128,10 @@ def test_escalation_figures_by_station_and_expert(app: Any, db_session: Any, kno
     now = datetime(2026, 3, 3, tzinfo=UTC)
     [station] = escalation_breakdown(db_session, MARCH_1, MARCH_2, "station", now)
     assert station.label == "海滨街道社工站"
-    assert station.figures["acknowledged_within_deadline"] == 1 and station.figures["median_minutes_to_acknowledge"] == 10.0
+    assert (
+        station.figures["acknowledged_within_deadline"] == 1
+        and station.figures["median_minutes_to_acknowledge"] == 10.0
+    )
     [expert] = escalation_breakdown(db_session, MARCH_1, MARCH_2, "expert", now)
     assert expert.figures["acknowledged_late"] == 1 and expert.figures["median_minutes_to_acknowledge"] == 30.0
 
