@@ -29,6 +29,19 @@ def recording_provider(app: Flask) -> Iterator[RecordingProvider]:
 
 
 @pytest.fixture
+def real_socketio(app: Flask) -> None:
+    """Undo what Flask-SocketIO's test client does to the shared server (it mocks packet sending), so
+    real clients of a live server get their events even after another test used the test client."""
+    from hotline.extensions import socketio
+
+    server = socketio.server
+    for patched in ("_send_packet", "_send_eio_packet"):
+        server.__dict__.pop(patched, None)
+    server.async_handlers = True
+    server.eio.async_handlers = True
+
+
+@pytest.fixture
 def on_duty_worker(make_user: Callable[..., Any], db_session: Any) -> Callable[..., Any]:
     """Build a certified worker on duty now and available."""
 

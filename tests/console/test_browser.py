@@ -51,7 +51,7 @@ def until(check: Callable[[], Any], timeout: float = 20.0) -> Any:
 
 
 @pytest.fixture
-def simulated_line(app: Flask, live_server: Any) -> Iterator[str]:
+def simulated_line(app: Flask, live_server: Any, real_socketio: None) -> Iterator[str]:
     """The simulated phone network calling the live server, the line open all day, a worker on duty now."""
     from hotline.telephony.provider_impls import SimulatorProvider
     from hotline.telephony.simulator.network import stop_network

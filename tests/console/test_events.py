@@ -77,14 +77,14 @@ class Listener:
         raise AssertionError(f"no {name} event; got {self.events}")
 
 
-def test_an_anonymous_console_is_refused(live_server: Any) -> None:
+def test_an_anonymous_console_is_refused(live_server: Any, real_socketio: None) -> None:
     client = socketio.Client(reconnection=False)
     with pytest.raises(socketio.exceptions.ConnectionError):
         client.connect(live_server.url, transports=["polling"], wait_timeout=5)
     assert not client.connected
 
 
-def test_a_logged_in_console_joins_its_rooms_and_gets_events(app: Flask, live_server: Any) -> None:
+def test_a_logged_in_console_joins_its_rooms_and_gets_events(app: Flask, live_server: Any, real_socketio: None) -> None:
     user_id = committed_user(app, "live-worker")
     session = staff_session(live_server.url, "live-worker")
     listener = Listener()
