@@ -43,6 +43,13 @@ JOBS: tuple[Job, ...] = (
     Job("retention", "hotline.cases.jobs:apply_retention", 24 * 3600),
     Job("escalation", "hotline.escalation.jobs:tick", 3),
 )
+JOBS += (
+    Job("rota-reminders", "hotline.rota.jobs:reminders_tick", 60),
+    Job("rota-shift-pushes", "hotline.rota.jobs:shift_push_tick", 20),
+    Job("rota-certificates", "hotline.rota.jobs:certificates_tick", 3600),
+    Job("rota-sms", "hotline.rota.jobs:sms_tick", 30),
+    Job("rota-autodraft", "hotline.rota.jobs:autodraft_tick", 15),
+)
 
 
 def beat() -> None:

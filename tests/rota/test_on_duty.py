@@ -74,7 +74,9 @@ def test_the_moment_is_read_in_any_zone(db_session: Any, make_shift: Any, crew: 
 
 
 def test_experts_on_expert_duty_are_listed_with_their_skill(db_session: Any, make_shift: Any, crew: dict) -> None:
-    lawyer = ExpertVolunteer(name="Han", profession="lawyer", skills=["legal"], duty_weekdays=[2], phone="+8613900000009")
+    lawyer = ExpertVolunteer(
+        name="Han", profession="lawyer", skills=["legal"], duty_weekdays=[2], phone="+8613900000009"
+    )
     db_session.add(lawyer)
     db_session.commit()
     make_shift(DAY, 9, 13, workers=[crew["ann"]], experts=[lawyer])
