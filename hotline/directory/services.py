@@ -6,11 +6,14 @@ import csv
 import math
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from hotline.directory.models import Area, ExpertVolunteer, Station, station_areas
+from hotline.directory.exceptions import DuplicateEntry
+from hotline.directory.models import Area, ExpertVolunteer, Organisation, Station, station_areas
 from hotline.vocabulary import AreaLevel, StationTier
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
@@ -168,9 +171,7 @@ def station_targets(
     def add(station: Station, why: str, km: float | None = None) -> None:
         if station.id not in seen:
             seen.add(station.id)
-            targets.append(
-                Target("station", station.id, station.name, station_phone(station), station.tier, km, why)
-            )
+            targets.append(Target("station", station.id, station.name, station_phone(station), station.tier, km, why))
 
     local = [s for s in covering_stations(session, area_id) if s.tier != "district_centre"] if area_id else []
     for station in local:
@@ -189,7 +190,8 @@ def station_targets(
 
 def experts_with_skill(session: Session, skill: str) -> list[ExpertVolunteer]:
     """Return the active expert volunteers with a skill."""
-    experts = session.scalars(select(ExpertVolunteer).where(ExpertVolunteer.active.is_(True)).order_by(ExpertVolunteer.id))
+    query = select(ExpertVolunteer).where(ExpertVolunteer.active.is_(True)).order_by(ExpertVolunteer.id)
+    experts = session.scalars(query)
     return [expert for expert in experts if skill in (expert.skills or [])]
 
 
@@ -212,3 +214,41 @@ def find_targets(
         for expert in experts_with_skill(session, skill):
             targets.append(Target("expert", expert.id, expert.name, expert.phone, None, None, "skill"))
     return targets
+
+
+# --- Listing and saving entries (manager pages) ---------------------------------------------------
+
+DirectoryModel = Area | Station | ExpertVolunteer | Organisation
+ORDER = {Area: Area.code, Station: Station.name, ExpertVolunteer: ExpertVolunteer.name, Organisation: Organisation.name}
+
+
+def list_entries(session: Session, model: type[DirectoryModel]) -> list[Any]:
+    """Return every entry of a directory table in its natural order."""
+    return list(session.scalars(select(model).order_by(ORDER[model])))
+
+
+def get_entry(session: Session, model: type[DirectoryModel], entry_id: int) -> Any:
+    """Return one entry, or None."""
+    return session.get(model, entry_id)
+
+
+def save_entry(session: Session, entry: Any, fields: dict[str, Any]) -> Any:
+    """Create or change a directory entry.
+
+    Raises:
+        DuplicateEntry: another entry has the same code (areas) or name (organisations).
+    """
+    for name, value in fields.items():
+        setattr(entry, name, value)
+    session.add(entry)
+    try:
+        session.commit()
+    except IntegrityError as exc:
+        session.rollback()
+        raise DuplicateEntry("code" if isinstance(entry, Area) else "name") from exc
+    return entry
+
+
+def areas_by_ids(session: Session, ids: list[int]) -> list[Area]:
+    """Return the areas with these ids."""
+    return list(session.scalars(select(Area).where(Area.id.in_(ids or [0])).order_by(Area.code)))

@@ -372,6 +372,9 @@ def lock_escalation(session: Session, escalation_id: int) -> Escalation | None:
             .with_for_update()
             .execution_options(populate_existing=True)
         )
+    # End any read-only snapshot first: a write from a stale snapshot fails at once instead of
+    # waiting for the other writer (SQLITE_BUSY_SNAPSHOT). Callers lock before changing anything.
+    session.commit()
     session.execute(update(Escalation).where(Escalation.id == escalation_id).values(version=Escalation.version))
     return session.get(Escalation, escalation_id, populate_existing=True)
 
