@@ -161,7 +161,7 @@ def _seconds_between(dialect: str, later: Any, earlier: Any) -> Any:
 def _bucket(dialect: str) -> Any:
     if dialect == "postgresql":
         return cast(func.floor(func.date_part("epoch", Call.created_at) / BUCKET_SECONDS), Integer)
-    return cast(func.strftime("%s", Call.created_at), Integer) / BUCKET_SECONDS
+    return cast(func.strftime("%s", Call.created_at), Integer) // BUCKET_SECONDS
 
 
 def _aggregates(dialect: str, target_s: int) -> list[Any]:
