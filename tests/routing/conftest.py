@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from flask import Flask
 
 from hotline.accounts.models import User
 from hotline.rota.models import Shift, ShiftAssignment
@@ -59,6 +60,15 @@ def queue_call(
     session.add(call)
     session.commit()
     return call
+
+
+@pytest.fixture(autouse=True)
+def outbox_dispatch_off(app: Flask) -> Iterator[None]:
+    """Keep the phone line's REST commands in its outbox (the tests read them there)."""
+    before = app.config.get("TELEPHONY_OUTBOX_DISPATCH", True)
+    app.config["TELEPHONY_OUTBOX_DISPATCH"] = False
+    yield
+    app.config["TELEPHONY_OUTBOX_DISPATCH"] = before
 
 
 @pytest.fixture

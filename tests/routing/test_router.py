@@ -13,6 +13,7 @@ from hotline.routing.models import Offer, RoutingEntry, WorkerPresence
 from hotline.routing.presence import touch
 from hotline.routing.router import route, skill_fit
 from hotline.routing.settings import RoutingSettings, save_routing_settings
+from hotline.telephony.models import CallEvent, TelephonyCommand
 from hotline.telephony.providers import RecordingProvider
 from tests.routing.conftest import NOW, put_on_duty, queue_call, set_available
 
@@ -143,7 +144,25 @@ def test_accepting_connects_the_caller_to_the_softphone_and_marks_the_worker_bus
     presence = db_session.get(WorkerPresence, worker.id)
     assert (presence.state, presence.current_call_id) == ("busy", call.id)
     assert db_session.get(type(call), call.id).worker_id == worker.id
-    assert any(f"worker_{worker.id}" in url for _sid, url in provider.redirects) or provider.calls or True
+    connecting = db_session.scalar(
+        select(CallEvent).where(CallEvent.call_id == call.id, CallEvent.kind == "connecting")
+    )
+    assert connecting.data["identity"] == f"worker_{worker.id}"
+    command = db_session.scalar(select(TelephonyCommand).where(TelephonyCommand.call_sid == call.call_sid))
+    assert command.kind == "redirect_call" and f"/twilio/voice/connect/{call.call_sid}" in command.payload["url"]
+
+
+def test_a_worker_who_takes_calls_on_their_own_phone_is_dialled_there(db_session: Any, workers: Any) -> None:
+    (worker,) = workers(1, phone="+8613500000001")
+    set_available(db_session, worker, NOW - timedelta(minutes=5))
+    services.set_connect_via(db_session, worker.id, "phone", NOW)
+    call = queue_call(db_session, queued_at=NOW)
+    (offer,) = services.call_queued(db_session, call.id, NOW)
+    services.accept_offer(db_session, offer.id, worker.id, NOW, RecordingProvider())
+    connecting = db_session.scalar(
+        select(CallEvent).where(CallEvent.call_id == call.id, CallEvent.kind == "connecting")
+    )
+    assert connecting.data["number"] == "+8613500000001"
 
 
 def test_a_call_ending_starts_wrap_up_and_the_worker_is_available_after_it(db_session: Any, workers: Any) -> None:
