@@ -24,10 +24,10 @@ REASONS = {
 }
 CALL_STATES = {
     "menu": _l("In the menu"),
-    "waiting": _l("Waiting"),
+    "waiting": _l("Waiting in the queue"),
     "offered": _l("Ringing"),
     "transferring": _l("Being transferred"),
-    "in_progress": _l("In progress"),
+    "in_progress": _l("Talking"),
     "wrap_up": _l("Wrap-up"),
 }
 TRANSFER_STATES = {
