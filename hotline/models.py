@@ -53,6 +53,7 @@ from hotline.cases.models import (  # noqa: E402
 )
 
 __all__ += ["CallSatisfaction", "CaseEvent", "CaseNote", "FollowUp", "IntakeDraft", "IntakeVersion", "ReturnCall"]
+
 from hotline.rota.models import (  # noqa: E402
     CalendarDay,
     CalendarYear,
@@ -84,6 +85,11 @@ __all__ += [
     "SwapRequest",
     "WorkerProfile",
 ]
+
+from hotline.console.models import CallTransfer  # noqa: E402
+from hotline.routing.models import Offer, RoutingEntry, WorkerPresence  # noqa: E402
+
+__all__ += ["CallTransfer", "Offer", "RoutingEntry", "WorkerPresence"]
 __all__ += [
     "Escalation",
     "EscalationPolicy",
