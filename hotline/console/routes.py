@@ -13,6 +13,7 @@ from hotline.clock import utcnow
 from hotline.console import intake, services, transfers
 from hotline.console.exceptions import NotYourCall, TransferRefused
 from hotline.console.forms import IntakeForm, TransferForm
+from hotline.escalation import board as escalation_board
 from hotline.extensions import db
 from hotline.routing import adapters
 from hotline.telephony.models import Call
@@ -36,6 +37,7 @@ def _console_context() -> dict[str, Any]:
         "me": services.my_status(db.session, current_user.id, now),
         "rows": services.board(db.session, now),
         "duty": services.duty_list(db.session, now),
+        "referrals": escalation_board.board(db.session, now),
         "softphone": not adapters.is_simulator(),
     }
 
@@ -61,7 +63,11 @@ def board_fragment() -> Any:
     """Render the call board and the on-duty list (refreshed on live events)."""
     now = utcnow()
     return render_template(
-        "console/_board.html", rows=services.board(db.session, now), duty=services.duty_list(db.session, now), now=now
+        "console/_board.html",
+        rows=services.board(db.session, now),
+        duty=services.duty_list(db.session, now),
+        referrals=escalation_board.board(db.session, now),
+        now=now,
     )
 
 

@@ -105,6 +105,26 @@ def caller_says(call_sid: str) -> Any:
     return jsonify({"ok": True})
 
 
+@bp.get("/messages")
+@public(REASON)
+def messages() -> Any:
+    """Return the latest SMS and calls the app sent (a station's or volunteer's phone, simulated)."""
+    return jsonify({"outbound": services.outbound(db.session)})
+
+
+@bp.post("/sms")
+@public(REASON)
+def reply_by_sms() -> Any:
+    """Send an SMS to the hotline number from a phone (e.g. a station answering "1 <code>"); return the replies."""
+    from_number = (request.form.get("from") or "").strip()[:20]
+    body = (request.form.get("body") or "").strip()[:1600]
+    if not from_number or not body:
+        return jsonify({"error": {"code": "invalid", "message": "from and body are required", "fields": {}}}), 400
+    to_number = current_app.config.get("TWILIO_NUMBER") or "+862200000000"
+    replies = network().send_sms_to_app(from_number, to_number, body)
+    return jsonify({"replies": replies})
+
+
 @bp.get("/worker")
 @logged_in
 def worker_page() -> Any:

@@ -1,0 +1,105 @@
+"""The demo end to end over HTTP: a worker escalates a case to the station covering the caller's
+community, the simulator shows the station's SMS, the station's reply accepts it, the console shows it."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+from typing import Any
+
+import requests
+import time_machine
+from flask import Flask
+from sqlalchemy import select
+
+from hotline.cases.models import Case
+from hotline.demo import DEMO_PASSWORD, seed_demo
+from hotline.directory.models import Area, Station, station_areas
+from hotline.extensions import db
+from hotline.telephony.provider_impls import SimulatorProvider
+from hotline.telephony.simulator.network import stop_network
+
+NOW = datetime(2026, 3, 10, 2, 0, tzinfo=UTC)  # Tuesday 10:00 in Shanghai, a working day of the demo rota
+
+
+def logged_in_session(base: str, username: str) -> requests.Session:
+    """Log in like a browser and carry the CSRF token for later posts."""
+    session = requests.Session()
+    page = session.get(f"{base}/login", timeout=10).text
+    token = re.search(r'name="csrf-token" content="([^"]+)"', page).group(1)
+    session.post(
+        f"{base}/login", data={"username": username, "password": DEMO_PASSWORD, "csrf_token": token}, timeout=10
+    )
+    session.headers["X-CSRFToken"] = token
+    return session
+
+
+def test_escalate_to_the_covering_station_and_accept_by_sms(app: Flask, live_server: Any) -> None:
+    saved = app.config["PUBLIC_BASE_URL"], app.extensions.get("hotline_telephony")
+    app.config["PUBLIC_BASE_URL"] = live_server.url
+    app.extensions["hotline_telephony"] = SimulatorProvider(app)
+    clock = time_machine.travel(NOW, tick=True)
+    clock.start()
+    try:
+        with app.app_context():
+            seed_demo(db.session, NOW)
+            community = db.session.scalar(select(Area).where(Area.level == "community").order_by(Area.code))
+            # The nearest tier covering the community: its room (tier 3) when it has one.
+            station = db.session.scalar(
+                select(Station)
+                .join(station_areas, station_areas.c.station_id == Station.id)
+                .where(station_areas.c.area_id == community.id, Station.tier == "room")
+            )
+            case = Case(
+                reference="DEMO-E2E-1",
+                area_id=community.id,
+                caller_phone="+8613812345678",
+                caller_name="张阿姨",
+                consent_share=True,
+                consent_callback=True,
+                summary="独居老人，需要上门探访。",
+                services=["resources"],
+                target_groups=["elderly_alone"],
+            )
+            db.session.add(case)
+            db.session.commit()
+            case_id, station_phone = case.id, station.duty_contact_phone or station.phone
+            db.session.remove()
+
+        worker = logged_in_session(live_server.url, "worker01")
+        form = worker.get(f"{live_server.url}/escalation/new?case_id={case_id}", timeout=10)
+        assert form.status_code == 200
+        token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', form.text).group(1)
+        sent = worker.post(
+            f"{live_server.url}/escalation/new?case_id={case_id}",
+            data={"reason": "home_visit", "urgency": "normal", "note": "请上门探访", "csrf_token": token},
+            timeout=10,
+        )
+        assert sent.status_code == 200 and "/escalation/" in sent.url
+
+        # The simulator shows the SMS the covering station's duty phone received, with its reply code.
+        outbound = requests.get(f"{live_server.url}/simulator/messages", timeout=10).json()["outbound"]
+        sms = next(item for item in outbound if item["kind"] == "sms")
+        assert sms["to"] == station_phone and "138****5678" in sms["body"]
+        code = re.search(r"1\s*([A-Za-z0-9]{4,})", sms["body"]).group(1)
+
+        # The station replies "1 <code>" from its phone, through the simulator's signed SMS webhook.
+        simulator = requests.Session()
+        page = simulator.get(f"{live_server.url}/simulator", timeout=10).text
+        simulator.headers["X-CSRFToken"] = re.search(r'name="csrf-token" content="([^"]+)"', page).group(1)
+        replies = simulator.post(
+            f"{live_server.url}/simulator/sms", data={"from": station_phone, "body": f"1 {code}"}, timeout=10
+        ).json()["replies"]
+        assert replies, "the station gets a confirmation"
+
+        referrals = worker.get(f"{live_server.url}/api/v1/referrals", timeout=10).json()
+        items = referrals["referrals"] if isinstance(referrals, dict) else referrals
+        mine = [item for item in items if (item["case"] or {}).get("id") == case_id]
+        assert mine and mine[0]["status"] == "accepted"
+
+        board = worker.get(f"{live_server.url}/console/fragments/board", timeout=10).text
+        assert "console-referrals" in board and "已接受" in board
+    finally:
+        clock.stop()
+        stop_network(app)
+        app.config["PUBLIC_BASE_URL"], app.extensions["hotline_telephony"] = saved
