@@ -69,6 +69,15 @@ def find_call(session: Session, call_sid: str | None) -> Call | None:
     return session.scalar(select(Call).where(Call.call_sid == call_sid))
 
 
+def lock_call(session: Session, call: Call) -> None:
+    """Re-read the call under a row lock, so duplicated webhooks running at once act one after the other.
+
+    SQLite serialises writers by itself; on PostgreSQL this is SELECT ... FOR UPDATE, held until the commit.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        session.refresh(call, with_for_update=True)
+
+
 def get_call(session: Session, call_sid: str) -> Call:
     """Return the call with this CallSid or raise CallNotFound."""
     call = find_call(session, call_sid)
@@ -143,7 +152,8 @@ def choose_from_menu(
     session: Session, call: Call, digits: str | None, settings: LineSettings, now: datetime
 ) -> MenuChoice:
     """Map a menu key to a service; silence or a wrong key repeats the menu, up to the limit, then the general queue."""
-    if call.queued_at is not None or call.status in TERMINAL:
+    lock_call(session, call)
+    if call.queued_at is not None or call.service is not None or call.status in TERMINAL:
         return MenuChoice("queue", call.service, call.priority)  # a retried webhook: same answer
     key = (digits or "").strip()[:1]
     if key == CRISIS_KEY:
@@ -166,6 +176,7 @@ def choose_from_menu(
 
 def enqueue_call(session: Session, call: Call, now: datetime) -> bool:
     """Put the call in the waiting queue, keeping its first queued_at (so it stays ahead); return whether it entered."""
+    lock_call(session, call)
     if call.status in TERMINAL:
         return False
     if call.status == "queued":
