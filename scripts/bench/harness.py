@@ -8,6 +8,7 @@ operator would start it (gunicorn with deploy/gunicorn.conf.py, or the flask CLI
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -240,3 +241,64 @@ def table(rows: list[list[Any]]) -> str:
     text = [[str(cell) for cell in row] for row in rows]
     widths = [max(len(row[i]) for row in text) for i in range(len(text[0]))]
     return "\n".join("  ".join(cell.ljust(widths[i]) for i, cell in enumerate(row)).rstrip() for row in text)
+
+
+class PostgresCluster:
+    """A throwaway PostgreSQL cluster (initdb in a temp dir, own port) that a test may stop and start."""
+
+    def __init__(self) -> None:
+        versions = sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"), key=lambda p: int(p.parts[-3]))
+        if not versions:
+            raise RuntimeError("no PostgreSQL server binaries under /usr/lib/postgresql/*/bin")
+        self.bin = versions[-1].parent
+        self.port = free_port()
+        self.folder = Path(tempfile.mkdtemp(prefix="hotline-pg-"))
+        self.data = self.folder / "data"
+        self.url = f"postgresql://postgres@127.0.0.1:{self.port}/postgres"
+        # initdb refuses to run as root: run the server binaries as the postgres account then.
+        self.prefix = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
+        if self.prefix:
+            shutil.chown(self.folder, "postgres", "postgres")
+
+    def _run(self, *argv: str) -> None:
+        done = subprocess.run([*self.prefix, *argv], capture_output=True, text=True, timeout=120)
+        if done.returncode != 0:
+            raise RuntimeError(f"{' '.join(argv)} failed:\n{done.stdout}\n{done.stderr}")
+
+    def init(self) -> PostgresCluster:
+        """Create the cluster (trust authentication on 127.0.0.1 only)."""
+        self._run(
+            str(self.bin / "initdb"), "-D", str(self.data), "-U", "postgres", "-A", "trust", "--no-sync", "-E", "UTF8"
+        )
+        return self
+
+    def start(self) -> None:
+        """Start the server and wait until it accepts connections."""
+        options = f"-p {self.port} -c listen_addresses=127.0.0.1 -k {self.folder}"
+        log = str(self.folder / "server.log")
+        self._run(str(self.bin / "pg_ctl"), "-D", str(self.data), "-o", options, "-l", log, "-w", "-t", "60", "start")
+
+    def stop(self, mode: str = "fast") -> None:
+        """Stop the server (fast: disconnect every client, as a restart does)."""
+        self._run(str(self.bin / "pg_ctl"), "-D", str(self.data), "-m", mode, "-w", "-t", "60", "stop")
+
+    def create_database(self, name: str) -> str:
+        """Create a database in this cluster and return its URL."""
+        return postgres_url(name, self.url)
+
+    def destroy(self) -> None:
+        """Stop the server if it runs and delete its files."""
+        if (self.data / "postmaster.pid").exists():
+            self.stop("immediate")
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+
+@contextmanager
+def postgres_cluster() -> Iterator[PostgresCluster]:
+    """Run a throwaway PostgreSQL cluster for the duration of the block."""
+    cluster = PostgresCluster().init()
+    try:
+        cluster.start()
+        yield cluster
+    finally:
+        cluster.destroy()
