@@ -29,17 +29,7 @@ TARGET_P99_MS = 100.0
 
 def count_calls(database_url: str, prefix: str) -> int:
     """Count the calls whose CallSid starts with `prefix`."""
-    from sqlalchemy import create_engine, text
-
-    from config import normalise_database_url
-
-    engine = create_engine(normalise_database_url(database_url))
-    try:
-        with engine.connect() as connection:
-            query = text("SELECT count(*) FROM calls WHERE call_sid LIKE :prefix")
-            return connection.execute(query, {"prefix": prefix + "%"}).scalar_one()
-    finally:
-        engine.dispose()
+    return harness.query(database_url, "SELECT count(*) FROM calls WHERE call_sid LIKE :p", p=prefix + "%")[0][0]
 
 
 def measure(base_url: str, sid_prefix: str, args: argparse.Namespace) -> LoadResult:
@@ -59,6 +49,7 @@ def bench_one(database: str, worker: str, redis_url: str | None, args: argparse.
     hotline_port, baseline_port = free_port(), free_port()
     env = app_env(database_url, f"http://127.0.0.1:{hotline_port}", redis_url if database != "sqlite" else None)
     migrate(env)
+    harness.open_line_all_day(database_url)
     baseline_env = app_env(database_url, f"http://127.0.0.1:{baseline_port}")
     rows = []
     with gunicorn("baseline", "baseline_app:app", baseline_env, baseline_port, worker) as baseline:
@@ -106,5 +97,4 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    sys.path.insert(0, str(harness.ROOT))
     sys.exit(main())
