@@ -6,7 +6,7 @@ from hotline.directory.models import Area, ExpertVolunteer, Organisation, Statio
 from hotline.escalation.models import Referral
 from hotline.manage.models import Setting
 from hotline.rota.models import Shift, ShiftAssignment
-from hotline.telephony.models import Call, CallEvent
+from hotline.telephony.models import Call, CallEvent, SimulatedMessage, TelephonyCommand
 
 __all__ = [
     "ApiToken",
@@ -21,7 +21,9 @@ __all__ = [
     "Setting",
     "Shift",
     "ShiftAssignment",
+    "SimulatedMessage",
     "Station",
+    "TelephonyCommand",
     "User",
     "station_areas",
 ]

@@ -35,7 +35,10 @@ class Job:
     seconds: int
 
 
-JOBS: tuple[Job, ...] = (Job("heartbeat", "hotline.scheduler:beat", 10),)
+JOBS: tuple[Job, ...] = (
+    Job("heartbeat", "hotline.scheduler:beat", 10),
+    Job("telephony-outbox", "hotline.telephony.jobs:retry_outbox", 15),
+)
 
 
 def beat() -> None:

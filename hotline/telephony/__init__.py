@@ -4,4 +4,20 @@ from flask import Flask
 
 
 def init_app(app: Flask) -> None:
-    """Register this package's routes, events and commands."""
+    """Register the webhooks, the calls API, the settings page, the simulator, and install the provider."""
+    from hotline.telephony import api_routes, manage_routes, routes
+    from hotline.telephony.provider_impls import install_provider
+
+    app.register_blueprint(routes.bp)
+    app.register_blueprint(api_routes.bp)
+    app.register_blueprint(manage_routes.bp)
+    manage_routes.register_nav(app)
+    install_provider(app)
+    if app.config.get("SIMULATOR_ENABLED"):
+        from hotline.telephony.simulator import routes as simulator_routes
+        from hotline.telephony.simulator.network import ensure_webhook_token
+
+        if app.config.get("TELEPHONY") != "twilio":
+            ensure_webhook_token(app)
+        app.register_blueprint(simulator_routes.bp)
+        simulator_routes.register_nav(app)

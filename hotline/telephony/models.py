@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ForeignKey, Index, Integer, String, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from hotline.clock import utcnow
@@ -39,6 +39,17 @@ class Call(Base):
     answered_at: Mapped[datetime | None]
     ended_at: Mapped[datetime | None]
     last_sequence: Mapped[int] = mapped_column(Integer, default=-1)
+    ivr_attempts: Mapped[int] = mapped_column(Integer, default=0)
+    """How many times the menu was played without a valid choice."""
+    dial_attempts: Mapped[int] = mapped_column(Integer, default=0)
+    """How many times a worker was dialled for this call."""
+    closed_reason: Mapped[str | None] = mapped_column(String(40))
+    """Why the line was closed when the call came in: hours, holiday or closure."""
+    recording_sid: Mapped[str | None] = mapped_column(String(64))
+    recording_url: Mapped[str | None] = mapped_column(String(500))
+    recording_seconds: Mapped[int | None] = mapped_column(Integer)
+    duration_seconds: Mapped[int | None] = mapped_column(Integer)
+    """The call's length as Twilio reported it (CallDuration) when it completed."""
     worker_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
     case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"), index=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -71,3 +82,49 @@ class CallEvent(Base):
     data: Mapped[dict[str, Any]] = mapped_column(default=dict)
 
     call: Mapped[Call] = relationship(back_populates="events")
+
+
+class TelephonyCommand(Base):
+    """A REST request to the phone network, queued so no webhook ever waits for it (the outbox).
+
+    Commands are sent right after the commit that queued them, by a small thread
+    pool; the scheduler retries the ones that failed. Redirects and hang-ups are
+    safe to repeat; an SMS or a new call is attempted once and, when its fate is
+    unknown (a timeout), marked `uncertain` for a person to check, never resent blindly.
+    """
+
+    __tablename__ = "telephony_commands"
+    __table_args__ = (Index("ix_telephony_commands_status_due_at", "status", "due_at"),)
+
+    id: Mapped[intpk]
+    kind: Mapped[code]
+    """redirect_call, hang_up, send_sms or place_call."""
+    call_sid: Mapped[str | None] = mapped_column(String(64), index=True)
+    payload: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    status: Mapped[code] = mapped_column(default="pending")
+    """pending, sending, done, failed (given up), uncertain (may have happened)."""
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    due_at: Mapped[datetime] = mapped_column(default=utcnow)
+    result: Mapped[str | None] = mapped_column(String(64))
+    last_error: Mapped[str | None] = mapped_column(String(500))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+
+class SimulatedMessage(Base):
+    """What the simulator provider was asked to do (SMS, outgoing calls) and simulated chat lines.
+
+    The simulator page reads these so a person can see the notifications the app sent.
+    """
+
+    __tablename__ = "simulated_messages"
+
+    id: Mapped[intpk]
+    kind: Mapped[code]
+    """sms, call, chat."""
+    sid: Mapped[str | None] = mapped_column(String(64))
+    call_sid: Mapped[str | None] = mapped_column(String(64), index=True)
+    to_address: Mapped[str | None] = mapped_column(EncryptedString())
+    sender: Mapped[str | None] = mapped_column(String(60))
+    body: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)

@@ -15,7 +15,17 @@ from flask import current_app
 
 
 class TelephonyError(Exception):
-    """The provider could not do what was asked (after any safe retries)."""
+    """The provider could not do what was asked.
+
+    `retryable`: trying again later may work (network down, a 5xx).
+    `maybe_done`: the request may have reached the network (a timeout), so a
+    create (SMS, call) must not be sent again blindly.
+    """
+
+    def __init__(self, message: str, *, retryable: bool = False, maybe_done: bool = False) -> None:
+        super().__init__(message)
+        self.retryable = retryable
+        self.maybe_done = maybe_done
 
 
 class TelephonyProvider(Protocol):

@@ -1,0 +1,104 @@
+"""Announcements after a commit: the live `call.updated` Socket.IO event and the domain signals.
+
+A failing receiver or an unreachable message queue is logged and never reaches
+the caller: these run inside webhooks whose TwiML a caller is waiting for.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from flask import current_app
+
+from hotline import signals
+from hotline.privacy import mask_phone
+from hotline.telephony.models import Call
+
+log = logging.getLogger("hotline.telephony.events")
+CONSOLE_ROOM = "console"
+
+
+def call_payload(call: Call) -> dict[str, Any]:
+    """Return what consoles may see of a call (the number masked, never in full)."""
+
+    def iso(value: Any) -> str | None:
+        return value.isoformat() if value else None
+
+    return {
+        "call_sid": call.call_sid,
+        "status": call.status,
+        "outcome": call.outcome,
+        "service": call.service,
+        "priority": call.priority,
+        "caller": mask_phone(call.from_number),
+        "caller_city": call.caller_city,
+        "queued_at": iso(call.queued_at),
+        "answered_at": iso(call.answered_at),
+        "ended_at": iso(call.ended_at),
+        "worker_id": call.worker_id,
+    }
+
+
+def emit_call_updated(call: Call) -> None:
+    """Tell every open console that a call changed."""
+    from hotline.extensions import socketio
+
+    try:
+        socketio.emit("call.updated", call_payload(call), to=CONSOLE_ROOM)
+    except Exception:  # noqa: BLE001  (a console that misses one update catches up on the next)
+        log.exception("could not emit call.updated for call %s", call.id)
+
+
+def _send(signal: Any, **data: Any) -> list[Any]:
+    """Send a signal, logging (not raising) a receiver's failure; return the receivers' replies."""
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    replies: list[Any] = []
+    for receiver in signal.receivers_for(app):
+        try:
+            replies.append(receiver(app, **data))
+        except Exception:  # noqa: BLE001  (another package's bug must not reach a caller)
+            log.exception("receiver of %s failed", signal.name)
+    return replies
+
+
+def announce(
+    call: Call,
+    *,
+    created: bool = False,
+    queued: bool = False,
+    ended: bool = False,
+    callback_reason: str | None = None,
+) -> None:
+    """Emit the live update and send the signals for what just happened to a committed call."""
+    emit_call_updated(call)
+    if created:
+        _send(signals.call_created, call_id=call.id)
+    if queued:
+        _send(signals.call_queued, call_id=call.id)
+    if callback_reason:
+        _send(signals.callback_needed, call_id=call.id, reason=callback_reason)
+    if ended:
+        _send(signals.call_ended, call_id=call.id, outcome=call.outcome)
+        reason = callback_reason_at_end(call)
+        if reason and reason != callback_reason:
+            _send(signals.callback_needed, call_id=call.id, reason=reason)
+
+
+def callback_reason_at_end(call: Call) -> str | None:
+    """Return why an ended call needs a callback: it waited and hung up, or waited too long and chose nothing."""
+    if not call.from_number:
+        return None
+    if call.outcome == "abandoned" and call.queued_at is not None:
+        return "abandoned"
+    if call.outcome == "missed":
+        return "missed"
+    return None
+
+
+def sms_reply(message_sid: str, from_number: str | None, body: str) -> str | None:
+    """Send `sms_received` and return the first reply a receiver gave."""
+    for reply in _send(signals.sms_received, message_sid=message_sid, from_number=from_number, body=body):
+        if reply is not None:
+            return str(reply)
+    return None

@@ -1,0 +1,123 @@
+"""Forms of the telephony settings page."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, DateTimeLocalField, IntegerField, StringField, TextAreaField
+from wtforms.validators import URL, InputRequired, Length, NumberRange, Optional, ValidationError
+
+from hotline.telephony.line_settings import DAYS, PROMPT_NAMES
+
+RANGES = re.compile(r"^\s*(\d{1,2}:\d{2})\s*-\s*(\d{1,2}:\d{2})\s*$")
+DAY_LABELS = {
+    "mon": _l("Monday"),
+    "tue": _l("Tuesday"),
+    "wed": _l("Wednesday"),
+    "thu": _l("Thursday"),
+    "fri": _l("Friday"),
+    "sat": _l("Saturday"),
+    "sun": _l("Sunday"),
+}
+PROMPT_LABELS = {
+    "greeting": _l("Greeting"),
+    "privacy": _l("Privacy notice"),
+    "menu": _l("Menu"),
+    "invalid": _l("No or wrong key"),
+    "crisis": _l("Crisis call queued"),
+    "queued": _l("Call queued"),
+    "position": _l("Place in the queue ({ahead} callers ahead, {minutes} minutes)"),
+    "next_in_line": _l("Next in line"),
+    "max_wait": _l("Maximum wait reached"),
+    "options": _l("Voicemail or callback choice"),
+    "closed": _l("Closed (outside hours; {hours})"),
+    "holiday": _l("Closed for a public holiday ({hours})"),
+    "closure": _l("Closed (special closure, when it has no message)"),
+    "emergency": _l("Emergency numbers ({numbers})"),
+    "voicemail": _l("Voicemail instructions"),
+    "voicemail_thanks": _l("Voicemail received"),
+    "no_voicemail": _l("No voicemail recorded"),
+    "callback_confirmed": _l("Callback confirmed"),
+    "callback_no_number": _l("Callback impossible (number withheld)"),
+    "connecting": _l("Connecting to a worker"),
+    "worker_missed": _l("Worker did not answer"),
+    "apology": _l("Apology when something fails"),
+    "goodbye": _l("Goodbye"),
+}
+
+
+def parse_ranges(text: str) -> list[list[str]]:
+    """Parse "09:00-12:00, 13:00-17:00" into [["09:00","12:00"], ["13:00","17:00"]]; raise ValueError."""
+    periods: list[list[str]] = []
+    for part in filter(None, (p.strip() for p in (text or "").split(","))):
+        match = RANGES.match(part)
+        if not match:
+            raise ValueError(part)
+        start, end = (value.zfill(5) for value in match.groups())
+        if not ("00:00" <= start < end <= "24:00") or int(start[3:]) > 59 or int(end[3:]) > 59:
+            raise ValueError(part)
+        periods.append([start, end])
+    return periods
+
+
+def validate_ranges(form: Any, field: Any) -> None:
+    """Refuse opening hours that are not HH:MM-HH:MM ranges."""
+    try:
+        parse_ranges(field.data or "")
+    except ValueError as exc:
+        raise ValidationError(_l("Use HH:MM-HH:MM, several separated by commas")) from exc
+
+
+def validate_numbers(form: Any, field: Any) -> None:
+    """Refuse emergency lines that are not "label number"."""
+    for line in filter(None, (line.strip() for line in (field.data or "").splitlines())):
+        if not re.match(r"^.+\s+[0-9+\-]{3,20}$", line):
+            raise ValidationError(_l("One per line: a label, a space, then the number"))
+
+
+class TelephonySettingsForm(FlaskForm):
+    """Voice, prompts, hours, emergency numbers and queue limits."""
+
+    language = StringField(_l("Language"), validators=[InputRequired(), Length(max=20)])
+    voice = StringField(_l("Voice"), validators=[InputRequired(), Length(max=60)])
+    open_on_holidays = BooleanField(_l("Open on public holidays"))
+    emergency_numbers = TextAreaField(_l("Emergency numbers"), validators=[validate_numbers])
+    max_wait_seconds = IntegerField(_l("Maximum wait (seconds)"), validators=[InputRequired(), NumberRange(30, 3600)])
+    announce_every_seconds = IntegerField(
+        _l("Announce the place every (seconds)"), validators=[InputRequired(), NumberRange(10, 600)]
+    )
+    average_handle_seconds = IntegerField(
+        _l("Average call length (seconds, for the expected wait)"), validators=[InputRequired(), NumberRange(30, 7200)]
+    )
+    hold_audio_url = StringField(_l("Hold audio URL"), validators=[Optional(), URL(), Length(max=500)])
+
+
+for _day in DAYS:
+    setattr(TelephonySettingsForm, f"hours_{_day}", StringField(DAY_LABELS[_day], validators=[validate_ranges]))
+for _name in PROMPT_NAMES:
+    setattr(
+        TelephonySettingsForm,
+        f"prompt_{_name}",
+        TextAreaField(PROMPT_LABELS[_name], validators=[InputRequired(), Length(max=1000)]),
+    )
+    setattr(
+        TelephonySettingsForm,
+        f"audio_{_name}",
+        StringField(_l("Recorded audio URL (optional)"), validators=[Optional(), URL(), Length(max=500)]),
+    )
+
+
+class ClosureForm(FlaskForm):
+    """A manual closure (a typhoon day) with its own message."""
+
+    starts_at = DateTimeLocalField(_l("From"), format="%Y-%m-%dT%H:%M", validators=[InputRequired()])
+    ends_at = DateTimeLocalField(_l("Until"), format="%Y-%m-%dT%H:%M", validators=[InputRequired()])
+    message = TextAreaField(_l("Message callers hear"), validators=[Optional(), Length(max=500)])
+
+    def validate_ends_at(self, field: Any) -> None:
+        """Refuse a closure that ends before it starts."""
+        if self.starts_at.data and field.data and field.data <= self.starts_at.data:
+            raise ValidationError(_l("The end must be after the start"))

@@ -1,0 +1,133 @@
+"""Service hours: weekly opening hours, Chinese public holidays and make-up working days, closures.
+
+Holidays come from `chinese_calendar`, which covers only the years the State
+Council has announced. For a year it does not know, the day is treated by the
+weekly hours and a warning is logged: the line must still answer.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import date, datetime, time
+from zoneinfo import ZoneInfo
+
+import chinese_calendar
+
+from hotline.telephony.line_settings import DAYS, LineSettings
+
+log = logging.getLogger("hotline.telephony.hours")
+DAY_NAMES_ZH = ("周一", "周二", "周三", "周四", "周五", "周六", "周日")
+
+
+@dataclass(frozen=True)
+class LineStatus:
+    """Whether the line is open at a moment, and if not why (hours, holiday, closure)."""
+
+    open: bool
+    reason: str | None = None
+    closure_message: str | None = None
+    holiday_name: str | None = None
+
+
+@dataclass(frozen=True)
+class DayKind:
+    """What kind of day a date is in the Chinese calendar."""
+
+    holiday: bool = False
+    makeup_workday: bool = False
+    holiday_name: str | None = None
+    known: bool = True
+
+
+def parse_hhmm(text: str) -> time:
+    """Parse "09:00" (or "24:00" as the end of the day)."""
+    if text.strip() == "24:00":
+        return time.max
+    hours, minutes = text.strip().split(":")
+    return time(int(hours), int(minutes))
+
+
+class ServiceCalendar:
+    """Answers "is the line open now?" from the settings and the Chinese calendar."""
+
+    def __init__(self, settings: LineSettings, zone: ZoneInfo) -> None:
+        self.settings = settings
+        self.zone = zone
+
+    def day_kind(self, day: date) -> DayKind:
+        """Classify a date as a statutory holiday, a make-up working day, or an ordinary day."""
+        try:
+            is_holiday, name = chinese_calendar.get_holiday_detail(day)
+        except NotImplementedError:
+            log.warning("chinese_calendar does not cover %s; using the weekly hours", day.year)
+            return DayKind(known=False)
+        if is_holiday and name:
+            return DayKind(holiday=True, holiday_name=str(name))
+        if not is_holiday and day.weekday() >= 5:
+            return DayKind(makeup_workday=True, holiday_name=str(name) if name else None)
+        return DayKind()
+
+    def periods(self, day: date) -> list[tuple[time, time]]:
+        """Return the opening periods of a date (local times), holidays and make-up days applied."""
+        kind = self.day_kind(day)
+        if kind.holiday and not self.settings.open_on_holidays:
+            return []
+        weekday = DAYS[day.weekday()]
+        periods = self.settings.weekly_hours.get(weekday) or []
+        if kind.makeup_workday and not periods:
+            # A make-up working day opens with the hours of an ordinary working day.
+            periods = next(
+                (self.settings.weekly_hours.get(d) for d in DAYS[:5] if self.settings.weekly_hours.get(d)), []
+            )
+        return [(parse_hhmm(start), parse_hhmm(end)) for start, end in periods]
+
+    def closure_at(self, now: datetime) -> dict[str, str] | None:
+        """Return the manual closure covering `now`, if any."""
+        for closure in self.settings.closures:
+            try:
+                starts = datetime.fromisoformat(closure["starts_at"])
+                ends = datetime.fromisoformat(closure["ends_at"])
+            except (KeyError, TypeError, ValueError):
+                continue
+            starts = starts if starts.tzinfo else starts.replace(tzinfo=self.zone)
+            ends = ends if ends.tzinfo else ends.replace(tzinfo=self.zone)
+            if starts <= now < ends:
+                return closure
+        return None
+
+    def status(self, now: datetime) -> LineStatus:
+        """Return whether the line is open at `now` (aware), and why not."""
+        closure = self.closure_at(now)
+        if closure is not None:
+            return LineStatus(False, "closure", closure_message=closure.get("message") or None)
+        local = now.astimezone(self.zone)
+        kind = self.day_kind(local.date())
+        for start, end in self.periods(local.date()):
+            if start <= local.time() < end or (end == time.max and local.time() >= start):
+                return LineStatus(True)
+        if kind.holiday and not self.settings.open_on_holidays:
+            return LineStatus(False, "holiday", holiday_name=kind.holiday_name)
+        return LineStatus(False, "hours")
+
+    def hours_text(self) -> str:
+        """Describe the weekly hours in Mandarin for the closed message ("每天9:00至17:00")."""
+
+        def describe(periods: list[list[str]]) -> str:
+            return "、".join(f"{start.lstrip('0') or '0'}至{end.lstrip('0') or '0'}" for start, end in periods)
+
+        weekly = [self.settings.weekly_hours.get(d) or [] for d in DAYS]
+        suffix = "" if self.settings.open_on_holidays else ",法定节假日休息"
+        if all(w == weekly[0] for w in weekly) and weekly[0]:
+            return f"每天{describe(weekly[0])}{suffix}"
+        parts: list[str] = []
+        index = 0
+        while index < len(DAYS):
+            end = index
+            while end + 1 < len(DAYS) and weekly[end + 1] == weekly[index]:
+                end += 1
+            if weekly[index]:
+                days = DAY_NAMES_ZH[index] if end == index else f"{DAY_NAMES_ZH[index]}至{DAY_NAMES_ZH[end]}"
+                parts.append(f"{days}{describe(weekly[index])}")
+            index = end + 1
+        return (",".join(parts) or "暂未设定") + suffix

@@ -1,0 +1,168 @@
+"""The two real providers behind `TelephonyProvider`: Twilio's REST API and the in-app simulator.
+
+`install_provider(app)` picks one by TELEPHONY. Only this module talks to the
+twilio REST client; the rest of the application calls `get_provider()`.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from flask import Flask
+
+from hotline.telephony.providers import RecordingProvider, TelephonyError
+
+log = logging.getLogger("hotline.telephony.providers")
+STATUS_EVENTS = ["initiated", "ringing", "answered", "completed"]
+
+
+class TwilioProvider:
+    """Twilio's REST API (TWILIO_API_BASE_URL points it at a compatible server for tests)."""
+
+    def __init__(
+        self,
+        account_sid: str,
+        auth_token: str,
+        from_number: str | None,
+        api_base_url: str | None = None,
+        timeout: float = 10.0,
+    ) -> None:
+        self.account_sid = account_sid
+        self.auth_token = auth_token
+        self.from_number = from_number
+        self.api_base_url = api_base_url
+        self.timeout = timeout
+        self._client: Any = None
+
+    @property
+    def client(self) -> Any:
+        """Return the twilio REST client (built on first use)."""
+        if self._client is None:
+            from hotline.telephony.twilio_http import build_client
+
+            self._client = build_client(
+                self.account_sid, self.auth_token, api_base_url=self.api_base_url, timeout=self.timeout
+            )
+        return self._client
+
+    def send_sms(self, to: str, body: str, status_callback: str | None = None) -> str:
+        """Send an SMS from the hotline's number; return its MessageSid."""
+        extra = {"status_callback": status_callback} if status_callback else {}
+        return self._run(lambda: self.client.messages.create(to=to, from_=self.from_number, body=body, **extra).sid)
+
+    def place_call(self, to: str, url: str, status_callback: str | None = None) -> str:
+        """Call a number or client:identity and run the TwiML at `url`; return the CallSid."""
+        extra: dict[str, Any] = {}
+        if status_callback:
+            extra = {"status_callback": status_callback, "status_callback_event": STATUS_EVENTS}
+        return self._run(
+            lambda: self.client.calls.create(to=to, from_=self.from_number, url=url, method="POST", **extra).sid
+        )
+
+    def redirect_call(self, call_sid: str, url: str) -> None:
+        """Send a live call (waiting in a queue or talking) to the TwiML at `url`."""
+        self._run(lambda: self.client.calls(call_sid).update(url=url, method="POST"))
+
+    def hang_up(self, call_sid: str) -> None:
+        """End a live call."""
+        self._run(lambda: self.client.calls(call_sid).update(status="completed"))
+
+    def _run(self, request: Any) -> Any:
+        """Run one REST request, turning library and network errors into TelephonyError."""
+        import requests
+        from twilio.base.exceptions import TwilioRestException
+
+        try:
+            return request()
+        except TwilioRestException as exc:
+            server_side = exc.status >= 500
+            raise TelephonyError(
+                f"Twilio {exc.status}: {exc.msg}", retryable=server_side, maybe_done=server_side
+            ) from exc
+        except requests.exceptions.ConnectTimeout as exc:
+            raise TelephonyError(f"Twilio unreachable: {exc}", retryable=True) from exc
+        except requests.exceptions.ConnectionError as exc:
+            # Refused or reset: a refused connection sent nothing, a reset may have.
+            refused = "refused" in str(exc).lower() or "Failed to establish" in str(exc)
+            raise TelephonyError(f"Twilio connection failed: {exc}", retryable=True, maybe_done=not refused) from exc
+        except requests.exceptions.RequestException as exc:
+            raise TelephonyError(f"Twilio request failed: {exc}", retryable=True, maybe_done=True) from exc
+
+
+class SimulatorProvider(RecordingProvider):
+    """Development provider: keeps SMS and calls for the simulator page; redirects calls in the simulated network."""
+
+    def __init__(self, app: Flask) -> None:
+        super().__init__()
+        self.app = app
+
+    def network(self) -> Any:
+        """Return the simulator's running phone network, if any."""
+        return self.app.extensions.get("hotline_simulator_network")
+
+    def send_sms(self, to: str, body: str, status_callback: str | None = None) -> str:
+        """Keep the SMS for the simulator page."""
+        sid = super().send_sms(to, body, status_callback)
+        self._persist("sms", sid, to, body)
+        return sid
+
+    def place_call(self, to: str, url: str, status_callback: str | None = None) -> str:
+        """Keep the outgoing call for the simulator page (nobody answers it)."""
+        sid = super().place_call(to, url, status_callback)
+        self._persist("call", sid, to, url)
+        return sid
+
+    def redirect_call(self, call_sid: str, url: str) -> None:
+        """Redirect the call in the simulated network."""
+        super().redirect_call(call_sid, url)
+        network = self.network()
+        if network is None:
+            return
+        try:
+            network.update_call(call_sid, url=url)
+        except Exception as exc:  # noqa: BLE001  (the engine's errors mean "no such live call")
+            raise TelephonyError(f"simulated call {call_sid}: {exc}") from exc
+
+    def hang_up(self, call_sid: str) -> None:
+        """End the call in the simulated network."""
+        super().hang_up(call_sid)
+        network = self.network()
+        if network is None:
+            return
+        try:
+            network.update_call(call_sid, status="completed")
+        except Exception as exc:  # noqa: BLE001
+            raise TelephonyError(f"simulated call {call_sid}: {exc}") from exc
+
+    def _persist(self, kind: str, sid: str, to: str, body: str) -> None:
+        """Store the message in the background, so a caller holding a transaction is never blocked."""
+        from hotline.telephony.outbox import run_in_background
+
+        run_in_background(self.app, _store_message, kind, sid, to, body)
+
+
+def _store_message(kind: str, sid: str, to: str, body: str) -> None:
+    from sqlalchemy.orm import Session
+
+    from hotline.extensions import db
+    from hotline.telephony.models import SimulatedMessage
+
+    with Session(db.engine) as session:
+        session.add(SimulatedMessage(kind=kind, sid=sid, to_address=to, sender="hotline", body=body))
+        session.commit()
+
+
+def install_provider(app: Flask) -> None:
+    """Install the provider TELEPHONY names (twilio or simulator) unless one is already installed."""
+    if app.extensions.get("hotline_telephony") is not None:
+        return
+    if app.config.get("TELEPHONY") == "twilio":
+        app.extensions["hotline_telephony"] = TwilioProvider(
+            app.config["TWILIO_ACCOUNT_SID"] or "",
+            app.config["TWILIO_AUTH_TOKEN"] or "",
+            app.config.get("TWILIO_NUMBER"),
+            api_base_url=app.config.get("TWILIO_API_BASE_URL"),
+        )
+    else:
+        app.extensions["hotline_telephony"] = SimulatorProvider(app)

@@ -1,0 +1,395 @@
+"""Twilio voice and SMS webhooks under /twilio/.
+
+Every route checks X-Twilio-Signature (`@twilio_webhook`), answers fast, and
+never lets a caller hear an error: each has its own safe TwiML for when
+anything fails (`@safe_twiml`), built without the database.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from flask import Blueprint, Response, current_app, request
+from twilio.twiml.messaging_response import MessagingResponse
+from twilio.twiml.voice_response import VoiceResponse
+
+from hotline.clock import hotline_zone, utcnow
+from hotline.extensions import db
+from hotline.privacy import normalise_phone
+from hotline.telephony import services, twiml
+from hotline.telephony.events import announce, sms_reply
+from hotline.telephony.hours import ServiceCalendar
+from hotline.telephony.line_settings import LineSettings, load_line_settings
+from hotline.telephony.security import twilio_webhook
+from hotline.telephony.timeline import TERMINAL, apply_status_callback
+from hotline.telephony.urls import public_url
+
+bp = Blueprint("telephony", __name__)
+log = logging.getLogger("hotline.telephony.routes")
+SETTINGS_CACHE = "hotline_telephony_settings"
+
+P_MENU = "/twilio/voice/menu"
+P_ENQUEUE = "/twilio/voice/enqueue"
+P_WAIT = "/twilio/voice/queue/wait"
+P_RESULT = "/twilio/voice/queue/result"
+P_OPTIONS = "/twilio/voice/options"
+P_VOICEMAIL_DONE = "/twilio/voice/voicemail/done"
+P_RECORDING = "/twilio/voice/recording"
+P_STATUS = "/twilio/voice/status"
+
+
+def xml(response: VoiceResponse | MessagingResponse) -> Response:
+    """Return TwiML as an HTTP response."""
+    return Response(str(response), mimetype="text/xml")
+
+
+def no_content() -> Response:
+    """Answer a callback nobody listens to."""
+    return Response(status=204)
+
+
+def line_settings() -> LineSettings:
+    """Load the line's settings, remembering the last good copy for fallbacks that cannot read the database."""
+    settings = load_line_settings(db.session)
+    current_app.extensions[SETTINGS_CACHE] = settings
+    return settings
+
+
+def cached_settings() -> LineSettings:
+    """Return the last settings read (or the defaults) without touching the database."""
+    return current_app.extensions.get(SETTINGS_CACHE) or LineSettings()
+
+
+def param(name: str) -> str:
+    """Return a POST (or query) parameter as text, empty when missing."""
+    return (request.form.get(name) or request.args.get(name) or "").strip()
+
+
+def int_param(name: str) -> int | None:
+    """Return a numeric parameter, None when missing or malformed."""
+    try:
+        return int(float(param(name)))
+    except ValueError:
+        return None
+
+
+def safe_twiml(fallback: Callable[[], Response]) -> Callable[[Callable[..., Response]], Callable[..., Response]]:
+    """Answer `fallback()` when the route fails, so the caller never hears an error or silence."""
+
+    def decorate(view: Callable[..., Response]) -> Callable[..., Response]:
+        @wraps(view)
+        def guarded(*args: Any, **kwargs: Any) -> Response:
+            try:
+                return view(*args, **kwargs)
+            except Exception:  # noqa: BLE001  (any failure becomes safe TwiML, never a 500)
+                log.exception("telephony webhook %s failed; answering safe TwiML", request.path)
+                try:
+                    db.session.rollback()
+                except Exception:  # noqa: BLE001
+                    log.exception("rollback failed")
+                return fallback()
+
+        return guarded
+
+    return decorate
+
+
+# Safe answers, built without the database.
+
+
+def enqueue_without_database() -> Response:
+    """Apologise and hold the caller in the queue (the wait URL decides how long)."""
+    response = VoiceResponse()
+    twiml.speak(response, cached_settings(), "apology")
+    response.enqueue(
+        services.QUEUE_NAME, wait_url=public_url(P_WAIT), wait_url_method="POST", action=public_url(P_RESULT)
+    )
+    return xml(response)
+
+
+def hold_or_leave_without_database() -> Response:
+    """Hold the caller, or let them leave once they waited longer than the limit (Twilio's QueueTime)."""
+    settings = cached_settings()
+    over = (int_param("QueueTime") or 0) >= settings.max_wait_seconds
+    return xml(twiml.queue_wait(settings, ahead=None, minutes=None, leave=over))
+
+
+def offer_without_database() -> Response:
+    """Offer voicemail or a callback."""
+    return xml(twiml.offer_voicemail_or_callback(cached_settings(), public_url(P_OPTIONS), lead="apology"))
+
+
+def voicemail_without_database() -> Response:
+    """Record a voicemail."""
+    return xml(twiml.record_voicemail(cached_settings(), public_url(P_VOICEMAIL_DONE), public_url(P_RECORDING)))
+
+
+def goodbye_without_database() -> Response:
+    """Say goodbye."""
+    return xml(twiml.goodbye(cached_settings()))
+
+
+# The call flow.
+
+
+def menu_twiml(settings: LineSettings, *, welcome: bool, invalid: bool = False) -> Response:
+    """Return the menu."""
+    return xml(twiml.menu(settings, public_url(P_MENU), welcome=welcome, invalid=invalid))
+
+
+def enqueue_twiml(settings: LineSettings, call: Any) -> Response:
+    """Put the call in the queue and return the Enqueue TwiML."""
+    entered = services.enqueue_call(db.session, call, utcnow())
+    if entered:
+        announce(call, queued=True)
+    if call.status in TERMINAL:
+        return xml(twiml.goodbye(settings))
+    return xml(
+        twiml.enqueue(
+            settings, services.QUEUE_NAME, public_url(P_WAIT), public_url(P_RESULT), crisis=call.service == "crisis"
+        )
+    )
+
+
+def closed_twiml(settings: LineSettings, call: Any) -> Response:
+    """Tell the caller the line is closed and offer voicemail or a callback."""
+    calendar = ServiceCalendar(settings, hotline_zone())
+    closure = calendar.closure_at(utcnow()) if call.closed_reason == "closure" else None
+    numbers = "、".join(f"{item.get('label', '')}{item.get('number', '')}" for item in settings.emergency_numbers)
+    return xml(
+        twiml.closed(
+            settings,
+            public_url(P_OPTIONS),
+            reason=call.closed_reason or "hours",
+            hours=calendar.hours_text(),
+            numbers=numbers,
+            closure_message=(closure or {}).get("message"),
+        )
+    )
+
+
+@bp.post("/twilio/voice/incoming")
+@twilio_webhook
+@safe_twiml(enqueue_without_database)
+def voice_incoming() -> Response:
+    """Record the arriving call and answer with the menu, or the closed message outside service hours."""
+    settings = line_settings()
+    call_sid = param("CallSid")
+    if not call_sid:
+        return enqueue_without_database()
+    arrival = services.receive_call(
+        db.session,
+        call_sid=call_sid,
+        from_raw=param("From") or param("Caller"),
+        to_raw=param("To") or param("Called"),
+        now=utcnow(),
+        settings=settings,
+        zone=hotline_zone(),
+        region=current_app.config.get("DEFAULT_REGION") or "CN",
+    )
+    if arrival.created:
+        announce(arrival.call, created=True)
+    if not arrival.line.open:
+        return closed_twiml(settings, arrival.call)
+    return menu_twiml(settings, welcome=True)
+
+
+@bp.post(P_MENU)
+@twilio_webhook
+@safe_twiml(enqueue_without_database)
+def voice_menu() -> Response:
+    """Route the menu key to a service queue; repeat the menu on silence or a wrong key."""
+    settings = line_settings()
+    call = services.get_call(db.session, param("CallSid"))
+    choice = services.choose_from_menu(db.session, call, param("Digits"), settings, utcnow())
+    if choice.action == "repeat":
+        return menu_twiml(settings, welcome=False, invalid=True)
+    return enqueue_twiml(settings, call)
+
+
+@bp.post(P_ENQUEUE)
+@twilio_webhook
+@safe_twiml(enqueue_without_database)
+def voice_enqueue() -> Response:
+    """Put the caller (back) in the queue, keeping their place."""
+    settings = line_settings()
+    return enqueue_twiml(settings, services.get_call(db.session, param("CallSid")))
+
+
+@bp.post(P_WAIT)
+@twilio_webhook
+@safe_twiml(hold_or_leave_without_database)
+def queue_wait() -> Response:
+    """Announce the caller's place and expected wait, then hold; past the limit, leave the queue."""
+    settings = line_settings()
+    call = services.find_call(db.session, param("CallSid"))
+    if call is None:
+        return hold_or_leave_without_database()
+    now = utcnow()
+    place = services.queue_place(db.session, call, now, settings, int_param("QueueTime"))
+    if place.over_limit or call.status != "queued":
+        services.reach_max_wait(db.session, call, now, place.waited)
+        announce(call)
+        return xml(twiml.queue_wait(settings, ahead=None, minutes=None, leave=True))
+    return xml(twiml.queue_wait(settings, ahead=place.ahead, minutes=place.minutes, leave=False))
+
+
+@bp.post(P_RESULT)
+@twilio_webhook
+@safe_twiml(offer_without_database)
+def queue_result() -> Response:
+    """Handle every QueueResult: bridged, hangup (abandoned), leave (offer), redirected, errors."""
+    settings = line_settings()
+    call = services.find_call(db.session, param("CallSid"))
+    if call is None:
+        return offer_without_database()
+    was_ended = call.ended_at is not None
+    action = services.queue_result(db.session, call, param("QueueResult"), utcnow(), int_param("QueueTime"))
+    if call.ended_at is not None and not was_ended:
+        announce(call, ended=True)
+    if action == "goodbye":
+        return xml(twiml.goodbye(settings))
+    if action == "offer":
+        lead = "max_wait" if any(e.kind == "max-wait" for e in call.events) else "apology"
+        return xml(twiml.offer_voicemail_or_callback(settings, public_url(P_OPTIONS), lead=lead))
+    return xml(twiml.empty())
+
+
+@bp.post(P_OPTIONS)
+@twilio_webhook
+@safe_twiml(voicemail_without_database)
+def voice_options() -> Response:
+    """1 leaves a voicemail, 2 asks for a callback; anything else (or silence) goes to voicemail."""
+    settings = line_settings()
+    call = services.find_call(db.session, param("CallSid"))
+    if call is not None and param("Digits")[:1] == "2":
+        if services.request_callback(db.session, call, utcnow()):
+            announce(call, callback_reason="callback-requested")
+            return xml(twiml.goodbye(settings, "callback_confirmed"))
+        lead = "callback_no_number"
+        return xml(twiml.record_voicemail(settings, public_url(P_VOICEMAIL_DONE), public_url(P_RECORDING), lead=lead))
+    return xml(twiml.record_voicemail(settings, public_url(P_VOICEMAIL_DONE), public_url(P_RECORDING)))
+
+
+def store_voicemail(call: Any) -> None:
+    """Store the recording the request describes (action or status callback), once per RecordingSid."""
+    new = services.store_recording(
+        db.session,
+        call,
+        recording_sid=param("RecordingSid"),
+        url=param("RecordingUrl") or None,
+        duration=int_param("RecordingDuration"),
+        status=param("RecordingStatus") or "completed",
+        now=utcnow(),
+    )
+    if new:
+        announce(call, callback_reason="voicemail")
+
+
+@bp.post(P_VOICEMAIL_DONE)
+@twilio_webhook
+@safe_twiml(goodbye_without_database)
+def voicemail_done() -> Response:
+    """Thank the caller for the message (or note there was none) and hang up."""
+    settings = line_settings()
+    call = services.find_call(db.session, param("CallSid"))
+    if call is not None and param("RecordingSid"):
+        store_voicemail(call)
+    if (int_param("RecordingDuration") or 0) > 0:
+        return xml(twiml.goodbye(settings, "voicemail_thanks"))
+    return xml(twiml.goodbye(settings, "no_voicemail", "goodbye"))
+
+
+@bp.post(P_RECORDING)
+@twilio_webhook
+@safe_twiml(no_content)
+def recording_status() -> Response:
+    """Store the finished recording against the call (Twilio's recording status callback)."""
+    call = services.find_call(db.session, param("CallSid"))
+    if call is not None:
+        store_voicemail(call)
+    return no_content()
+
+
+@bp.post("/twilio/voice/connect/<call_sid>")
+@twilio_webhook
+@safe_twiml(enqueue_without_database)
+def voice_connect(call_sid: str) -> Response:
+    """Dial the worker the call was given to: their browser (<Client>) or their phone (<Number>)."""
+    settings = line_settings()
+    call = services.get_call(db.session, call_sid)
+    target = services.dial_target(call)
+    if not target or call.status in TERMINAL:
+        return enqueue_twiml(settings, call)
+    worker = target.get("worker_id")
+    return xml(
+        twiml.dial_worker(
+            settings,
+            identity=target.get("identity"),  # type: ignore[arg-type]
+            number=target.get("number"),  # type: ignore[arg-type]
+            action_url=public_url(f"/twilio/voice/dial-result/{call.call_sid}"),
+            status_callback_url=public_url(P_STATUS, worker=worker),
+            caller_id=param("From") or None,
+        )
+    )
+
+
+@bp.post("/twilio/voice/dial-result/<call_sid>")
+@twilio_webhook
+@safe_twiml(enqueue_without_database)
+def dial_result(call_sid: str) -> Response:
+    """After the <Dial>: goodbye if the worker talked with the caller, else back to the front of the queue."""
+    settings = line_settings()
+    call = services.get_call(db.session, call_sid)
+    action = services.dial_result(db.session, call, param("DialCallStatus"), int_param("DialCallDuration"), utcnow())
+    announce(call)
+    if action == "goodbye":
+        return xml(twiml.goodbye(settings))
+    return xml(twiml.back_to_queue(settings, public_url(P_ENQUEUE)))
+
+
+@bp.post(P_STATUS)
+@twilio_webhook
+@safe_twiml(no_content)
+def voice_status() -> Response:
+    """Store a status callback (the call's or a dialled leg's) as an event; end the call when it ends."""
+    params = {key: value for key, value in request.form.items()}
+    if request.args.get("worker"):
+        params["worker"] = request.args["worker"]
+    call = services.find_call(db.session, params.get("CallSid")) or services.find_call(
+        db.session, params.get("ParentCallSid")
+    )
+    if call is None:
+        return no_content()
+    stored, ended = apply_status_callback(db.session, call, params, utcnow())
+    db.session.commit()
+    if stored:
+        announce(call, ended=ended)
+    return no_content()
+
+
+@bp.post("/twilio/voice/fallback")
+@twilio_webhook
+@safe_twiml(enqueue_without_database)
+def voice_fallback() -> Response:
+    """Twilio's fallback URL: apologise and hold the caller in the queue, without needing the database."""
+    return enqueue_without_database()
+
+
+@bp.post("/twilio/sms/incoming")
+@twilio_webhook
+@safe_twiml(lambda: xml(MessagingResponse()))
+def sms_incoming() -> Response:
+    """Pass an inbound SMS to whoever listens (reply codes); answer with the first reply, else nothing."""
+    reply = sms_reply(
+        param("MessageSid"),
+        normalise_phone(param("From"), current_app.config.get("DEFAULT_REGION") or "CN"),
+        request.form.get("Body", "")[:1600],
+    )
+    response = MessagingResponse()
+    if reply:
+        response.message(reply)
+    return xml(response)

@@ -1,0 +1,161 @@
+"""The simulator pages: a caller's phone in the browser, and a minimal accept page for workers.
+
+Development and demo only: refused (404) unless SIMULATOR_ENABLED. The worker
+page is a stand-in until the duty console lands; any logged-in worker may accept.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, Flask, abort, current_app, jsonify, render_template, request
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+
+from hotline import nav
+from hotline.access import logged_in, public
+from hotline.clock import utcnow
+from hotline.extensions import db
+from hotline.telephony import services as call_services
+from hotline.telephony.exceptions import CallNotWaiting
+from hotline.telephony.providers import get_provider
+from hotline.telephony.simulator import services
+from hotline.telephony.simulator.network import get_network
+from hotline.vocabulary import Role
+
+bp = Blueprint("simulator", __name__, url_prefix="/simulator")
+REASON = "development-only caller simulator; refused unless SIMULATOR_ENABLED"
+
+
+@bp.before_request
+def refuse_unless_enabled() -> None:
+    """Refuse every simulator page when the simulator is off (production)."""
+    if not current_app.config.get("SIMULATOR_ENABLED"):
+        abort(404)
+
+
+def network() -> Any:
+    """Return the simulator's phone network (it posts to this server)."""
+    return get_network(current_app._get_current_object(), request.host_url)  # type: ignore[attr-defined]
+
+
+def fail(error: Exception) -> Any:
+    """Answer a simulator error as JSON 409."""
+    return jsonify({"error": {"code": "conflict", "message": str(error), "fields": {}}}), 409
+
+
+@bp.get("")
+@public(REASON)
+def caller_page() -> Any:
+    """Show the caller's phone."""
+    return render_template("telephony/simulator.html", hotline_number=current_app.config.get("TWILIO_NUMBER"))
+
+
+@bp.post("/calls")
+@public(REASON)
+def dial() -> Any:
+    """Dial the hotline from the number typed in."""
+    from_number = (request.form.get("from") or "+8613800138000").strip()[:20]
+    call_sid = services.dial(network(), from_number, current_app.config.get("TWILIO_NUMBER") or "+862200000000")
+    return jsonify({"call_sid": call_sid}), 201
+
+
+@bp.get("/calls/<call_sid>")
+@public(REASON)
+def call_state(call_sid: str) -> Any:
+    """Return what the caller heard so far, the conversation, and the messages the app sent."""
+    try:
+        state = services.snapshot(network(), call_sid)
+    except services.SimulatorError as error:
+        return fail(error)
+    state["conversation"] = services.conversation(db.session, call_sid)
+    state["outbound"] = services.outbound(db.session)
+    return jsonify(state)
+
+
+@bp.post("/calls/<call_sid>/press")
+@public(REASON)
+def press(call_sid: str) -> Any:
+    """Press keys (empty: stay silent)."""
+    try:
+        services.press(network(), call_sid, (request.form.get("digits") or "")[:10])
+    except services.SimulatorError as error:
+        return fail(error)
+    return jsonify({"ok": True})
+
+
+@bp.post("/calls/<call_sid>/hangup")
+@public(REASON)
+def hang_up(call_sid: str) -> Any:
+    """Hang up."""
+    try:
+        services.hang_up(network(), call_sid)
+    except services.SimulatorError as error:
+        return fail(error)
+    return jsonify({"ok": True})
+
+
+@bp.post("/calls/<call_sid>/say")
+@public(REASON)
+def caller_says(call_sid: str) -> Any:
+    """The caller "talks": a line of text to the worker."""
+    text = (request.form.get("text") or "").strip()
+    if text:
+        services.say(db.session, call_sid, "caller", text, utcnow())
+    return jsonify({"ok": True})
+
+
+@bp.get("/worker")
+@logged_in
+def worker_page() -> Any:
+    """Show waiting calls with an Accept button, and the call this worker is on (stand-in for the console)."""
+    return render_template("telephony/simulator_worker.html")
+
+
+@bp.get("/worker/state")
+@logged_in
+def worker_state() -> Any:
+    """Return the waiting calls and this worker's current call with its conversation."""
+    view = services.worker_view(db.session, current_user.id)
+    view["conversation"] = services.conversation(db.session, view["current"]) if view["current"] else []
+    return jsonify(view)
+
+
+@bp.post("/worker/accept/<call_sid>")
+@logged_in
+def accept(call_sid: str) -> Any:
+    """Accept a waiting call: the caller is redirected to ring this worker's browser identity."""
+    call = call_services.find_call(db.session, call_sid)
+    if call is None:
+        return fail(LookupError(call_sid))
+    try:
+        services.accept(db.session, network(), call, current_user.id, get_provider())
+    except CallNotWaiting as error:
+        return fail(error)
+    return jsonify({"ok": True})
+
+
+@bp.post("/worker/calls/<call_sid>/say")
+@logged_in
+def worker_says(call_sid: str) -> Any:
+    """The worker "talks": a line of text to the caller."""
+    text = (request.form.get("text") or "").strip()
+    if text:
+        services.say(db.session, call_sid, "worker", text, utcnow())
+    return jsonify({"ok": True})
+
+
+@bp.post("/worker/calls/<call_sid>/hangup")
+@logged_in
+def worker_hangs_up(call_sid: str) -> Any:
+    """The worker ends the call."""
+    try:
+        services.end_conversation(network(), call_sid)
+    except services.SimulatorError as error:
+        return fail(error)
+    return jsonify({"ok": True})
+
+
+def register_nav(app: Flask) -> None:
+    """Link the worker's stand-in page (development only)."""
+    nav.register(app, "simulator.worker_page", _l("Simulator: take calls"), Role.WORKER, 90)

@@ -1,0 +1,150 @@
+"""What the simulator page does: dial, press keys, hang up, chat, accept as a worker, read the transcript."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from hotline.privacy import mask_phone
+from hotline.telephony import services as call_services
+from hotline.telephony.models import Call, SimulatedMessage
+from hotline.telephony.providers import TelephonyProvider
+
+SHOWN_KINDS = (
+    "say",
+    "play",
+    "pause",
+    "gather",
+    "awaiting-input",
+    "enqueue",
+    "dequeue",
+    "dial",
+    "bridged",
+    "record",
+    "beep",
+    "hangup",
+    "status",
+    "error",
+    "application-error",
+)
+
+
+class SimulatorError(Exception):
+    """The simulated call cannot do that now (it ended, it is not waiting for keys)."""
+
+
+def dial(network: Any, from_number: str, to_number: str) -> str:
+    """Start a call from `from_number` that pauses at every menu for the person's keys; return its sid."""
+    from hotline.telephony.twiml_model import WAIT_FOR_INPUT, CallerScript
+
+    script = CallerScript(on_gather=lambda prompt: WAIT_FOR_INPUT)
+    return network.dial_in(from_number, to_number, script).sid
+
+
+def press(network: Any, call_sid: str, digits: str) -> None:
+    """Press keys (or '' to stay silent) on a call waiting at a menu."""
+    try:
+        network.press(call_sid, digits)
+    except Exception as exc:  # noqa: BLE001  (the engine's errors: unknown call, not waiting)
+        raise SimulatorError(str(exc)) from exc
+
+
+def hang_up(network: Any, call_sid: str) -> None:
+    """Hang up the simulated caller."""
+    try:
+        network.hang_up(call_sid)
+    except Exception as exc:  # noqa: BLE001
+        raise SimulatorError(str(exc)) from exc
+
+
+def snapshot(network: Any, call_sid: str) -> dict[str, Any]:
+    """Return what the caller has heard and done so far, and whether the call waits for keys."""
+    with network.lock:
+        try:
+            call = network.call(call_sid)
+        except Exception as exc:  # noqa: BLE001
+            raise SimulatorError(str(exc)) from exc
+        lines = [
+            {"kind": event.kind, "at": round(event.at, 1), "text": event.text}
+            for event in call.transcript
+            if event.kind in SHOWN_KINDS
+        ]
+        return {
+            "call_sid": call.sid,
+            "status": call.status,
+            "live": call.is_live,
+            "waiting_for_keys": call.waiting_for_input is not None,
+            "in_queue": call.queue_sid is not None,
+            "bridged": call.bridged_with is not None,
+            "transcript": lines,
+        }
+
+
+def accept(session: Session, network: Any, call: Call, worker_id: int, provider: TelephonyProvider) -> None:
+    """Take a waiting call as a worker: the network will ring and answer `client:worker_<id>`."""
+    from hotline.telephony.twiml_model import CallerScript
+
+    identity = f"worker_{worker_id}"
+    network.callees[f"client:{identity}"] = CallerScript(ring_seconds=1.0, talk_seconds=6 * 3600.0)
+    call_services.connect_to_worker(session, call, identity, provider)
+
+
+def end_conversation(network: Any, call_sid: str) -> None:
+    """The worker hangs up: end the caller's call."""
+    try:
+        network.update_call(call_sid, status="completed")
+    except Exception as exc:  # noqa: BLE001
+        raise SimulatorError(str(exc)) from exc
+
+
+def say(session: Session, call_sid: str, sender: str, text: str, now: datetime) -> None:
+    """Add a line to the simulated conversation (typed instead of spoken)."""
+    session.add(SimulatedMessage(kind="chat", call_sid=call_sid, sender=sender, body=text[:1000], created_at=now))
+    session.commit()
+
+
+def conversation(session: Session, call_sid: str) -> list[dict[str, str]]:
+    """Return the conversation's lines, oldest first."""
+    rows = session.scalars(
+        select(SimulatedMessage)
+        .where(SimulatedMessage.kind == "chat", SimulatedMessage.call_sid == call_sid)
+        .order_by(SimulatedMessage.id)
+    )
+    return [{"sender": row.sender or "", "text": row.body} for row in rows]
+
+
+def outbound(session: Session, limit: int = 30) -> list[dict[str, Any]]:
+    """Return the latest SMS and calls the app sent through the simulator provider."""
+    rows = session.scalars(
+        select(SimulatedMessage)
+        .where(SimulatedMessage.kind.in_(("sms", "call")))
+        .order_by(SimulatedMessage.id.desc())
+        .limit(limit)
+    )
+    return [
+        {"kind": row.kind, "to": row.to_address, "body": row.body, "at": row.created_at.isoformat()} for row in rows
+    ]
+
+
+def worker_view(session: Session, worker_id: int) -> dict[str, Any]:
+    """Return the waiting calls (numbers masked) and the worker's own live call."""
+    waiting = [
+        {
+            "call_sid": c.call_sid,
+            "caller": mask_phone(c.from_number),
+            "service": c.service,
+            "priority": c.priority,
+            "queued_at": c.queued_at.isoformat() if c.queued_at else None,
+        }
+        for c in call_services.queued_calls(session)
+    ]
+    mine = session.scalar(
+        select(Call)
+        .where(Call.worker_id == worker_id, Call.status == "in-progress")
+        .order_by(Call.answered_at.desc())
+        .limit(1)
+    )
+    return {"waiting": waiting, "current": mine.call_sid if mine else None}

@@ -1,0 +1,188 @@
+"""The <Dial> verb of the simulated network: ring numbers and clients, bridge, join conferences.
+
+Twilio's documented behaviour, as implemented here:
+- Each <Number>, <Client> or <Sip> noun becomes a child call (direction outbound-dial, with
+  ParentCallSid); the first party to answer within `timeout` (default 30 s) wins, the other
+  legs are canceled. Whether and when a party answers comes from its `CallerScript`
+  (`Network.callees[address]`, address being the number or ``client:<identity>``).
+- A noun's `url` runs on the called party after it answers and before the bridge (call
+  screening); if that TwiML hangs up, the parties are never bridged: DialCallStatus is
+  completed and DialBridged false.
+- When the dial ends the action URL gets DialCallStatus (completed, busy, no-answer, failed,
+  canceled), DialCallSid, DialCallDuration and DialBridged, and its TwiML continues the call;
+  without an action the call goes on with the verb after <Dial>.
+- If the caller hangs up during the dial, the action is still requested (its TwiML is moot).
+"""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET  # noqa: S405 - TwiML from the application under test
+from collections.abc import Generator
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from hotline.telephony.twiml_model import HungUp, LegEnded, Redirected, Sleep, Source, whole_seconds
+
+if TYPE_CHECKING:
+    from hotline.telephony.twiml_call import Call
+    from hotline.telephony.twiml_model import Fetch
+
+Effects = Generator["Sleep | Fetch", object, object]
+
+
+@dataclass(frozen=True)
+class DialTarget:
+    """One noun of a <Dial>: who to ring and what to run on their side."""
+
+    address: str
+    url: str | None = None
+    method: str = "POST"
+    status_callback: str | None = None
+    status_callback_method: str = "POST"
+    status_events: tuple[str, ...] = ("completed",)
+
+
+def _targets(call: Call, verb: ET.Element, doc_url: str) -> tuple[list[DialTarget], str | None]:
+    """Return the parties a <Dial> rings, or the conference it joins."""
+    targets: list[DialTarget] = []
+    for noun in verb:
+        if noun.tag == "Conference":
+            return [], (noun.text or "").strip()
+        if noun.tag == "Client":
+            identity = noun.find("Identity")
+            name = (identity.text if identity is not None else noun.text) or ""
+            address = f"client:{name.strip()}"
+        elif noun.tag in ("Number", "Sip"):
+            address = (noun.text or "").strip()
+        else:
+            call.event("error", text=f"<Dial><{noun.tag}> is not supported by the TwiML runner")
+            continue
+        callback = noun.get("statusCallback")
+        events = tuple(noun.get("statusCallbackEvent", "completed").replace(",", " ").split())
+        targets.append(
+            DialTarget(
+                address=address,
+                url=call.resolve(doc_url, noun.get("url")) if noun.get("url") else None,
+                method=noun.get("method", "POST").upper(),
+                status_callback=call.resolve(doc_url, callback) if callback else None,
+                status_callback_method=noun.get("statusCallbackMethod", "POST").upper(),
+                status_events=events,
+            )
+        )
+    if len(verb) == 0 and (verb.text or "").strip():
+        targets.append(DialTarget((verb.text or "").strip()))
+    return targets, None
+
+
+def dial(call: Call, verb: ET.Element, doc_url: str) -> Effects:
+    """Run <Dial>: ring the targets, bridge the first who answers, and return the action Source."""
+    network = call.network
+    action = call.resolve(doc_url, verb.get("action")) if verb.get("action") else None
+    method = verb.get("method", "POST").upper()
+    timeout = float(verb.get("timeout", "30"))
+    time_limit = float(verb.get("timeLimit", "14400"))
+    caller_id = verb.get("callerId") or call.from_
+    targets, conference = _targets(call, verb, doc_url)
+    if conference is not None:
+        return (yield from _conference(call, conference, action, method))
+    call.event("dial", detail={"targets": [target.address for target in targets], "timeout": timeout})
+    legs = [(target, network.create_leg(call, target, caller_id)) for target in targets]
+    answering = [
+        pair for pair in legs if pair[1].caller.answer == "answered" and pair[1].caller.ring_seconds <= timeout
+    ]
+    winner = min(answering, key=lambda pair: pair[1].caller.ring_seconds, default=None)
+    status, talk, bridged = "failed", 0, False
+    dial_sid = legs[0][1].sid if legs else ""
+    try:
+        if winner is None:
+            answers = {leg.caller.answer for _, leg in legs}
+            if answers & {"answered", "no-answer"}:
+                yield Sleep(timeout)
+                status = "no-answer"
+            elif "busy" in answers:
+                yield Sleep(network.timing.busy_seconds)
+                status = "busy"
+            for _, leg in legs:
+                leg.finish(leg.caller.answer if leg.caller.answer in ("busy", "failed") else "no-answer")
+        else:
+            target, leg = winner
+            dial_sid = leg.sid
+            yield Sleep(leg.caller.ring_seconds)
+            for _, other in legs:
+                if other is not leg:
+                    other.finish("canceled")
+            leg.set_status("in-progress")
+            status = "completed"
+            declined = (yield from _screen(leg, target)) if target.url else False
+            if not declined:
+                bridged = True
+                call.bridged_with, leg.bridged_with = leg.sid, call.sid
+                call.event("bridged", detail={"with": leg.sid, "to": leg.to})
+                started = network.now
+                try:
+                    yield Sleep(min(leg.caller.talk_seconds, time_limit))
+                except LegEnded:
+                    pass
+                talk = whole_seconds(network.now - started)
+            leg.finish("completed")
+    except HungUp:
+        for _, leg in legs:
+            if leg.is_live:
+                leg.finish("completed" if leg.answered_at is not None else "canceled")
+        if action:
+            params = _result(status if bridged else "canceled", dial_sid, talk, bridged)
+            yield from call.notify(Source(action, method, params), status="completed")
+        raise
+    except Redirected:
+        for _, leg in legs:
+            if leg.is_live:
+                leg.finish("completed" if leg.answered_at is not None else "canceled")
+        raise
+    finally:
+        call.bridged_with = None
+    params = _result(status, dial_sid, talk, bridged)
+    call.event("dial-result", text=status, detail=dict(params))
+    return Source(action, method, params) if action else None
+
+
+def _result(status: str, dial_sid: str, talk: int, bridged: bool) -> dict[str, str]:
+    return {
+        "DialCallStatus": status,
+        "DialCallSid": dial_sid,
+        "DialCallDuration": str(talk),
+        "DialBridged": "true" if bridged else "false",
+    }
+
+
+def _screen(leg: Call, target: DialTarget) -> Effects:
+    """Run a noun's url TwiML on the answering party; return True if it hung up (declined)."""
+    source: Source | None = Source(target.url or "", target.method)
+    try:
+        while source is not None:
+            root = yield from leg.load(source)
+            source = yield from leg.execute(root, source.url)
+    except HungUp as hung:
+        if hung.call_sid == leg.sid:
+            leg.event("hangup", detail={"by": hung.by, "during": "screening"})
+            return True
+        raise
+    return False
+
+
+def _conference(call: Call, name: str, action: str | None, method: str) -> Effects:
+    """Join a named conference room for the party's talk time, then return the action Source."""
+    network = call.network
+    room = network.conferences.setdefault(name, [])
+    room.append(call.sid)
+    call.event("conference", text=name, detail={"participants": list(room)})
+    started = network.now
+    try:
+        yield Sleep(call.caller.talk_seconds)
+    except LegEnded:
+        pass
+    finally:
+        if call.sid in room:
+            room.remove(call.sid)
+    params = {"DialCallStatus": "completed", "DialCallDuration": str(whole_seconds(network.now - started))}
+    call.event("dial-result", text="completed", detail=dict(params))
+    return Source(action, method, params) if action else None

@@ -1,0 +1,533 @@
+"""A TwiML-interpreting phone network that plays Twilio's side of calls and SMS against a web app.
+
+`Network` posts signed, form-encoded webhooks to the application exactly as Twilio does,
+interprets the TwiML it answers (Say, Play, Pause, Gather, Redirect, Enqueue/Leave, Dial,
+Record, Hangup, Reject, Sms/Message), keeps a transcript of every call, and holds the
+account's queues, messages and recordings, on which the local Twilio-compatible REST server
+(`tests/support/fake_twilio.py`) acts.
+
+Time is virtual: prompts, pauses, ringing and queue rounds advance the network's clock, never
+the wall clock, unless `realtime` (a speed factor) is set. Driving it from a test:
+
+- `run_until_idle()` runs until nothing more happens without an outside event: every live
+  call is holding in a queue at a wait-round boundary, waiting for `Call.press`, or playing
+  an endless loop. Events are processed in time order, so a held call keeps running wait
+  rounds while other calls make the clock move.
+- `advance(seconds)` lets that much virtual time pass (queue rounds repeat, Gather timeouts
+  fire).
+- `start()` runs the network in a background thread in real time (browser simulator, load).
+
+REST-side changes (`update_call`, `redirect_queued_call`, `hang_up`, `press`) only mark the
+call; the loop delivers them, never holding the network's lock during HTTP, so the app may
+call the REST API from inside a webhook.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+
+import requests
+
+from hotline.telephony.twiml_call import Call
+from hotline.telephony.twiml_dial import DialTarget
+from hotline.telephony.twiml_loop import EventLoop, PendingCallback
+from hotline.telephony.twiml_model import (
+    WAIT_FOR_INPUT,
+    CallerScript,
+    CallStateError,
+    GatherPrompt,
+    HungUp,
+    LegEnded,
+    NotInQueueError,
+    RecordingInput,
+    Redirected,
+    RunawayCallError,
+    Sleep,
+    Source,
+    Timing,
+    TranscriptEvent,
+    UnknownCallError,
+)
+from hotline.telephony.twiml_queue import CallQueue, QueueMember, QueueRegistry, new_sid
+from hotline.telephony.twiml_webhooks import TwimlError, WebhookExchange, WebhookSender, country_of, parse_twiml
+
+__all__ = [
+    "WAIT_FOR_INPUT",
+    "Call",
+    "CallQueue",
+    "CallStateError",
+    "CallerScript",
+    "GatherPrompt",
+    "Message",
+    "Network",
+    "NotInQueueError",
+    "QueueMember",
+    "RecordingInput",
+    "Recording",
+    "RunawayCallError",
+    "Timing",
+    "TranscriptEvent",
+    "UnknownCallError",
+    "WebhookError",
+]
+
+
+class WebhookError(RuntimeError):
+    """The application answered an SMS webhook with something Twilio could not use."""
+
+    def __init__(self, exchange: WebhookExchange) -> None:
+        super().__init__(f"{exchange.method} {exchange.url}: {exchange.error}")
+        self.exchange = exchange
+
+
+@dataclass
+class Message:
+    """An SMS that went through the network (inbound, a TwiML reply, or sent over REST)."""
+
+    sid: str
+    from_: str
+    to: str
+    body: str
+    direction: str
+    status: str
+    created_utc: datetime
+    call_sid: str | None = None
+    status_callback: str | None = None
+    messaging_service_sid: str | None = None
+
+
+@dataclass
+class Recording:
+    """A voicemail made by <Record>."""
+
+    sid: str
+    call_sid: str
+    url: str
+    duration: int
+    digits: str
+    created_utc: datetime
+
+
+class Network(EventLoop):
+    """Twilio's side of the phone network, against one application, on a virtual clock.
+
+    URLs may be given relative to `public_base_url` (what the app signs and writes in its
+    TwiML); requests really go to `app_base_url`. `status_callback_url` is the number's
+    status callback: like Twilio's, it reports only the final status of inbound calls unless
+    `inbound_status_events` asks for more ("initiated", "ringing", "answered", "completed").
+    `callees` scripts the parties the network rings (REST calls, <Dial>), by number or
+    ``client:<identity>``; others use `default_callee`. Test knobs: `duplicate_callbacks`,
+    `hold_callbacks` + `release_callbacks()`.
+    """
+
+    def __init__(
+        self,
+        app_base_url: str,
+        public_base_url: str,
+        auth_token: str,
+        account_sid: str,
+        voice_url: str = "/twilio/voice/incoming",
+        *,
+        voice_method: str = "POST",
+        status_callback_url: str | None = None,
+        status_callback_method: str = "POST",
+        fallback_url: str | None = None,
+        fallback_method: str = "POST",
+        sms_url: str | None = None,
+        sms_method: str = "POST",
+        http: requests.Session | None = None,
+        timing: Timing | None = None,
+        realtime: float | None = None,
+        start_time: datetime | None = None,
+        inbound_status_events: Iterable[str] = ("completed",),
+        webhook_timeout: float = 15.0,
+        max_queue_size: int = 1000,
+    ) -> None:
+        super().__init__(realtime, start_time)
+        self._own_http = http is None
+        self.webhooks = WebhookSender(
+            app_base_url, public_base_url, auth_token, http or requests.Session(), webhook_timeout
+        )
+        self.account_sid = account_sid
+        self.auth_token = auth_token
+        self.voice = Source(self.webhooks.absolute(voice_url), voice_method.upper())
+        self.fallback = Source(self.webhooks.absolute(fallback_url), fallback_method.upper()) if fallback_url else None
+        self.status_callback_url = self.webhooks.absolute(status_callback_url) if status_callback_url else None
+        self.status_callback_method = status_callback_method.upper()
+        self.sms = Source(self.webhooks.absolute(sms_url), sms_method.upper()) if sms_url else None
+        self.timing = timing or Timing()
+        self.inbound_status_events = tuple(inbound_status_events)
+        self.calls: dict[str, Call] = {}
+        self.queues = QueueRegistry(max_queue_size)
+        self.messages: list[Message] = []
+        self.recordings: list[Recording] = []
+        self.conferences: dict[str, list[str]] = {}
+        self.callees: dict[str, CallerScript] = {}
+        self.default_callee = CallerScript()
+        self.log: list[TranscriptEvent] = []
+
+    # Making calls.
+
+    def dial_in(
+        self,
+        from_: str,
+        to: str,
+        caller: CallerScript | None = None,
+        *,
+        voice_url: str | None = None,
+        status_events: Iterable[str] | None = None,
+    ) -> Call:
+        """Start an inbound call from `from_` to the number `to`; its first webhook goes out on the next run."""
+        start = Source(self.webhooks.absolute(voice_url), self.voice.method) if voice_url else self.voice
+        with self.lock:
+            call = Call(
+                self,
+                new_sid("CA"),
+                from_,
+                to,
+                "inbound",
+                caller or CallerScript(),
+                start=start,
+                status_callback=self.status_callback_url,
+                status_callback_method=self.status_callback_method,
+                status_events=tuple(status_events or self.inbound_status_events),
+                fallback=self.fallback,
+            )
+            self._launch(call)
+        return call
+
+    def create_call(
+        self,
+        to: str,
+        from_: str,
+        *,
+        url: str | None = None,
+        twiml: str | None = None,
+        method: str = "POST",
+        status_callback: str | None = None,
+        status_callback_event: Iterable[str] | None = None,
+        status_callback_method: str = "POST",
+        fallback_url: str | None = None,
+        fallback_method: str = "POST",
+        timeout: float = 60.0,
+        callee: CallerScript | None = None,
+    ) -> Call:
+        """Place an outbound call as the REST API does; the callee's script decides how it answers."""
+        if twiml is None and not url:
+            raise ValueError("an outbound call needs url or twiml")
+        start = (
+            Source("", "POST", twiml=twiml)
+            if twiml is not None
+            else Source(self.webhooks.absolute(url or ""), method.upper())
+        )
+        with self.lock:
+            call = Call(
+                self,
+                new_sid("CA"),
+                from_,
+                to,
+                "outbound-api",
+                callee or self.callee_for(to),
+                start=start,
+                status_callback=self.webhooks.absolute(status_callback) if status_callback else None,
+                status_callback_method=status_callback_method.upper(),
+                status_events=tuple(status_callback_event or ("completed",)),
+                fallback=Source(self.webhooks.absolute(fallback_url), fallback_method.upper())
+                if fallback_url
+                else None,
+                ring_timeout=timeout,
+            )
+            self._launch(call)
+        return call
+
+    def callee_for(self, address: str) -> CallerScript:
+        """Return a fresh copy of the script for a number or ``client:<identity>`` the network rings."""
+        return dataclasses.replace(self.callees.get(address, self.default_callee))
+
+    def create_leg(self, parent: Call, target: DialTarget, caller_id: str) -> Call:
+        """Create the child call a <Dial> noun rings (it runs no TwiML of its own)."""
+        leg = Call(
+            self,
+            new_sid("CA"),
+            caller_id,
+            target.address,
+            "outbound-dial",
+            self.callee_for(target.address),
+            parent_sid=parent.sid,
+            status_callback=target.status_callback,
+            status_callback_method=target.status_callback_method,
+            status_events=target.status_events,
+        )
+        self.calls[leg.sid] = leg
+        leg.set_status("initiated")
+        leg.set_status("ringing")
+        return leg
+
+    def _launch(self, call: Call) -> None:
+        self.calls[call.sid] = call
+        call._generator = call.lifecycle()
+        first = next(call._generator)
+        assert isinstance(first, Sleep)
+        call._wake_at, call._elective = self.now, False
+        self._changed.notify_all()
+
+    def call_ending(self, call: Call) -> None:
+        """Forget a call that is ending in queues and conference rooms."""
+        for queue in self.queues:
+            queue.remove(call.sid)
+        for room in self.conferences.values():
+            if call.sid in room:
+                room.remove(call.sid)
+
+    # Outside events: what the REST API, the caller or a browser do to a call.
+
+    def call(self, call_sid: str) -> Call:
+        """Return the call with this sid."""
+        with self.lock:
+            try:
+                return self.calls[call_sid]
+            except KeyError:
+                raise UnknownCallError(call_sid) from None
+
+    def update_call(
+        self,
+        call_sid: str,
+        *,
+        url: str | None = None,
+        method: str = "POST",
+        twiml: str | None = None,
+        status: str | None = None,
+    ) -> Call:
+        """Modify a live call as the REST API does: end it, or send it to new TwiML (leaving any queue)."""
+        with self.lock:
+            call = self.call(call_sid)
+            if status in ("completed", "canceled"):
+                if call.is_live and not (status == "canceled" and call.answered_at is not None):
+                    self._end_from_outside(call, "api")
+                return call
+            if url is None and twiml is None:
+                return call
+            if not call.is_live or call.answered_at is None:
+                raise CallStateError(f"Call {call_sid} is not in-progress. Cannot redirect.")
+            source = (
+                Source("", "POST", twiml=twiml)
+                if twiml is not None
+                else Source(self.webhooks.absolute(url or ""), method.upper())
+            )
+            if call._generator is None:
+                self._end_from_outside(call, "api")  # a <Dial> leg: redirecting it ends the bridge
+                return call
+            found = self.queues.find_member(call_sid)
+            if found is not None:
+                found[0].remove(call_sid, dequeued=True)
+            self._interrupt(call, Redirected(source))
+            return call
+
+    def redirect_queued_call(
+        self, call_sid: str, url: str, method: str = "POST", *, queue_sid: str | None = None
+    ) -> QueueMember:
+        """Dequeue a member (by call sid, or 'Front' with queue_sid) and send it to new TwiML."""
+        with self.lock:
+            if queue_sid is not None:
+                queue = self.queues.by_sid(queue_sid)
+                if queue is None:
+                    raise NotInQueueError(f"queue {queue_sid} not found")
+                if call_sid in queue.dequeued:
+                    raise NotInQueueError(f"{call_sid} was already dequeued", already_dequeued=True)
+                member = queue.member(call_sid)
+            else:
+                found = self.queues.find_member(call_sid)
+                queue, member = found if found else (None, None)
+            if queue is None or member is None:
+                raise NotInQueueError(f"{call_sid} is not waiting in a queue")
+            queue.remove(member.call_sid, dequeued=True)
+            self._interrupt(
+                self.calls[member.call_sid], Redirected(Source(self.webhooks.absolute(url), method.upper()))
+            )
+            return member
+
+    def hang_up(self, call_sid: str) -> None:
+        """Hang up a party: the caller of a call, or the called party of a <Dial> leg."""
+        with self.lock:
+            call = self.call(call_sid)
+            if call.is_live:
+                self._end_from_outside(call, "caller")
+
+    def press(self, call_sid: str, digits: str) -> None:
+        """Deliver keys to a call waiting for input at a <Gather> ('' ends the wait in silence)."""
+        with self.lock:
+            call = self.call(call_sid)
+            if call.waiting_for_input is None:
+                raise CallStateError(f"{call_sid} is not waiting for input")
+            call._input = digits
+            call._wake_at, call._elective = self.now, False
+            self._changed.notify_all()
+
+    def _end_from_outside(self, call: Call, by: str) -> None:
+        if call._generator is not None:
+            self._interrupt(call, HungUp(by, call.sid))
+        elif call.bridged_with and call.bridged_with in self.calls:
+            self._interrupt(self.calls[call.bridged_with], LegEnded(call.sid))
+        else:
+            call.finish("canceled" if call.answered_at is None else "completed")
+
+    def _interrupt(self, call: Call, interrupt: BaseException) -> None:
+        if not isinstance(call._interrupt, HungUp):
+            call._interrupt = interrupt
+        call._wake_at, call._elective = self.now, False
+        self._changed.notify_all()
+
+    def close(self) -> None:
+        """Stop the background thread and close the HTTP session the network created."""
+        self.stop()
+        if self._own_http:
+            self.webhooks.http.close()
+
+    def __enter__(self) -> Network:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    # Recordings and messages.
+
+    def add_recording(self, call: Call, sid: str, url: str, duration: int, digits: str) -> Recording:
+        """Store a recording made on a call."""
+        recording = Recording(sid, call.sid, url, duration, digits, self.now_utc())
+        self.recordings.append(recording)
+        return recording
+
+    def add_message(
+        self,
+        *,
+        to: str,
+        from_: str,
+        body: str,
+        direction: str,
+        call_sid: str | None = None,
+        status: str = "sent",
+        status_callback: str | None = None,
+        messaging_service_sid: str | None = None,
+    ) -> Message:
+        """Store a message that went through the network."""
+        message = Message(
+            new_sid("SM"),
+            from_,
+            to,
+            body,
+            direction,
+            status,
+            self.now_utc(),
+            call_sid,
+            status_callback,
+            messaging_service_sid,
+        )
+        with self.lock:
+            self.messages.append(message)
+        return message
+
+    def send_message(
+        self,
+        to: str,
+        from_: str,
+        body: str,
+        *,
+        status_callback: str | None = None,
+        messaging_service_sid: str | None = None,
+    ) -> Message:
+        """Send an SMS as the REST API does; report sent and delivered to its status callback."""
+        message = self.add_message(
+            to=to,
+            from_=from_,
+            body=body,
+            direction="outbound-api",
+            status="queued",
+            status_callback=status_callback,
+            messaging_service_sid=messaging_service_sid,
+        )
+        if status_callback:
+            for delay, status in ((0.5, "sent"), (1.0, "delivered")):
+                params = {
+                    "AccountSid": self.account_sid,
+                    "ApiVersion": "2010-04-01",
+                    "From": from_,
+                    "To": to,
+                    "MessageSid": message.sid,
+                    "SmsSid": message.sid,
+                    "MessageStatus": status,
+                    "SmsStatus": status,
+                }
+                self.queue_callback(None, self.webhooks.absolute(status_callback), "POST", params, delay=delay)
+        return message
+
+    def send_sms_to_app(self, from_: str, to: str, body: str) -> list[str]:
+        """Post a signed inbound SMS webhook to the Messaging URL; return the bodies of the TwiML reply."""
+        if self.sms is None:
+            raise RuntimeError("the network has no sms_url")
+        inbound = self.add_message(to=to, from_=from_, body=body, direction="inbound", status="received")
+        params = {
+            "AccountSid": self.account_sid,
+            "ApiVersion": "2010-04-01",
+            "Body": body,
+            "From": from_,
+            "FromCountry": country_of(from_),
+            "MessageSid": inbound.sid,
+            "NumMedia": "0",
+            "NumSegments": "1",
+            "SmsMessageSid": inbound.sid,
+            "SmsSid": inbound.sid,
+            "SmsStatus": "received",
+            "To": to,
+            "ToCountry": country_of(to),
+        }
+        exchange = self.webhooks.send(self.sms.url, self.sms.method, params)
+        replies: list[str] = []
+        if exchange.ok and exchange.status_code is not None and 200 <= exchange.status_code < 300:
+            try:
+                root = parse_twiml(exchange.body) if exchange.body.strip() else None
+            except TwimlError as error:
+                exchange.error, exchange.error_code = str(error), 12100
+                root = None
+            for element in root if root is not None else []:
+                if element.tag != "Message":
+                    exchange.error = f"<{element.tag}> is not supported in a messaging reply"
+                    continue
+                body_element = element.find("Body")
+                text = "".join((body_element if body_element is not None else element).itertext()).strip()
+                self.add_message(
+                    to=element.get("to") or from_,
+                    from_=element.get("from") or to,
+                    body=text,
+                    direction="outbound-reply",
+                )
+                replies.append(text)
+        elif exchange.ok:
+            exchange.error, exchange.error_code = f"HTTP {exchange.status_code}", 11200
+        with self.lock:
+            self._log_exchange(exchange, "sms-webhook")
+        if not exchange.ok:
+            raise WebhookError(exchange)
+        return replies
+
+    def _callback_delivered(self, pending: PendingCallback) -> None:
+        """Move a message to the status its callback reported."""
+        message = next((m for m in self.messages if m.sid == pending.params.get("MessageSid")), None)
+        if message is not None and "MessageStatus" in pending.params:
+            message.status = pending.params["MessageStatus"]
+
+    # Reports.
+
+    @property
+    def errors(self) -> list[TranscriptEvent]:
+        """Return every failure on every call and in the SMS and callback log."""
+        with self.lock:
+            found = [event for call in self.calls.values() for event in call.errors]
+            return found + [event for event in self.log if event.is_error]
+
+    def live_calls(self) -> list[Call]:
+        """Return the calls that have not ended."""
+        with self.lock:
+            return [call for call in self.calls.values() if call.is_live]

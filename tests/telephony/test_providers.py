@@ -1,0 +1,107 @@
+"""Every provider does the same four things; TwilioProvider against the Twilio-compatible REST server."""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+from flask import Flask
+
+from hotline.telephony.provider_impls import SimulatorProvider, TwilioProvider, install_provider
+from hotline.telephony.providers import RecordingProvider, TelephonyError
+from hotline.telephony.twiml_model import CallerScript
+from tests.support.fake_twilio import start_fake_twilio
+
+TOKEN = "provider-token"
+ACCOUNT = "AC" + "7" * 32
+HOTLINE = "+862288880000"
+
+
+@pytest.fixture
+def fake() -> Any:
+    with start_fake_twilio("http://127.0.0.1:9", "https://hotline.example.org", TOKEN, ACCOUNT) as server:
+        yield server
+
+
+def conformance(provider: Any) -> None:
+    """The interface every provider honours."""
+    assert provider.send_sms("+8613900000001", "您好").startswith("SM")
+    assert provider.place_call("+8613900000001", "https://hotline.example.org/twilio/x").startswith("CA")
+
+
+def test_recording_provider_conforms() -> None:
+    conformance(RecordingProvider())
+
+
+def test_simulator_provider_conforms(app: Flask) -> None:
+    with app.app_context():
+        conformance(SimulatorProvider(app))
+
+
+def test_twilio_provider_conforms_against_the_rest_server(fake: Any) -> None:
+    provider = TwilioProvider(ACCOUNT, TOKEN, HOTLINE, api_base_url=fake.base_url)
+    fake.network.default_callee = CallerScript(answer="no-answer")
+    conformance(provider)
+    assert fake.requests_to("POST", r"/Messages\.json")[0].params["Body"] == "您好"
+    assert fake.requests_to("POST", r"/Calls\.json")[0].params["To"] == "+8613900000001"
+
+
+def test_twilio_provider_redirects_and_hangs_up_live_calls(fake: Any) -> None:
+    provider = TwilioProvider(ACCOUNT, TOKEN, HOTLINE, api_base_url=fake.base_url)
+    with pytest.raises(TelephonyError) as unknown:
+        provider.redirect_call("CA" + "0" * 32, "https://hotline.example.org/twilio/voice/connect/x")
+    assert not unknown.value.retryable  # a 404: the call is gone, do not retry
+    with pytest.raises(TelephonyError):
+        provider.hang_up("CA" + "0" * 32)
+
+
+def test_twilio_provider_marks_server_errors_retryable_and_maybe_done(fake: Any) -> None:
+    provider = TwilioProvider(ACCOUNT, TOKEN, HOTLINE, api_base_url=fake.base_url)
+    fake.fail(503, times=1)
+    with pytest.raises(TelephonyError) as error:
+        provider.send_sms("+8613900000001", "hi")
+    assert error.value.retryable and error.value.maybe_done
+
+
+def test_unreachable_twilio_is_retryable_and_was_not_sent() -> None:
+    provider = TwilioProvider(ACCOUNT, TOKEN, HOTLINE, api_base_url="http://127.0.0.1:9", timeout=2)
+    with pytest.raises(TelephonyError) as error:
+        provider.send_sms("+8613900000001", "hi")
+    assert error.value.retryable and not error.value.maybe_done
+
+
+def test_the_provider_is_chosen_by_telephony(app: Flask) -> None:
+    twilio_app = Flask("t")
+    twilio_app.config.update(
+        TELEPHONY="twilio", TWILIO_ACCOUNT_SID=ACCOUNT, TWILIO_AUTH_TOKEN=TOKEN, TWILIO_NUMBER=HOTLINE
+    )
+    install_provider(twilio_app)
+    assert isinstance(twilio_app.extensions["hotline_telephony"], TwilioProvider)
+    simulator_app = Flask("s")
+    simulator_app.config.update(TELEPHONY="simulator")
+    install_provider(simulator_app)
+    assert isinstance(simulator_app.extensions["hotline_telephony"], SimulatorProvider)
+
+
+def test_a_slow_twilio_api_never_delays_connecting(app: Flask, live_server: Any) -> None:
+    from hotline.extensions import db
+    from hotline.telephony import services
+    from tests.telephony.line import phone_line
+
+    noon = datetime(2025, 3, 10, 4, 0, tzinfo=UTC)
+    with phone_line(app, live_server, noon) as line:
+        import time_machine
+
+        with time_machine.travel(noon, tick=False):
+            call = line.network.dial_in("+8613812345678", HOTLINE, CallerScript(digits=["1"]))
+            line.network.run_until(lambda: call.queue_sid is not None)
+            line.fake.delay = 2.0
+            started = time.monotonic()
+            with app.app_context():
+                services.connect_to_worker(db.session, services.queued_calls(db.session)[0], "worker_1")
+                db.session.remove()
+            assert time.monotonic() - started < 1.0
+            line.wait_for_commands()
+            assert line.fake.requests_to("POST", rf"/Calls/{call.sid}\.json")

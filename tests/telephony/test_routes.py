@@ -1,0 +1,177 @@
+"""The webhooks over HTTP: signatures, the flow's TwiML, odd parameters never answer 500, SMS replies."""
+
+from __future__ import annotations
+
+import itertools
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+import time_machine
+from flask import Flask
+from sqlalchemy import func, select
+
+from hotline import signals
+from hotline.telephony.models import Call, CallEvent
+from tests.telephony.conftest import said, sign, verbs
+
+NOON = datetime(2025, 3, 10, 4, 0, tzinfo=UTC)  # Monday 12:00 in Shanghai
+NIGHT = datetime(2025, 3, 10, 14, 0, tzinfo=UTC)
+CALLER = "+8613812345678"
+WEBHOOKS = [
+    "/twilio/voice/incoming",
+    "/twilio/voice/menu",
+    "/twilio/voice/enqueue",
+    "/twilio/voice/queue/wait",
+    "/twilio/voice/queue/result",
+    "/twilio/voice/options",
+    "/twilio/voice/voicemail/done",
+    "/twilio/voice/recording",
+    "/twilio/voice/connect/CA-odd",
+    "/twilio/voice/dial-result/CA-odd",
+    "/twilio/voice/status",
+    "/twilio/voice/fallback",
+    "/twilio/sms/incoming",
+]
+
+
+def test_forged_or_missing_signature_is_refused_and_changes_nothing(app: Flask, client: Any, db_session: Any) -> None:
+    params = {"CallSid": "CA-forged", "From": CALLER, "To": "+862288880000"}
+    forged = client.post("/twilio/voice/incoming", data=params, headers={"X-Twilio-Signature": "bm90IGEgc2lnbmF0dXJl"})
+    missing = client.post("/twilio/voice/incoming", data=params)
+    # Signed for other parameters: the signature covers every POST parameter.
+    tampered = client.post(
+        "/twilio/voice/incoming",
+        data={**params, "From": "+8613900000000"},
+        headers={"X-Twilio-Signature": sign(app, "/twilio/voice/incoming", params)},
+    )
+    assert (forged.status_code, missing.status_code, tampered.status_code) == (403, 403, 403)
+    assert db_session.scalar(select(func.count(Call.id))) == 0
+
+
+def test_incoming_call_in_hours_gets_the_menu_and_is_recorded_once(twilio_post: Any, db_session: Any) -> None:
+    received: list[int] = []
+
+    def on_created(sender: Any, call_id: int) -> None:
+        received.append(call_id)
+
+    signals.call_created.connect(on_created)
+    try:
+        with time_machine.travel(NOON, tick=False):
+            first = twilio_post("/twilio/voice/incoming", CallSid="CA-r1", From=CALLER, To="+862288880000")
+            again = twilio_post("/twilio/voice/incoming", CallSid="CA-r1", From=CALLER, To="+862288880000")
+    finally:
+        signals.call_created.disconnect(on_created)
+    assert first.status_code == 200 and first.mimetype == "text/xml"
+    assert verbs(first) == ["Say", "Say", "Gather", "Say", "Redirect"] and "信息和政策咨询请按1" in said(first)
+    assert verbs(again) == verbs(first)
+    assert db_session.scalar(select(func.count(Call.id))) == 1 and len(received) == 1
+
+
+def test_menu_to_queue_to_wait_announces_the_place(twilio_post: Any, db_session: Any) -> None:
+    with time_machine.travel(NOON, tick=False):
+        for sid in ("CA-r2", "CA-r3"):
+            twilio_post("/twilio/voice/incoming", CallSid=sid, From=CALLER, To="+862288880000")
+        queued = twilio_post("/twilio/voice/menu", CallSid="CA-r2", Digits="1")
+        crisis = twilio_post("/twilio/voice/menu", CallSid="CA-r3", Digits="0")
+        wait = twilio_post("/twilio/voice/queue/wait", CallSid="CA-r2", QueueTime="10", QueuePosition="1")
+    assert verbs(queued) == ["Say", "Enqueue"] and verbs(crisis) == ["Say", "Enqueue"]
+    assert "1位" in said(wait)  # behind the crisis call, whatever Twilio's own position says
+    assert verbs(wait) == ["Say", "Pause"]
+
+
+def test_outside_hours_offers_voicemail_and_callback(twilio_post: Any, db_session: Any) -> None:
+    with time_machine.travel(NIGHT, tick=False):
+        closed = twilio_post("/twilio/voice/incoming", CallSid="CA-r4", From=CALLER, To="+862288880000")
+        callback = twilio_post("/twilio/voice/options", CallSid="CA-r4", Digits="2")
+    assert "每天9:00至17:00" in said(closed) and "110" in said(closed)
+    assert verbs(callback) == ["Say", "Hangup"] and "回电" in said(callback)
+    call = db_session.scalar(select(Call).where(Call.call_sid == "CA-r4"))
+    assert "callback-requested" in {event.kind for event in call.events}
+
+
+def test_sms_reply_comes_from_the_first_receiver_that_answers(twilio_post: Any) -> None:
+    def silent(sender: Any, **data: Any) -> None:
+        return None
+
+    def replier(sender: Any, message_sid: str, from_number: str | None, body: str) -> str:
+        return f"收到 {body}"
+
+    signals.sms_received.connect(silent)
+    signals.sms_received.connect(replier)
+    try:
+        reply = twilio_post("/twilio/sms/incoming", MessageSid="SM1", From=CALLER, Body="ACK 12")
+    finally:
+        signals.sms_received.disconnect(silent)
+        signals.sms_received.disconnect(replier)
+    assert "<Message>收到 ACK 12</Message>" in reply.get_data(as_text=True)
+    nobody = twilio_post("/twilio/sms/incoming", MessageSid="SM2", From=CALLER, Body="hi")
+    assert nobody.get_data(as_text=True).endswith("<Response />")
+
+
+def test_a_failing_signal_receiver_never_reaches_the_caller(twilio_post: Any) -> None:
+    def broken(sender: Any, call_id: int) -> None:
+        raise RuntimeError("another package's bug")
+
+    signals.call_created.connect(broken)
+    try:
+        with time_machine.travel(NOON, tick=False):
+            response = twilio_post("/twilio/voice/incoming", CallSid="CA-r5", From=CALLER, To="+862288880000")
+    finally:
+        signals.call_created.disconnect(broken)
+    assert response.status_code == 200 and "Gather" in verbs(response)
+
+
+ODD_PARAMETERS = [
+    {},
+    {"CallSid": ""},
+    {"CallSid": "CA-unknown"},
+    {"CallSid": "CA-odd", "Digits": "abc", "QueueTime": "soon", "RecordingDuration": "-", "SequenceNumber": "x"},
+    {"CallSid": "CA-odd", "QueueResult": "🤷", "DialCallStatus": "", "CallStatus": "weird", "RecordingSid": "RE-x"},
+    {"CallSid": "'; DROP TABLE calls; --", "From": "not a number", "To": "", "Body": "x" * 5000},
+    {"CallSid": "CA-odd", "From": "client:worker_1", "ParentCallSid": "CA-missing", "CallStatus": "completed"},
+]
+
+
+@pytest.mark.parametrize(("path", "params"), list(itertools.product(WEBHOOKS, ODD_PARAMETERS)))
+def test_odd_parameters_still_get_valid_twiml_never_500(twilio_post: Any, path: str, params: dict[str, str]) -> None:
+    with time_machine.travel(NOON, tick=False):
+        response = twilio_post(path, **params)
+    assert response.status_code in (200, 204), response.get_data(as_text=True)
+    if response.status_code == 200:
+        verbs(response)  # parses as a <Response>
+
+
+def test_a_database_failure_still_answers_safe_twiml(app: Flask, twilio_post: Any, db_session: Any) -> None:
+    from hotline.telephony import services
+
+    original = services.receive_call
+
+    def failing(*args: Any, **kwargs: Any) -> Any:
+        raise RuntimeError("database unreachable")
+
+    services.receive_call = failing
+    try:
+        response = twilio_post("/twilio/voice/incoming", CallSid="CA-r6", From=CALLER, To="+862288880000")
+    finally:
+        services.receive_call = original
+    assert response.status_code == 200 and verbs(response) == ["Say", "Enqueue"]
+    assert "很抱歉" in said(response)
+
+
+def test_status_callbacks_are_deduplicated_over_http(twilio_post: Any, db_session: Any) -> None:
+    with time_machine.travel(NOON, tick=False):
+        twilio_post("/twilio/voice/incoming", CallSid="CA-r7", From=CALLER, To="+862288880000")
+        for _ in range(2):
+            assert (
+                twilio_post(
+                    "/twilio/voice/status", CallSid="CA-r7", CallStatus="completed", SequenceNumber="2"
+                ).status_code
+                == 204
+            )
+        twilio_post("/twilio/voice/status", CallSid="CA-r7", CallStatus="ringing", SequenceNumber="0")
+    call = db_session.scalar(select(Call).where(Call.call_sid == "CA-r7"))
+    statuses = db_session.scalars(
+        select(CallEvent.data).where(CallEvent.call_id == call.id, CallEvent.kind == "status")
+    )
+    assert call.status == "completed" and len(list(statuses)) == 2
