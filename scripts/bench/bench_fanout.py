@@ -62,7 +62,12 @@ async def fan_out(urls: list[str], cookies: list[str], trigger_url: str, args: a
         await client.connect(urls[number % len(urls)], headers=headers, transports=["websocket"], wait_timeout=20)
         clients.append(client)
 
-    for start in range(0, args.clients, 20):
+    # Each account's first console connects alone: two first connections of one worker at the same
+    # moment race to create its presence row (hotline.routing.presence.presence_of), and one is refused.
+    first = min(len(cookies), args.clients)
+    for number in range(first):
+        await connect(number)
+    for start in range(first, args.clients, 20):
         await asyncio.gather(*(connect(n) for n in range(start, min(start + 20, args.clients))))
     deliveries: list[float] = []
     missed = 0
