@@ -22,7 +22,7 @@ from hotline.clock import hotline_zone, utcnow
 from hotline.directory.models import Area, ExpertVolunteer, Organisation, Station
 from hotline.directory.services import import_divisions
 from hotline.extensions import db
-from hotline.rota.models import Shift, ShiftAssignment
+from hotline.rota.models import DraftAssignment, Shift, ShiftAssignment
 from hotline.vocabulary import AreaLevel, CertificationLevel, ExpertSkill, Role, Service, StationTier
 
 DISTRICT_CODE = "120115"
@@ -347,6 +347,11 @@ def seed_rota(session: Session, start: date, weeks: int = 4) -> int:
             for expert in experts:
                 if day.isoweekday() in expert.duty_weekdays:
                     shift.assignments.append(ShiftAssignment(duty="expert", expert=expert, skill=expert.skills[0]))
+            # The editor's draft starts equal to the published rota.
+            for duty in shift.assignments:
+                shift.draft_assignments.append(
+                    DraftAssignment(duty=duty.duty, user=duty.user, expert=duty.expert, skill=duty.skill)
+                )
             session.add(shift)
             made += 1
             slot += 1

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Flask, current_app, request
+from flask import Flask, current_app, has_request_context, request
 from flask_babel import get_locale
 from flask_login import current_user
 
@@ -14,6 +14,8 @@ LANGUAGE_COOKIE = "hotline_lang"
 def select_locale() -> str:
     """Pick the page language: the header switch, the user's setting, the browser, else Chinese."""
     languages = current_app.config["LANGUAGES"]
+    if not has_request_context():  # scheduled jobs and services run without a request
+        return current_app.config["BABEL_DEFAULT_LOCALE"]
     chosen = request.cookies.get(LANGUAGE_COOKIE)
     if chosen in languages:
         return chosen

@@ -31,3 +31,47 @@ __all__ = [
 from hotline.audit import AuditEntry  # noqa: E402
 
 __all__ += ["AuditEntry"]
+
+import hotline.reports.models  # noqa: E402, F401  (indexes the figures need)
+from hotline.cases.models import (  # noqa: E402
+    CallSatisfaction,
+    CaseEvent,
+    CaseNote,
+    FollowUp,
+    IntakeDraft,
+    IntakeVersion,
+    ReturnCall,
+)
+
+__all__ += ["CallSatisfaction", "CaseEvent", "CaseNote", "FollowUp", "IntakeDraft", "IntakeVersion", "ReturnCall"]
+from hotline.rota.models import (  # noqa: E402
+    CalendarDay,
+    CalendarYear,
+    DraftRequest,
+    FeedToken,
+    LeaveRequest,
+    RotaMark,
+    RotaNotice,
+    RotaPreference,
+    RotaVersion,
+    ShiftPattern,
+    ShiftPatternSlot,
+    SwapRequest,
+    WorkerProfile,
+)
+
+__all__ += [
+    "CalendarDay",
+    "CalendarYear",
+    "DraftRequest",
+    "FeedToken",
+    "LeaveRequest",
+    "RotaMark",
+    "RotaNotice",
+    "RotaPreference",
+    "RotaVersion",
+    "ShiftPattern",
+    "ShiftPatternSlot",
+    "SwapRequest",
+    "WorkerProfile",
+]

@@ -38,6 +38,13 @@ class Job:
 JOBS: tuple[Job, ...] = (
     Job("heartbeat", "hotline.scheduler:beat", 10),
     Job("telephony-outbox", "hotline.telephony.jobs:retry_outbox", 15),
+    Job("followups_due", "hotline.cases.jobs:announce_due_follow_ups", 15),
+    Job("retention", "hotline.cases.jobs:apply_retention", 24 * 3600),
+    Job("rota-reminders", "hotline.rota.jobs:reminders_tick", 60),
+    Job("rota-shift-pushes", "hotline.rota.jobs:shift_push_tick", 20),
+    Job("rota-certificates", "hotline.rota.jobs:certificates_tick", 3600),
+    Job("rota-sms", "hotline.rota.jobs:sms_tick", 30),
+    Job("rota-autodraft", "hotline.rota.jobs:autodraft_tick", 15),
 )
 
 

@@ -109,68 +109,74 @@ class Risk(StrEnum):
     IMMINENT = "imminent"
 
 
-LABELS: dict[StrEnum, object] = {
-    Role.WORKER: _l("Duty worker"),
-    Role.SUPERVISOR: _l("Supervisor"),
-    Role.MANAGER: _l("Manager"),
-    Role.ADMIN: _l("Administrator"),
-    Service.INFO: _l("Information"),
-    Service.NEEDS: _l("Needs collection"),
-    Service.EMOTIONAL: _l("Emotional support"),
-    Service.RESOURCES: _l("Resource linking"),
-    Service.CRISIS: _l("Crisis intervention"),
-    Service.LISTENING: _l("Listening"),
-    Service.FAMILY: _l("Family education"),
-    Method.CASE: _l("Casework"),
-    Method.GROUP: _l("Group work"),
-    Method.COMMUNITY: _l("Community work"),
-    TargetGroup.ELDERLY_ALONE: _l("Elderly living alone"),
-    TargetGroup.ELDERLY_EMPTY_NEST: _l("Empty-nest elderly"),
-    TargetGroup.ELDERLY_EXTREME_POVERTY: _l("Elderly in extreme poverty"),
-    TargetGroup.CHILDREN_IN_DIFFICULTY: _l("Children in difficulty"),
-    TargetGroup.LEFT_BEHIND_CHILDREN: _l("Left-behind children"),
-    TargetGroup.DISABILITY: _l("People with disabilities"),
-    TargetGroup.DIBAO: _l("Dibao / low-income households"),
-    TargetGroup.VETERANS: _l("Veterans"),
-    TargetGroup.BEREAVED_ONLY_CHILD: _l("Families bereaved of their only child"),
-    TargetGroup.MIGRANTS: _l("Migrants"),
-    TargetGroup.OTHER: _l("Other"),
-    CertificationLevel.ASSISTANT: _l("Assistant social worker"),
-    CertificationLevel.INTERMEDIATE: _l("Social worker"),
-    CertificationLevel.SENIOR: _l("Senior social worker"),
-    StationTier.DISTRICT_CENTRE: _l("District social-work centre"),
-    StationTier.STATION: _l("Township / street social-work station"),
-    StationTier.ROOM: _l("Village / community social-work room"),
-    AreaLevel.PROVINCE: _l("Province"),
-    AreaLevel.CITY: _l("City"),
-    AreaLevel.DISTRICT: _l("District"),
-    AreaLevel.STREET: _l("Street / township"),
-    AreaLevel.COMMUNITY: _l("Community / village"),
-    ExpertSkill.LEGAL: _l("Legal"),
-    ExpertSkill.PSYCHOLOGY: _l("Psychology"),
-    ExpertSkill.SOCIAL_WORK: _l("Social work"),
-    ExpertSkill.MEDICAL: _l("Medical"),
-    ExpertSkill.FAMILY_EDUCATION: _l("Family education"),
-    ExpertSkill.ELDER_CARE: _l("Elder care"),
-    ExpertSkill.CRISIS: _l("Crisis"),
-    Risk.NONE: _l("None"),
-    Risk.LOW: _l("Low"),
-    Risk.MEDIUM: _l("Medium"),
-    Risk.HIGH: _l("High"),
-    Risk.IMMINENT: _l("Imminent"),
-}
+_LABELS: tuple[tuple[StrEnum, object], ...] = (
+    (Role.WORKER, _l("Duty worker")),
+    (Role.SUPERVISOR, _l("Supervisor")),
+    (Role.MANAGER, _l("Manager")),
+    (Role.ADMIN, _l("Administrator")),
+    (Service.INFO, _l("Information")),
+    (Service.NEEDS, _l("Needs collection")),
+    (Service.EMOTIONAL, _l("Emotional support")),
+    (Service.RESOURCES, _l("Resource linking")),
+    (Service.CRISIS, _l("Crisis intervention")),
+    (Service.LISTENING, _l("Listening")),
+    (Service.FAMILY, _l("Family education")),
+    (Method.CASE, _l("Casework")),
+    (Method.GROUP, _l("Group work")),
+    (Method.COMMUNITY, _l("Community work")),
+    (TargetGroup.ELDERLY_ALONE, _l("Elderly living alone")),
+    (TargetGroup.ELDERLY_EMPTY_NEST, _l("Empty-nest elderly")),
+    (TargetGroup.ELDERLY_EXTREME_POVERTY, _l("Elderly in extreme poverty")),
+    (TargetGroup.CHILDREN_IN_DIFFICULTY, _l("Children in difficulty")),
+    (TargetGroup.LEFT_BEHIND_CHILDREN, _l("Left-behind children")),
+    (TargetGroup.DISABILITY, _l("People with disabilities")),
+    (TargetGroup.DIBAO, _l("Dibao / low-income households")),
+    (TargetGroup.VETERANS, _l("Veterans")),
+    (TargetGroup.BEREAVED_ONLY_CHILD, _l("Families bereaved of their only child")),
+    (TargetGroup.MIGRANTS, _l("Migrants")),
+    (TargetGroup.OTHER, _l("Other")),
+    (CertificationLevel.ASSISTANT, _l("Assistant social worker")),
+    (CertificationLevel.INTERMEDIATE, _l("Social worker")),
+    (CertificationLevel.SENIOR, _l("Senior social worker")),
+    (StationTier.DISTRICT_CENTRE, _l("District social-work centre")),
+    (StationTier.STATION, _l("Township / street social-work station")),
+    (StationTier.ROOM, _l("Village / community social-work room")),
+    (AreaLevel.PROVINCE, _l("Province")),
+    (AreaLevel.CITY, _l("City")),
+    (AreaLevel.DISTRICT, _l("District")),
+    (AreaLevel.STREET, _l("Street / township")),
+    (AreaLevel.COMMUNITY, _l("Community / village")),
+    (ExpertSkill.LEGAL, _l("Legal")),
+    (ExpertSkill.PSYCHOLOGY, _l("Psychology")),
+    (ExpertSkill.SOCIAL_WORK, _l("Social work")),
+    (ExpertSkill.MEDICAL, _l("Medical")),
+    (ExpertSkill.FAMILY_EDUCATION, _l("Family education")),
+    (ExpertSkill.ELDER_CARE, _l("Elder care")),
+    (ExpertSkill.CRISIS, _l("Crisis")),
+    (Risk.NONE, _l("None")),
+    (Risk.LOW, _l("Low")),
+    (Risk.MEDIUM, _l("Medium")),
+    (Risk.HIGH, _l("High")),
+    (Risk.IMMINENT, _l("Imminent")),
+)
+
+
+# Keyed by (enum, value): equal values in different enums (Service.CRISIS and
+# ExpertSkill.CRISIS are both "crisis") keep their own labels.
+LABELS: dict[tuple[type[StrEnum], str], object] = {(type(member), member.value): text for member, text in _LABELS}
+del _LABELS
 
 
 def label(value: StrEnum | str | None, enum: type[StrEnum] | None = None) -> str:
     """Return the UI label of a glossary value (the raw value when unknown)."""
     if value is None:
         return ""
-    if enum is not None and not isinstance(value, enum):
-        try:
-            value = enum(value)
-        except ValueError:
-            return str(value)
-    text = LABELS.get(value)  # type: ignore[arg-type]
+    if isinstance(value, StrEnum):
+        text = LABELS.get((type(value), value.value))
+    elif enum is not None:
+        text = LABELS.get((enum, value))
+    else:
+        text = next((text for (_, raw), text in LABELS.items() if raw == value), None)
     return str(text) if text is not None else str(value)
 
 

@@ -16,6 +16,7 @@ from flask import Blueprint, Response, current_app, request
 from twilio.twiml.messaging_response import MessagingResponse
 from twilio.twiml.voice_response import VoiceResponse
 
+from hotline.cases import survey
 from hotline.clock import hotline_zone, utcnow
 from hotline.extensions import db
 from hotline.privacy import normalise_phone
@@ -347,6 +348,9 @@ def dial_result(call_sid: str) -> Response:
     action = services.dial_result(db.session, call, param("DialCallStatus"), int_param("DialCallDuration"), utcnow())
     announce(call)
     if action == "goodbye":
+        if survey.is_enabled():
+            # The worker hung up after talking: ask the caller the optional 1-5 question.
+            return xml(twiml.redirect_to(survey.survey_url(call.call_sid)))
         return xml(twiml.goodbye(settings))
     return xml(twiml.back_to_queue(settings, public_url(P_ENQUEUE)))
 

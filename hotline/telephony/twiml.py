@@ -130,6 +130,13 @@ def record_voicemail(
     return response
 
 
+def redirect_to(url: str) -> VoiceResponse:
+    """Send the call on to the TwiML at an absolute URL."""
+    response = VoiceResponse()
+    response.redirect(url, method="POST")
+    return response
+
+
 def goodbye(settings: LineSettings, *names: str) -> VoiceResponse:
     """Say the given prompts (default: goodbye) and hang up."""
     response = VoiceResponse()

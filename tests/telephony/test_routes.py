@@ -175,3 +175,20 @@ def test_status_callbacks_are_deduplicated_over_http(twilio_post: Any, db_sessio
         select(CallEvent.data).where(CallEvent.call_id == call.id, CallEvent.kind == "status")
     )
     assert call.status == "completed" and len(list(statuses)) == 2
+
+
+def test_after_the_worker_hangs_up_the_caller_is_asked_the_satisfaction_question(
+    twilio_post: Any, db_session: Any
+) -> None:
+    from hotline.telephony import services
+
+    with time_machine.travel(NOON, tick=False):
+        twilio_post("/twilio/voice/incoming", CallSid="CA-sv", From=CALLER, To="+862288880000")
+        twilio_post("/twilio/voice/menu", CallSid="CA-sv", Digits="2")
+        call = db_session.scalar(select(Call).where(Call.call_sid == "CA-sv"))
+        services.connect_to_worker(db_session, call, "worker_7", now=NOON)
+        talked = twilio_post(
+            "/twilio/voice/dial-result/CA-sv", CallSid="CA-sv", DialCallStatus="completed", DialCallDuration="95"
+        )
+    assert verbs(talked) == ["Redirect"]
+    assert talked.get_data(as_text=True).count("/twilio/survey/CA-sv") == 1

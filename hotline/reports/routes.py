@@ -1,0 +1,199 @@
+"""Report pages, exports and the summary API (managers)."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Any
+
+from flask import Blueprint, Response, abort, jsonify, render_template, request
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from hotline.access import require_role
+from hotline.api import API_PREFIX, ApiError, query_date
+from hotline.clock import local, utcnow
+from hotline.extensions import db
+from hotline.reports import charts, exports, services
+from hotline.reports.escalation import ESCALATION_FIELDS, ESCALATION_VIEWS, escalation_breakdown
+from hotline.vocabulary import Role
+
+bp = Blueprint("reports", __name__)
+PARTITIONING_VIEWS = ("hour", "day", "week", "service", "area", "worker")
+CHART_FIELDS = ("calls_offered", "answer_rate")
+
+
+def view_titles() -> dict[str, str]:
+    """Return the translated title of each view."""
+    return {
+        "day": _("By day"),
+        "hour": _("By hour of day"),
+        "week": _("By week"),
+        "service": _("By service"),
+        "target_group": _("By target group"),
+        "area": _("By area"),
+        "worker": _("By worker"),
+        "station": _("By station"),
+        "expert": _("By expert volunteer"),
+    }
+
+
+@bp.get(f"{API_PREFIX}/reports/summary")
+@require_role(Role.MANAGER)
+def summary_api() -> Response:
+    """Return the summary figures for a range of local days.
+    ---
+    get:
+      summary: Call, referral and satisfaction figures for local days from..to, by day, service and area
+      security: [{bearer: []}]
+      parameters:
+        - {name: from, in: query, required: true, schema: {type: string, format: date}}
+        - {name: to, in: query, required: true, schema: {type: string, format: date}}
+      responses:
+        200:
+          description: The figures (defined in docs/reports.md), each also in by_day, by_service and by_area
+        400:
+          description: A date is missing or wrong, or the range is backwards or longer than 366 days
+          content: {application/json: {schema: {$ref: "#/components/schemas/Error"}}}
+        403:
+          description: Not a manager
+          content: {application/json: {schema: {$ref: "#/components/schemas/Error"}}}
+    """
+    start, end = query_date("from"), query_date("to")
+    if start is None or end is None:
+        raise ApiError(400, "invalid_parameter", "from and to are required (YYYY-MM-DD)", {"from": start, "to": end})
+    try:
+        return jsonify(services.summary(db.session, start, end))
+    except services.RangeInvalid as exc:
+        raise ApiError(400, "invalid_range", str(exc), {"from": str(start), "to": str(end)}) from exc
+
+
+def page_range() -> tuple[date, date, str | None]:
+    """Return the range of local days asked for (default: this month so far) and an error, if any."""
+    today = local(utcnow()).date()
+    error = None
+    try:
+        start = date.fromisoformat(request.args["from"]) if request.args.get("from") else today.replace(day=1)
+        end = date.fromisoformat(request.args["to"]) if request.args.get("to") else today
+    except ValueError:
+        start, end, error = today.replace(day=1), today, _("Dates are written YYYY-MM-DD.")
+    if error is None:
+        try:
+            services.utc_range(start, end)
+        except services.RangeInvalid:
+            start, end, error = (
+                today.replace(day=1),
+                today,
+                _("The range must run forwards and cover at most 366 days."),
+            )
+    return start, end, error
+
+
+def rows_for(view: str, start: date, end: date) -> tuple[list[Any], dict[str, Any] | None]:
+    """Return a view's rows and, when its rows partition the range, their totals."""
+    if view in ESCALATION_VIEWS:
+        return escalation_breakdown(db.session, start, end, view, utcnow()), None
+    rows = services.breakdown(db.session, start, end, view)
+    total = services.totals(rows).figures() if view in PARTITIONING_VIEWS else None
+    return rows, total
+
+
+def chart_set(view: str, rows: list[Any]) -> list[Any]:
+    """Return the charts shown beside a view's table."""
+    labels = [row.label for row in rows]
+    if view in ESCALATION_VIEWS:
+        return [charts.bar_chart(_("Referrals created"), labels, [row.figures["referrals_created"] for row in rows])]
+    return [
+        charts.bar_chart(
+            str(exports.FIELD_LABELS[name]), labels, [row.figures[name] for row in rows], name in services.RATE_FIELDS
+        )
+        for name in CHART_FIELDS
+    ]
+
+
+@bp.get("/reports")
+@bp.get("/reports/<view>")
+@require_role(Role.MANAGER)
+def report(view: str = "day") -> Any:
+    """Show one view of the figures for a date range: a table with charts beside it."""
+    if view not in services.CALL_VIEWS and view not in ESCALATION_VIEWS:
+        abort(404)
+    start, end, error = page_range()
+    rows, total = rows_for(view, start, end)
+    return render_template(
+        "reports/report.html",
+        view=view,
+        titles=view_titles(),
+        views=list(services.CALL_VIEWS) + list(ESCALATION_VIEWS),
+        start=start,
+        end=end,
+        error=error,
+        rows=rows,
+        total=total,
+        fields=ESCALATION_FIELDS if view in ESCALATION_VIEWS else services.FIELDS,
+        labels=exports.FIELD_LABELS,
+        fmt=exports.format_figure,
+        charts=chart_set(view, rows),
+    ), 422 if error else 200
+
+
+@bp.get("/reports/<view>/export.<file_format>")
+@require_role(Role.MANAGER)
+def export(view: str, file_format: str) -> Any:
+    """Download a view as CSV or XLSX (recorded in the audit log)."""
+    if (view not in services.CALL_VIEWS and view not in ESCALATION_VIEWS) or file_format not in ("csv", "xlsx"):
+        abort(404)
+    start, end, error = page_range()
+    if error:
+        abort(400)
+    rows, total = rows_for(view, start, end)
+    table = exports.table_for(view, start, end, rows, total)
+    body = exports.to_csv(table) if file_format == "csv" else exports.to_xlsx(table)
+    exports.record_export(db.session, table, file_format, current_user.id, request.remote_addr)
+    mimetype = (
+        "text/csv" if file_format == "csv" else "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    )
+    filename = f"hotline-{view}-{start:%Y%m%d}-{end:%Y%m%d}.{file_format}"
+    return Response(body, mimetype=mimetype, headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+
+
+def month_range(raw: str | None) -> tuple[date, date]:
+    """Return the first and last day of YYYY-MM (default: last month)."""
+    if raw:
+        try:
+            year, month = (int(part) for part in raw.split("-"))
+            first = date(year, month, 1)
+        except ValueError:
+            abort(400)
+    else:
+        first = (local(utcnow()).date().replace(day=1) - timedelta(days=1)).replace(day=1)
+    last = (first.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)
+    return first, last
+
+
+@bp.get("/reports/monthly")
+@require_role(Role.MANAGER)
+def monthly() -> Any:
+    """Show the printable monthly report."""
+    start, end = month_range(request.args.get("month"))
+    now = utcnow()
+    sections = {view: rows_for(view, start, end) for view in ("day", "service", "area", "target_group", "worker")}
+    escalation = {view: escalation_breakdown(db.session, start, end, view, now) for view in ESCALATION_VIEWS}
+    totals = sections["day"][1]
+    return render_template(
+        "reports/monthly.html",
+        start=start,
+        end=end,
+        month=f"{start:%Y-%m}",
+        previous=f"{start - timedelta(days=1):%Y-%m}",
+        following=f"{end + timedelta(days=1):%Y-%m}",
+        totals=totals,
+        sections=sections,
+        escalation=escalation,
+        titles=view_titles(),
+        fields=services.FIELDS,
+        escalation_fields=ESCALATION_FIELDS,
+        labels=exports.FIELD_LABELS,
+        fmt=exports.format_figure,
+        charts={view: chart_set(view, rows) for view, (rows, _total) in sections.items()},
+        generated=now,
+    )

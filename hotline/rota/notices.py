@@ -1,0 +1,129 @@
+"""Telling people about their rota: a console notice (a row, pushed live) and an SMS sent by the scheduler.
+
+A notice is written in the same transaction as the change it announces; it is
+pushed to the person's console after the commit, and its SMS goes out from the
+scheduler's outbox tick (`deliver_pending_sms`), which marks each message sent so
+no tick sends it twice.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from hotline.accounts.models import User
+from hotline.rota.models import RotaNotice
+from hotline.telephony.providers import TelephonyProvider
+from hotline.vocabulary import Role
+
+log = logging.getLogger("hotline.rota")
+MAX_SMS_ATTEMPTS = 5
+CONSOLE_ROOM = "console"
+
+
+def add_notice(
+    session: Session,
+    user: User,
+    kind: str,
+    body: str,
+    data: dict[str, Any] | None = None,
+    dedupe_key: str | None = None,
+    sms: bool = True,
+) -> RotaNotice | None:
+    """Add a notice for `user` (and queue its SMS); return None when `dedupe_key` was already used."""
+    if dedupe_key and session.scalar(select(RotaNotice.id).where(RotaNotice.dedupe_key == dedupe_key)):
+        return None
+    to = user.phone if sms and user.phone else None
+    notice = RotaNotice(
+        user_id=user.id,
+        kind=kind,
+        body=body,
+        data=data or {},
+        dedupe_key=dedupe_key,
+        sms_to=to,
+        sms_status="pending" if to else "none",
+    )
+    session.add(notice)
+    return notice
+
+
+def managers(session: Session) -> list[User]:
+    """Return the active managers (and administrators), who hear about rota problems."""
+    return list(
+        session.scalars(
+            select(User).where(User.active, User.role.in_([Role.MANAGER.value, Role.ADMIN.value])).order_by(User.id)
+        )
+    )
+
+
+def push(event: str, data: dict[str, Any], room: str) -> None:
+    """Emit a Socket.IO event; a push that fails is logged, never raised (the data is committed)."""
+    from hotline.extensions import socketio
+
+    try:
+        socketio.emit(event, data, to=room)
+    except Exception:  # noqa: BLE001  (a live push is a courtesy; the row is the record)
+        log.exception("could not push %s to %s", event, room)
+
+
+def announce(notices: Iterable[RotaNotice | None]) -> None:
+    """Push committed notices to their people's consoles."""
+    for notice in notices:
+        if notice is not None:
+            push(
+                "rota.notice",
+                {"id": notice.id, "kind": notice.kind, "body": notice.body, "data": notice.data},
+                f"user:{notice.user_id}",
+            )
+
+
+def deliver_pending_sms(session: Session, provider: TelephonyProvider, now: datetime, limit: int = 50) -> int:
+    """Send queued notice SMS through the telephony provider; return how many were sent."""
+    query = (
+        select(RotaNotice)
+        .where(RotaNotice.sms_status == "pending", RotaNotice.sms_attempts < MAX_SMS_ATTEMPTS)
+        .order_by(RotaNotice.id)
+        .limit(limit)
+    )
+    if session.get_bind().dialect.name == "postgresql":
+        query = query.with_for_update(skip_locked=True)
+    sent = 0
+    for notice in session.scalars(query).all():
+        notice.sms_attempts += 1
+        try:
+            notice.sms_id = provider.send_sms(notice.sms_to or "", notice.body)
+        except Exception as exc:  # noqa: BLE001  (any provider failure is retried later)
+            log.warning("SMS for notice %s failed: %s", notice.id, type(exc).__name__)
+            if notice.sms_attempts >= MAX_SMS_ATTEMPTS:
+                notice.sms_status = "failed"
+        else:
+            notice.sms_status = "sent"
+            notice.sms_sent_at = now
+            sent += 1
+        session.commit()
+    return sent
+
+
+def notices_for(session: Session, user_id: int, limit: int = 30) -> list[RotaNotice]:
+    """Return a person's latest notices."""
+    return list(
+        session.scalars(
+            select(RotaNotice).where(RotaNotice.user_id == user_id).order_by(RotaNotice.id.desc()).limit(limit)
+        )
+    )
+
+
+def mark_read(session: Session, user_id: int, now: datetime) -> int:
+    """Mark all of a person's notices read; commit; return how many."""
+    rows = session.scalars(select(RotaNotice).where(RotaNotice.user_id == user_id, RotaNotice.read_at.is_(None)))
+    count = 0
+    for notice in rows:
+        notice.read_at = now
+        count += 1
+    session.commit()
+    return count

@@ -1,0 +1,95 @@
+"""The summary API, report pages, exports that read back with the page's numbers, and their audit entries."""
+
+from __future__ import annotations
+
+import csv
+import io
+from pathlib import Path
+from typing import Any
+
+from openpyxl import load_workbook
+
+from hotline.reports.exports import format_figure
+from hotline.reports.services import FIELDS
+from tests.reports.test_services import EXPECTED_TOTALS
+
+RANGE = "from=2026-03-01&to=2026-03-02"
+
+
+def test_the_summary_api_gives_the_figures_to_managers(client: Any, login_as: Any, known_calls: Any) -> None:
+    login_as("manager")
+    body = client.get(f"/api/v1/reports/summary?{RANGE}").get_json()
+    assert {name: body[name] for name in FIELDS} == EXPECTED_TOTALS
+    assert [row["day"] for row in body["by_day"]] == ["2026-03-01", "2026-03-02"]
+    assert {"by_service", "by_area"} <= set(body)
+
+
+def test_the_summary_api_checks_its_dates(client: Any, login_as: Any) -> None:
+    login_as("manager")
+    assert client.get("/api/v1/reports/summary?from=2026-03-01").get_json()["error"]["code"] == "invalid_parameter"
+    response = client.get("/api/v1/reports/summary?from=2026-03-05&to=2026-03-01")
+    assert response.status_code == 400 and response.get_json()["error"]["code"] == "invalid_range"
+
+
+def test_supervisors_and_workers_may_not_read_reports(client: Any, login_as: Any) -> None:
+    login_as("supervisor")
+    assert client.get(f"/api/v1/reports/summary?{RANGE}").status_code == 403
+    assert client.get("/reports/day").status_code == 403
+    assert "/reports" not in client.get("/").get_data(as_text=True)
+
+
+def test_the_report_page_shows_a_table_with_charts_and_is_in_the_nav(
+    client: Any, login_as: Any, known_calls: Any
+) -> None:
+    login_as("manager")
+    page = client.get(f"/reports/day?{RANGE}").get_data(as_text=True)
+    assert "<svg" in page and "2026-03-01" in page and "50.0%" in page and "562.5" in page
+    assert 'href="/reports"' in client.get("/").get_data(as_text=True)
+    for view in ("hour", "week", "service", "target_group", "area", "worker", "station", "expert"):
+        assert client.get(f"/reports/{view}?{RANGE}").status_code == 200, view
+    assert client.get("/reports/nonsense").status_code == 404
+    assert client.get("/reports/day?from=2026-13-01").status_code == 422
+
+
+def test_the_xlsx_export_reads_back_with_the_numbers_on_the_page(client: Any, login_as: Any, known_calls: Any) -> None:
+    login_as("manager")
+    page = client.get(f"/reports/day?{RANGE}").get_data(as_text=True)
+    response = client.get(f"/reports/day/export.xlsx?{RANGE}")
+    assert response.status_code == 200 and "attachment" in response.headers["Content-Disposition"]
+    sheet = load_workbook(io.BytesIO(response.data)).active
+    rows = list(sheet.iter_rows(values_only=True))
+    assert list(rows[0]) == ["key", "label", *FIELDS]
+    by_key = {row[0]: dict(zip(FIELDS, row[2:], strict=True)) for row in rows[2:]}
+    assert set(by_key) == {"2026-03-01", "2026-03-02", "total"}
+    assert by_key["total"] == EXPECTED_TOTALS
+    assert by_key["2026-03-02"]["answer_rate"] == 0.3333 and by_key["2026-03-02"]["satisfaction_avg"] is None
+    assert sheet.cell(row=3, column=3 + FIELDS.index("answer_rate")).number_format == "0.0%"
+    for values in by_key.values():
+        for name, value in values.items():
+            assert f">{format_figure(name, value)}<" in page or f"<strong>{format_figure(name, value)}</strong>" in page
+
+
+def test_the_csv_export_has_the_same_numbers(client: Any, login_as: Any, known_calls: Any) -> None:
+    login_as("manager")
+    text = client.get(f"/reports/service/export.csv?{RANGE}").data.decode("utf-8-sig")
+    rows = list(csv.DictReader(io.StringIO(text)))
+    totals = next(row for row in rows if row["key"] == "total")
+    assert totals["calls_offered"] == "8" and totals["answer_rate"] == "0.5" and totals["avg_handle_time_s"] == "562.5"
+    crisis = next(row for row in rows if row["key"] == "crisis")
+    assert crisis["calls_answered"] == "1" and crisis["satisfaction_avg"] == "3.0"
+
+
+def test_exports_are_recorded_and_shown_in_the_audit_log(client: Any, login_as: Any, known_calls: Any) -> None:
+    manager = login_as("manager", display_name="郑主任")
+    manager.get(f"/reports/station/export.xlsx?{RANGE}")
+    page = client.get("/manage/audit?action=export").get_data(as_text=True)
+    assert "report:station" in page and "format=xlsx" in page and "郑主任" in page and "127.0.0.1" in page
+
+
+def test_the_monthly_report_prints(client: Any, login_as: Any, known_calls: Any) -> None:
+    login_as("manager")
+    page = client.get("/reports/monthly?month=2026-03").get_data(as_text=True)
+    assert "2026-03-31" in page and "<svg" in page and "css/cases.css" in page and "562.5" in page
+    css = (Path(__file__).resolve().parents[2] / "hotline/static/css/cases.css").read_text()
+    assert "@media print" in css and "@page" in css
+    assert client.get("/reports/monthly?month=March").status_code == 400

@@ -1,0 +1,21 @@
+"""Glossary labels: equal values in different lists keep their own labels."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from hotline.vocabulary import ExpertSkill, Service, label
+
+
+def test_crisis_service_and_crisis_skill_have_their_own_labels(app: Any) -> None:
+    with app.test_request_context(headers={"Accept-Language": "en"}):
+        assert label(Service.CRISIS) == "Crisis intervention"
+        assert label(ExpertSkill.CRISIS) == "Crisis"
+        assert label("crisis", ExpertSkill) == "Crisis"
+        assert label("crisis") == "Crisis intervention"
+        assert label("unknown-value") == "unknown-value"
+
+
+def test_labels_are_chinese_by_default(app: Any) -> None:
+    with app.test_request_context():
+        assert label(Service.CRISIS) == "危机介入"
