@@ -118,6 +118,7 @@ def main() -> int:
     parser.add_argument("--users", type=int, default=8, help="worker accounts the clients log in as")
     parser.add_argument("--pause", type=float, default=0.2, help="seconds between events")
     args = parser.parse_args()
+    harness.exit_cleanly_on_sigterm()
     rows = [["worker", "server", "clients", "deliveries", "missed", "p50 ms", "p95 ms", "max ms", "p95 ratio"]]
     with harness.redis_server() as (_redis, redis_url):
         database_url = postgres_url("hotline_bench_fanout")

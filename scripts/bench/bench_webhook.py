@@ -107,6 +107,7 @@ def main() -> int:
     parser.add_argument("--rate", type=float, default=20.0, help="open-loop arrivals a second (default 20)")
     parser.add_argument("--rate-requests", type=int, default=600)
     args = parser.parse_args()
+    harness.exit_cleanly_on_sigterm()
     if "gevent" in args.workers and "postgresql" in args.databases:
         check = subprocess.run([PYTHON, str(harness.BENCH_DIR / "check_gevent_psycopg.py"), harness.POSTGRES_ADMIN])
         if check.returncode != 0:
