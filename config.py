@@ -162,6 +162,9 @@ class Config:
         self.TWILIO_AUTH_TOKEN = env_str("TWILIO_AUTH_TOKEN")
         self.TWILIO_NUMBER = env_str("TWILIO_NUMBER")
         self.TWILIO_API_BASE_URL = check_url("TWILIO_API_BASE_URL", env_str("TWILIO_API_BASE_URL"), ("http", "https"))
+        self.TWILIO_API_KEY_SID = env_str("TWILIO_API_KEY_SID")
+        self.TWILIO_API_KEY_SECRET = env_str("TWILIO_API_KEY_SECRET")
+        self.TWILIO_TWIML_APP_SID = env_str("TWILIO_TWIML_APP_SID")
         self.SECRET_KEY = env_str("SECRET_KEY")
         self.FIELD_ENCRYPTION_KEY = env_str("FIELD_ENCRYPTION_KEY")
         if self.FIELD_ENCRYPTION_KEY:

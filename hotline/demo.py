@@ -21,6 +21,7 @@ from hotline.accounts.services import hash_password
 from hotline.clock import hotline_zone, utcnow
 from hotline.directory.models import Area, ExpertVolunteer, Organisation, Station
 from hotline.directory.services import import_divisions
+from hotline.escalation.policies import seed_default_policies as seed_escalation_policies
 from hotline.extensions import db
 from hotline.rota.models import DraftAssignment, Shift, ShiftAssignment
 from hotline.vocabulary import AreaLevel, CertificationLevel, ExpertSkill, Role, Service, StationTier
@@ -369,6 +370,7 @@ def seed_demo(session: Session, now: datetime | None = None) -> list[tuple[str, 
     seed_experts_and_organisations(session, district)
     monday = today - timedelta(days=today.weekday())
     seed_rota(session, monday)
+    seed_escalation_policies(session)
     session.commit()
     return accounts
 

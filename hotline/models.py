@@ -3,7 +3,16 @@
 from hotline.accounts.models import ApiToken, Certification, User
 from hotline.cases.models import Case
 from hotline.directory.models import Area, ExpertVolunteer, Organisation, Station, station_areas
-from hotline.escalation.models import Referral
+from hotline.escalation.models import (
+    Escalation,
+    EscalationPolicy,
+    NotificationAttempt,
+    PolicyStep,
+    Referral,
+    ReferralStep,
+    ResponderReplyCode,
+    SmsReply,
+)
 from hotline.manage.models import Setting
 from hotline.rota.models import Shift, ShiftAssignment
 from hotline.telephony.models import Call, CallEvent, SimulatedMessage, TelephonyCommand
@@ -44,6 +53,7 @@ from hotline.cases.models import (  # noqa: E402
 )
 
 __all__ += ["CallSatisfaction", "CaseEvent", "CaseNote", "FollowUp", "IntakeDraft", "IntakeVersion", "ReturnCall"]
+
 from hotline.rota.models import (  # noqa: E402
     CalendarDay,
     CalendarYear,
@@ -74,4 +84,18 @@ __all__ += [
     "ShiftPatternSlot",
     "SwapRequest",
     "WorkerProfile",
+]
+
+from hotline.console.models import CallTransfer  # noqa: E402
+from hotline.routing.models import Offer, RoutingEntry, WorkerPresence  # noqa: E402
+
+__all__ += ["CallTransfer", "Offer", "RoutingEntry", "WorkerPresence"]
+__all__ += [
+    "Escalation",
+    "EscalationPolicy",
+    "NotificationAttempt",
+    "PolicyStep",
+    "ReferralStep",
+    "ResponderReplyCode",
+    "SmsReply",
 ]

@@ -38,6 +38,8 @@ class Job:
 JOBS: tuple[Job, ...] = (
     Job("heartbeat", "hotline.scheduler:beat", 10),
     Job("telephony-outbox", "hotline.telephony.jobs:retry_outbox", 15),
+    Job("routing", "hotline.routing.jobs:tick", 2),
+    Job("escalation", "hotline.escalation.jobs:tick", 3),
     Job("followups_due", "hotline.cases.jobs:announce_due_follow_ups", 15),
     Job("retention", "hotline.cases.jobs:apply_retention", 24 * 3600),
     Job("rota-reminders", "hotline.rota.jobs:reminders_tick", 60),

@@ -106,6 +106,20 @@ def missing() -> dict[str, list[str]]:
     return problems
 
 
+def conflicts() -> dict[str, set[str]]:
+    """Return msgids translated differently in different catalogs (the merged catalog would pick one)."""
+    seen: dict[str, set[str]] = {}
+    for folder in catalogs():
+        po_file = folder / LOCALE / "LC_MESSAGES" / "messages.po"
+        if not po_file.exists():
+            continue
+        with po_file.open("rb") as handle:
+            for message in read_po(handle):
+                if message.id and isinstance(message.id, str) and message.string and not message.fuzzy:
+                    seen.setdefault(message.id, set()).add(message.string)
+    return {message_id: strings for message_id, strings in seen.items() if len(strings) > 1}
+
+
 def main(argv: list[str]) -> int:
     """Run the sub-command named in argv."""
     command = argv[1] if len(argv) > 1 else "compile"
@@ -119,7 +133,10 @@ def main(argv: list[str]) -> int:
             print(f"{folder}: {len(gaps)} untranslated")
             for message_id in gaps:
                 print(f"  {message_id}")
-        return 1 if problems else 0
+        clashes = conflicts()
+        for message_id, strings in clashes.items():
+            print(f"translated differently in two catalogs: {message_id!r}: {sorted(strings)}")
+        return 1 if problems or clashes else 0
     else:
         print(__doc__)
         return 2

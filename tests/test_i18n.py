@@ -17,3 +17,7 @@ def load_i18n_script():  # noqa: ANN201
 def test_every_string_is_translated_to_chinese() -> None:
     missing = load_i18n_script().missing()
     assert missing == {}, "run: python scripts/i18n.py update, translate, then compile"
+
+
+def test_no_string_is_translated_two_ways_in_different_catalogs() -> None:
+    assert load_i18n_script().conflicts() == {}, "the merged catalog would pick one of them at random"

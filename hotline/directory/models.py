@@ -62,6 +62,10 @@ class Station(Base):
     longitude: Mapped[float | None] = mapped_column(Float)
     duty_contact_name: Mapped[str | None] = mapped_column(String(100))
     duty_contact_phone: Mapped[e164 | None]
+    notify_channels: Mapped[list[str]] = mapped_column(default=list)
+    """Channels this responder takes (sms, voice, webhook); empty means what the urgency picks."""
+    webhook_url: Mapped[str | None] = mapped_column(String(500))
+    """A group chat robot's URL (WeCom, DingTalk, Feishu…) that takes a JSON POST."""
     active: Mapped[bool] = mapped_column(Boolean, default=True)
 
     area: Mapped[Area | None] = relationship()
@@ -89,6 +93,10 @@ class ExpertVolunteer(Base):
     max_open_referrals: Mapped[int] = mapped_column(Integer, default=3)
     user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), unique=True)
     notes: Mapped[str | None] = mapped_column(Text)
+    notify_channels: Mapped[list[str]] = mapped_column(default=list)
+    """Channels this responder takes (sms, voice, webhook); empty means what the urgency picks."""
+    webhook_url: Mapped[str | None] = mapped_column(String(500))
+    """A group chat robot's URL (WeCom, DingTalk, Feishu…) that takes a JSON POST."""
     active: Mapped[bool] = mapped_column(Boolean, default=True)
 
 
@@ -107,6 +115,10 @@ class Organisation(Base):
     phone: Mapped[e164 | None]
     email: Mapped[str | None] = mapped_column(String(200))
     website: Mapped[str | None] = mapped_column(String(300))
+    notify_channels: Mapped[list[str]] = mapped_column(default=list)
+    """Channels this responder takes (sms, voice, webhook); empty means what the urgency picks."""
+    webhook_url: Mapped[str | None] = mapped_column(String(500))
+    """A group chat robot's URL (WeCom, DingTalk, Feishu…) that takes a JSON POST."""
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 

@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import csv
+import math
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from hotline.directory.models import Area
-from hotline.vocabulary import AreaLevel
+from hotline.directory.exceptions import DuplicateEntry
+from hotline.directory.models import Area, ExpertVolunteer, Organisation, Station, station_areas
+from hotline.vocabulary import AreaLevel, StationTier
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
 
@@ -57,3 +62,193 @@ def district_name(district_code: str) -> str:
     district = next(row for row in read_rows("areas.csv") if row["code"] == district_code)
     province = next(row for row in read_rows("provinces.csv") if row["code"] == district["provinceCode"])
     return f"{province['name']}{district['name']}"
+
+
+# --- Finding a target: room → station → district centre, or by distance -------------------------
+
+EARTH_RADIUS_KM = 6371.0
+TIER_ORDER = {StationTier.ROOM.value: 0, StationTier.STATION.value: 1, StationTier.DISTRICT_CENTRE.value: 2}
+
+
+@dataclass(frozen=True)
+class Target:
+    """Someone a referral can go to: a station, an expert volunteer or an organisation."""
+
+    kind: str
+    id: int
+    name: str
+    phone: str | None
+    tier: str | None = None
+    distance_km: float | None = None
+    why: str = ""
+
+
+def distance_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
+    """Return the great-circle distance between two points (haversine)."""
+    phi1, phi2 = math.radians(lat1), math.radians(lat2)
+    d_phi, d_lambda = phi2 - phi1, math.radians(lon2 - lon1)
+    h = math.sin(d_phi / 2) ** 2 + math.cos(phi1) * math.cos(phi2) * math.sin(d_lambda / 2) ** 2
+    return 2 * EARTH_RADIUS_KM * math.asin(math.sqrt(h))
+
+
+def station_phone(station: Station) -> str | None:
+    """Return the number to reach a station's duty contact (else the station's own)."""
+    return station.duty_contact_phone or station.phone
+
+
+def covering_stations(session: Session, area_id: int | None) -> list[Station]:
+    """Return active stations covering the area, walking up: community, street/township, district."""
+    area = session.get(Area, area_id) if area_id is not None else None
+    if area is None:
+        return []
+    found: list[Station] = []
+    for node in area.lineage():
+        stations = session.scalars(
+            select(Station)
+            .join(station_areas, station_areas.c.station_id == Station.id)
+            .where(station_areas.c.area_id == node.id, Station.active.is_(True))
+        ).all()
+        for station in sorted(stations, key=lambda s: (TIER_ORDER.get(s.tier, 9), s.id)):
+            if station not in found:
+                found.append(station)
+    return found
+
+
+def area_coordinates(session: Session, area_id: int | None) -> tuple[float, float] | None:
+    """Return the coordinates of the area or of its nearest ancestor that has them."""
+    area = session.get(Area, area_id) if area_id else None
+    for node in area.lineage() if area else []:
+        if node.latitude is not None and node.longitude is not None:
+            return node.latitude, node.longitude
+    return None
+
+
+def city_coordinates(session: Session, city: str) -> tuple[float, float] | None:
+    """Return the coordinates of the area named like `city` (Twilio's FromCity), if any."""
+    name = city.strip()
+    if not name:
+        return None
+    area = session.scalar(
+        select(Area)
+        .where(Area.name.contains(name), Area.latitude.is_not(None), Area.longitude.is_not(None))
+        .order_by(Area.level, Area.code)
+        .limit(1)
+    )
+    return (area.latitude, area.longitude) if area else None
+
+
+def stations_by_distance(
+    session: Session, latitude: float, longitude: float, tiers: tuple[str, ...] | None = None
+) -> list[tuple[Station, float]]:
+    """Return active stations with coordinates, nearest first."""
+    query = select(Station).where(Station.active.is_(True), Station.latitude.is_not(None))
+    if tiers:
+        query = query.where(Station.tier.in_(tiers))
+    ranked = [
+        (station, distance_km(latitude, longitude, station.latitude, station.longitude))
+        for station in session.scalars(query)
+        if station.longitude is not None
+    ]
+    return sorted(ranked, key=lambda pair: (pair[1], pair[0].id))
+
+
+def district_centres(session: Session) -> list[Station]:
+    """Return the active district centres."""
+    return list(
+        session.scalars(
+            select(Station).where(Station.tier == StationTier.DISTRICT_CENTRE.value, Station.active.is_(True))
+        )
+    )
+
+
+def station_targets(
+    session: Session, area_id: int | None, latitude: float | None, longitude: float | None
+) -> list[Target]:
+    """Return stations in the order a referral should try them."""
+    targets: list[Target] = []
+    seen: set[int] = set()
+
+    def add(station: Station, why: str, km: float | None = None) -> None:
+        if station.id not in seen:
+            seen.add(station.id)
+            targets.append(Target("station", station.id, station.name, station_phone(station), station.tier, km, why))
+
+    local = [s for s in covering_stations(session, area_id) if s.tier != "district_centre"] if area_id else []
+    for station in local:
+        add(station, "covers the area")
+    point = (latitude, longitude) if latitude is not None and longitude is not None else None
+    point = point or area_coordinates(session, area_id)
+    if point is not None:
+        tiers = (StationTier.STATION.value,) if local else (StationTier.ROOM.value, StationTier.STATION.value)
+        for station, km in stations_by_distance(session, point[0], point[1], tiers)[:3]:
+            add(station, "nearest", round(km, 1))
+    covering_centres = [s for s in covering_stations(session, area_id) if s.tier == "district_centre"]
+    for station in covering_centres or district_centres(session):
+        add(station, "district centre")
+    return targets
+
+
+def experts_with_skill(session: Session, skill: str) -> list[ExpertVolunteer]:
+    """Return the active expert volunteers with a skill."""
+    query = select(ExpertVolunteer).where(ExpertVolunteer.active.is_(True)).order_by(ExpertVolunteer.id)
+    experts = session.scalars(query)
+    return [expert for expert in experts if skill in (expert.skills or [])]
+
+
+def find_targets(
+    session: Session,
+    area_id: int | None = None,
+    latitude: float | None = None,
+    longitude: float | None = None,
+    skill: str | None = None,
+    city: str | None = None,
+) -> list[Target]:
+    """Return whom to refer to: covering stations (community → street → district centre), else the
+    nearest by distance from coordinates or a known city, then experts with the skill."""
+    if area_id is None and latitude is None and city:
+        coordinates = city_coordinates(session, city)
+        if coordinates:
+            latitude, longitude = coordinates
+    targets = station_targets(session, area_id, latitude, longitude)
+    if skill:
+        for expert in experts_with_skill(session, skill):
+            targets.append(Target("expert", expert.id, expert.name, expert.phone, None, None, "skill"))
+    return targets
+
+
+# --- Listing and saving entries (manager pages) ---------------------------------------------------
+
+DirectoryModel = Area | Station | ExpertVolunteer | Organisation
+ORDER = {Area: Area.code, Station: Station.name, ExpertVolunteer: ExpertVolunteer.name, Organisation: Organisation.name}
+
+
+def list_entries(session: Session, model: type[DirectoryModel]) -> list[Any]:
+    """Return every entry of a directory table in its natural order."""
+    return list(session.scalars(select(model).order_by(ORDER[model])))
+
+
+def get_entry(session: Session, model: type[DirectoryModel], entry_id: int) -> Any:
+    """Return one entry, or None."""
+    return session.get(model, entry_id)
+
+
+def save_entry(session: Session, entry: Any, fields: dict[str, Any]) -> Any:
+    """Create or change a directory entry.
+
+    Raises:
+        DuplicateEntry: another entry has the same code (areas) or name (organisations).
+    """
+    for name, value in fields.items():
+        setattr(entry, name, value)
+    session.add(entry)
+    try:
+        session.commit()
+    except IntegrityError as exc:
+        session.rollback()
+        raise DuplicateEntry("code" if isinstance(entry, Area) else "name") from exc
+    return entry
+
+
+def areas_by_ids(session: Session, ids: list[int]) -> list[Area]:
+    """Return the areas with these ids."""
+    return list(session.scalars(select(Area).where(Area.id.in_(ids or [0])).order_by(Area.code)))

@@ -149,7 +149,10 @@ def test_the_tick_pushes_a_due_follow_up_to_the_assignees_console(app: Any, db_s
     worker = make_user("worker")
     case = make_case(db_session)
     followups.schedule_follow_up(db_session, case.id, NOW, worker.id, worker.id, NOW)
-    listener = socketio.test_client(app)
+    from tests.conftest import log_in
+
+    # The console refuses anonymous Socket.IO connections: connect as the assignee.
+    listener = socketio.test_client(app, flask_test_client=log_in(app.test_client(), worker))
     sid = socketio.server.manager.sid_from_eio_sid(listener.eio_sid, "/")
     socketio.server.enter_room(sid, f"user:{worker.id}", namespace="/")
     with time_machine.travel(NOW + timedelta(minutes=1), tick=False):

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any
 
 import requests
+import time_machine
 from flask import Flask
 
 from hotline.accounts.models import User
@@ -14,6 +16,8 @@ from hotline.accounts.services import hash_password
 from hotline.extensions import db
 from hotline.telephony.simulator.network import stop_network
 from tests.conftest import TEST_PASSWORD
+
+NOON = datetime(2025, 3, 10, 4, 0, tzinfo=UTC)  # Monday 12:00 in Shanghai
 
 
 def until(check: Callable[[], Any], timeout: float = 20.0) -> Any:
@@ -35,6 +39,9 @@ def browser(live_server: Any) -> requests.Session:
 
 
 def test_a_person_calls_and_talks_with_the_worker_who_accepts(app: Flask, live_server: Any) -> None:
+    # Within service hours (Monday 12:00 in Shanghai), whatever the machine's clock says; the clock ticks on.
+    clock = time_machine.travel(NOON, tick=True)
+    clock.start()
     saved = app.config["PUBLIC_BASE_URL"], app.config["TELEPHONY_OUTBOX_DISPATCH"], app.config.get("SIMULATOR_SPEED")
     app.config.update(PUBLIC_BASE_URL=live_server.url, TELEPHONY_OUTBOX_DISPATCH=True, SIMULATOR_SPEED=20.0)
     from hotline.telephony.provider_impls import SimulatorProvider
@@ -89,6 +96,7 @@ def test_a_person_calls_and_talks_with_the_worker_who_accepts(app: Flask, live_s
             until(lambda: (db.session.expire_all() or True) and find_call(db.session, sid).outcome == "answered")
             db.session.remove()
     finally:
+        clock.stop()
         stop_network(app)
         app.config["PUBLIC_BASE_URL"], app.config["TELEPHONY_OUTBOX_DISPATCH"], app.config["SIMULATOR_SPEED"] = saved
         app.extensions["hotline_telephony"] = saved_provider

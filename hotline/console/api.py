@@ -1,0 +1,137 @@
+"""The console's JSON endpoints: the softphone token, intake drafts, risk alerts, the simulator's text channel."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import current_app, jsonify, request
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from hotline.access import logged_in
+from hotline.api import API_PREFIX, ApiError
+from hotline.clock import utcnow
+from hotline.console import intake, services, softphone
+from hotline.console.exceptions import NotYourCall, SoftphoneUnavailable
+from hotline.console.routes import bp
+from hotline.extensions import db
+from hotline.routing import adapters
+from hotline.telephony.models import Call
+
+
+def _api_call(call_id: int) -> Call:
+    try:
+        return services.load_call(db.session, call_id, current_user)
+    except NotYourCall as exc:
+        raise ApiError(404, "not_found", _("No such call.")) from exc
+
+
+@bp.get(f"{API_PREFIX}/console/softphone/token")
+@logged_in
+def softphone_token() -> Any:
+    """Issue a softphone access token.
+    ---
+    get:
+      summary: An access token for the Twilio Voice JS SDK (identity worker_<id>, incoming calls allowed)
+      responses:
+        200: {description: "{mode: twilio, token, identity} or {mode: simulator}"}
+        503:
+          description: The softphone is not configured
+          content: {application/json: {schema: {$ref: "#/components/schemas/Error"}}}
+    """
+    if adapters.is_simulator():
+        return jsonify({"mode": "simulator"})
+    try:
+        token = softphone.access_token(current_app.config, current_user.id)
+    except SoftphoneUnavailable as exc:
+        raise ApiError(503, "softphone_unavailable", str(exc)) from exc
+    return jsonify({"mode": "twilio", "token": token, "identity": softphone.identity(current_user.id)})
+
+
+@bp.put(f"{API_PREFIX}/console/calls/<int:call_id>/draft")
+@logged_in
+def save_draft(call_id: int) -> Any:
+    """Save the intake draft.
+    ---
+    put:
+      summary: Keep what I have typed in the intake so far
+      parameters:
+        - {name: call_id, in: path, required: true, schema: {type: integer}}
+      requestBody:
+        content: {application/json: {schema: {type: object}}}
+      responses:
+        200: {description: Saved}
+        400: {description: Not a JSON object}
+        404: {description: No such call of mine}
+    """
+    call = _api_call(call_id)
+    values = request.get_json(silent=True)
+    if not isinstance(values, dict):
+        raise ApiError(400, "invalid_body", _("Send the draft as a JSON object."))
+    now = utcnow()
+    intake.save_draft(db.session, call, current_user.id, values, now)
+    return jsonify({"saved_at": now.isoformat()})
+
+
+@bp.post(f"{API_PREFIX}/console/calls/<int:call_id>/risk-alert")
+@logged_in
+def risk_alert(call_id: int) -> Any:
+    """Alert the supervisor on call.
+    ---
+    post:
+      summary: Alert the supervisor on call that the caller is at high or imminent risk
+      parameters:
+        - {name: call_id, in: path, required: true, schema: {type: integer}}
+      requestBody:
+        content: {application/json: {schema: {type: object, properties: {risk: {type: string}}}}}
+      responses:
+        200: {description: "{alerted: true} when the alert went out, false when it already had"}
+        404: {description: No such call of mine}
+    """
+    call = _api_call(call_id)
+    risk = str((request.get_json(silent=True) or {}).get("risk", ""))
+    alerted = services.raise_risk_alert(db.session, call, current_user, risk, utcnow())
+    return jsonify({"alerted": alerted})
+
+
+@bp.get(f"{API_PREFIX}/console/calls/<int:call_id>/chat")
+@logged_in
+def chat_lines(call_id: int) -> Any:
+    """Read the simulator's text channel.
+    ---
+    get:
+      summary: The lines exchanged with the simulated caller (simulator mode)
+      parameters:
+        - {name: call_id, in: path, required: true, schema: {type: integer}}
+      responses:
+        200: {description: "{lines: [{sender, body}]}"}
+        404: {description: No such call of mine}
+    """
+    call = _api_call(call_id)
+    lines = adapters.simulator_chat(db.session, call)
+    return jsonify({"lines": [{"sender": line.get("sender"), "body": line.get("text")} for line in lines]})
+
+
+@bp.post(f"{API_PREFIX}/console/calls/<int:call_id>/chat")
+@logged_in
+def chat_say(call_id: int) -> Any:
+    """Write to the simulated caller.
+    ---
+    post:
+      summary: Send a line to the simulated caller (simulator mode)
+      parameters:
+        - {name: call_id, in: path, required: true, schema: {type: integer}}
+      requestBody:
+        content: {application/json: {schema: {type: object, properties: {body: {type: string}}}}}
+      responses:
+        200: {description: Sent}
+        400: {description: Empty line, or not in simulator mode}
+        404: {description: No such call of mine}
+    """
+    call = _api_call(call_id)
+    body = str((request.get_json(silent=True) or {}).get("body", "")).strip()
+    if not body or not adapters.is_simulator():
+        raise ApiError(400, "invalid_body", _("Write something first."))
+    adapters.send_simulator_chat(db.session, call, "worker", body[:1000], utcnow())
+    services.push.emit("chat.line", {"call_id": call.id}, services.push.CONSOLE_ROOM)
+    return jsonify({"sent": True})

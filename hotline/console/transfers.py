@@ -1,0 +1,118 @@
+"""Transfers: warm (caller, worker and an expert on duty in one conference) and cold (to another duty worker).
+
+A warm transfer moves the caller into a conference named after the call, rings
+the worker back into it (softphone or own phone) and calls the expert in. The
+worker may leave once the expert has taken over; the conference ends when the
+caller hangs up. A cold transfer offers the call to one colleague; the worker
+stays on the line until the colleague accepts. Both are steps in the call's timeline.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from hotline.console.exceptions import TransferRefused
+from hotline.console.models import CallTransfer
+from hotline.routing import adapters
+from hotline.routing import services as routing
+from hotline.routing.exceptions import InvalidState, NotOnCall
+from hotline.routing.models import WorkerPresence
+from hotline.telephony.models import Call
+from hotline.telephony.urls import public_url
+
+
+def conference_name(call: Call) -> str:
+    """Return the conference a call's warm transfer uses."""
+    return f"hotline-call-{call.id}"
+
+
+def warm_transfer(
+    session: Session, call: Call, worker_id: int, expert_id: int, now: datetime, provider: Any
+) -> CallTransfer:
+    """Bring an expert volunteer on expert duty into a conference with the caller and the worker.
+
+    Raises:
+        TransferRefused: the expert is not on duty now or has no phone number.
+    """
+    expert = next((e for e in adapters.on_duty_experts(session, now) if e.expert_id == expert_id), None)
+    if expert is None or not expert.phone:
+        raise TransferRefused("expert_unavailable")
+    presence = session.get(WorkerPresence, worker_id)
+    worker_leg = routing.connect_target(presence) if presence is not None else f"worker_{worker_id}"
+    worker_to = worker_leg if worker_leg.startswith("+") else f"client:{worker_leg}"
+    transfer = CallTransfer(
+        call_id=call.id,
+        kind="warm",
+        status="started",
+        from_worker_id=worker_id,
+        expert_id=expert_id,
+        conference=conference_name(call),
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(transfer)
+    adapters.add_call_event(
+        session, call, "transfer.warm", now, worker_id=worker_id, expert_id=expert_id, expert=expert.name
+    )
+    session.commit()
+    provider.redirect_call(call.call_sid, public_url(f"/twilio/console/conference/{call.id}", leg="caller"))
+    transfer.worker_leg_sid = provider.place_call(
+        worker_to, public_url(f"/twilio/console/conference/{call.id}", leg="worker")
+    )
+    transfer.expert_leg_sid = provider.place_call(
+        expert.phone, public_url(f"/twilio/console/conference/{call.id}", leg="expert")
+    )
+    session.commit()
+    return transfer
+
+
+def leave_conference(session: Session, call: Call, worker_id: int, now: datetime, provider: Any) -> CallTransfer:
+    """Take the worker out of a warm transfer's conference; caller and expert talk on.
+
+    Raises:
+        TransferRefused: there is no warm transfer of this call by this worker.
+    """
+    transfer = session.scalar(
+        select(CallTransfer)
+        .where(CallTransfer.call_id == call.id, CallTransfer.kind == "warm", CallTransfer.from_worker_id == worker_id)
+        .order_by(CallTransfer.id.desc())
+    )
+    if transfer is None or transfer.status != "started":
+        raise TransferRefused("no_conference")
+    if transfer.worker_leg_sid:
+        provider.hang_up(transfer.worker_leg_sid)
+    transfer.status, transfer.updated_at = "worker_left", now
+    adapters.add_call_event(session, call, "transfer.worker_left", now, worker_id=worker_id)
+    session.commit()
+    routing.release_worker(session, call.id, worker_id, now)
+    return transfer
+
+
+def cold_transfer(session: Session, call: Call, worker_id: int, to_worker_id: int, now: datetime) -> CallTransfer:
+    """Offer the call to another duty worker; it stays with this worker until they accept.
+
+    Raises:
+        TransferRefused: the worker is not on this call, or the colleague is not free.
+    """
+    try:
+        routing.cold_transfer(session, call.id, worker_id, to_worker_id, now)
+    except NotOnCall as exc:
+        raise TransferRefused("not_on_call") from exc
+    except InvalidState as exc:
+        raise TransferRefused("colleague_unavailable") from exc
+    transfer = CallTransfer(
+        call_id=call.id,
+        kind="cold",
+        status="started",
+        from_worker_id=worker_id,
+        to_worker_id=to_worker_id,
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(transfer)
+    session.commit()
+    return transfer

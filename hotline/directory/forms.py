@@ -1,0 +1,184 @@
+"""Directory forms: areas, stations, expert volunteers, organisations, CSV upload, target search."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, FileRequired
+from wtforms import (
+    BooleanField,
+    FloatField,
+    IntegerField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+    TimeField,
+    ValidationError,
+)
+from wtforms.validators import URL, DataRequired, Length, NumberRange, Optional, Regexp
+
+from hotline.privacy import normalise_phone
+from hotline.vocabulary import AreaLevel, ExpertSkill, Service, StationTier, choices
+
+CHANNEL_CHOICES = [("sms", _l("SMS")), ("voice", _l("Voice call")), ("webhook", _l("Group chat webhook"))]
+WEEKDAYS = [
+    ("1", _l("Monday")),
+    ("2", _l("Tuesday")),
+    ("3", _l("Wednesday")),
+    ("4", _l("Thursday")),
+    ("5", _l("Friday")),
+    ("6", _l("Saturday")),
+    ("7", _l("Sunday")),
+]
+
+
+STATIC_CHOICES: dict[str, Any] = {
+    "notify_channels": lambda: CHANNEL_CHOICES,
+    "level": lambda: choices(AreaLevel),
+    "tier": lambda: choices(StationTier),
+    "skills": lambda: choices(ExpertSkill),
+    "duty_weekdays": lambda: WEEKDAYS,
+    "services": lambda: choices(Service),
+}
+
+
+class DirectoryForm(FlaskForm):
+    """A form whose fixed choices are set on each instance (wtforms wants no tuples at class level)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for name, make in STATIC_CHOICES.items():
+            if name in self:
+                self[name].choices = make()
+
+
+def phone_number(_form: Any, field: Any) -> None:
+    """Accept a phone number that parses; store it in E.164."""
+    if not field.data:
+        field.data = None
+        return
+    parsed = normalise_phone(field.data)
+    if parsed is None:
+        raise ValidationError(_l("Not a phone number."))
+    field.data = parsed
+
+
+class ChannelsMixin:
+    """How a responder is notified."""
+
+    notify_channels = SelectMultipleField(
+        _l("Notify by"),
+        validators=[Optional()],
+        description=_l("Leave empty to use what the urgency picks."),
+    )
+    webhook_url = StringField(_l("Group chat robot URL"), validators=[Optional(), URL(), Length(max=500)])
+
+
+class AreaForm(DirectoryForm):
+    """A division with its official code."""
+
+    code = StringField(_l("Official code"), validators=[DataRequired(), Length(max=12)])
+    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)])
+    level = SelectField(_l("Level"))
+    parent_id = SelectField(_l("Part of"), coerce=lambda v: int(v) if v else None, validators=[Optional()])
+    latitude = FloatField(_l("Latitude"), validators=[Optional(), NumberRange(-90, 90)])
+    longitude = FloatField(_l("Longitude"), validators=[Optional(), NumberRange(-180, 180)])
+
+    def __init__(self, *args: Any, areas: list[tuple[int, str]] = (), **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.parent_id.choices = [("", "—"), *areas]
+
+
+class StationForm(ChannelsMixin, DirectoryForm):
+    """A district centre, station or room."""
+
+    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)])
+    tier = SelectField(_l("Tier"))
+    area_id = SelectField(_l("Located in"), coerce=lambda v: int(v) if v else None, validators=[Optional()])
+    areas_covered = SelectMultipleField(_l("Areas covered"), coerce=int, validators=[Optional()])
+    phone = StringField(_l("Phone"), validators=[phone_number])
+    address = StringField(_l("Address"), validators=[Optional(), Length(max=300)])
+    latitude = FloatField(_l("Latitude"), validators=[Optional(), NumberRange(-90, 90)])
+    longitude = FloatField(_l("Longitude"), validators=[Optional(), NumberRange(-180, 180)])
+    duty_contact_name = StringField(_l("Duty contact"), validators=[Optional(), Length(max=100)])
+    duty_contact_phone = StringField(_l("Duty contact phone"), validators=[phone_number])
+    active = BooleanField(_l("Active"), default=True)
+
+    def __init__(self, *args: Any, areas: list[tuple[int, str]] = (), **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.area_id.choices = [("", "—"), *areas]
+        self.areas_covered.choices = list(areas)
+
+
+class ExpertForm(ChannelsMixin, DirectoryForm):
+    """An expert volunteer with skills and duty days."""
+
+    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)])
+    profession = StringField(_l("Profession"), validators=[DataRequired(), Length(max=200)])
+    organisation = StringField(_l("Organisation"), validators=[Optional(), Length(max=200)])
+    phone = StringField(_l("Phone"), validators=[phone_number])
+    email = StringField(
+        _l("Email"),
+        validators=[Optional(), Regexp(r"^[^@\s]+@[^@\s]+$", message=_l("Not an email address.")), Length(max=200)],
+    )
+    skills = SelectMultipleField(_l("Skills"), validators=[Optional()])
+    languages = StringField(_l("Languages"), description=_l("Codes separated by commas, e.g. zh, en"))
+    duty_weekdays = SelectMultipleField(_l("Duty days"), coerce=int, validators=[Optional()])
+    duty_start = TimeField(_l("Duty from"), validators=[Optional()])
+    duty_end = TimeField(_l("Duty until"), validators=[Optional()])
+    max_open_referrals = IntegerField(_l("Most open referrals"), default=3, validators=[NumberRange(0, 100)])
+    notes = TextAreaField(_l("Notes"), validators=[Optional(), Length(max=2000)])
+    active = BooleanField(_l("Active"), default=True)
+
+    def validate_duty_end(self, field: Any) -> None:
+        """Refuse a duty that ends before it starts."""
+        if field.data and self.duty_start.data and field.data <= self.duty_start.data:
+            raise ValidationError(_l("Duty must end after it starts."))
+
+
+class OrganisationForm(ChannelsMixin, DirectoryForm):
+    """A charity or public-benefit organisation."""
+
+    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)])
+    description = TextAreaField(_l("Description"), validators=[Optional(), Length(max=2000)])
+    services = SelectMultipleField(_l("Services offered"), validators=[Optional()])
+    area_id = SelectField(_l("Area served"), coerce=lambda v: int(v) if v else None, validators=[Optional()])
+    contact_name = StringField(_l("Contact"), validators=[Optional(), Length(max=100)])
+    phone = StringField(_l("Phone"), validators=[phone_number])
+    email = StringField(
+        _l("Email"),
+        validators=[Optional(), Regexp(r"^[^@\s]+@[^@\s]+$", message=_l("Not an email address.")), Length(max=200)],
+    )
+    website = StringField(_l("Website"), validators=[Optional(), URL(), Length(max=300)])
+    active = BooleanField(_l("Active"), default=True)
+
+    def __init__(self, *args: Any, areas: list[tuple[int, str]] = (), **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.area_id.choices = [("", "—"), *areas]
+
+
+class UploadForm(FlaskForm):
+    """A CSV (or HSDS zip) file to import."""
+
+    file = FileField(_l("File"), validators=[FileRequired()])
+
+
+class TargetSearchForm(FlaskForm):
+    """Find whom to refer to."""
+
+    class Meta:
+        csrf = False
+
+    area_id = SelectField(_l("Area"), coerce=lambda v: int(v) if v else None, validators=[Optional()])
+    latitude = FloatField(_l("Latitude"), validators=[Optional(), NumberRange(-90, 90)])
+    longitude = FloatField(_l("Longitude"), validators=[Optional(), NumberRange(-180, 180)])
+    city = StringField(_l("City"), validators=[Optional(), Length(max=100)])
+    skill = SelectField(_l("Skill"), validators=[Optional()])
+
+    def __init__(self, *args: Any, areas: list[tuple[int, str]] = (), **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.area_id.choices = [("", "—"), *areas]
+        self.skill.choices = [("", "—"), *choices(ExpertSkill)]

@@ -1,0 +1,248 @@
+"""Directory pages: list, create and edit areas, stations, experts and organisations; CSV and
+HSDS import and export (managers); finding a referral target (everyone on duty)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+
+from hotline.access import logged_in, require_role
+from hotline.directory import exchange, services
+from hotline.directory.exceptions import DuplicateEntry, ImportFailed
+from hotline.directory.forms import AreaForm, ExpertForm, OrganisationForm, StationForm, TargetSearchForm, UploadForm
+from hotline.directory.models import Area, ExpertVolunteer, Organisation, Station
+from hotline.extensions import db
+from hotline.vocabulary import Role, label
+
+bp = Blueprint("directory", __name__)
+
+
+@dataclass(frozen=True)
+class Kind:
+    """One directory table and how its pages show it."""
+
+    name: str
+    model: type
+    form: type
+    title: Any
+    columns: tuple[tuple[Any, Callable[[Any], Any]], ...]
+
+
+def names(items: Any) -> str:
+    """Join names for a table cell."""
+    return "、".join(item.name for item in items)
+
+
+def labels(values: Any) -> str:
+    """Join glossary labels for a table cell."""
+    return "、".join(label(value) for value in values or [])
+
+
+KINDS = (
+    Kind(
+        "areas",
+        Area,
+        AreaForm,
+        _l("Areas"),
+        (
+            (_l("Official code"), lambda e: e.code),
+            (_l("Name"), lambda e: e.name),
+            (_l("Level"), lambda e: label(e.level)),
+            (_l("Part of"), lambda e: e.parent.name if e.parent else ""),
+        ),
+    ),
+    Kind(
+        "stations",
+        Station,
+        StationForm,
+        _l("Stations"),
+        (
+            (_l("Name"), lambda e: e.name),
+            (_l("Tier"), lambda e: label(e.tier)),
+            (_l("Areas covered"), lambda e: names(e.areas_covered)),
+            (_l("Duty contact"), lambda e: e.duty_contact_name or ""),
+            (_l("Active"), lambda e: "✓" if e.active else ""),
+        ),
+    ),
+    Kind(
+        "experts",
+        ExpertVolunteer,
+        ExpertForm,
+        _l("Expert volunteers"),
+        (
+            (_l("Name"), lambda e: e.name),
+            (_l("Profession"), lambda e: e.profession),
+            (_l("Skills"), lambda e: labels(e.skills)),
+            (_l("Duty days"), lambda e: ",".join(map(str, e.duty_weekdays))),
+            (_l("Most open referrals"), lambda e: e.max_open_referrals),
+            (_l("Active"), lambda e: "✓" if e.active else ""),
+        ),
+    ),
+    Kind(
+        "organisations",
+        Organisation,
+        OrganisationForm,
+        _l("Organisations"),
+        (
+            (_l("Name"), lambda e: e.name),
+            (_l("Services offered"), lambda e: labels(e.services)),
+            (_l("Area served"), lambda e: e.area.name if e.area else ""),
+            (_l("Active"), lambda e: "✓" if e.active else ""),
+        ),
+    ),
+)
+
+
+def area_choices() -> list[tuple[int, str]]:
+    """Return every area as a select choice."""
+    return [(area.id, f"{area.name} ({area.code})") for area in services.list_entries(db.session, Area)]
+
+
+def build_form(kind: Kind, entry: Any) -> Any:
+    """Return the kind's form, filled from the entry on a first view."""
+    extra: dict[str, Any] = {}
+    if kind.form is not ExpertForm:
+        extra["areas"] = area_choices()
+    if entry is not None and request.method == "GET":
+        if kind.model is Station:
+            extra["areas_covered"] = [area.id for area in entry.areas_covered]
+        if kind.model is ExpertVolunteer:
+            extra["languages"] = ", ".join(entry.languages or [])
+        return kind.form(obj=entry, **extra)
+    return kind.form(**extra)
+
+
+def entry_fields(kind: Kind, form: Any) -> dict[str, Any]:
+    """Turn the form's data into model fields."""
+    fields = {name: value for name, value in form.data.items() if name != "csrf_token"}
+    if kind.model is Station:
+        fields["areas_covered"] = services.areas_by_ids(db.session, fields["areas_covered"] or [])
+    if kind.model is ExpertVolunteer:
+        fields["languages"] = [code.strip() for code in (fields["languages"] or "").split(",") if code.strip()]
+    if "notify_channels" in fields:
+        fields["notify_channels"] = fields["notify_channels"] or []
+        fields["webhook_url"] = fields["webhook_url"] or None
+    return fields
+
+
+def make_views(kind: Kind) -> None:
+    """Register the list, create, edit, export and import pages of one kind."""
+
+    def listing() -> Any:
+        entries = services.list_entries(db.session, kind.model)
+        return render_template("directory/list.html", kind=kind, entries=entries, upload=UploadForm())
+
+    def edit(entry_id: int | None = None) -> Any:
+        entry = services.get_entry(db.session, kind.model, entry_id) if entry_id else None
+        if entry_id and entry is None:
+            abort(404)
+        form = build_form(kind, entry)
+        if form.validate_on_submit():
+            try:
+                services.save_entry(db.session, entry or kind.model(), entry_fields(kind, form))
+            except DuplicateEntry as error:
+                form[error.field].errors.append(_("Another entry already uses this."))
+            else:
+                flash(_("Saved."), "success")
+                return redirect(url_for(f"directory.{kind.name}"))
+        status = 422 if form.errors else 200
+        return render_template("directory/form.html", kind=kind, form=form, entry=entry), status
+
+    def export() -> Any:
+        body = "\ufeff" + exchange.export_csv(db.session, kind.name)  # the BOM makes spreadsheet apps read UTF-8
+        return Response(
+            body, mimetype="text/csv", headers={"Content-Disposition": f"attachment; filename={kind.name}.csv"}
+        )
+
+    def upload() -> Any:
+        form = UploadForm()
+        if form.validate_on_submit():
+            try:
+                text = form.file.data.read().decode("utf-8-sig")
+                created, updated = exchange.import_csv(db.session, kind.name, text)
+            except UnicodeDecodeError:
+                flash(_("The file is not UTF-8 text."), "error")
+            except ImportFailed as failure:
+                for line, message in failure.errors[:20]:
+                    flash(_("Line %(line)s: %(message)s", line=line, message=message), "error")
+                flash(_("Nothing was imported."), "error")
+            else:
+                flash(_("Imported: %(created)s new, %(updated)s updated.", created=created, updated=updated), "success")
+        else:
+            flash(_("Choose a file."), "error")
+        return redirect(url_for(f"directory.{kind.name}"))
+
+    manager = require_role(Role.MANAGER)
+    base = f"/directory/{kind.name}"
+    bp.add_url_rule(f"{base}/", kind.name, manager(listing))
+    bp.add_url_rule(f"{base}/new", f"{kind.name}_new", manager(edit), methods=["GET", "POST"])
+    bp.add_url_rule(f"{base}/<int:entry_id>", f"{kind.name}_edit", manager(_copy(edit)), methods=["GET", "POST"])
+    bp.add_url_rule(f"{base}/export.csv", f"{kind.name}_export", manager(export))
+    bp.add_url_rule(f"{base}/import", f"{kind.name}_import", manager(upload), methods=["POST"])
+
+
+def _copy(view: Callable[..., Any]) -> Callable[..., Any]:
+    """Return a distinct function object for a second route of the same view."""
+
+    def wrapped(**kwargs: Any) -> Any:
+        return view(**kwargs)
+
+    wrapped.__doc__ = view.__doc__
+    return wrapped
+
+
+for _kind in KINDS:
+    make_views(_kind)
+
+
+@bp.get("/directory/hsds/export.zip")
+@require_role(Role.MANAGER)
+def hsds_export() -> Any:
+    """Download organisations, services and locations as Open Referral HSDS CSV."""
+    return Response(
+        exchange.export_hsds(db.session),
+        mimetype="application/zip",
+        headers={"Content-Disposition": "attachment; filename=hsds.zip"},
+    )
+
+
+@bp.post("/directory/hsds/import")
+@require_role(Role.MANAGER)
+def hsds_import() -> Any:
+    """Import organisations and their services from an Open Referral HSDS zip."""
+    form = UploadForm()
+    if not form.validate_on_submit():
+        flash(_("Choose a file."), "error")
+    else:
+        try:
+            created, updated = exchange.import_hsds(db.session, form.file.data.read())
+        except ImportFailed as failure:
+            for line, message in failure.errors[:20]:
+                flash(_("Line %(line)s: %(message)s", line=line, message=message), "error")
+            flash(_("Nothing was imported."), "error")
+        else:
+            flash(_("Imported: %(created)s new, %(updated)s updated.", created=created, updated=updated), "success")
+    return redirect(url_for("directory.organisations"))
+
+
+@bp.get("/directory/targets")
+@logged_in
+def targets() -> Any:
+    """Find whom to refer to: covering stations, else the nearest, and experts with a skill."""
+    form = TargetSearchForm(request.args, areas=area_choices())
+    found = None
+    if request.args and form.validate():
+        found = services.find_targets(
+            db.session,
+            area_id=form.area_id.data,
+            latitude=form.latitude.data,
+            longitude=form.longitude.data,
+            skill=form.skill.data or None,
+            city=form.city.data or None,
+        )
+    return render_template("directory/targets.html", form=form, found=found)

@@ -1,0 +1,220 @@
+"""Escalation policies: choosing one, editing one (audited), the defaults, and settings."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from hotline import audit
+from hotline.escalation.exceptions import NoPolicy, PolicyInvalid
+from hotline.escalation.models import EscalationPolicy, PolicyStep, Reason, TargetKind, Urgency
+from hotline.manage.models import Setting
+
+ANY_URGENCY = "any"
+SKILLED_TARGETS = {TargetKind.EXPERT_ON_DUTY.value, TargetKind.EXPERT_ANY.value, TargetKind.ORGANISATION.value}
+
+SETTING_DEFAULTS: dict[str, dict[str, Any]] = {
+    "escalation.channels": {
+        "normal": ["sms", "webhook"],
+        "urgent": ["sms", "voice", "webhook"],
+        "emergency": ["voice", "sms", "webhook"],
+    },
+    "escalation.sms_rules": {"restricted_countries": ["CN"]},
+    "escalation.link": {"hours": 72},
+    "escalation.team_webhook": {"url": None},
+    "escalation.voice": {"language": "cmn-CN", "voice": "Polly.Zhiyu"},
+    "escalation.callback": {"duty_team_minutes": 15},
+}
+
+
+def setting(session: Session, key: str) -> dict[str, Any]:
+    """Return an escalation setting, falling back to its default."""
+    row = session.get(Setting, key)
+    default = SETTING_DEFAULTS.get(key, {})
+    return {**default, **(row.value if row is not None else {})}
+
+
+def step(
+    targets: list[TargetKind], wait: int, repeat: int = 0, skill: str | None = None, urgency: str | None = None
+) -> dict[str, Any]:
+    """Return one step of a default policy."""
+    return {
+        "targets": [t.value for t in targets],
+        "wait_minutes": wait,
+        "repeat": repeat,
+        "skill": skill,
+        "urgency": urgency,
+    }
+
+
+T = TargetKind
+DEFAULT_POLICIES: tuple[tuple[str, Reason, list[dict[str, Any]]], ...] = (
+    (
+        "上门探访",
+        Reason.HOME_VISIT,
+        [step([T.AREA_STATION], 30), step([T.NEXT_STATION], 30), step([T.DISTRICT_CENTRE], 60), step([T.MANAGER], 60)],
+    ),
+    (
+        "法律问题",
+        Reason.LEGAL,
+        [
+            step([T.EXPERT_ON_DUTY], 120, skill="legal"),
+            step([T.EXPERT_ANY], 120, skill="legal"),
+            step([T.SUPERVISOR], 60),
+        ],
+    ),
+    (
+        "心理支持",
+        Reason.PSYCHOLOGICAL,
+        [
+            step([T.EXPERT_ON_DUTY], 60, skill="psychology"),
+            step([T.EXPERT_ANY], 60, skill="psychology"),
+            step([T.SUPERVISOR], 30),
+        ],
+    ),
+    (
+        "医疗问题",
+        Reason.MEDICAL,
+        [
+            step([T.EXPERT_ON_DUTY], 60, skill="medical"),
+            step([T.EXPERT_ANY], 60, skill="medical"),
+            step([T.SUPERVISOR], 30),
+        ],
+    ),
+    (
+        "资源链接",
+        Reason.RESOURCES,
+        [step([T.ORGANISATION], 240, skill="resources"), step([T.AREA_STATION], 120), step([T.SUPERVISOR], 60)],
+    ),
+    ("回拨来电", Reason.CALLBACK, [step([T.DUTY_TEAM], 15, repeat=1), step([T.SUPERVISOR], 30), step([T.MANAGER], 60)]),
+    (
+        "高风险个案",
+        Reason.RISK,
+        [
+            step([T.SUPERVISOR], 5, repeat=1, urgency="emergency"),
+            step([T.EXPERT_ON_DUTY, T.DISTRICT_CENTRE], 10, skill="crisis"),
+            step([T.MANAGER], 15, urgency="emergency"),
+        ],
+    ),
+    ("其他转介", Reason.OTHER, [step([T.AREA_STATION], 60), step([T.DISTRICT_CENTRE], 60), step([T.SUPERVISOR], 60)]),
+)
+
+
+def seed_default_policies(session: Session) -> int:
+    """Create the default policy of each reason that has none yet; return how many were made."""
+    made = 0
+    for name, reason, steps in DEFAULT_POLICIES:
+        exists = session.scalar(select(EscalationPolicy.id).where(EscalationPolicy.reason == reason.value))
+        if exists is not None:
+            continue
+        policy = EscalationPolicy(name=name, reason=reason.value, urgency=ANY_URGENCY, active=True)
+        policy.steps = [PolicyStep(position=i, **s) for i, s in enumerate(steps)]
+        session.add(policy)
+        made += 1
+    session.flush()
+    return made
+
+
+def choose_policy(session: Session, reason: str, urgency: str) -> EscalationPolicy:
+    """Return the active policy for the reason and urgency, else the reason's, else the general one.
+
+    Raises:
+        NoPolicy: nothing fits, not even the "other" policy.
+    """
+    for wanted_reason, wanted_urgency in (
+        (reason, urgency),
+        (reason, ANY_URGENCY),
+        (Reason.OTHER.value, urgency),
+        (Reason.OTHER.value, ANY_URGENCY),
+    ):
+        policy = session.scalar(
+            select(EscalationPolicy).where(
+                EscalationPolicy.reason == wanted_reason,
+                EscalationPolicy.urgency == wanted_urgency,
+                EscalationPolicy.active.is_(True),
+            )
+        )
+        if policy is not None and policy.steps:
+            return policy
+    raise NoPolicy(f"{reason}/{urgency}")
+
+
+def list_policies(session: Session) -> list[EscalationPolicy]:
+    """Return every policy by reason and urgency."""
+    return list(session.scalars(select(EscalationPolicy).order_by(EscalationPolicy.reason, EscalationPolicy.urgency)))
+
+
+def validate_steps(steps: list[dict[str, Any]]) -> dict[str, Any]:
+    """Return field errors of a list of steps (empty when valid)."""
+    errors: dict[str, Any] = {}
+    if not steps:
+        errors["steps"] = _l("A policy needs at least one step.")
+    kinds = {kind.value for kind in TargetKind}
+    for index, item in enumerate(steps):
+        if not item.get("targets") or not set(item["targets"]) <= kinds:
+            errors[f"steps-{index}-targets"] = _l("Choose whom this step notifies.")
+        if int(item.get("wait_minutes") or 0) < 0 or int(item.get("repeat") or 0) < 0:
+            errors[f"steps-{index}-wait_minutes"] = _l("Minutes and repeats cannot be negative.")
+        if item.get("urgency") and item["urgency"] not in {u.value for u in Urgency}:
+            errors[f"steps-{index}-urgency"] = _l("Unknown urgency.")
+    return errors
+
+
+def save_policy(
+    session: Session,
+    policy: EscalationPolicy | None,
+    *,
+    name: str,
+    reason: str,
+    urgency: str,
+    active: bool,
+    steps: list[dict[str, Any]],
+    actor_id: int | None,
+    now: datetime,
+) -> EscalationPolicy:
+    """Create or change a policy and log the change; running chains keep their copy.
+
+    Raises:
+        PolicyInvalid: no step, a step without targets, or another policy already has this reason and urgency.
+    """
+    errors = validate_steps(steps)
+    if errors:
+        raise PolicyInvalid(errors)
+    before = policy.snapshot() if policy is not None else None
+    if policy is None:
+        policy = EscalationPolicy()
+        session.add(policy)
+    policy.name, policy.reason, policy.urgency, policy.active = name, reason, urgency, active
+    policy.updated_at, policy.updated_by_id = now, actor_id
+    policy.steps.clear()
+    session.flush()
+    policy.steps.extend(
+        PolicyStep(
+            position=index,
+            targets=list(item["targets"]),
+            skill=item.get("skill") or None,
+            wait_minutes=int(item.get("wait_minutes") or 0),
+            repeat=int(item.get("repeat") or 0),
+            urgency=item.get("urgency") or None,
+        )
+        for index, item in enumerate(steps)
+    )
+    try:
+        session.flush()
+    except IntegrityError as exc:
+        session.rollback()
+        raise PolicyInvalid({"urgency": _l("Another policy already has this reason and urgency.")}) from exc
+    audit.record(
+        session,
+        "escalation.policy_change",
+        actor_id=actor_id,
+        target=f"escalation_policy:{policy.id}",
+        detail={"before": before, "after": policy.snapshot()},
+    )
+    session.commit()
+    return policy

@@ -1,0 +1,306 @@
+"""Escalation pages for staff, the policies, and the referrals API."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from hotline.access import logged_in, require_role
+from hotline.api import API_PREFIX, ApiError
+from hotline.clock import utcnow
+from hotline.directory.services import find_targets
+from hotline.escalation import board, policies, services
+from hotline.escalation.exceptions import (
+    AlreadyAnswered,
+    NoPolicy,
+    NotAllowed,
+    NotOwned,
+    OverrideReasonMissing,
+    PolicyInvalid,
+    ReferralExpired,
+    ReferralNotFound,
+)
+from hotline.escalation.forms import CancelForm, EscalateForm, OutcomeForm, PolicyForm
+from hotline.escalation.models import ReferralStatus
+from hotline.extensions import db
+from hotline.telephony.providers import get_provider
+from hotline.vocabulary import Role
+
+bp = Blueprint("escalation", __name__)
+
+
+@bp.route("/escalation/new", methods=["GET", "POST"])
+@logged_in
+def new() -> Any:
+    """Escalate a case: reason, skill, urgency, what is asked; a supervisor may override consent."""
+    case = board.get_case(db.session, request.args.get("case_id", type=int)) or abort(404)
+    form = EscalateForm()
+    may_override = current_user.has_role(Role.SUPERVISOR)
+    if form.validate_on_submit():
+        override = form.override_reason.data if may_override and form.consent_override.data else None
+        if form.consent_override.data and not may_override:
+            form.consent_override.errors.append(_("Only a supervisor may override consent."))
+        elif override is not None and not override.strip():
+            form.override_reason.errors.append(_("Give the reason for the override; it is logged."))
+        else:
+            try:
+                escalation = services.escalate_case(
+                    db.session,
+                    case.id,
+                    reason=form.reason.data,
+                    skill=form.skill.data or None,
+                    urgency=form.urgency.data,
+                    note=form.note.data,
+                    actor_id=current_user.id,
+                    now=utcnow(),
+                    provider=get_provider(),
+                    consent_override_reason=override,
+                )
+            except NoPolicy:
+                form.reason.errors.append(_("No active policy fits this reason and urgency."))
+            except (NotAllowed, OverrideReasonMissing):
+                form.override_reason.errors.append(_("Give the reason for the override; it is logged."))
+            else:
+                flash(_("Escalated: the first targets are being notified."), "success")
+                return redirect(url_for("escalation.detail", escalation_id=escalation.id))
+    targets = find_targets(db.session, area_id=case.area_id, skill=form.skill.data or None)
+    status = 422 if form.errors else 200
+    return render_template(
+        "escalation/new.html", form=form, case=case, targets=targets[:6], may_override=may_override
+    ), status
+
+
+@bp.get("/escalation/")
+@logged_in
+def board_page() -> Any:
+    """Show the escalation board: pending, overdue, owned, by station and expert, and the figures."""
+    now = utcnow()
+    return render_template(
+        "escalation/board.html",
+        board=board.board(db.session, now),
+        today=board.figures(db.session, now - timedelta(days=1), now),
+        month=board.figures(db.session, now - timedelta(days=30), now),
+        now=now,
+    )
+
+
+@bp.get("/escalation/<int:escalation_id>")
+@logged_in
+def detail(escalation_id: int) -> Any:
+    """Show one chain: its policy copy, referrals, attempts and events."""
+    escalation = board.get_escalation(db.session, escalation_id) or abort(404)
+    return render_template(
+        "escalation/detail.html",
+        escalation=escalation,
+        outcome_form=OutcomeForm(),
+        cancel_form=CancelForm(),
+        now=utcnow(),
+    )
+
+
+@bp.post("/escalation/<int:escalation_id>/take")
+@logged_in
+def take(escalation_id: int) -> Any:
+    """Own a running chain from the board; it stops for good."""
+    try:
+        services.take_over(db.session, escalation_id, actor_id=current_user.id, now=utcnow())
+    except ReferralNotFound:
+        abort(404)
+    except (ReferralExpired, AlreadyAnswered):
+        flash(_("This escalation is no longer running."), "error")
+    else:
+        flash(_("You own this escalation now."), "success")
+    return redirect(url_for("escalation.detail", escalation_id=escalation_id))
+
+
+@bp.post("/escalation/<int:escalation_id>/cancel")
+@require_role(Role.SUPERVISOR)
+def cancel(escalation_id: int) -> Any:
+    """Stop a running chain, with a reason."""
+    form = CancelForm()
+    if not form.validate_on_submit():
+        flash(_("Say why the escalation is stopped."), "error")
+    else:
+        try:
+            services.cancel(db.session, escalation_id, actor_id=current_user.id, now=utcnow(), why=form.why.data)
+        except ReferralNotFound:
+            abort(404)
+        except ReferralExpired:
+            flash(_("This escalation is no longer running."), "error")
+    return redirect(url_for("escalation.detail", escalation_id=escalation_id))
+
+
+def staff_may_answer(referral_id: int) -> int:
+    """Return the referral's chain id if the current user is its target or a supervisor, else abort."""
+    referral = board.get_referral(db.session, referral_id) or abort(404)
+    if referral.target_kind == "user" and referral.target_id == current_user.id:
+        return referral.escalation_id or 0
+    if current_user.has_role(Role.SUPERVISOR):
+        return referral.escalation_id or 0
+    abort(403)
+
+
+@bp.post("/escalation/referrals/<int:referral_id>/acknowledge")
+@logged_in
+def acknowledge(referral_id: int) -> Any:
+    """Acknowledge a referral made to you (a callback, an alert); the chain stops."""
+    escalation_id = staff_may_answer(referral_id)
+    try:
+        services.respond(db.session, referral_id, "acknowledge", now=utcnow(), via="board", actor_id=current_user.id)
+    except AlreadyAnswered:
+        flash(_("This referral was already answered."), "info")
+    except ReferralExpired:
+        flash(_("This referral has expired or was passed on."), "error")
+    else:
+        flash(_("Acknowledged."), "success")
+    return redirect(url_for("escalation.detail", escalation_id=escalation_id))
+
+
+@bp.post("/escalation/referrals/<int:referral_id>/outcome")
+@logged_in
+def outcome(referral_id: int) -> Any:
+    """Record the outcome of a referral you own."""
+    escalation_id = staff_may_answer(referral_id)
+    form = OutcomeForm()
+    if form.validate_on_submit():
+        try:
+            services.complete(
+                db.session,
+                referral_id,
+                outcome=form.outcome.data,
+                note=form.note.data,
+                now=utcnow(),
+                via="board",
+                actor_id=current_user.id,
+            )
+        except (AlreadyAnswered, NotOwned):
+            flash(_("Only an accepted referral can be closed, once."), "error")
+        else:
+            flash(_("The outcome has been recorded."), "success")
+    return redirect(url_for("escalation.detail", escalation_id=escalation_id))
+
+
+@bp.get("/escalation/policies")
+@require_role(Role.MANAGER)
+def policy_list() -> Any:
+    """List the escalation policies."""
+    return render_template("escalation/policies.html", policies=policies.list_policies(db.session))
+
+
+@bp.route("/escalation/policies/new", methods=["GET", "POST"])
+@require_role(Role.MANAGER)
+def policy_new() -> Any:
+    """Create a policy."""
+    return edit_policy(None)
+
+
+@bp.route("/escalation/policies/<int:policy_id>", methods=["GET", "POST"])
+@require_role(Role.MANAGER)
+def policy_edit(policy_id: int) -> Any:
+    """Change a policy; running chains keep the copy they started with."""
+    return edit_policy(board.get_policy(db.session, policy_id) or abort(404))
+
+
+def edit_policy(policy: Any) -> Any:
+    """Show and save the policy form."""
+    if request.method == "GET" and policy is not None:
+        form = PolicyForm(data={**policy.snapshot(), "active": policy.active})
+    else:
+        form = PolicyForm()
+    if form.validate_on_submit():
+        try:
+            policies.save_policy(
+                db.session,
+                policy,
+                name=form.name.data,
+                reason=form.reason.data,
+                urgency=form.urgency.data,
+                active=form.active.data,
+                steps=form.step_values(),
+                actor_id=current_user.id,
+                now=utcnow(),
+            )
+        except PolicyInvalid as error:
+            for name, message in error.fields.items():
+                target = form[name] if name in form else None
+                if target is None and name.startswith("steps-"):
+                    _steps, index, field_name = name.split("-", 2)
+                    target = form.steps[int(index)][field_name]
+                (target.errors if target is not None else form.name.errors).append(str(message))
+        else:
+            flash(_("The policy has been saved."), "success")
+            return redirect(url_for("escalation.policy_list"))
+    status = 422 if form.errors else 200
+    return render_template("escalation/policy_form.html", form=form, policy=policy), status
+
+
+def query_bool(name: str) -> bool | None:
+    """Parse an optional true/false query parameter, or raise a 400 ApiError."""
+    raw = (request.args.get(name) or "").strip().lower()
+    if not raw:
+        return None
+    if raw in ("1", "true", "yes"):
+        return True
+    if raw in ("0", "false", "no"):
+        return False
+    raise ApiError(400, "invalid_parameter", f"{name} must be true or false", {name: raw})
+
+
+@bp.get(f"{API_PREFIX}/referrals")
+@logged_in
+def api_referrals() -> Any:
+    """List referrals.
+    ---
+    get:
+      summary: Referrals with their case, target, state, deadline, steps and notification attempts
+      security: [{bearer: []}]
+      parameters:
+        - {name: status, in: query, required: false, schema: {type: string,
+           enum: [pending, notified, acknowledged, accepted, declined, expired, done]}}
+        - {name: overdue, in: query, required: false, schema: {type: boolean}}
+      responses:
+        200:
+          description: '{"referrals": [...]}, newest first (at most 200)'
+        400:
+          description: A parameter has a wrong value
+          content: {application/json: {schema: {$ref: "#/components/schemas/Error"}}}
+        401:
+          description: Not authenticated
+          content: {application/json: {schema: {$ref: "#/components/schemas/Error"}}}
+    """
+    status = request.args.get("status") or None
+    if status is not None and status not in {s.value for s in ReferralStatus}:
+        raise ApiError(400, "invalid_parameter", "unknown status", {"status": status})
+    now = utcnow()
+    rows = board.list_referrals(db.session, now, status=status, overdue=query_bool("overdue"))
+    return jsonify({"referrals": [board.referral_json(referral, now) for referral in rows]})
+
+
+@bp.get(f"{API_PREFIX}/referrals/<int:referral_id>")
+@logged_in
+def api_referral(referral_id: int) -> Any:
+    """Return one referral.
+    ---
+    get:
+      summary: One referral with its case, target, state, deadline, steps and notification attempts
+      security: [{bearer: []}]
+      parameters:
+        - {name: referral_id, in: path, required: true, schema: {type: integer}}
+      responses:
+        200:
+          description: The referral
+        401:
+          description: Not authenticated
+          content: {application/json: {schema: {$ref: "#/components/schemas/Error"}}}
+        404:
+          description: No such referral
+          content: {application/json: {schema: {$ref: "#/components/schemas/Error"}}}
+    """
+    referral = board.get_referral(db.session, referral_id)
+    if referral is None:
+        raise ApiError(404, "not_found", "no such referral")
+    return jsonify(board.referral_json(referral, utcnow()))

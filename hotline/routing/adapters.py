@@ -1,0 +1,117 @@
+"""The one place routing and the console call other packages' services.
+
+Each function calls the owning package's service by its agreed name, so a
+change of interface is fixed here and nowhere else.
+"""
+
+from __future__ import annotations
+
+import importlib
+from datetime import datetime
+from typing import Any
+
+from flask import current_app
+from sqlalchemy.orm import Session
+
+from hotline.telephony.models import Call, CallEvent
+
+
+def _service(module: str, name: str) -> Any | None:
+    """Return `module.name` if the owning package provides it, else None."""
+    try:
+        return getattr(importlib.import_module(module), name, None)
+    except ImportError:
+        return None
+
+
+# --- rota -------------------------------------------------------------------------------------
+
+
+def on_duty_worker_ids(session: Session, at: datetime) -> set[int]:
+    """Return the ids of duty workers on duty at `at` by the published rota and certified that day."""
+    from hotline.rota.services import on_duty_worker_ids as provided
+
+    return set(provided(session, at))
+
+
+def on_duty_supervisor_ids(session: Session, at: datetime) -> set[int]:
+    """Return the ids of supervisors on call at `at` by the published rota."""
+    from hotline.rota.services import on_duty
+
+    return {worker.user_id for worker in on_duty(session, at, role="supervisor").workers}
+
+
+def on_duty_experts(session: Session, at: datetime) -> list[Any]:
+    """Return the expert volunteers on expert duty at `at` (expert_id, name, profession, skills, phone)."""
+    from hotline.rota.services import on_duty
+
+    return list(on_duty(session, at, role="expert").experts)
+
+
+# --- phone line -------------------------------------------------------------------------------
+
+
+def queued_calls(session: Session) -> list[Call]:
+    """Return the calls waiting in the queue, most urgent first, then the longest waiting."""
+    from hotline.telephony.services import queued_calls as provided
+
+    return list(provided(session))
+
+
+def get_provider() -> Any:
+    """Return the telephony provider (Twilio or the simulator)."""
+    from hotline.telephony.providers import get_provider as provider
+
+    return provider()
+
+
+def connect_to_worker(session: Session, call: Call, target: str, provider: Any) -> None:
+    """Take the caller out of the queue to `target` (worker_<id> for the softphone, or an E.164 number)."""
+    from hotline.telephony.services import connect_to_worker as provided
+
+    network = getattr(provider, "network", None)
+    network = network() if callable(network) else None
+    if network is not None:
+        # The simulated phone network answers the worker's leg as the console's text channel.
+        from hotline.telephony.twiml_model import CallerScript
+
+        callee = target if target.startswith("+") else f"client:{target}"
+        network.callees[callee] = CallerScript(ring_seconds=1.0, talk_seconds=6 * 3600.0)
+    provided(session, call, target, provider)
+
+
+def is_simulator() -> bool:
+    """Return whether the phone line is simulated (no Twilio account)."""
+    return current_app.config.get("TELEPHONY") == "simulator"
+
+
+def add_call_event(session: Session, call: Call, kind: str, now: datetime, **data: Any) -> CallEvent:
+    """Append a step to the call's timeline (the caller commits)."""
+    event = CallEvent(call_id=call.id, kind=kind, at=now, data=data)
+    session.add(event)
+    return event
+
+
+def send_simulator_chat(session: Session, call: Call, sender: str, body: str, now: datetime) -> None:
+    """Send a line of the simulator's text channel (worker side) to the simulated caller."""
+    from hotline.telephony.simulator.services import say
+
+    say(session, call.call_sid, sender, body, now)
+
+
+def simulator_chat(session: Session, call: Call) -> list[dict[str, Any]]:
+    """Return the simulator's text channel of a call, oldest first: [{sender, text}]."""
+    from hotline.telephony.simulator.services import conversation
+
+    return list(conversation(session, call.call_sid))
+
+
+# --- cases ------------------------------------------------------------------------------------
+
+
+def cases_service(name: str) -> Any:
+    """Return a function of hotline.cases.services (IntakeData, validate_intake, save_intake…)."""
+    provided = _service("hotline.cases.services", name)
+    if provided is None:
+        raise RuntimeError(f"hotline.cases.services.{name} is not available yet")
+    return provided

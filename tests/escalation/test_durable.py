@@ -1,0 +1,198 @@
+"""Durable deadlines: a killed scheduler loses nothing, and racing ticks run a step once."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections import Counter
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import Flask
+from sqlalchemy import func, select, update
+
+from hotline.accounts.models import User
+from hotline.clock import utcnow
+from hotline.escalation import services
+from hotline.escalation.models import Escalation, NotificationAttempt, Referral, ReferralStep
+from hotline.extensions import db
+from hotline.telephony.providers import RecordingProvider
+from tests.conftest import truncate_all
+from tests.escalation.conftest import build_network, make_case
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture
+def committed(app: Flask) -> Iterator[Any]:
+    """A session whose work is really committed (other processes must see it); emptied afterwards."""
+    with app.app_context():
+        try:
+            yield db.session
+        finally:
+            db.session.remove()
+            truncate_all(app)
+
+
+def plain_user_factory(session: Any) -> Any:
+    numbers = iter(range(1, 1000))
+
+    def make(role: str, **fields: Any) -> User:
+        user = User(
+            username=f"{role}{next(numbers)}",
+            display_name=f"{role} {next(numbers)}",
+            password_hash="x",
+            role=role,
+            **fields,
+        )
+        session.add(user)
+        session.commit()
+        return user
+
+    return make
+
+
+def start_chains(session: Any, network: Any, due: list[Any]) -> list[int]:
+    """Create home-visit chains whose first step is due at the given times (the tick runs it)."""
+    ids = []
+    for due_at in due:
+        case = make_case(session, network.community)
+        chain, _ = services.start_escalation(
+            session,
+            trigger="worker",
+            reason="home_visit",
+            urgency="normal",
+            now=utcnow(),
+            case=case,
+            run_first_step=False,
+        )
+        chain.due_at = due_at
+        session.commit()
+        ids.append(chain.id)
+    return ids
+
+
+def steps_run(app: Flask) -> dict[int, int]:
+    """Return how many step events each chain has, read fresh from the database."""
+    with db.engine.connect() as connection:
+        rows = connection.execute(
+            select(ReferralStep.escalation_id, func.count())
+            .where(ReferralStep.kind == "step")
+            .group_by(ReferralStep.escalation_id)
+        ).all()
+    return dict(rows)
+
+
+def scheduler(app: Flask, tmp_path: Path) -> subprocess.Popen:
+    env = {
+        **os.environ,
+        "HOTLINE_ENV": "testing",
+        "DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"],
+        "HOTLINE_INSTANCE_DIR": str(tmp_path),
+        "TELEPHONY": "simulator",
+    }
+    return subprocess.Popen(
+        [sys.executable, "-m", "flask", "--app", "wsgi", "scheduler", "run"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+
+
+def wait_for(condition: Any, seconds: float) -> bool:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.3)
+    return condition()
+
+
+def test_a_killed_scheduler_loses_nothing_and_runs_no_step_twice(app: Flask, committed: Any, tmp_path: Path) -> None:
+    network = build_network(committed, plain_user_factory(committed))
+    now = utcnow()
+    early = start_chains(committed, network, [now] * 3)
+    late = start_chains(committed, network, [now + timedelta(seconds=8)] * 3)
+    process = scheduler(app, tmp_path)
+    try:
+        assert wait_for(lambda: all(steps_run(app).get(i) == 1 for i in early), 30), "first steps never ran"
+    finally:
+        process.send_signal(signal.SIGKILL)
+        process.wait(10)
+    assert all(i not in steps_run(app) for i in late), "the later deadlines were still pending at the kill"
+    # While the scheduler is dead, the later chains fall due and the early chains' deadlines pass too.
+    committed.rollback()  # end the test's read snapshot before writing (SQLite)
+    committed.execute(update(Escalation).where(Escalation.id.in_(early)).values(due_at=utcnow()))
+    committed.commit()
+    time.sleep(max(0.0, (now + timedelta(seconds=8) - utcnow()).total_seconds()))
+    restarted = scheduler(app, tmp_path)
+    try:
+        expected = {**{i: 2 for i in early}, **{i: 1 for i in late}}
+        assert wait_for(lambda: {i: steps_run(app).get(i) for i in expected} == expected, 20), steps_run(app)
+        time.sleep(3.5)  # another tick or two: nothing more happens
+        assert {i: steps_run(app).get(i) for i in expected} == expected
+    finally:
+        restarted.send_signal(signal.SIGKILL)
+        restarted.wait(10)
+    committed.rollback()
+    referrals = committed.scalars(select(Referral)).all()
+    assert Counter(r.escalation_id for r in referrals) == Counter(expected)
+    per_referral = Counter(a.referral_id for a in committed.scalars(select(NotificationAttempt)).all())
+    assert set(per_referral.values()) == {1} and len(per_referral) == len(referrals)
+    assert all(a.status == "sent" and a.provider_id for a in committed.scalars(select(NotificationAttempt)))
+
+
+def test_two_ticks_racing_for_one_deadline_run_the_step_once(app: Flask, committed: Any) -> None:
+    network = build_network(committed, plain_user_factory(committed))
+    (chain_id,) = start_chains(committed, network, [utcnow() - timedelta(seconds=1)])
+    committed.rollback()
+    barrier = threading.Barrier(2)
+    moved: list[int] = []
+    provider = RecordingProvider()
+
+    def tick() -> None:
+        with app.app_context():
+            try:
+                barrier.wait(5)
+                moved.append(services.run_due(db.session, utcnow(), provider))
+            finally:
+                db.session.remove()
+
+    threads = [threading.Thread(target=tick) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert sorted(moved) == [0, 1]
+    assert steps_run(app) == {chain_id: 1}
+    assert len(provider.messages) == 1
+
+
+def test_two_scheduler_processes_firing_the_same_deadlines_run_each_step_once(
+    app: Flask, committed: Any, tmp_path: Path
+) -> None:
+    network = build_network(committed, plain_user_factory(committed))
+    ids = start_chains(committed, network, [utcnow() - timedelta(seconds=1)] * 4)
+    env = {
+        **os.environ,
+        "HOTLINE_ENV": "testing",
+        "DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"],
+        "HOTLINE_INSTANCE_DIR": str(tmp_path),
+    }
+    command = [sys.executable, "-m", "flask", "--app", "wsgi", "scheduler", "tick", "escalation"]
+    processes = [subprocess.Popen(command, cwd=ROOT, env=env, stderr=subprocess.PIPE) for _ in range(2)]
+    for process in processes:
+        _out, err = process.communicate(timeout=60)
+        assert process.returncode == 0, err
+    assert steps_run(app) == {i: 1 for i in ids}
+    committed.rollback()
+    per_referral = Counter(a.referral_id for a in committed.scalars(select(NotificationAttempt)).all())
+    assert len(per_referral) == 4 and set(per_referral.values()) == {1}
