@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session
 WEBHOOK_PREFIX = "/twilio/"
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 # Referral states in which nobody needs chasing any more.
-REFERRAL_SETTLED = ("acknowledged", "accepted", "done", "declined", "expired", "cancelled", "closed")
+REFERRAL_SETTLED = ("acknowledged", "accepted", "done", "declined", "expired")
 
 REGISTRY = CollectorRegistry(auto_describe=True)
 WEBHOOK_LATENCY = Histogram(

@@ -66,6 +66,16 @@ def test_metrics_counts_calls_waiting_and_overdue_referrals(client: Any, db_sess
     assert figures[("hotline_workers_available", ())] == 0
 
 
+def test_metrics_counts_workers_available(client: Any, db_session: Any, make_user: Any) -> None:
+    from hotline.routing.models import WorkerPresence
+
+    states = ["available", "available", "busy", "offline"]
+    for state in states:
+        db_session.add(WorkerPresence(user_id=make_user("worker").id, state=state, state_since=NOW))
+    db_session.commit()
+    assert samples(client.get("/metrics"))[("hotline_workers_available", ())] == 2
+
+
 def test_webhook_requests_are_timed_by_route(client: Any) -> None:
     def count() -> float:
         value = REGISTRY.get_sample_value("hotline_webhook_duration_seconds_count", {"route": "unmatched"})
