@@ -16,32 +16,26 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import re
 import sys
 import time
 from pathlib import Path
 
 import aiohttp
 import harness
-import requests
 import socketio
-from harness import app_env, free_port, gunicorn, incoming_call, migrate, percentile, postgres_url, ratio, table
-
-PASSWORD = "bench-password-2026"
-CSRF = re.compile(r'name="csrf-token" content="([^"]+)"')
-
-
-def log_in(base_url: str, username: str) -> str:
-    """Log in through the form and return the Cookie header (cookies are Secure in production: kept by hand)."""
-    page = requests.get(f"{base_url}/login", timeout=10)
-    token = CSRF.search(page.text).group(1)
-    cookies = {cookie.name: cookie.value for cookie in page.cookies}
-    form = {"username": username, "password": PASSWORD, "csrf_token": token}
-    answer = requests.post(f"{base_url}/login", data=form, cookies=cookies, allow_redirects=False, timeout=10)
-    if answer.status_code != 302:
-        raise RuntimeError(f"log-in of {username} failed: {answer.status_code}")
-    cookies.update({cookie.name: cookie.value for cookie in answer.cookies})
-    return "; ".join(f"{name}={value}" for name, value in cookies.items())
+from harness import (
+    PASSWORD,
+    app_env,
+    free_port,
+    gunicorn,
+    incoming_call,
+    log_in,
+    migrate,
+    percentile,
+    postgres_url,
+    ratio,
+    table,
+)
 
 
 async def fan_out(urls: list[str], cookies: list[str], trigger_url: str, args: argparse.Namespace) -> dict:

@@ -8,6 +8,7 @@ operator would start it (gunicorn with deploy/gunicorn.conf.py, or the flask CLI
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import signal
 import socket
@@ -30,6 +31,8 @@ AUTH_TOKEN = "bench-auth-token"
 ACCOUNT_SID = "AC" + "b" * 32
 HOTLINE_NUMBER = "+862229990000"
 FIELD_KEY = "C41STp6NLqfgE5CzSgsDfYA9ohwqG1_JUaXkjVpDuLs="
+PASSWORD = "bench-password-2026"
+CSRF_META = re.compile(r'name="csrf-token" content="([^"]+)"')
 POSTGRES_ADMIN = os.environ.get("BENCH_POSTGRES_ADMIN", "postgresql://postgres@127.0.0.1:5432/postgres")
 
 
@@ -355,3 +358,18 @@ def webhook(base_url: str, path: str, form: dict[str, str]) -> tuple[str, dict[s
     """Return the URL, form and signed headers of a Twilio webhook to `path`."""
     url = f"{base_url}{path}"
     return url, form, {"X-Twilio-Signature": sign(url, form)}
+
+
+def log_in(base_url: str, username: str, password: str = PASSWORD) -> str:
+    """Log in through the form; return the Cookie header (production cookies are Secure: kept by hand over HTTP)."""
+    page = requests.get(f"{base_url}/login", timeout=10)
+    match = CSRF_META.search(page.text)
+    if match is None:
+        raise RuntimeError(f"no CSRF token on {base_url}/login ({page.status_code})")
+    cookies = {cookie.name: cookie.value for cookie in page.cookies}
+    form = {"username": username, "password": password, "csrf_token": match.group(1)}
+    answer = requests.post(f"{base_url}/login", data=form, cookies=cookies, allow_redirects=False, timeout=10)
+    if answer.status_code != 302:
+        raise RuntimeError(f"log-in of {username} failed: {answer.status_code}")
+    cookies.update({cookie.name: cookie.value for cookie in answer.cookies})
+    return "; ".join(f"{name}={value}" for name, value in cookies.items())

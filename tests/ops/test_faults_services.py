@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 import requests
+import socketio
 from flask import Flask
 
 from scripts.bench import harness
@@ -42,32 +43,58 @@ def timed_post(server: harness.Server, path: str, form: dict[str, str]) -> tuple
     return response, time.perf_counter() - started
 
 
+def console_client(server: harness.Server, username: str) -> tuple[socketio.Client, list[str]]:
+    """Log a worker in and open a console (Socket.IO over WebSocket); return it and the CallSids it hears of."""
+    heard: list[str] = []
+    client = socketio.Client(reconnection=True, reconnection_delay=0.5, reconnection_delay_max=2)
+    client.on("call.updated", lambda data: heard.append(data.get("call_sid")))
+    cookie = harness.log_in(server.url, username)
+    client.connect(server.url, headers={"Cookie": cookie}, transports=["websocket"], wait_timeout=10)
+    return client, heard
+
+
 def test_webhooks_answer_within_a_second_while_redis_is_down(
     app: Flask, fault_database: str, start_server: Any
 ) -> None:
     needs_postgresql(app, "Redis is the several-process set-up's message queue; the SQLite pass has no Redis")
+    harness.flask_cli(
+        harness.app_env(fault_database, "http://127.0.0.1:1"),
+        *("users", "create", "--username", "redisworker", "--role", "worker", "--password", harness.PASSWORD),
+    )
     with harness.redis_server() as (redis, redis_url):
         server = start_server(fault_database, redis_url)
-        assert answered_properly(post(server, "/twilio/voice/incoming", call_form("CAredis0000")))
+        console, heard = console_client(server, "redisworker")
+        try:
+            assert answered_properly(post(server, "/twilio/voice/incoming", call_form("CAredis0000")))
+            eventually(lambda: "CAredis0000" in heard, timeout=10)
 
-        redis.stop()
-        for number in range(1, 11):
-            response, took = timed_post(server, "/twilio/voice/incoming", call_form(f"CAredis{number:04d}", number))
-            assert answered_properly(response) and took < 1.0, (number, response.status_code, took)
-        ready = requests.get(server.url + "/readyz", timeout=5)
-        assert ready.status_code == 503 and [r.split(":")[0] for r in ready.json()["reasons"]] == ["redis"]
-        assert requests.get(server.url + "/healthz", timeout=5).status_code == 200
+            redis.stop()
+            for number in range(1, 11):
+                response, took = timed_post(server, "/twilio/voice/incoming", call_form(f"CAredis{number:04d}", number))
+                assert answered_properly(response) and took < 1.0, (number, response.status_code, took)
+            ready = requests.get(server.url + "/readyz", timeout=5)
+            assert ready.status_code == 503 and [r.split(":")[0] for r in ready.json()["reasons"]] == ["redis"]
+            assert requests.get(server.url + "/healthz", timeout=5).status_code == 200
 
-        redis.start()
+            redis.start()
 
-        def ready_again() -> bool:
-            """/readyz answers 200 again."""
-            return requests.get(server.url + "/readyz", timeout=5).status_code == 200
+            def ready_again() -> bool:
+                """/readyz answers 200 again."""
+                return requests.get(server.url + "/readyz", timeout=5).status_code == 200
 
-        eventually(ready_again)
-        response, took = timed_post(server, "/twilio/voice/incoming", call_form("CAredis0011", 11))
-        assert answered_properly(response) and took < 1.0
-    recorded = rows(fault_database, "SELECT count(*) FROM calls WHERE call_sid LIKE 'CAredis%'")[0][0]
+            eventually(ready_again)
+            response, took = timed_post(server, "/twilio/voice/incoming", call_form("CAredis0011", 11))
+            assert answered_properly(response) and took < 1.0
+
+            def console_hears_again() -> bool:
+                """The open console receives live events again (the server's Redis listener reconnected)."""
+                post(server, "/twilio/voice/incoming", call_form(f"CAredisx{time.monotonic_ns()}", 12))
+                return console.connected and any(sid and sid.startswith("CAredisx") for sid in heard)
+
+            eventually(console_hears_again, timeout=30, interval=1)
+        finally:
+            console.disconnect()
+    recorded = rows(fault_database, "SELECT count(*) FROM calls WHERE call_sid LIKE 'CAredis0%'")[0][0]
     assert recorded == 12
 
 
