@@ -19,6 +19,7 @@ from cryptography.fernet import Fernet
 BASE_DIR = Path(__file__).resolve().parent
 INSTANCE_DIR = Path(os.environ.get("HOTLINE_INSTANCE_DIR", BASE_DIR / "instance"))
 TELEPHONY_CHOICES = ("simulator", "twilio")
+SOCKETIO_ASYNC_MODES = ("threading", "gevent")
 
 
 class ConfigError(RuntimeError):
@@ -104,6 +105,20 @@ def check_url(name: str, value: str | None, schemes: tuple[str, ...]) -> str | N
     return value.rstrip("/") if schemes[0].startswith("http") else value
 
 
+def check_networks(name: str, value: str) -> str:
+    """Refuse a comma-separated list of IP networks that ipaddress cannot read."""
+    import ipaddress
+
+    if value.strip().lower() == "none":
+        return "none"
+    for item in value.split(","):
+        try:
+            ipaddress.ip_network(item.strip(), strict=False)
+        except ValueError as exc:
+            raise ConfigError(name, f"expected comma-separated IP networks (10.0.0.0/8,::1/128), got {item!r}") from exc
+    return value
+
+
 def normalise_database_url(url: str) -> str:
     """Use the psycopg 3 driver for plain postgres:// and postgresql:// URLs."""
     for prefix in ("postgres://", "postgresql://"):
@@ -158,6 +173,16 @@ class Config:
         self.SCHEDULER_IN_WEB = env_bool("SCHEDULER_IN_WEB", False)
         self.LOG_LEVEL = env_str("LOG_LEVEL", "INFO")
         self.RATELIMIT_STORAGE_URI = self.REDIS_URL or "memory://"
+        self.SOCKETIO_ASYNC_MODE = env_str("SOCKETIO_ASYNC_MODE", "threading")
+        if self.SOCKETIO_ASYNC_MODE not in SOCKETIO_ASYNC_MODES:
+            raise ConfigError(
+                "SOCKETIO_ASYNC_MODE", f"expected one of {SOCKETIO_ASYNC_MODES}, got {self.SOCKETIO_ASYNC_MODE!r}"
+            )
+        self.METRICS_TOKEN = env_str("METRICS_TOKEN")
+        self.METRICS_ALLOWED_NETWORKS = check_networks(
+            "METRICS_ALLOWED_NETWORKS", env_str("METRICS_ALLOWED_NETWORKS", "127.0.0.1/32,::1/128")
+        )
+        self.SCHEDULER_HEARTBEAT_MAX_AGE = env_int("SCHEDULER_HEARTBEAT_MAX_AGE", 60)
         if self.DATABASE_URL.startswith("sqlite"):
             self.SQLALCHEMY_ENGINE_OPTIONS = {"connect_args": {"timeout": 30}}
         else:

@@ -22,6 +22,7 @@ PACKAGES = (
     "escalation",
     "reports",
     "manage",
+    "ops",
 )
 
 

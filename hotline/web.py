@@ -1,4 +1,4 @@
-"""Cross-cutting web parts: error pages, health, the language switch, template helpers."""
+"""Cross-cutting web parts: error pages, the language switch, template helpers (health: hotline.ops)."""
 
 from __future__ import annotations
 
@@ -6,10 +6,9 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import urlparse
 
-from flask import Blueprint, Flask, current_app, jsonify, redirect, render_template, request
+from flask import Blueprint, Flask, current_app, redirect, render_template, request
 from flask_babel import format_datetime
 from flask_wtf.csrf import CSRFError
-from sqlalchemy import text
 from werkzeug.exceptions import HTTPException
 
 from hotline.access import is_api_request, public
@@ -30,43 +29,6 @@ def safe_next(target: str | None, default: str = "/") -> str:
     if parsed.scheme or parsed.netloc or not target.startswith("/") or target.startswith("//"):
         return default
     return target
-
-
-def check_database() -> dict[str, Any]:
-    """Return the database's state."""
-    try:
-        db.session.execute(text("SELECT 1"))
-        return {"ok": True, "dialect": db.engine.dialect.name}
-    except Exception as exc:  # noqa: BLE001  (any failure means "not ok")
-        db.session.rollback()
-        return {"ok": False, "error": type(exc).__name__}
-
-
-def check_redis() -> dict[str, Any] | None:
-    """Return Redis's state, or None when Redis is not configured."""
-    url = current_app.config.get("REDIS_URL")
-    if not url:
-        return None
-    import redis
-
-    try:
-        client = redis.Redis.from_url(url, socket_connect_timeout=1, socket_timeout=1)
-        client.ping()
-        return {"ok": True}
-    except redis.RedisError as exc:
-        return {"ok": False, "error": type(exc).__name__}
-
-
-@bp.get("/healthz")
-@public("monitoring probes carry no credentials")
-def healthz() -> Any:
-    """Report the database and, when configured, Redis."""
-    checks: dict[str, Any] = {"database": check_database()}
-    redis_state = check_redis()
-    if redis_state is not None:
-        checks["redis"] = redis_state
-    healthy = all(check["ok"] for check in checks.values())
-    return jsonify({"status": "ok" if healthy else "unavailable", "checks": checks}), 200 if healthy else 503
 
 
 @bp.get("/lang/<code>")

@@ -1,0 +1,39 @@
+"""The operations settings: Socket.IO async mode, metrics access, heartbeat threshold."""
+
+from __future__ import annotations
+
+import pytest
+
+from config import ConfigError, load_config
+
+
+@pytest.mark.parametrize(
+    ("variable", "value"),
+    [
+        ("SOCKETIO_ASYNC_MODE", "eventlet"),
+        ("METRICS_ALLOWED_NETWORKS", "10.0.0.0/8,not-a-network"),
+        ("SCHEDULER_HEARTBEAT_MAX_AGE", "soon"),
+    ],
+)
+def test_wrong_ops_settings_name_the_variable(monkeypatch: pytest.MonkeyPatch, variable: str, value: str) -> None:
+    monkeypatch.setenv(variable, value)
+    with pytest.raises(ConfigError) as error:
+        load_config("testing")
+    assert error.value.variable == variable
+
+
+def test_operations_settings_have_safe_defaults(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("SOCKETIO_ASYNC_MODE", "METRICS_TOKEN", "METRICS_ALLOWED_NETWORKS", "SCHEDULER_HEARTBEAT_MAX_AGE"):
+        monkeypatch.delenv(name, raising=False)
+    settings = load_config("testing")
+    assert settings.SOCKETIO_ASYNC_MODE == "threading"
+    assert settings.METRICS_TOKEN is None
+    assert settings.METRICS_ALLOWED_NETWORKS == "127.0.0.1/32,::1/128"
+    assert settings.SCHEDULER_HEARTBEAT_MAX_AGE == 60
+
+
+def test_gevent_mode_and_token_only_metrics_are_accepted(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SOCKETIO_ASYNC_MODE", "gevent")
+    monkeypatch.setenv("METRICS_ALLOWED_NETWORKS", "none")
+    settings = load_config("testing")
+    assert (settings.SOCKETIO_ASYNC_MODE, settings.METRICS_ALLOWED_NETWORKS) == ("gevent", "none")
