@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from sqlalchemy import or_, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from hotline.routing.models import WorkerPresence
@@ -17,10 +18,17 @@ CHOSEN_STATES = ("available", "busy", "break", "offline")
 def presence_of(session: Session, user_id: int, now: datetime) -> WorkerPresence:
     """Return the worker's presence row, creating it (offline) on first use."""
     presence = session.get(WorkerPresence, user_id)
-    if presence is None:
-        presence = WorkerPresence(user_id=user_id, state="offline", state_since=now, version=1)
-        session.add(presence)
-        session.flush()
+    if presence is not None:
+        return presence
+    try:
+        # Two first consoles of one worker may connect at once: the loser reads the winner's row.
+        with session.begin_nested():
+            presence = WorkerPresence(user_id=user_id, state="offline", state_since=now, version=1)
+            session.add(presence)
+    except IntegrityError:
+        presence = session.get(WorkerPresence, user_id, populate_existing=True)
+        if presence is None:
+            raise
     return presence
 
 

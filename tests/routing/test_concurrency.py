@@ -136,3 +136,33 @@ def test_an_accept_racing_the_ring_timeout_either_wins_or_loses_cleanly(app: Fla
     with app.app_context(), Session(committed) as session:
         status = session.scalar(select(Offer.status).where(Offer.id == offer_id))
         assert status == ("accepted" if outcome["accept"] == "won" else "missed")
+
+
+def test_two_first_consoles_of_one_worker_at_once_share_one_presence_row(app: Flask, committed: Any) -> None:
+    from hotline.routing.presence import presence_of
+
+    with app.app_context(), Session(committed) as session:
+        user = User(username="twin-consoles", display_name="Twin", password_hash="x", role="worker")
+        session.add(user)
+        session.commit()
+        user_id = user.id
+    barrier = threading.Barrier(4)
+    failures: list[BaseException] = []
+
+    def connect() -> None:
+        with app.app_context(), Session(committed) as session:
+            barrier.wait()
+            try:
+                presence_of(session, user_id, NOW)
+                session.commit()
+            except Exception as error:  # noqa: BLE001  (the test reports any failure)
+                failures.append(error)
+
+    threads = [threading.Thread(target=connect) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert failures == []
+    with Session(committed) as session:
+        assert len(session.scalars(select(WorkerPresence).where(WorkerPresence.user_id == user_id)).all()) == 1
