@@ -69,6 +69,8 @@ def main() -> int:
             print(f"call {index + 1}/{args.calls} from {number[:6]}…{number[-4:]}")
             time.sleep(rng.expovariate(1 / args.mean_gap) / args.speed)
         network.wait_until(lambda: not network.live_calls(), timeout=max(60.0, 1200 / args.speed))
+        # Let the last status callbacks (and recording callbacks) reach the app before closing.
+        network.wait_until(lambda: not network._outbox, timeout=max(10.0, 60 / args.speed))
     finally:
         network.close()
     print("ended:", dict(Counter(call.status for call in calls)), "| errors:", len(network.errors))
