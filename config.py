@@ -183,6 +183,8 @@ class Config:
             "METRICS_ALLOWED_NETWORKS", env_str("METRICS_ALLOWED_NETWORKS", "127.0.0.1/32,::1/128")
         )
         self.SCHEDULER_HEARTBEAT_MAX_AGE = env_int("SCHEDULER_HEARTBEAT_MAX_AGE", 60)
+        # How long a web process may answer calls from its copy of the phone line's settings (0: read every time).
+        self.LINE_SETTINGS_CACHE_SECONDS = env_int("LINE_SETTINGS_CACHE_SECONDS", 5)
         if self.DATABASE_URL.startswith("sqlite"):
             self.SQLALCHEMY_ENGINE_OPTIONS = {"connect_args": {"timeout": 30}}
         else:
@@ -218,6 +220,8 @@ class TestingConfig(Config):
         self.TWILIO_ACCOUNT_SID = self.TWILIO_ACCOUNT_SID or "AC" + "0" * 32
         self.TWILIO_AUTH_TOKEN = self.TWILIO_AUTH_TOKEN or "test-auth-token"
         self.TWILIO_NUMBER = self.TWILIO_NUMBER or "+862288880000"
+        # Tests write settings and read them back at once, often inside one rolled-back transaction.
+        self.LINE_SETTINGS_CACHE_SECONDS = 0
 
 
 class ProductionConfig(Config):

@@ -94,8 +94,8 @@ class EncryptedString(TypeDecorator):
 LOOKUP_HASH = String(64)
 
 
-def normalise_phone(raw: str | None, region: str = "CN") -> str | None:
-    """Parse a phone number to E.164, or None for a withheld or unparseable number."""
+def parse_phone(raw: str | None, region: str = "CN") -> phonenumbers.PhoneNumber | None:
+    """Parse a phone number, or return None for a withheld, unparseable or impossible number."""
     if raw is None:
         return None
     text = raw.strip()
@@ -105,9 +105,17 @@ def normalise_phone(raw: str | None, region: str = "CN") -> str | None:
         parsed = phonenumbers.parse(text, region)
     except phonenumbers.NumberParseException:
         return None
-    if not phonenumbers.is_possible_number(parsed):
-        return None
-    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+    return parsed if phonenumbers.is_possible_number(parsed) else None
+
+
+def e164_of(parsed: phonenumbers.PhoneNumber | None) -> str | None:
+    """Return a parsed number in E.164."""
+    return None if parsed is None else phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+
+
+def normalise_phone(raw: str | None, region: str = "CN") -> str | None:
+    """Parse a phone number to E.164, or None for a withheld or unparseable number."""
+    return e164_of(parse_phone(raw, region))
 
 
 def phone_lookup_hash(e164: str | None) -> str | None:

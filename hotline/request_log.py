@@ -63,6 +63,9 @@ def init_app(app: Flask) -> None:
     def log_request(response: Response) -> Response:
         from flask_login import current_user
 
+        response.headers["X-Request-ID"] = g.get("request_id", "")
+        if not access.isEnabledFor(logging.INFO):
+            return response
         started = g.get("request_started")
         duration = round((time.perf_counter() - started) * 1000, 1) if started else None
         user_id = current_user.get_id().split(":")[0] if current_user and current_user.is_authenticated else None
@@ -77,5 +80,4 @@ def init_app(app: Flask) -> None:
                 "user_id": user_id,
             },
         )
-        response.headers["X-Request-ID"] = g.get("request_id", "")
         return response

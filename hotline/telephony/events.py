@@ -7,6 +7,7 @@ the caller: these run inside webhooks whose TwiML a caller is waiting for.
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from typing import Any
 
 from flask import current_app
@@ -19,35 +20,66 @@ log = logging.getLogger("hotline.telephony.events")
 CONSOLE_ROOM = "console"
 
 
+PAYLOAD_FIELDS = (
+    "call_sid",
+    "status",
+    "outcome",
+    "service",
+    "priority",
+    "from_number",
+    "caller_city",
+    "queued_at",
+    "answered_at",
+    "ended_at",
+    "worker_id",
+)
+
+
 def call_payload(call: Call) -> dict[str, Any]:
     """Return what consoles may see of a call (the number masked, never in full)."""
+    return payload_of({name: getattr(call, name) for name in PAYLOAD_FIELDS})
+
+
+def payload_of(values: Mapping[str, Any]) -> dict[str, Any]:
+    """Return what consoles may see of a call from its column values."""
 
     def iso(value: Any) -> str | None:
         return value.isoformat() if value else None
 
     return {
-        "call_sid": call.call_sid,
-        "status": call.status,
-        "outcome": call.outcome,
-        "service": call.service,
-        "priority": call.priority,
-        "caller": mask_phone(call.from_number),
-        "caller_city": call.caller_city,
-        "queued_at": iso(call.queued_at),
-        "answered_at": iso(call.answered_at),
-        "ended_at": iso(call.ended_at),
-        "worker_id": call.worker_id,
+        "call_sid": values["call_sid"],
+        "status": values["status"],
+        "outcome": values["outcome"],
+        "service": values["service"],
+        "priority": values["priority"],
+        "caller": mask_phone(values["from_number"]),
+        "caller_city": values["caller_city"],
+        "queued_at": iso(values["queued_at"]),
+        "answered_at": iso(values["answered_at"]),
+        "ended_at": iso(values["ended_at"]),
+        "worker_id": values["worker_id"],
     }
 
 
 def emit_call_updated(call: Call) -> None:
     """Tell every open console that a call changed."""
+    emit_payload(call.id, call_payload(call))
+
+
+def emit_payload(call_id: int, payload: dict[str, Any]) -> None:
+    """Send `call.updated` to every open console; a failure is logged, never raised."""
     from hotline.extensions import socketio
 
     try:
-        socketio.emit("call.updated", call_payload(call), to=CONSOLE_ROOM)
+        socketio.emit("call.updated", payload, to=CONSOLE_ROOM)
     except Exception:  # noqa: BLE001  (a console that misses one update catches up on the next)
-        log.exception("could not emit call.updated for call %s", call.id)
+        log.exception("could not emit call.updated for call %s", call_id)
+
+
+def announce_arrival(call_id: int, values: Mapping[str, Any]) -> None:
+    """Announce a call that just arrived, from the values it was stored with (no need to read it back)."""
+    emit_payload(call_id, payload_of(values))
+    _send(signals.call_created, call_id=call_id)
 
 
 def _send(signal: Any, **data: Any) -> list[Any]:

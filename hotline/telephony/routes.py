@@ -18,12 +18,12 @@ from twilio.twiml.voice_response import VoiceResponse
 
 from hotline.cases import survey
 from hotline.clock import hotline_zone, utcnow
-from hotline.extensions import db
+from hotline.extensions import db, limiter
 from hotline.privacy import normalise_phone
 from hotline.telephony import services, twiml
-from hotline.telephony.events import announce, sms_reply
+from hotline.telephony.events import announce, announce_arrival, sms_reply
 from hotline.telephony.hours import ServiceCalendar
-from hotline.telephony.line_settings import LineSettings, load_line_settings
+from hotline.telephony.line_settings import LineSettings, SettingsCache
 from hotline.telephony.security import twilio_webhook
 from hotline.telephony.timeline import TERMINAL, apply_status_callback
 from hotline.telephony.urls import public_url
@@ -31,6 +31,13 @@ from hotline.telephony.urls import public_url
 bp = Blueprint("telephony", __name__)
 log = logging.getLogger("hotline.telephony.routes")
 SETTINGS_CACHE = "hotline_telephony_settings"
+
+
+@limiter.request_filter
+def not_rate_limited() -> bool:
+    """Leave Twilio's webhooks out of rate limiting: they are signed, and a caller must never be refused."""
+    return request.blueprint == bp.name
+
 
 P_MENU = "/twilio/voice/menu"
 P_ENQUEUE = "/twilio/voice/enqueue"
@@ -53,15 +60,17 @@ def no_content() -> Response:
 
 
 def line_settings() -> LineSettings:
-    """Load the line's settings, remembering the last good copy for fallbacks that cannot read the database."""
-    settings = load_line_settings(db.session)
-    current_app.extensions[SETTINGS_CACHE] = settings
-    return settings
+    """Return the line's settings: this process's copy for a few seconds, then read again (see SettingsCache)."""
+    cache = current_app.extensions.get(SETTINGS_CACHE)
+    if cache is None:
+        cache = current_app.extensions.setdefault(SETTINGS_CACHE, SettingsCache())
+    return cache.get(db.session, current_app.config.get("LINE_SETTINGS_CACHE_SECONDS", 0))
 
 
 def cached_settings() -> LineSettings:
-    """Return the last settings read (or the defaults) without touching the database."""
-    return current_app.extensions.get(SETTINGS_CACHE) or LineSettings()
+    """Return the last settings read (or the defaults) without touching the database, for the fallbacks."""
+    cache = current_app.extensions.get(SETTINGS_CACHE)
+    return (cache.settings if cache is not None else None) or LineSettings()
 
 
 def param(name: str) -> str:
@@ -137,8 +146,12 @@ def goodbye_without_database() -> Response:
 
 
 def menu_twiml(settings: LineSettings, *, welcome: bool, invalid: bool = False) -> Response:
-    """Return the menu."""
-    return xml(twiml.menu(settings, public_url(P_MENU), welcome=welcome, invalid=invalid))
+    """Return the menu, rendered once per copy of the settings (every caller hears the same)."""
+    key = ("menu", welcome, invalid)
+    text = settings.rendered.get(key)
+    if text is None:
+        text = settings.rendered[key] = str(twiml.menu(settings, public_url(P_MENU), welcome=welcome, invalid=invalid))
+    return Response(text, mimetype="text/xml")
 
 
 def enqueue_twiml(settings: LineSettings, call: Any) -> Response:
@@ -155,16 +168,16 @@ def enqueue_twiml(settings: LineSettings, call: Any) -> Response:
     )
 
 
-def closed_twiml(settings: LineSettings, call: Any) -> Response:
+def closed_twiml(settings: LineSettings, closed_reason: str | None) -> Response:
     """Tell the caller the line is closed and offer voicemail or a callback."""
     calendar = ServiceCalendar(settings, hotline_zone())
-    closure = calendar.closure_at(utcnow()) if call.closed_reason == "closure" else None
+    closure = calendar.closure_at(utcnow()) if closed_reason == "closure" else None
     numbers = "、".join(f"{item.get('label', '')}{item.get('number', '')}" for item in settings.emergency_numbers)
     return xml(
         twiml.closed(
             settings,
             public_url(P_OPTIONS),
-            reason=call.closed_reason or "hours",
+            reason=closed_reason or "hours",
             hours=calendar.hours_text(),
             numbers=numbers,
             closure_message=(closure or {}).get("message"),
@@ -192,9 +205,9 @@ def voice_incoming() -> Response:
         region=current_app.config.get("DEFAULT_REGION") or "CN",
     )
     if arrival.created:
-        announce(arrival.call, created=True)
+        announce_arrival(arrival.call_id, arrival.values)
     if not arrival.line.open:
-        return closed_twiml(settings, arrival.call)
+        return closed_twiml(settings, arrival.values["closed_reason"])
     return menu_twiml(settings, welcome=True)
 
 

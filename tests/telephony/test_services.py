@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import select
 
+from hotline.cases.services import caller_history
 from hotline.telephony import services
 from hotline.telephony.exceptions import CallNotWaiting
 from hotline.telephony.line_settings import CRISIS_PRIORITY, LineSettings
@@ -50,9 +51,10 @@ def test_a_call_is_recorded_once_with_its_number_parsed_and_located(db_session: 
 
 
 def test_repeat_callers_are_recognised_by_the_keyed_hash(db_session: Any) -> None:
-    arrive(db_session, "CA-r1")
+    first = arrive(db_session, "CA-r1").call
     second = arrive(db_session, "CA-r2").call
-    assert second.events[0].data["repeat_calls"] == 1
+    history = caller_history(db_session, second.from_number, exclude_call_id=second.id)
+    assert history.is_repeat_caller and [call.id for call in history.calls] == [first.id]
     withheld = arrive(db_session, "CA-r3", "anonymous").call
     assert withheld.from_number is None and withheld.events[0].data["withheld"] is True
 
