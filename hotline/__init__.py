@@ -74,11 +74,12 @@ def init_socketio(app: Flask) -> None:
 
 
 def database_pragmas(app: Flask) -> None:
-    """Turn on WAL and foreign keys for SQLite connections."""
+    """Turn on WAL and foreign keys for SQLite connections; requests and jobs begin transactions IMMEDIATE."""
     if not app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
         return
     from sqlalchemy import event
 
+    from hotline.db import begins_immediate
     from hotline.extensions import db
 
     with app.app_context():
@@ -97,7 +98,10 @@ def database_pragmas(app: Flask) -> None:
 
     @event.listens_for(engine, "begin")
     def _begin(connection: Any) -> None:
-        connection.exec_driver_sql("BEGIN")
+        # IMMEDIATE takes the write lock when the transaction begins, so a second writer waits
+        # (busy_timeout) instead of failing at once with "database is locked" when a transaction
+        # that began reading tries to write (SQLite cannot wait then: its snapshot may be stale).
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if begins_immediate() else "BEGIN")
 
 
 def translation_directories(app: Flask) -> str:

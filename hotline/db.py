@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
+from flask import has_request_context
 from sqlalchemy import JSON, DateTime, Integer, MetaData, String, TypeDecorator
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, mapped_column, registry
@@ -63,3 +67,26 @@ class Base(DeclarativeBase):
             list[int]: JSONType,
         },
     )
+
+
+_IMMEDIATE: ContextVar[bool] = ContextVar("hotline_sqlite_begin_immediate", default=False)
+
+
+@contextmanager
+def immediate_transactions() -> Iterator[None]:
+    """Begin SQLite transactions IMMEDIATE inside this block, as in a request (see hotline.database_pragmas)."""
+    token = _IMMEDIATE.set(True)
+    try:
+        yield
+    finally:
+        _IMMEDIATE.reset(token)
+
+
+def begins_immediate() -> bool:
+    """Return whether a SQLite transaction beginning now should take the write lock at once.
+
+    Yes for a web request or a scheduled job: their transactions are short and
+    may write after reading. No elsewhere (a shell, a test's own reads): a read
+    left open there would otherwise hold every writer off.
+    """
+    return has_request_context() or _IMMEDIATE.get()

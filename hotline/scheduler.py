@@ -69,9 +69,10 @@ def resolve(target: str) -> Callable[[], Any]:
 
 def run_in_context(app: Flask, job: Job) -> None:
     """Run one job inside an app context; log and swallow its errors so the tick goes on."""
+    from hotline.db import immediate_transactions
     from hotline.extensions import db
 
-    with app.app_context():
+    with app.app_context(), immediate_transactions():
         try:
             resolve(job.target)()
         except Exception:  # noqa: BLE001  (one failing tick must not stop the scheduler)

@@ -54,15 +54,24 @@ def fault_database(app: Flask, tmp_path_factory: pytest.TempPathFactory) -> str:
 
 @pytest.fixture
 def start_server() -> Iterator[Callable[..., harness.Server]]:
-    """Start Hotline under gunicorn (production settings): start_server(database_url, redis_url=None, port=None)."""
+    """Start Hotline under gunicorn (production settings): start_server(database_url, redis_url=None, port=None).
+
+    `worker_class` is gevent (the deployment's default) or gthread.
+    """
     servers: list[harness.Server] = []
 
-    def start(database_url: str, redis_url: str | None = None, port: int | None = None, **env: str) -> harness.Server:
+    def start(
+        database_url: str,
+        redis_url: str | None = None,
+        port: int | None = None,
+        worker_class: str = "gevent",
+        **env: str,
+    ) -> harness.Server:
         port = port or harness.free_port()
         settings = harness.app_env(
             database_url, f"http://127.0.0.1:{port}", redis_url, SCHEDULER_HEARTBEAT_MAX_AGE="0", **env
         )
-        server = harness.gunicorn(f"web-{port}", "wsgi:app", settings, port).start()
+        server = harness.gunicorn(f"web-{port}", "wsgi:app", settings, port, worker_class).start()
         servers.append(server)
         return server
 

@@ -192,3 +192,32 @@ def test_after_the_worker_hangs_up_the_caller_is_asked_the_satisfaction_question
         )
     assert verbs(talked) == ["Redirect"]
     assert talked.get_data(as_text=True).count("/twilio/survey/CA-sv") == 1
+
+
+def test_line_settings_are_kept_a_few_seconds_and_dropped_when_this_process_saves_a_change(
+    app: Flask, twilio_post: Any, db_session: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from hotline.manage.models import Setting
+    from hotline.telephony.line_settings import Prompt, load_line_settings, save_line_settings
+    from hotline.telephony.routes import SETTINGS_CACHE
+
+    monkeypatch.setitem(app.config, "LINE_SETTINGS_CACHE_SECONDS", 60)
+    monkeypatch.delitem(app.extensions, SETTINGS_CACHE, raising=False)
+
+    def greeting(sid: str) -> str:
+        with time_machine.travel(NOON, tick=False):
+            return said(twilio_post("/twilio/voice/incoming", CallSid=sid, From=CALLER, To="+862288880000"))
+
+    assert "您好,这里是社会工作服务热线" in greeting("CA-cache1")
+    # Another process changes the greeting (written here without the ORM session's bookkeeping): not seen yet.
+    other = {"prompts": {"greeting": {"text": "另一个进程的问候。"}}}
+    db_session.execute(Setting.__table__.insert().values(key="telephony.prompts", value=other, updated_at=NOON))
+    assert "另一个进程的问候" not in greeting("CA-cache2")
+    # ... until the copy is older than LINE_SETTINGS_CACHE_SECONDS.
+    app.extensions[SETTINGS_CACHE].loaded_at -= 61
+    assert "另一个进程的问候" in greeting("CA-cache3")
+    # A change saved by this process is heard on the next call.
+    settings = load_line_settings(db_session)
+    settings.prompts["greeting"] = Prompt("新的问候。")
+    save_line_settings(db_session, settings, actor_id=None)
+    assert "新的问候" in greeting("CA-cache4")
