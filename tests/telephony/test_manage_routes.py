@@ -21,6 +21,13 @@ NOON = datetime(2025, 3, 10, 4, 0, tzinfo=UTC)  # Monday 12:00 in Shanghai
 CALLER = "+8613812345678"
 
 
+def manager_in_english(login_as: Any) -> Any:
+    """Log a manager in with the English UI, so the tests can read the messages."""
+    client = login_as("manager")
+    client.get("/lang/en")
+    return client
+
+
 def form_data(token: str, **changes: Any) -> dict[str, Any]:
     data: dict[str, Any] = {
         "csrf_token": token,
@@ -114,7 +121,7 @@ def test_closures_are_added_and_removed(login_as: Any, db_session: Any) -> None:
 def test_a_new_menu_mapping_routes_the_next_call_to_its_service(
     login_as: Any, twilio_post: Any, db_session: Any
 ) -> None:
-    client = login_as("manager")
+    client = manager_in_english(login_as)
     token = csrf_token(client, "/manage/telephony")
     saved = client.post(
         "/manage/telephony",
@@ -140,7 +147,7 @@ def test_a_new_menu_mapping_routes_the_next_call_to_its_service(
 
 
 def test_changing_the_prompt_with_the_keys_gives_no_warning(login_as: Any, db_session: Any) -> None:
-    client = login_as("manager")
+    client = manager_in_english(login_as)
     token = csrf_token(client, "/manage/telephony")
     saved = client.post(
         "/manage/telephony",
@@ -163,7 +170,7 @@ def test_changing_the_prompt_with_the_keys_gives_no_warning(login_as: Any, db_se
 def test_an_invalid_menu_is_refused_with_the_typed_values_and_changes_nothing(
     login_as: Any, db_session: Any, changes: dict[str, str], wrong: str, error: str | None
 ) -> None:
-    client = login_as("manager")
+    client = manager_in_english(login_as)
     token = csrf_token(client, "/manage/telephony")
     response = client.post("/manage/telephony", data=form_data(token, voice="Polly.Typed", **changes))
     page = response.get_data(as_text=True)
