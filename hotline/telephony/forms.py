@@ -7,10 +7,11 @@ from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, DateTimeLocalField, IntegerField, StringField, TextAreaField
+from wtforms import BooleanField, DateTimeLocalField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.validators import URL, InputRequired, Length, NumberRange, Optional, ValidationError
 
-from hotline.telephony.line_settings import DAYS, PROMPT_NAMES
+from hotline.telephony.line_settings import DAYS, MENU_KEYS, PROMPT_NAMES
+from hotline.vocabulary import Service, label
 
 RANGES = re.compile(r"^\s*(\d{1,2}:\d{2})\s*-\s*(\d{1,2}:\d{2})\s*$")
 DAY_LABELS = {
@@ -47,6 +48,20 @@ PROMPT_LABELS = {
     "apology": _l("Apology when something fails"),
     "goodbye": _l("Goodbye"),
 }
+
+# What a menu key may lead to: the glossary's services (all routable, see
+# hotline.routing.router.SERVICE_SKILLS) and the expert volunteers; crisis is key 0 only.
+EXPERT = "expert"
+MENU_SERVICES = (*(service.value for service in Service if service is not Service.CRISIS), EXPERT)
+UNUSED = "none"
+
+
+def menu_choices() -> list[tuple[str, str]]:
+    """Return the (value, label) options of a menu key, "not used" first."""
+    labels = {EXPERT: str(_l("Expert volunteer (lawyer, psychologist, doctor…)"))}
+    return [(UNUSED, str(_l("— not used —")))] + [
+        (value, labels.get(value) or label(value, Service)) for value in MENU_SERVICES
+    ]
 
 
 def parse_ranges(text: str) -> list[list[str]]:
@@ -94,6 +109,30 @@ class TelephonySettingsForm(FlaskForm):
     )
     hold_audio_url = StringField(_l("Hold audio URL"), validators=[Optional(), URL(), Length(max=500)])
 
+    def menu_fields(self) -> list[tuple[str, Any]]:
+        """Return (key, select) for the menu keys 1-9."""
+        return [(key, self[f"menu_{key}"]) for key in MENU_KEYS]
+
+    def menu_mapping(self) -> dict[str, str]:
+        """Return the keys that lead somewhere, as stored in LineSettings.menu."""
+        return {key: select.data for key, select in self.menu_fields() if select.data and select.data != UNUSED}
+
+    def validate(self, extra_validators: Any = None) -> bool:
+        """Also check the menu: at least one key used, each service on one key only."""
+        valid = super().validate(extra_validators)
+        mapping = self.menu_mapping()
+        if not mapping:
+            self.menu_fields()[0][1].errors.append(_l("At least one key must lead to a service"))
+            return False
+        first_key: dict[str, str] = {}
+        for key, service in mapping.items():
+            if service in first_key:
+                message = _l("Already on key %(key)s: each service on one key only", key=first_key[service])
+                self[f"menu_{key}"].errors.append(message)
+                valid = False
+            first_key.setdefault(service, key)
+        return valid
+
 
 for _day in DAYS:
     setattr(TelephonySettingsForm, f"hours_{_day}", StringField(DAY_LABELS[_day], validators=[validate_ranges]))
@@ -107,6 +146,12 @@ for _name in PROMPT_NAMES:
         TelephonySettingsForm,
         f"audio_{_name}",
         StringField(_l("Recorded audio URL (optional)"), validators=[Optional(), URL(), Length(max=500)]),
+    )
+for _key in MENU_KEYS:
+    setattr(
+        TelephonySettingsForm,
+        f"menu_{_key}",
+        SelectField(_l("Key %(key)s", key=_key), choices=menu_choices, default=UNUSED),
     )
 
 

@@ -55,6 +55,8 @@ PROMPT_NAMES = tuple(DEFAULT_PROMPTS)
 # Keys of the menu and what they ask for; "0" is always crisis.
 DEFAULT_MENU: dict[str, str] = {"1": "info", "2": "emotional", "3": "family", "4": "resources", "5": "expert"}
 CRISIS_KEY = "0"
+MENU_KEYS = tuple("123456789")
+"""The keys a manager may map to a service (see hotline.telephony.forms.MENU_SERVICES)."""
 CRISIS_PRIORITY = 100
 NORMAL_PRIORITY = 0
 

@@ -14,10 +14,12 @@ from hotline import nav
 from hotline.access import require_role
 from hotline.clock import hotline_zone
 from hotline.extensions import db
-from hotline.telephony.forms import ClosureForm, TelephonySettingsForm, parse_ranges
+from hotline.telephony.forms import UNUSED, ClosureForm, TelephonySettingsForm, parse_ranges
 from hotline.telephony.hours import ServiceCalendar
 from hotline.telephony.line_settings import (
+    CRISIS_KEY,
     DAYS,
+    MENU_KEYS,
     PROMPT_NAMES,
     LineSettings,
     Prompt,
@@ -49,6 +51,8 @@ def form_from_settings(settings: LineSettings) -> TelephonySettingsForm:
         prompt = settings.prompt(name)
         data[f"prompt_{name}"] = prompt.text
         data[f"audio_{name}"] = prompt.audio_url or ""
+    for key in MENU_KEYS:
+        data[f"menu_{key}"] = settings.menu.get(key, UNUSED)
     return TelephonySettingsForm(data=data)
 
 
@@ -73,7 +77,13 @@ def settings_from_form(form: TelephonySettingsForm, settings: LineSettings) -> L
         )
         for name in PROMPT_NAMES
     }
+    settings.menu = form.menu_mapping()
     return settings
+
+
+def menu_prompt_outdated(before: LineSettings, after: LineSettings) -> bool:
+    """Return whether the keys changed while the spoken menu (text and audio) stayed the same."""
+    return before.menu != after.menu and before.prompt("menu") == after.prompt("menu")
 
 
 def render_page(
@@ -93,6 +103,7 @@ def render_page(
             closures=closures,
             days=DAYS,
             prompt_names=PROMPT_NAMES,
+            crisis_key=CRISIS_KEY,
             hours_text=calendar.hours_text(),
         ),
         status,
@@ -115,8 +126,14 @@ def save_settings() -> Any:
     settings = load_line_settings(db.session)
     if not form.validate():
         return render_page(form, ClosureForm(), settings, 422)
+    before = load_line_settings(db.session)
     changed = save_line_settings(db.session, settings_from_form(form, settings), current_user.id)
     flash(_("Settings saved.") if changed else _("Nothing changed."), "success")
+    if menu_prompt_outdated(before, settings):
+        # Callers only know the keys from the prompt: say so rather than guess a Mandarin text.
+        flash(
+            _("The menu keys changed but the Menu prompt did not: update it so callers hear the new keys."), "warning"
+        )
     return redirect(url_for("telephony_manage.settings_page"))
 
 
