@@ -166,7 +166,11 @@ class SettingsForm(FlaskForm):
     voice_language = StringField(_l("Language of the automated call"), validators=[InputRequired(), Length(max=20)])
     voice_name = StringField(_l("Voice of the automated call"), validators=[InputRequired(), Length(max=60)])
     callback_minutes = IntegerField(
-        _l("Minutes the duty team has for a callback"), validators=[InputRequired(), NumberRange(*CALLBACK_MINUTES)]
+        _l("Minutes the duty team has for a callback"),
+        validators=[InputRequired(), NumberRange(*CALLBACK_MINUTES)],
+        description=_l(
+            "Used when the callback policy does not start with the duty team; otherwise its first step's wait applies."
+        ),
     )
 
     def __init__(self, *args: object, **kwargs: object) -> None:
