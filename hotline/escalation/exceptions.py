@@ -47,3 +47,11 @@ class PolicyInvalid(EscalationError):
     def __init__(self, fields: dict[str, object]) -> None:
         super().__init__(", ".join(fields))
         self.fields = fields
+
+
+class SettingsInvalid(EscalationError):
+    """An escalation setting has a wrong value; `fields` maps the form field to the message."""
+
+    def __init__(self, fields: dict[str, object]) -> None:
+        super().__init__(", ".join(fields))
+        self.fields = fields

@@ -1,6 +1,8 @@
-"""Forms: escalating a case, answering a referral, editing a policy."""
+"""Forms: escalating a case, answering a referral, editing a policy, the escalation settings."""
 
 from __future__ import annotations
+
+from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
@@ -15,9 +17,10 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
-from wtforms.validators import DataRequired, Length, NumberRange, Optional
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
-from hotline.escalation.models import Reason, TargetKind, Urgency, escalation_label
+from hotline.escalation.models import LABELS, Channel, Reason, TargetKind, Urgency, escalation_label
+from hotline.escalation.policies import CALLBACK_MINUTES, LINK_HOURS
 from hotline.escalation.services import OUTCOMES
 from hotline.vocabulary import ExpertSkill, Service, choices
 
@@ -127,3 +130,78 @@ class PolicyForm(FlaskForm):
             for entry in self.steps
             if entry.targets.data
         ]
+
+
+# Each field of the settings form -> (setting key, name inside the setting).
+SETTING_FIELDS: dict[str, tuple[str, str]] = {
+    **{f"channels_{urgency.value}": ("escalation.channels", urgency.value) for urgency in Urgency},
+    "restricted_countries": ("escalation.sms_rules", "restricted_countries"),
+    "link_hours": ("escalation.link", "hours"),
+    "team_webhook_url": ("escalation.team_webhook", "url"),
+    "voice_language": ("escalation.voice", "language"),
+    "voice_name": ("escalation.voice", "voice"),
+    "callback_minutes": ("escalation.callback", "duty_team_minutes"),
+}
+
+
+class SettingsForm(FlaskForm):
+    """A manager edits the escalation settings; each field is one value of one `escalation.*` setting."""
+
+    channels_normal = SelectMultipleField(LABELS[Urgency.NORMAL], validators=[Optional()])
+    channels_urgent = SelectMultipleField(LABELS[Urgency.URGENT], validators=[Optional()])
+    channels_emergency = SelectMultipleField(LABELS[Urgency.EMERGENCY], validators=[Optional()])
+    restricted_countries = StringField(
+        _l("Countries where SMS cannot carry replies"),
+        validators=[Length(max=200)],
+        description=_l("Two-letter codes separated by commas, such as CN. Responders there also get a voice call."),
+    )
+    link_hours = IntegerField(
+        _l("A responder link is valid for (hours)"), validators=[InputRequired(), NumberRange(*LINK_HOURS)]
+    )
+    team_webhook_url = StringField(
+        _l("Team group chat webhook"),
+        validators=[Length(max=500)],
+        description=_l("The robot address of the team's group chat (WeCom, DingTalk, Feishu); leave empty for none."),
+    )
+    voice_language = StringField(_l("Language of the automated call"), validators=[InputRequired(), Length(max=20)])
+    voice_name = StringField(_l("Voice of the automated call"), validators=[InputRequired(), Length(max=60)])
+    callback_minutes = IntegerField(
+        _l("Minutes the duty team has for a callback"),
+        validators=[InputRequired(), NumberRange(*CALLBACK_MINUTES)],
+        description=_l(
+            "Used when the callback policy does not start with the duty team; otherwise its first step's wait applies."
+        ),
+    )
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        for urgency in Urgency:
+            self[f"channels_{urgency.value}"].choices = own_choices(Channel)
+
+    @classmethod
+    def from_settings(cls, settings: dict[str, dict[str, Any]]) -> SettingsForm:
+        """Return the form filled with the stored settings (defaults filled in)."""
+        data = {name: settings[key].get(value) for name, (key, value) in SETTING_FIELDS.items()}
+        data["restricted_countries"] = ", ".join(data["restricted_countries"] or [])
+        data["team_webhook_url"] = data["team_webhook_url"] or ""
+        return cls(data=data)
+
+    def setting_values(self) -> dict[str, dict[str, Any]]:
+        """Return what was typed as setting key -> {name: value}, as the settings service takes it."""
+        typed: dict[str, Any] = {name: self[name].data for name in SETTING_FIELDS}
+        countries = (typed["restricted_countries"] or "").replace("，", ",").replace(" ", ",").split(",")
+        typed["restricted_countries"] = [code.strip().upper() for code in countries if code.strip()]
+        for name in ("team_webhook_url", "voice_language", "voice_name"):
+            typed[name] = (typed[name] or "").strip() or None
+        result: dict[str, dict[str, Any]] = {}
+        for name, (key, value) in SETTING_FIELDS.items():
+            result.setdefault(key, {})[value] = typed[name]
+        return result
+
+    def add_errors(self, errors: dict[str, object]) -> None:
+        """Show the service's errors ("<setting key>.<name>") next to fields that have none of their own yet."""
+        by_setting = {f"{key}.{value}": name for name, (key, value) in SETTING_FIELDS.items()}
+        for where, message in errors.items():
+            target = self[by_setting[where]].errors if where in by_setting else self.form_errors
+            if not target:
+                target.append(str(message))

@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from typing import Any
+from urllib.parse import urlsplit
 
+import phonenumbers
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from hotline import audit
-from hotline.escalation.exceptions import NoPolicy, PolicyInvalid
-from hotline.escalation.models import EscalationPolicy, PolicyStep, Reason, TargetKind, Urgency
+from hotline.escalation.exceptions import NoPolicy, PolicyInvalid, SettingsInvalid
+from hotline.escalation.models import Channel, EscalationPolicy, PolicyStep, Reason, TargetKind, Urgency
 from hotline.manage.models import Setting
 
 ANY_URGENCY = "any"
@@ -37,6 +40,109 @@ def setting(session: Session, key: str) -> dict[str, Any]:
     row = session.get(Setting, key)
     default = SETTING_DEFAULTS.get(key, {})
     return {**default, **(row.value if row is not None else {})}
+
+
+LINK_HOURS = (1, 720)
+CALLBACK_MINUTES = (1, 1440)
+LANGUAGE_CODE = re.compile(r"[a-z]{2,3}(-[A-Za-z0-9]{2,8})*")
+VOICE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._\-]{0,59}")
+
+
+def escalation_settings(session: Session) -> dict[str, dict[str, Any]]:
+    """Return every escalation setting, defaults filled in."""
+    return {key: setting(session, key) for key in SETTING_DEFAULTS}
+
+
+def whole_number_in(value: Any, bounds: tuple[int, int]) -> bool:
+    """Return whether value is an int (not a bool) within the inclusive bounds."""
+    return isinstance(value, int) and not isinstance(value, bool) and bounds[0] <= value <= bounds[1]
+
+
+def country_code(value: Any) -> bool:
+    """Return whether value is a two-letter region code that phone numbers are parsed to (CN, HK)."""
+    return (
+        isinstance(value, str)
+        and re.fullmatch("[A-Z]{2}", value) is not None
+        and value in phonenumbers.SUPPORTED_REGIONS
+    )
+
+
+def validate_settings(values: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """Return errors of the escalation settings, keyed "<setting key>.<name>" (empty when valid)."""
+    errors: dict[str, Any] = {}
+    known = {channel.value for channel in Channel}
+    for urgency in Urgency:
+        chosen = values["escalation.channels"].get(urgency.value)
+        if not chosen:
+            errors[f"escalation.channels.{urgency.value}"] = _l("Choose at least one channel.")
+        elif not set(chosen) <= known:
+            errors[f"escalation.channels.{urgency.value}"] = _l("Unknown channel.")
+    countries = values["escalation.sms_rules"].get("restricted_countries") or []
+    if not isinstance(countries, list) or not all(country_code(code) for code in countries):
+        errors["escalation.sms_rules.restricted_countries"] = _l(
+            "Two-letter country codes (such as CN), separated by commas."
+        )
+    if not whole_number_in(values["escalation.link"].get("hours"), LINK_HOURS):
+        errors["escalation.link.hours"] = _l(
+            "A whole number of hours from %(low)s to %(high)s.", low=LINK_HOURS[0], high=LINK_HOURS[1]
+        )
+    url = values["escalation.team_webhook"].get("url")
+    if url is not None:
+        parts = urlsplit(url) if isinstance(url, str) and len(url) <= 500 and not re.search(r"\s", url) else None
+        if parts is None or parts.scheme not in ("http", "https") or not parts.hostname:
+            errors["escalation.team_webhook.url"] = _l("An address starting with http:// or https://, or empty.")
+    voice = values["escalation.voice"]
+    if not (isinstance(voice.get("language"), str) and LANGUAGE_CODE.fullmatch(voice["language"])):
+        errors["escalation.voice.language"] = _l("A language code such as cmn-CN.")
+    if not (isinstance(voice.get("voice"), str) and VOICE_NAME.fullmatch(voice["voice"])):
+        errors["escalation.voice.voice"] = _l("A voice name such as Polly.Zhiyu: letters, digits, . _ - only.")
+    if not whole_number_in(values["escalation.callback"].get("duty_team_minutes"), CALLBACK_MINUTES):
+        errors["escalation.callback.duty_team_minutes"] = _l(
+            "A whole number of minutes from %(low)s to %(high)s.", low=CALLBACK_MINUTES[0], high=CALLBACK_MINUTES[1]
+        )
+    return errors
+
+
+def keep_channel_order(before: list[str], chosen: list[str]) -> list[str]:
+    """Return the chosen channels, those already used first in their order (it is the order they are tried in)."""
+    return [c for c in before if c in chosen] + [c for c in chosen if c not in before]
+
+
+def save_settings(
+    session: Session, values: dict[str, dict[str, Any]], *, actor_id: int | None, now: datetime
+) -> list[str]:
+    """Store the escalation settings that changed, audit each change, commit; return the changed keys.
+
+    Args:
+        values: setting key -> the values to change (names left out keep their current value).
+    Raises:
+        SettingsInvalid: a value is wrong; `fields` is keyed "<setting key>.<name>".
+    """
+    current = escalation_settings(session)
+    wanted = {key: {**current[key], **values.get(key, {})} for key in SETTING_DEFAULTS}
+    wanted["escalation.channels"] = {
+        urgency: keep_channel_order(current["escalation.channels"].get(urgency) or [], chosen)
+        if isinstance(chosen, list)
+        else chosen
+        for urgency, chosen in wanted["escalation.channels"].items()
+    }
+    errors = validate_settings(wanted)
+    if errors:
+        raise SettingsInvalid(errors)
+    changed: list[str] = []
+    for key, after in wanted.items():
+        before = current[key]
+        if after == before:
+            continue
+        row = session.get(Setting, key) or Setting(key=key)
+        row.value, row.updated_at, row.updated_by_id = after, now, actor_id
+        session.add(row)
+        audit.record(
+            session, "settings.change", actor_id=actor_id, target=f"setting:{key}", detail={"from": before, "to": after}
+        )
+        changed.append(key)
+    session.commit()
+    return changed
 
 
 def step(

@@ -1,4 +1,4 @@
-"""Escalation pages for staff, the policies, and the referrals API."""
+"""Escalation pages for staff, the policies and settings, and the referrals API."""
 
 from __future__ import annotations
 
@@ -23,8 +23,9 @@ from hotline.escalation.exceptions import (
     PolicyInvalid,
     ReferralExpired,
     ReferralNotFound,
+    SettingsInvalid,
 )
-from hotline.escalation.forms import CancelForm, EscalateForm, OutcomeForm, PolicyForm
+from hotline.escalation.forms import CancelForm, EscalateForm, OutcomeForm, PolicyForm, SettingsForm
 from hotline.escalation.models import ReferralStatus
 from hotline.extensions import db
 from hotline.telephony.providers import get_provider
@@ -236,6 +237,29 @@ def edit_policy(policy: Any) -> Any:
             return redirect(url_for("escalation.policy_list"))
     status = 422 if form.errors else 200
     return render_template("escalation/policy_form.html", form=form, policy=policy), status
+
+
+@bp.route("/escalation/settings", methods=["GET", "POST"])
+@require_role(Role.MANAGER)
+def settings_page() -> Any:
+    """Show and save the escalation settings: channels, SMS rules, links, team webhook, voice, callbacks."""
+    if request.method == "GET":
+        form = SettingsForm.from_settings(policies.escalation_settings(db.session))
+    else:
+        form = SettingsForm()
+    if form.validate_on_submit():
+        try:
+            changed = policies.save_settings(db.session, form.setting_values(), actor_id=current_user.id, now=utcnow())
+        except SettingsInvalid as error:
+            form.add_errors(error.fields)
+        else:
+            flash(_("The escalation settings have been saved.") if changed else _("Nothing changed."), "success")
+            return redirect(url_for("escalation.settings_page"))
+    elif form.is_submitted():
+        # Show every wrong value at once, not only those the form's own checks caught.
+        form.add_errors(policies.validate_settings(form.setting_values()))
+    status = 422 if form.errors else 200
+    return render_template("escalation/settings.html", form=form), status
 
 
 def query_bool(name: str) -> bool | None:
