@@ -165,7 +165,19 @@ def check_times(starts_at: datetime, ends_at: datetime, now: datetime) -> None:
 def update_shift(
     session: Session, shift_id: int, now: datetime, min_duty_workers: int, min_qualified: int, min_supervisors: int
 ) -> Shift:
-    """Change a shift's minimum staffing (a per-date change); commit."""
+    """Change a shift's minimum staffing (a per-date change); commit.
+
+    The minimums belong to the shift, not to the draft layer: the change counts at once,
+    in the editor's checks and when publishing, whether the shift is published or not.
+
+    Raises:
+        InvalidShift: a minimum is negative, or more intermediate or senior workers than duty workers.
+        NotFound, ShiftEnded.
+    """
+    if min(min_duty_workers, min_qualified, min_supervisors) < 0:
+        raise InvalidShift("a minimum is negative")
+    if min_qualified > min_duty_workers:
+        raise InvalidShift("more intermediate or senior workers than duty workers")
     shift = editable_shift(session, shift_id, now)
     shift.min_duty_workers, shift.min_qualified, shift.min_supervisors = (
         min_duty_workers,

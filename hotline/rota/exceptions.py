@@ -31,7 +31,7 @@ class ShiftEnded(RotaError):
 
 
 class InvalidShift(RotaError):
-    """The shift's times are impossible (end before start, longer than a day)."""
+    """The shift's times are impossible (end before start, longer than a day), or its minimums do not add up."""
 
 
 class ShiftPublished(RotaError):

@@ -88,6 +88,23 @@ def test_ended_shifts_are_not_edited(db_session: Any, make_shift: Any, crew: dic
         editing.add_assignment(db_session, shift.id, "duty_worker", local(MONDAY, 13), user_id=crew["ann"].id)
 
 
+@pytest.mark.parametrize("minimums", [(1, 2, 1), (-1, 0, 1), (2, 1, -1)])
+def test_minimums_that_do_not_add_up_are_refused_and_nothing_changes(
+    db_session: Any, make_shift: Any, minimums: tuple[int, int, int]
+) -> None:
+    shift = make_shift(MONDAY, 9, 13, status="draft")
+    with pytest.raises(InvalidShift):
+        editing.update_shift(db_session, shift.id, NOW, *minimums)
+    db_session.refresh(shift)
+    assert (shift.min_duty_workers, shift.min_qualified, shift.min_supervisors) == (2, 1, 1)
+
+
+def test_the_minimums_of_a_shift_that_is_over_are_not_changed(db_session: Any, make_shift: Any) -> None:
+    shift = make_shift(MONDAY, 9, 13)
+    with pytest.raises(ShiftEnded):
+        editing.update_shift(db_session, shift.id, local(MONDAY, 13), 3, 1, 1)
+
+
 def test_per_date_changes(db_session: Any, make_shift: Any) -> None:
     extra = editing.create_shift(db_session, MONDAY, time(18), time(21), "晚班", NOW, min_duty_workers=1)
     assert extra.status == "draft" and extra.min_duty_workers == 1
