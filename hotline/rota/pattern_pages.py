@@ -17,6 +17,8 @@ from hotline.rota.forms import ShiftForm, SlotForm
 from hotline.rota.routes import bp, json_body
 from hotline.vocabulary import Role
 
+MINIMUMS = ("min_duty_workers", "min_qualified", "min_supervisors")
+
 
 def render_pattern(form: SlotForm | None = None, shift_form: ShiftForm | None = None, status: int = 200) -> Any:
     """Render the pattern page."""
@@ -123,19 +125,28 @@ def change_shift(shift_id: int) -> Any:
       responses:
         200:
           description: "{id}"
+        400:
+          description: >-
+            A minimum is missing or not a whole number (invalid_body), or the minimums do not add up
+            (invalid_minimums); the message is in the user's language
+          content: {application/json: {schema: {$ref: "#/components/schemas/Error"}}}
         404:
           description: No such shift
+          content: {application/json: {schema: {$ref: "#/components/schemas/Error"}}}
+        409:
+          description: The shift is over
           content: {application/json: {schema: {$ref: "#/components/schemas/Error"}}}
     """
     body = json_body()
     try:
-        values = [int(body[name]) for name in ("min_duty_workers", "min_qualified", "min_supervisors")]
+        values = [int(body[name]) for name in MINIMUMS]
     except (KeyError, TypeError, ValueError) as exc:
-        raise ApiError(400, "invalid_body", "min_duty_workers, min_qualified and min_supervisors are required") from exc
-    if min(values) < 0 or values[1] > values[0]:
-        raise ApiError(400, "invalid_body", "minimums must be positive, qualified at most the duty workers")
+        raise ApiError(400, "invalid_body", _("Enter a whole number for each minimum.")) from exc
     try:
         shift = editing.update_shift(db.session, shift_id, utcnow(), *values)
+    except InvalidShift as exc:
+        message = _("Minimums cannot be negative, nor more intermediate or senior workers than duty workers.")
+        raise ApiError(400, "invalid_minimums", message) from exc
     except NotFound as exc:
         raise ApiError(404, "not_found", "no such shift") from exc
     except ShiftEnded as exc:

@@ -46,6 +46,15 @@ def editor_strings() -> dict[str, str]:
         "failed": _("The automatic draft failed."),
         "week": _("Week"),
         "weekdays": _("Mon,Tue,Wed,Thu,Fri,Sat,Sun"),
+        "minimums": _("Minimums"),
+        "minimums_summary": _(
+            "%(workers)s duty workers (%(qualified)s intermediate or senior), %(supervisors)s supervisors"
+        ),
+        "minimums_of": _("Minimum staffing of %(shift)s"),
+        "min_duty_workers": _("Duty workers"),
+        "min_qualified": _("Of whom intermediate or senior"),
+        "min_supervisors": _("Supervisors on call"),
+        "save": _("Save"),
         "keyboard_help": _(
             "Arrows move between shifts; Enter adds a person; on a name, Delete removes it, M moves it."
         ),

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, time
 from typing import Any
 
 import pytest
@@ -111,3 +111,45 @@ def test_a_one_off_shift_and_its_minimums(client: Any, make_user: Any, db_sessio
         },
     )
     assert past.status_code == 422
+
+
+def test_minimums_that_do_not_add_up_are_refused_in_the_users_language(
+    client: Any, make_user: Any, db_session: Any
+) -> None:
+    log_in(client, make_user("manager"))
+    token = csrf_token(client, "/rota")
+    shift = editing.create_shift(db_session, date(2026, 3, 12), time(9), time(13), "上午班", datetime.now(UTC))
+    headers = {"X-CSRFToken": token}
+    refused = client.patch(
+        f"/api/v1/rota/shifts/{shift.id}",
+        json={"min_duty_workers": 1, "min_qualified": 2, "min_supervisors": 1},
+        headers=headers,
+    )
+    assert refused.status_code == 400
+    assert refused.get_json()["error"]["code"] == "invalid_minimums"
+    assert "不能" in refused.get_json()["error"]["message"]
+    not_a_number = client.patch(
+        f"/api/v1/rota/shifts/{shift.id}",
+        json={"min_duty_workers": "two", "min_qualified": 1, "min_supervisors": 1},
+        headers=headers,
+    )
+    assert not_a_number.status_code == 400 and "整数" in not_a_number.get_json()["error"]["message"]
+    db_session.refresh(shift)
+    assert (shift.min_duty_workers, shift.min_qualified, shift.min_supervisors) == (2, 1, 1)
+
+
+def test_workers_may_not_change_minimums(client: Any, make_user: Any, db_session: Any) -> None:
+    shift = editing.create_shift(db_session, date(2026, 3, 12), time(9), time(13), "上午班", datetime.now(UTC))
+    log_in(client, make_user("worker"))
+    own_page = client.get("/rota/mine")
+    assert own_page.status_code == 200 and "minimums-form" not in own_page.get_data(as_text=True)
+    token = csrf_token(client, "/rota/mine")
+    assert client.get("/rota").status_code == 403
+    changed = client.patch(
+        f"/api/v1/rota/shifts/{shift.id}",
+        json={"min_duty_workers": 0, "min_qualified": 0, "min_supervisors": 0},
+        headers={"X-CSRFToken": token},
+    )
+    assert changed.status_code == 403
+    db_session.refresh(shift)
+    assert shift.min_duty_workers == 2
