@@ -170,3 +170,75 @@ def lambda_has(name: str) -> Any:
     import re
 
     return re.compile(rf"(^|\s){name}(\s|$)")
+
+
+def log_in_as(page: Any, live_server: Any, username: str) -> None:
+    page.goto(f"{live_server.url}/login")
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", TEST_PASSWORD)
+    page.click("button[type=submit]")
+
+
+def minimums_of(app: Flask, label: str) -> tuple[int, int, int]:
+    with app.app_context():
+        shift = db.session.query(Shift).filter_by(label=label).one()
+        values = (shift.min_duty_workers, shift.min_qualified, shift.min_supervisors)
+        db.session.remove()
+    return values
+
+
+def test_the_manager_changes_a_shifts_minimums_in_the_editor(
+    app: Flask, live_server: Any, monday: date, page: Any
+) -> None:
+    from playwright.sync_api import expect
+
+    log_in_as(page, live_server, "boss")
+    page.goto(f"{live_server.url}/rota?date={monday.isoformat()}")
+    morning = page.locator("td.shift").nth(0)
+    expect(morning.locator("details.minimums summary")).to_contain_text(
+        "值班社工 2 人（其中中级或高级 1 人），督导 1 人"
+    )
+    expect(morning.locator(".staffing")).to_contain_text("0/2")
+    understaffed = page.locator("#issues li.issue.error")
+    before = understaffed.count()
+    assert before > 0
+
+    # More intermediate or senior workers than duty workers: refused beside the shift, the typed values kept.
+    morning.locator("details.minimums summary").click()
+    form = morning.locator("form.minimums-form")
+    form.locator("input[name=min_duty_workers]").fill("1")
+    form.locator("input[name=min_qualified]").fill("2")
+    form.locator("button[type=submit]").click()
+    expect(form.locator(".minimums-error")).to_contain_text("不能超过值班社工人数")
+    expect(form.locator("input[name=min_duty_workers]")).to_have_value("1")
+    expect(form.locator("input[name=min_qualified]")).to_have_value("2")
+    expect(page.locator("#rota-status")).to_contain_text("不能超过")
+    assert minimums_of(app, "上午班") == (2, 1, 1)
+
+    # No minimum at all: the shift is staffed as far as the minimums go, and the warnings are redone.
+    form.locator("input[name=min_duty_workers]").fill("0")
+    form.locator("input[name=min_qualified]").fill("0")
+    form.locator("input[name=min_supervisors]").fill("0")
+    form.locator("input[name=min_supervisors]").press("Enter")
+    expect(page.locator("#rota-status")).to_have_text("已保存。")
+    expect(page.locator("#rota-grid[data-busy]")).to_have_count(0)
+    morning = page.locator("td.shift").nth(0)
+    expect(morning.locator("details.minimums summary")).to_contain_text(
+        "值班社工 0 人（其中中级或高级 0 人），督导 0 人"
+    )
+    expect(morning.locator(".staffing")).to_contain_text("0/0")
+    expect(morning).not_to_have_class(lambda_has("has-error"))
+    expect(page.locator("#issues li.issue.error")).not_to_have_count(before)
+    assert minimums_of(app, "上午班") == (0, 0, 0)
+    assert minimums_of(app, "下午班") == (2, 1, 1)
+
+
+def test_a_worker_has_no_editor_and_no_minimums_control(live_server: Any, monday: date, page: Any) -> None:
+    from playwright.sync_api import expect
+
+    log_in_as(page, live_server, "ann")
+    response = page.goto(f"{live_server.url}/rota?date={monday.isoformat()}")
+    assert response is not None and response.status == 403
+    expect(page.locator(".minimums-form")).to_have_count(0)
+    page.goto(f"{live_server.url}/rota/mine")
+    expect(page.locator(".minimums-form")).to_have_count(0)

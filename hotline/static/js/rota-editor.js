@@ -1,6 +1,7 @@
 // The rota editor: week and month views of the draft, drag and drop, keyboard, live validation.
 // Data comes from the page (#rota-data) and from /api/v1/rota/board; changes go to the
-// /api/v1/rota/assignments endpoints and are checked again by /api/v1/rota/validate.
+// /api/v1/rota/assignments endpoints (and a shift's minimums to PATCH /api/v1/rota/shifts/<id>)
+// and are checked again by /api/v1/rota/validate.
 
 const state = JSON.parse(document.getElementById("rota-data").textContent);
 const S = state.strings;
@@ -228,7 +229,65 @@ function shiftCell(shift) {
   if (!shift.ended) {
     cell.append(el("button", { type: "button", class: "link add", tabindex: "-1", text: "+ " + S.add, onclick: () => openAdd(shift) }));
   }
+  cell.append(minimums(shift));
   return cell;
+}
+
+// ---- a shift's minimums ----------------------------------------------------------------------
+
+const MINIMUMS = ["min_duty_workers", "min_qualified", "min_supervisors"];
+
+function minimumsText(shift) {
+  const values = { workers: shift.min_duty_workers, qualified: shift.min_qualified, supervisors: shift.min_supervisors };
+  return `${S.minimums}: ${fmt(S.minimums_summary, values)}`;
+}
+
+// A shift that is over only shows its minimums; the others fold out a small form.
+function minimums(shift) {
+  if (shift.ended) return el("small", { class: "minimums", text: minimumsText(shift) });
+  const inputs = MINIMUMS.map((name) =>
+    el("input", { type: "number", name, min: "0", max: "20", step: "1", required: true, value: shift[name] }),
+  );
+  const error = el("p", { class: "minimums-error", role: "alert", hidden: true });
+  const form = el(
+    "form",
+    {
+      class: "minimums-form",
+      novalidate: true,
+      "aria-label": fmt(S.minimums_of, { shift: `${shift.date} ${shift.label}` }),
+      onsubmit: (event) => saveMinimums(event, shift, inputs, error),
+    },
+    ...MINIMUMS.map((name, index) => el("label", {}, el("span", { text: S[name] }), inputs[index])),
+    el("button", { type: "submit", text: S.save }),
+    error,
+  );
+  return el("details", { class: "minimums" }, el("summary", { text: minimumsText(shift) }), form);
+}
+
+async function saveMinimums(event, shift, inputs, error) {
+  event.preventDefault();
+  const body = {};
+  for (const input of inputs) {
+    const typed = input.value.trim();
+    // Whole numbers go as numbers; anything else goes as typed, for the server to refuse with its reason.
+    body[input.name] = /^-?\d+$/.test(typed) ? Number(typed) : typed;
+  }
+  grid.dataset.busy = "true";
+  try {
+    await api("PATCH", `/api/v1/rota/shifts/${shift.id}`, body);
+  } catch (failure) {
+    // Keep the form as typed, with the reason beside it.
+    error.textContent = failure.message;
+    error.hidden = false;
+    for (const input of inputs) input.setAttribute("aria-invalid", "true");
+    say(`${S.refused}: ${failure.message}`, true);
+    delete grid.dataset.busy;
+    return;
+  }
+  focusKey = shift.id;
+  await refresh();
+  say(S.saved);
+  delete grid.dataset.busy;
 }
 
 function renderWeek() {
