@@ -90,6 +90,16 @@ def steps_run(app: Flask) -> dict[int, int]:
     return dict(rows)
 
 
+def attempts_not_sent(app: Flask) -> int:
+    """Return how many notification attempts are not (yet) sent, read fresh from the database."""
+    with db.engine.connect() as connection:
+        return connection.execute(
+            select(func.count())
+            .select_from(NotificationAttempt)
+            .where((NotificationAttempt.status != "sent") | NotificationAttempt.provider_id.is_(None))
+        ).scalar_one()
+
+
 def scheduler(app: Flask, tmp_path: Path) -> subprocess.Popen:
     env = {
         **os.environ,
@@ -136,6 +146,8 @@ def test_a_killed_scheduler_loses_nothing_and_runs_no_step_twice(app: Flask, com
     try:
         expected = {**{i: 2 for i in early}, **{i: 1 for i in late}}
         assert wait_for(lambda: {i: steps_run(app).get(i) for i in expected} == expected, 20), steps_run(app)
+        # Attempts stored but not sent when the first scheduler died go out at the end of a tick.
+        assert wait_for(lambda: attempts_not_sent(app) == 0, 20), attempts_not_sent(app)
         time.sleep(3.5)  # another tick or two: nothing more happens
         assert {i: steps_run(app).get(i) for i in expected} == expected
     finally:
@@ -146,7 +158,8 @@ def test_a_killed_scheduler_loses_nothing_and_runs_no_step_twice(app: Flask, com
     assert Counter(r.escalation_id for r in referrals) == Counter(expected)
     per_referral = Counter(a.referral_id for a in committed.scalars(select(NotificationAttempt)).all())
     assert set(per_referral.values()) == {1} and len(per_referral) == len(referrals)
-    assert all(a.status == "sent" and a.provider_id for a in committed.scalars(select(NotificationAttempt)))
+    attempts = committed.scalars(select(NotificationAttempt)).all()
+    assert all(a.status == "sent" and a.provider_id for a in attempts), [(a.status, a.provider_id) for a in attempts]
 
 
 def test_two_ticks_racing_for_one_deadline_run_the_step_once(app: Flask, committed: Any) -> None:
