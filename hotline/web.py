@@ -92,7 +92,7 @@ def init_app(app: Flask) -> None:
     """Register the blueprint, error handlers and template helpers."""
     app.register_blueprint(bp)
     app.register_error_handler(CSRFError, csrf_error)
-    for code in (400, 401, 403, 404, 405, 409, 413, 422, 429):
+    for code in (400, 401, 403, 404, 405, 409, 413, 422, 429, 502):
         app.register_error_handler(code, page_error)
     app.register_error_handler(Exception, server_error)
     app.after_request(security_headers)

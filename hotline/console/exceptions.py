@@ -15,3 +15,15 @@ class TransferRefused(ConsoleError):
 
 class SoftphoneUnavailable(ConsoleError):
     """The browser softphone is not configured (no Twilio API key)."""
+
+
+class NoRecording(ConsoleError):
+    """No such call, or the call has no voicemail recording."""
+
+
+class NotAllowedToListen(ConsoleError):
+    """The user neither works on the call nor may take its callback."""
+
+
+class RecordingUnavailable(ConsoleError):
+    """The phone network could not deliver the recording's media now."""

@@ -4,19 +4,26 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from hotline.access import logged_in
+from hotline.access import logged_in, require_role
 from hotline.clock import utcnow
-from hotline.console import intake, services, transfers
-from hotline.console.exceptions import NotYourCall, TransferRefused
+from hotline.console import intake, recordings, services, transfers
+from hotline.console.exceptions import (
+    NoRecording,
+    NotAllowedToListen,
+    NotYourCall,
+    RecordingUnavailable,
+    TransferRefused,
+)
 from hotline.console.forms import IntakeForm, TransferForm
 from hotline.escalation import board as escalation_board
 from hotline.extensions import db
 from hotline.routing import adapters
 from hotline.telephony.models import Call
+from hotline.vocabulary import Role
 
 bp = Blueprint("console", __name__)
 
@@ -95,6 +102,25 @@ def current_call(call_id: int) -> Any:
     call = _call(call_id)
     draft = intake.load_draft(db.session, call, current_user.id) or {}
     return render_call(call, IntakeForm(data=draft))
+
+
+@bp.get("/console/calls/<int:call_id>/recording")
+@require_role(Role.WORKER)
+def recording(call_id: int) -> Any:
+    """Stream the call's voicemail to the worker (audited, never cached, no Twilio URL in the page)."""
+    try:
+        audio = recordings.listen(db.session, call_id, current_user, adapters.get_provider(), utcnow())
+    except NoRecording:
+        abort(404)
+    except NotAllowedToListen:
+        abort(403)
+    except RecordingUnavailable:
+        abort(502, description=_("The recording could not be fetched from the phone network. Try again in a minute."))
+    response = Response(audio.chunks, mimetype=audio.content_type)
+    if audio.length is not None:
+        response.content_length = audio.length
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 @bp.post("/console/calls/<int:call_id>/intake")

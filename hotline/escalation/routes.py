@@ -28,7 +28,9 @@ from hotline.escalation.exceptions import (
 from hotline.escalation.forms import CancelForm, EscalateForm, OutcomeForm, PolicyForm, SettingsForm
 from hotline.escalation.models import ReferralStatus
 from hotline.extensions import db
+from hotline.routing.adapters import is_simulator
 from hotline.telephony.providers import get_provider
+from hotline.telephony.queries import call_with_voicemail
 from hotline.vocabulary import Role
 
 bp = Blueprint("escalation", __name__)
@@ -97,6 +99,8 @@ def detail(escalation_id: int) -> Any:
     return render_template(
         "escalation/detail.html",
         escalation=escalation,
+        voicemail_call=call_with_voicemail(db.session, escalation.call_id),
+        simulator=is_simulator(),
         outcome_form=OutcomeForm(),
         cancel_form=CancelForm(),
         now=utcnow(),

@@ -7,14 +7,17 @@ twilio REST client; the rest of the application calls `get_provider()`.
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
 from typing import Any
+from urllib.parse import urlsplit
 
 from flask import Flask
 
-from hotline.telephony.providers import RecordingProvider, TelephonyError
+from hotline.telephony.providers import RecordingAudio, RecordingProvider, TelephonyError
 
 log = logging.getLogger("hotline.telephony.providers")
 STATUS_EVENTS = ["initiated", "ringing", "answered", "completed"]
+MEDIA_CHUNK = 64 * 1024
 
 
 class TwilioProvider:
@@ -68,6 +71,33 @@ class TwilioProvider:
         """End a live call."""
         self._run(lambda: self.client.calls(call_sid).update(status="completed"))
 
+    def fetch_recording(self, recording_url: str) -> RecordingAudio:
+        """Fetch the recording's MP3 from Twilio's REST API with the account's credentials, as a stream."""
+        import requests
+
+        host = urlsplit(recording_url).hostname or ""
+        if host != "twilio.com" and not host.endswith(".twilio.com"):
+            # Never send the account's credentials anywhere but Twilio (or the configured stand-in).
+            raise TelephonyError(f"not a Twilio recording URL: {host or recording_url!r}")
+        http_client = self.client.http_client
+        url = recording_url + ".mp3"
+        if hasattr(http_client, "rewrite"):
+            url = http_client.rewrite(url)
+        session = getattr(http_client, "session", None) or requests.Session()
+        try:
+            response = session.get(url, auth=self.client.get_auth(None), stream=True, timeout=self.timeout)
+        except requests.exceptions.RequestException as exc:
+            raise TelephonyError(f"Twilio unreachable for the recording: {exc}", retryable=True) from exc
+        if response.status_code != 200:
+            response.close()
+            raise TelephonyError(f"Twilio {response.status_code} for the recording", retryable=True)
+        length = response.headers.get("Content-Length")
+        return RecordingAudio(
+            response.headers.get("Content-Type", "audio/mpeg"),
+            _stream(response),
+            int(length) if length and length.isdigit() else None,
+        )
+
     def _run(self, request: Any) -> Any:
         """Run one REST request, turning library and network errors into TelephonyError."""
         import requests
@@ -88,6 +118,14 @@ class TwilioProvider:
             raise TelephonyError(f"Twilio connection failed: {exc}", retryable=True, maybe_done=not refused) from exc
         except requests.exceptions.RequestException as exc:
             raise TelephonyError(f"Twilio request failed: {exc}", retryable=True, maybe_done=True) from exc
+
+
+def _stream(response: Any) -> Iterator[bytes]:
+    """Yield a streamed response's body in chunks, and release its connection at the end."""
+    try:
+        yield from response.iter_content(MEDIA_CHUNK)
+    finally:
+        response.close()
 
 
 class SimulatorProvider(RecordingProvider):

@@ -6,8 +6,13 @@ methods below. Which implementation answers is chosen by TELEPHONY.
 
 from __future__ import annotations
 
+import io
 import itertools
+import math
+import struct
 import threading
+import wave
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -28,6 +33,31 @@ class TelephonyError(Exception):
         self.maybe_done = maybe_done
 
 
+@dataclass
+class RecordingAudio:
+    """A recording's media, ready to stream to a browser."""
+
+    content_type: str
+    chunks: Iterable[bytes]
+    length: int | None = None
+    simulated: bool = False
+    """True when there is no real audio (the simulator): the bytes are a generated tone."""
+
+
+def simulated_audio() -> RecordingAudio:
+    """Return a generated one-second quiet 440 Hz tone as WAV: the simulator records no real audio."""
+    rate = 8000
+    buffer = io.BytesIO()
+    with wave.open(buffer, "wb") as out:
+        out.setnchannels(1)
+        out.setsampwidth(2)
+        out.setframerate(rate)
+        samples = (int(4000 * math.sin(2 * math.pi * 440 * n / rate)) for n in range(rate))
+        out.writeframes(b"".join(struct.pack("<h", sample) for sample in samples))
+    data = buffer.getvalue()
+    return RecordingAudio("audio/wav", [data], len(data), simulated=True)
+
+
 class TelephonyProvider(Protocol):
     """What the application may ask of the phone network."""
 
@@ -42,6 +72,13 @@ class TelephonyProvider(Protocol):
 
     def hang_up(self, call_sid: str) -> None:
         """End a live call."""
+
+    def fetch_recording(self, recording_url: str) -> RecordingAudio:
+        """Fetch a recording's media (the RecordingUrl Twilio sent) to stream to a worker.
+
+        Raises:
+            TelephonyError: the media could not be fetched.
+        """
 
 
 @dataclass
@@ -78,6 +115,10 @@ class RecordingProvider:
         """Record a hang-up."""
         with self._lock:
             self.hangups.append(call_sid)
+
+    def fetch_recording(self, recording_url: str) -> RecordingAudio:
+        """Return a generated tone: nothing real was recorded."""
+        return simulated_audio()
 
 
 def get_provider() -> TelephonyProvider:

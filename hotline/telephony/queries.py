@@ -15,6 +15,12 @@ def call_by_sid(session: Session, call_sid: str) -> Call | None:
     return session.scalar(select(Call).where(Call.call_sid == call_sid))
 
 
+def call_with_voicemail(session: Session, call_id: int | None) -> Call | None:
+    """Return the call if it has a voicemail recording (for the pages that show its player)."""
+    call = session.get(Call, call_id) if call_id else None
+    return call if call is not None and call.recording_url else None
+
+
 def list_calls(
     session: Session,
     *,

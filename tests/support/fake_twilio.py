@@ -1,7 +1,8 @@
 """A local Twilio-compatible REST server acting on a simulated phone network.
 
 It serves the subset of Twilio's 2010-04-01 REST API the app uses through the official helper
-library (calls, queues, queue members, messages), with Twilio's JSON shapes and error bodies,
+library (calls, queues, queue members, messages) and the media of the recordings made on its
+network (``Recordings/{sid}.mp3`` / ``.wav``), with Twilio's JSON shapes and error bodies,
 HTTP basic auth (account SID + auth token, or API key SID + secret), and a log of every request.
 Its operations act on a `hotline.telephony.twiml_runner.Network`, so a queue-member update
 really dequeues the waiting call there. Point a client at it with
@@ -38,6 +39,21 @@ Json = dict[str, Any]
 Params = dict[str, str | list[str]]
 API = "/2010-04-01/Accounts/{account}"
 MULTI_VALUED = {"StatusCallbackEvent", "RecordingStatusCallbackEvent", "MediaUrl"}
+MEDIA_TYPES = {"mp3": "audio/mpeg", "wav": "audio/x-wav"}
+
+
+def recording_media(sid: str, extension: str) -> bytes:
+    """Return the stand-in bytes served for a recording: a format's magic number, then the SID."""
+    magic = b"ID3\x04\x00\x00\x00\x00\x00\x00" if extension == "mp3" else b"RIFF\x00\x00\x00\x00WAVE"
+    return magic + f"fake recording {sid}".encode()
+
+
+@dataclass
+class Media:
+    """A non-JSON answer (a recording's audio)."""
+
+    content_type: str
+    data: bytes
 
 
 @dataclass
@@ -88,7 +104,7 @@ class FakeTwilio:
         self._thread: threading.Thread | None = None
         self.base_url = f"http://127.0.0.1:{self._server.server_address[1]}"
         prefix = API.format(account=r"(?P<account>[^/]+)")
-        self._routes: list[tuple[str, re.Pattern[str], Callable[..., tuple[int, Json]]]] = [
+        self._routes: list[tuple[str, re.Pattern[str], Callable[..., tuple[int, Json | Media]]]] = [
             (method, re.compile(prefix + pattern + r"$"), handler)
             for method, pattern, handler in [
                 ("POST", r"/Calls\.json", self._create_call),
@@ -105,6 +121,7 @@ class FakeTwilio:
                 ("POST", r"/Messages\.json", self._create_message),
                 ("GET", r"/Messages\.json", self._list_messages),
                 ("GET", r"/Messages/(?P<sid>[^/.]+)\.json", self._fetch_message),
+                ("GET", r"/Recordings/(?P<sid>[^/.]+)\.(?P<extension>mp3|wav)", self._fetch_recording_media),
             ]
         ]
 
@@ -186,9 +203,12 @@ class FakeTwilio:
             status, payload = error.status, error.body()
         with self._lock:
             self.requests.append(RestRequest(handler.command, split.path, params, username, status))
-        data = json.dumps(payload).encode()
+        if isinstance(payload, Media):
+            content_type, data = payload.content_type, payload.data
+        else:
+            content_type, data = "application/json; charset=utf-8", json.dumps(payload).encode()
         handler.send_response(status)
-        handler.send_header("Content-Type", "application/json; charset=utf-8")
+        handler.send_header("Content-Type", content_type)
         handler.send_header("Content-Length", str(len(data)))
         handler.end_headers()
         handler.wfile.write(data)
@@ -217,7 +237,7 @@ class FakeTwilio:
 
     def _dispatch(
         self, method: str, path: str, params: Params, username: str | None, password: str | None
-    ) -> tuple[int, Json]:
+    ) -> tuple[int, Json | Media]:
         authorised = (username == self.account_sid and password == self.auth_token) or (
             username in self.api_keys and self.api_keys[username] == password
         )
@@ -492,6 +512,13 @@ class FakeTwilio:
         if message is None:
             raise RestError(404, 20404, f"The requested resource {self._uri(f'/Messages/{sid}.json')} was not found")
         return 200, self._message_json(message)
+
+    def _fetch_recording_media(self, params: Params, sid: str, extension: str) -> tuple[int, Media]:
+        if not any(recording.sid == sid for recording in self.network.recordings):
+            raise RestError(
+                404, 20404, f"The requested resource {self._uri(f'/Recordings/{sid}.{extension}')} was not found"
+            )
+        return 200, Media(MEDIA_TYPES[extension], recording_media(sid, extension))
 
 
 @contextmanager

@@ -6,8 +6,10 @@ import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 
 import pytest
+import requests
 from flask import Flask, Response, request
 from twilio.base.exceptions import TwilioRestException
 from twilio.rest import Client
@@ -15,7 +17,7 @@ from twilio.twiml.voice_response import Dial, VoiceResponse
 from werkzeug.serving import make_server
 
 from hotline.telephony.twilio_http import RedirectingHttpClient
-from hotline.telephony.twiml_runner import CallerScript
+from hotline.telephony.twiml_runner import CallerScript, Recording
 from tests.support.fake_twilio import FakeTwilio, start_fake_twilio
 
 TOKEN = "fake-auth-token"
@@ -268,3 +270,17 @@ def test_a_failing_rest_api_answers_503(fake: FakeTwilio) -> None:
         client.queues.create(friendly_name="urgent")
     assert error.value.status == 503
     assert client.queues.create(friendly_name="urgent").friendly_name == "urgent"
+
+
+def test_recording_media_is_served_to_the_account_only(fake: FakeTwilio) -> None:
+    sid = "RE" + "4" * 32
+    fake.network.recordings.append(Recording(sid, "CA" + "4" * 32, "", 9, "", datetime(2025, 3, 10, tzinfo=UTC)))
+    url = f"{fake.base_url}/2010-04-01/Accounts/{ACCOUNT}/Recordings/{sid}"
+    mp3 = requests.get(url + ".mp3", auth=(ACCOUNT, TOKEN), timeout=5)
+    assert mp3.status_code == 200 and mp3.headers["Content-Type"] == "audio/mpeg"
+    assert mp3.content.startswith(b"ID3") and sid.encode() in mp3.content
+    wav = requests.get(url + ".wav", auth=(ACCOUNT, TOKEN), timeout=5)
+    assert wav.headers["Content-Type"] == "audio/x-wav" and wav.content.startswith(b"RIFF")
+    assert requests.get(url + ".mp3", auth=(ACCOUNT, "wrong"), timeout=5).status_code == 401
+    unknown = requests.get(url.replace(sid, "RE" + "5" * 32) + ".mp3", auth=(ACCOUNT, TOKEN), timeout=5)
+    assert unknown.status_code == 404 and unknown.json()["code"] == 20404

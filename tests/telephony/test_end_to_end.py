@@ -8,12 +8,18 @@ from typing import Any
 import requests
 import time_machine
 from flask import Flask
+from sqlalchemy import select
 
 from hotline.accounts.models import User
+from hotline.audit import AuditEntry
+from hotline.escalation import services as escalation_services
+from hotline.escalation.policies import seed_default_policies
 from hotline.extensions import db
 from hotline.telephony import services
 from hotline.telephony.line_settings import load_line_settings, save_line_settings
 from hotline.telephony.twiml_model import CallerScript, RecordingInput
+from tests.conftest import log_in
+from tests.support.fake_twilio import recording_media
 from tests.telephony.line import HOTLINE, Line, phone_line
 
 NOON = datetime(2025, 3, 10, 4, 0, tzinfo=UTC)  # Monday 12:00 in Shanghai
@@ -89,6 +95,28 @@ def test_closed_hours_with_voicemail(app: Flask, live_server: Any) -> None:
     assert call.events("record") and record.recording_seconds == 12 and record.recording_sid
     assert record.outcome == "voicemail" and record.closed_reason == "hours"
     assert [d["reason"] for d in line.signals_named("callback-needed")] == ["voicemail"]
+
+
+def test_a_worker_listens_to_the_voicemail_through_the_app(app: Flask, live_server: Any) -> None:
+    with time_machine.travel(NIGHT, tick=False), phone_line(app, live_server, NIGHT) as line:
+        call = line.network.dial_in(CALLER, HOTLINE, CallerScript(digits=["1"], recordings=[RecordingInput(seconds=9)]))
+        line.network.run_until_idle()
+        line.network.advance(30)
+        record = line.call(call.sid)
+        with line.app.app_context(), line.session() as session:
+            seed_default_policies(session)
+            session.commit()
+            escalation_services.callback_for_call(session, record.id, "voicemail", NIGHT)
+            worker = session.get(User, add_worker(line, "w-listen"))
+            assert worker is not None
+        response = log_in(app.test_client(), worker).get(f"/console/calls/{record.id}/recording")
+        assert response.status_code == 200 and response.mimetype == "audio/mpeg"
+        assert response.data == recording_media(record.recording_sid or "", "mp3")
+        (fetch,) = line.fake.requests_to("GET", r"/Recordings/RE\w+\.mp3$")
+        assert fetch.status == 200 and fetch.username == app.config["TWILIO_ACCOUNT_SID"]
+        with line.app.app_context(), line.session() as session:
+            actions = session.scalars(select(AuditEntry.action).where(AuditEntry.target == f"call:{record.id}")).all()
+        assert "recording.listen" in actions
 
 
 def test_public_holiday_is_closed_and_make_up_working_day_is_open(app: Flask, live_server: Any) -> None:

@@ -12,6 +12,7 @@ from flask import Flask
 from hotline.telephony.provider_impls import SimulatorProvider, TwilioProvider, install_provider
 from hotline.telephony.providers import RecordingProvider, TelephonyError
 from hotline.telephony.twiml_model import CallerScript
+from hotline.telephony.twiml_runner import Recording
 from tests.support.fake_twilio import start_fake_twilio
 
 TOKEN = "provider-token"
@@ -105,3 +106,51 @@ def test_a_slow_twilio_api_never_delays_connecting(app: Flask, live_server: Any)
             assert time.monotonic() - started < 1.0
             line.wait_for_commands()
             assert line.fake.requests_to("POST", rf"/Calls/{call.sid}\.json")
+
+
+def known_recording(fake: Any) -> str:
+    """Put a finished voicemail on the fake network; return the RecordingUrl Twilio would send."""
+    sid = "RE" + "8" * 32
+    fake.network.recordings.append(Recording(sid, "CA" + "8" * 32, "", 7, "", datetime(2025, 3, 10, tzinfo=UTC)))
+    return f"https://api.twilio.com/2010-04-01/Accounts/{ACCOUNT}/Recordings/{sid}"
+
+
+def test_twilio_provider_streams_a_recording_with_the_account_credentials(fake: Any) -> None:
+    provider = TwilioProvider(ACCOUNT, TOKEN, HOTLINE, api_base_url=fake.base_url)
+    audio = provider.fetch_recording(known_recording(fake))
+    body = b"".join(audio.chunks)
+    assert audio.content_type == "audio/mpeg" and not audio.simulated
+    assert body.startswith(b"ID3") and audio.length == len(body)
+    (request,) = fake.requests_to("GET", r"/Recordings/RE8+\.mp3$")
+    assert request.username == ACCOUNT and request.status == 200
+
+
+def test_twilio_provider_reports_a_missing_or_failing_recording(fake: Any) -> None:
+    provider = TwilioProvider(ACCOUNT, TOKEN, HOTLINE, api_base_url=fake.base_url)
+    with pytest.raises(TelephonyError, match="404"):
+        provider.fetch_recording(f"https://api.twilio.com/2010-04-01/Accounts/{ACCOUNT}/Recordings/RE{'0' * 32}")
+    url = known_recording(fake)
+    fake.fail(503, times=1)
+    with pytest.raises(TelephonyError, match="503"):
+        provider.fetch_recording(url)
+
+
+def test_twilio_provider_sends_credentials_only_to_twilio(fake: Any) -> None:
+    provider = TwilioProvider(ACCOUNT, TOKEN, HOTLINE, api_base_url=fake.base_url)
+    with pytest.raises(TelephonyError, match="not a Twilio recording URL"):
+        provider.fetch_recording(f"{fake.base_url}/2010-04-01/Accounts/{ACCOUNT}/Recordings/RE{'8' * 32}")
+    assert fake.requests == []
+
+
+def test_unreachable_twilio_fails_a_recording_fetch() -> None:
+    provider = TwilioProvider(ACCOUNT, TOKEN, HOTLINE, api_base_url="http://127.0.0.1:9", timeout=2)
+    with pytest.raises(TelephonyError, match="unreachable"):
+        provider.fetch_recording(f"https://api.twilio.com/2010-04-01/Accounts/{ACCOUNT}/Recordings/RE{'8' * 32}")
+
+
+def test_simulated_providers_give_a_generated_tone(app: Flask) -> None:
+    for provider in (RecordingProvider(), SimulatorProvider(app)):
+        audio = provider.fetch_recording("https://api.twilio.com/2010-04-01/Accounts/AC1/Recordings/RE1")
+        body = b"".join(audio.chunks)
+        assert audio.simulated and audio.content_type == "audio/wav"
+        assert body[:4] == b"RIFF" and body[8:12] == b"WAVE" and audio.length == len(body)
