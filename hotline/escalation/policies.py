@@ -247,7 +247,29 @@ def choose_policy(session: Session, reason: str, urgency: str) -> EscalationPoli
         )
         if policy is not None and policy.steps:
             return policy
+    if seed_defaults_on_first_use(session):
+        return choose_policy(session, reason, urgency)
     raise NoPolicy(f"{reason}/{urgency}")
+
+
+def seed_defaults_on_first_use(session: Session) -> bool:
+    """On an installation with no policy at all, create the defaults (audited); return whether it did.
+
+    So that the first abandoned call of a new hotline gets its callback, rather
+    than nothing until a manager has written policies. A table that has policies,
+    even inactive ones, is left as the managers made it.
+    """
+    if session.scalar(select(EscalationPolicy.id).limit(1)) is not None:
+        return False
+    try:
+        with session.begin_nested():
+            made = seed_default_policies(session)
+    except IntegrityError:  # another process seeded them at the same moment
+        return session.scalar(select(EscalationPolicy.id).limit(1)) is not None
+    audit.record(
+        session, "escalation.policy_defaults", actor_id=None, target="escalation:policies", detail={"made": made}
+    )
+    return made > 0
 
 
 def list_policies(session: Session) -> list[EscalationPolicy]:

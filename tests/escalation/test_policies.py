@@ -114,3 +114,26 @@ def test_a_wrong_value_changes_nothing(db_session: Any) -> None:
     assert list(error.value.fields) == ["escalation.channels.normal"]
     assert db_session.scalar(select(func.count()).select_from(Setting)) == 0
     assert db_session.scalar(select(func.count()).select_from(AuditEntry)) == 0
+
+
+def test_a_new_installation_gets_the_default_policies_when_a_chain_first_needs_one(db_session: Any) -> None:
+    from hotline.escalation.models import EscalationPolicy
+
+    assert db_session.scalar(select(func.count(EscalationPolicy.id))) == 0
+    chosen = policies.choose_policy(db_session, "callback", "normal")
+    assert chosen.reason == "callback" and chosen.steps
+    assert db_session.scalar(select(func.count(EscalationPolicy.id))) == len(policies.DEFAULT_POLICIES)
+    assert db_session.scalar(select(func.count(AuditEntry.id)).where(AuditEntry.action == "escalation.policy_defaults"))
+
+
+def test_policies_a_manager_switched_off_stay_off(db_session: Any) -> None:
+    from hotline.escalation.exceptions import NoPolicy
+    from hotline.escalation.models import EscalationPolicy
+
+    policies.seed_default_policies(db_session)
+    for policy in db_session.scalars(select(EscalationPolicy)):
+        policy.active = False
+    db_session.flush()
+    with pytest.raises(NoPolicy):
+        policies.choose_policy(db_session, "callback", "normal")
+    assert db_session.scalar(select(func.count(EscalationPolicy.id))) == len(policies.DEFAULT_POLICIES)
