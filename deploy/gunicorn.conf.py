@@ -8,7 +8,8 @@ the default worker class (measured in docs/performance.md).
 
 Environment (all optional):
   HOTLINE_BIND            address to listen on (default 127.0.0.1:8001)
-  HOTLINE_WORKER_CLASS    gevent (default) or gthread; sets SOCKETIO_ASYNC_MODE to match
+  HOTLINE_WORKER_CLASS    gevent (default) or gthread (default when DATABASE_URL is SQLite);
+                          sets SOCKETIO_ASYNC_MODE to match
   HOTLINE_THREADS         gthread only: threads per process (default 100; each console holds one)
   HOTLINE_CONNECTIONS     gevent only: concurrent connections per process (default 1000)
   PROMETHEUS_MULTIPROC_DIR  a folder shared by the web processes of this host (metrics)
@@ -19,7 +20,9 @@ import os
 # No imports of the application here: the gevent worker monkey-patches the
 # standard library after this file is read and before the app is imported.
 
-_worker = os.environ.get("HOTLINE_WORKER_CLASS", "gevent").strip() or "gevent"
+# gevent by default; gthread on SQLite, whose lock waits would stall a gevent process (hotline/db.py).
+_default_worker = "gthread" if os.environ.get("DATABASE_URL", "").startswith("sqlite") else "gevent"
+_worker = os.environ.get("HOTLINE_WORKER_CLASS", "").strip() or _default_worker
 if _worker not in ("gevent", "gthread"):
     raise SystemExit(f"HOTLINE_WORKER_CLASS: expected gevent or gthread, got {_worker!r}")
 

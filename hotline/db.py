@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -87,6 +88,17 @@ def begins_immediate() -> bool:
 
     Yes for a web request or a scheduled job: their transactions are short and
     may write after reading. No elsewhere (a shell, a test's own reads): a read
-    left open there would otherwise hold every writer off.
+    left open there would otherwise hold every writer off. And never in a gevent
+    process: SQLite waits for the lock in C (busy_timeout), which no other
+    greenlet can interrupt, so the greenlet holding the lock could not run to
+    release it and the whole process would stall (measured: the busy-day
+    benchmark answered 1 call in 500). There, a writer that finds the lock
+    taken fails at once, as before; run SQLite under gthread (docs/deploy.md).
     """
-    return has_request_context() or _IMMEDIATE.get()
+    return (has_request_context() or _IMMEDIATE.get()) and not _gevent_patched()
+
+
+def _gevent_patched() -> bool:
+    """Return whether gevent has patched this process's threads (gunicorn's gevent worker)."""
+    monkey = sys.modules.get("gevent.monkey")
+    return bool(monkey and monkey.is_module_patched("threading"))

@@ -475,6 +475,7 @@ def main() -> int:
     parser.add_argument("--ring", type=float, default=2.0, help="seconds the softphone rings before it answers")
     parser.add_argument("--target", type=float, default=20.0, help="service level threshold, seconds")
     parser.add_argument("--database", choices=["sqlite", "postgres"], default="sqlite")
+    parser.add_argument("--worker-class", choices=["gevent", "gthread"], default="gevent", help="gunicorn's")
     parser.add_argument("--seed", type=int, default=2026)
     args = parser.parse_args()
     harness.exit_cleanly_on_sigterm()
@@ -512,7 +513,7 @@ def main() -> int:
                 "scheduler", [sys.executable, "-m", "flask", "--app", "wsgi", "scheduler", "run"], env, port
             )
             scheduler.wait_ready = lambda timeout=60: wait_for_heartbeat(database_url, scheduler, timeout)  # type: ignore[method-assign]
-            with harness.gunicorn("busy-day", "wsgi:app", env, port), scheduler:
+            with harness.gunicorn("busy-day", "wsgi:app", env, port, args.worker_class), scheduler:
                 world = World(args, network, base_url)
                 consoles = [Console(world, name, user_id) for name, user_id in sorted(ids.items())]
                 elapsed = asyncio.run(run_day(world, consoles))
