@@ -430,7 +430,7 @@ def report(args: argparse.Namespace, figures: dict[str, Any], world: World, elap
     p50, p95 = harness.percentile(latencies, 50), harness.percentile(latencies, 95)
     print(f"\nbusy day: {args.calls} calls over {args.hours:g} h, {args.workers} workers, speed {args.speed:g}")
     print(f"command: {' '.join([Path(sys.executable).name, *sys.argv])}")
-    print(f"database: {args.database}; load average at start {loads[0]}, at end {loads[1]}")
+    print(f"database: {args.database}, gunicorn {args.worker_class}; load average {loads[0]} to {loads[1]}")
     print(
         f"model: lambda {arrival * 3600:.1f} calls/h, handle {args.handle:g} s talk + {args.wrap_up:g} s wrap-up "
         f"(exponential), A = {traffic:.2f} Erlang, occupancy {traffic / args.workers * 100:.0f} %, "
@@ -475,9 +475,15 @@ def main() -> int:
     parser.add_argument("--ring", type=float, default=2.0, help="seconds the softphone rings before it answers")
     parser.add_argument("--target", type=float, default=20.0, help="service level threshold, seconds")
     parser.add_argument("--database", choices=["sqlite", "postgres"], default="sqlite")
-    parser.add_argument("--worker-class", choices=["gevent", "gthread"], default="gevent", help="gunicorn's")
+    parser.add_argument(
+        "--worker-class",
+        choices=["gevent", "gthread"],
+        default=None,
+        help="gunicorn's (default as deploy/gunicorn.conf.py: gthread on SQLite, gevent on PostgreSQL)",
+    )
     parser.add_argument("--seed", type=int, default=2026)
     args = parser.parse_args()
+    args.worker_class = args.worker_class or ("gthread" if args.database == "sqlite" else "gevent")
     harness.exit_cleanly_on_sigterm()
     loads = [load_average()]
     folder = Path(tempfile.mkdtemp(prefix="hotline-busy-"))
