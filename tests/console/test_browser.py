@@ -5,8 +5,7 @@ from __future__ import annotations
 
 import os
 import shutil
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -22,6 +21,7 @@ from hotline.extensions import db
 from hotline.manage.models import Setting
 from hotline.rota.models import Shift, ShiftAssignment
 from tests.conftest import TEST_PASSWORD
+from tests.support.waiting import until
 
 CHROMIUM = "/usr/bin/chromium"
 ARGS = [
@@ -38,16 +38,6 @@ SCREENSHOTS = os.environ.get("HOTLINE_SCREENSHOTS")
 pytestmark = pytest.mark.skipif(
     not shutil.which(CHROMIUM), reason="Chromium is not installed (apt-get install chromium)"
 )
-
-
-def until(check: Callable[[], Any], timeout: float = 20.0) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = check()
-        if value:
-            return value
-        time.sleep(0.2)
-    raise AssertionError("timed out")
 
 
 @pytest.fixture

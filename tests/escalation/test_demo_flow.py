@@ -18,6 +18,7 @@ from hotline.directory.models import Area, Station, station_areas
 from hotline.extensions import db
 from hotline.telephony.provider_impls import SimulatorProvider
 from hotline.telephony.simulator.network import stop_network
+from tests.support.waiting import until
 
 NOW = datetime(2026, 3, 10, 2, 0, tzinfo=UTC)  # Tuesday 10:00 in Shanghai, a working day of the demo rota
 
@@ -78,8 +79,12 @@ def test_escalate_to_the_covering_station_and_accept_by_sms(app: Flask, live_ser
         assert sent.status_code == 200 and "/escalation/" in sent.url
 
         # The simulator shows the SMS the covering station's duty phone received, with its reply code.
-        outbound = requests.get(f"{live_server.url}/simulator/messages", timeout=10).json()["outbound"]
-        sms = next(item for item in outbound if item["kind"] == "sms")
+        # The simulator stores what it sent in the background: poll its page like the demo's user would.
+        def station_sms() -> dict[str, Any] | None:
+            outbound = requests.get(f"{live_server.url}/simulator/messages", timeout=10).json()["outbound"]
+            return next((item for item in outbound if item["kind"] == "sms"), None)
+
+        sms = until(station_sms, timeout=10)
         assert sms["to"] == station_phone and "138****5678" in sms["body"]
         code = re.search(r"1\s*([A-Za-z0-9]{4,})", sms["body"]).group(1)
 

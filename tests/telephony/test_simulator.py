@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -16,18 +14,9 @@ from hotline.accounts.services import hash_password
 from hotline.extensions import db
 from hotline.telephony.simulator.network import stop_network
 from tests.conftest import TEST_PASSWORD
+from tests.support.waiting import until
 
 NOON = datetime(2025, 3, 10, 4, 0, tzinfo=UTC)  # Monday 12:00 in Shanghai
-
-
-def until(check: Callable[[], Any], timeout: float = 20.0) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = check()
-        if value:
-            return value
-        time.sleep(0.2)
-    raise AssertionError("timed out")
 
 
 def browser(live_server: Any) -> requests.Session:
