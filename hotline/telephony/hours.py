@@ -7,6 +7,7 @@ weekly hours and a warning is logged: the line must still answer.
 
 from __future__ import annotations
 
+import functools
 import logging
 from dataclasses import dataclass
 from datetime import date, datetime, time
@@ -48,6 +49,21 @@ def parse_hhmm(text: str) -> time:
     return time(int(hours), int(minutes))
 
 
+@functools.lru_cache(maxsize=64)
+def day_kind(day: date) -> DayKind:
+    """Classify a date from the Chinese calendar (remembered: every arriving call asks about today)."""
+    try:
+        is_holiday, name = chinese_calendar.get_holiday_detail(day)
+    except NotImplementedError:
+        log.warning("chinese_calendar does not cover %s; using the weekly hours", day.year)
+        return DayKind(known=False)
+    if is_holiday and name:
+        return DayKind(holiday=True, holiday_name=str(name))
+    if not is_holiday and day.weekday() >= 5:
+        return DayKind(makeup_workday=True, holiday_name=str(name) if name else None)
+    return DayKind()
+
+
 class ServiceCalendar:
     """Answers "is the line open now?" from the settings and the Chinese calendar."""
 
@@ -57,16 +73,7 @@ class ServiceCalendar:
 
     def day_kind(self, day: date) -> DayKind:
         """Classify a date as a statutory holiday, a make-up working day, or an ordinary day."""
-        try:
-            is_holiday, name = chinese_calendar.get_holiday_detail(day)
-        except NotImplementedError:
-            log.warning("chinese_calendar does not cover %s; using the weekly hours", day.year)
-            return DayKind(known=False)
-        if is_holiday and name:
-            return DayKind(holiday=True, holiday_name=str(name))
-        if not is_holiday and day.weekday() >= 5:
-            return DayKind(makeup_workday=True, holiday_name=str(name) if name else None)
-        return DayKind()
+        return day_kind(day)
 
     def periods(self, day: date) -> list[tuple[time, time]]:
         """Return the opening periods of a date (local times), holidays and make-up days applied."""

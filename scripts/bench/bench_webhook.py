@@ -8,7 +8,9 @@ event through Redis) and the baseline (constant TwiML, scripts/bench/baseline_ap
 each run as one gunicorn process from deploy/gunicorn.conf.py. Every request is
 signed and carries a new CallSid. Printed: requests/s, p50 and p99 at the given
 concurrency, the ratio to the baseline, and whether every answered call was
-recorded exactly once.
+recorded exactly once. The "no-db" row loads the same Hotline process with signed
+webhooks that carry no CallSid, which get the database-free answer: the cost of
+Hotline's application stack alone, so the highest ratio any webhook could reach.
 """
 
 from __future__ import annotations
@@ -30,6 +32,20 @@ TARGET_P99_MS = 100.0
 def count_calls(database_url: str, prefix: str) -> int:
     """Count the calls whose CallSid starts with `prefix`."""
     return harness.query(database_url, "SELECT count(*) FROM calls WHERE call_sid LIKE :p", p=prefix + "%")[0][0]
+
+
+def measure_floor(base_url: str, args: argparse.Namespace) -> LoadResult:
+    """Load the same webhook without a CallSid: signature check and the database-free answer, no write, no event.
+
+    This is the most any webhook can do in Hotline's application stack (its middleware,
+    sessions, request log, metrics, access rules) on this server: the ceiling of the ratio.
+    """
+
+    def make(number: int) -> tuple[str, dict[str, str], dict[str, str]]:
+        return incoming_call(base_url, "", caller=f"+86139{number % 100_000_000:08d}")
+
+    run_load(make, args.concurrency, args.warmup, first=0, fallback_expected=True)
+    return run_load(make, args.concurrency, args.requests, first=args.warmup, fallback_expected=True)
 
 
 def measure(base_url: str, sid_prefix: str, args: argparse.Namespace) -> tuple[LoadResult, LoadResult]:
@@ -62,6 +78,7 @@ def bench_one(database: str, worker: str, redis_url: str | None, args: argparse.
         base, base_open = measure(baseline.url, "CAbase", args)
     with gunicorn("hotline", "wsgi:app", env, hotline_port, worker) as hotline:
         real, real_open = measure(hotline.url, "CAbench", args)
+        floor = measure_floor(hotline.url, args)
     recorded = count_calls(database_url, "CAbench")
     sent = args.warmup + args.requests + args.rate_requests
     label = f"{database}{' + redis' if database != 'sqlite' and redis_url else ''}"
@@ -70,6 +87,7 @@ def bench_one(database: str, worker: str, redis_url: str | None, args: argparse.
     rows = [
         [label, worker, "baseline", load, *figures(base), "1.00", ""],
         [label, worker, "hotline", load, *figures(real), ratio(real.rps, base.rps), ""],
+        [label, worker, "no-db", load, *figures(floor), ratio(floor.rps, base.rps), "no CallSid: no write, no event"],
         [label, worker, "baseline", rate, *figures(base_open), "", ""],
         [label, worker, "hotline", rate, *figures(real_open), "", f"{recorded} of {sent} calls recorded"],
     ]

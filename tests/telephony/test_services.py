@@ -155,3 +155,68 @@ def test_connect_to_a_phone_number_and_refuse_other_targets(db_session: Any) -> 
     other = queued(db_session, "CA-w4", "1", NOON)
     with pytest.raises(ValueError):
         services.connect_to_worker(db_session, other, "alice")
+
+
+@pytest.fixture
+def engine_session(app: Any) -> Any:
+    """A session drawing connections from the engine, as in production (committed for real, deleted afterwards)."""
+    from sqlalchemy.orm import Session
+
+    from hotline.extensions import db
+    from tests.conftest import truncate_all
+
+    with app.app_context():
+        if db.engine.dialect.name != "postgresql":
+            pytest.skip("the single-statement arrival in autocommit is PostgreSQL's (set DATABASE_URL)")
+        with Session(db.engine) as session:
+            try:
+                yield session
+            finally:
+                session.rollback()
+                truncate_all(app)
+
+
+def autocommit_of_each_statement(session: Any) -> list[bool]:
+    """Record, for every statement the engine runs from now on, whether its connection was in autocommit."""
+    from sqlalchemy import event
+
+    seen: list[bool] = []
+    event.listen(
+        session.get_bind(),
+        "before_cursor_execute",
+        lambda connection, *_: seen.append(connection.connection.dbapi_connection.autocommit),
+    )
+    return seen
+
+
+def test_on_postgresql_a_new_session_records_the_arrival_in_one_autocommitted_statement(engine_session: Any) -> None:
+    from sqlalchemy import text
+
+    from hotline.telephony.models import Call
+
+    seen = autocommit_of_each_statement(engine_session)
+    first = arrive(engine_session, "CA-auto-1")
+    assert first.created and seen == [True]
+    # Stored for everyone at once, with its first event, and a retry finds it.
+    with engine_session.get_bind().connect() as other:
+        events = text("SELECT count(*) FROM call_events WHERE call_id = :id")
+        assert other.execute(events, {"id": first.call_id}).scalar() == 1
+    again = arrive(engine_session, "CA-auto-1")
+    assert not again.created and again.call_id == first.call_id
+    # The connection went back to the pool as it came: the next transaction is a real one again.
+    engine_session.rollback()
+    engine_session.add(Call(call_sid="CA-auto-rolled-back", direction="inbound", status="ringing", created_at=NOON))
+    engine_session.flush()
+    engine_session.rollback()
+    assert seen[-1] is False
+    assert engine_session.scalar(select(Call).where(Call.call_sid == "CA-auto-rolled-back")) is None
+
+
+def test_on_postgresql_an_arrival_joins_the_transaction_its_session_already_holds(engine_session: Any) -> None:
+    from hotline.telephony.models import Call
+
+    engine_session.scalar(select(Call.id).limit(1))  # the session's transaction has begun
+    seen = autocommit_of_each_statement(engine_session)
+    arrival = arrive(engine_session, "CA-auto-2")
+    assert arrival.created and seen == [False]
+    assert engine_session.get(Call, arrival.call_id).call_sid == "CA-auto-2"
