@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session, joinedload
 
 from hotline.console import push
@@ -90,7 +90,15 @@ def ensure_entry(session: Session, call: Call, now: datetime) -> RoutingEntry:
 
 
 def sync_with_queue(session: Session, now: datetime) -> int:
-    """Adopt queued calls that have no entry and end entries whose call has ended; return changes made."""
+    """Adopt queued calls that have no entry, end entries whose call has ended, and withdraw the offers
+    of calls that left the queue without a worker; return changes made.
+
+    A caller who waited past the line's maximum leaves the queue for voicemail or a
+    callback: the call lives on, but no worker can take it any more. Its ringing
+    offers are withdrawn (their workers are free again) and its entry waits,
+    never offered (`route` only offers queued calls, and calls being transferred),
+    until the call ends or comes back to the queue.
+    """
     changes = 0
     for call in adapters.queued_calls(session):
         if session.scalar(select(RoutingEntry.id).where(RoutingEntry.call_id == call.id)) is None:
@@ -103,6 +111,13 @@ def sync_with_queue(session: Session, now: datetime) -> int:
     for entry, call in live:
         if call.ended_at is not None or call.status in ENDED_STATUSES:
             end_entry(session, entry, now, pushes)
+            changes += 1
+        elif entry.status == "offered" and call.status != "queued" and entry.transfer_to_id is None:
+            withdraw_ringing(session, entry, now, pushes, "withdrawn")
+            entry.status, entry.due_at = "waiting", None
+            entry.version += 1
+            entry.updated_at = now
+            pushes.board = True
             changes += 1
     session.commit()
     pushes.send()
@@ -182,7 +197,10 @@ def route(session: Session, now: datetime, settings: RoutingSettings | None = No
     if free:
         entries = session.scalars(
             select(RoutingEntry)
+            .join(Call, Call.id == RoutingEntry.call_id)
+            # A queued call, or a worker's call being transferred; not a caller gone to voicemail.
             .where(RoutingEntry.status == "waiting")
+            .where(or_(Call.status == "queued", RoutingEntry.transfer_to_id.is_not(None)))
             .order_by(RoutingEntry.priority.desc(), RoutingEntry.queued_at, RoutingEntry.id)
         ).all()
         for entry in entries:

@@ -13,6 +13,7 @@ from hotline.routing.models import Offer, RoutingEntry, WorkerPresence
 from hotline.routing.presence import touch
 from hotline.routing.router import route, skill_fit
 from hotline.routing.settings import RoutingSettings, save_routing_settings
+from hotline.telephony import services as line
 from hotline.telephony.models import CallEvent, TelephonyCommand
 from hotline.telephony.providers import RecordingProvider
 from tests.routing.conftest import NOW, put_on_duty, queue_call, set_available
@@ -243,8 +244,44 @@ def test_a_call_the_worker_did_not_pick_up_returns_to_the_queue_keeping_its_plac
     services.call_queued(db_session, newer.id, NOW)
     services.accept_offer(db_session, offer.id, first.id, NOW, RecordingProvider())
     # The softphone never answered: the phone line puts the caller back in the queue.
+    line.enqueue_call(db_session, call, NOW + timedelta(seconds=30))
     services.call_queued(db_session, call.id, NOW + timedelta(seconds=30))
     set_available(db_session, second, NOW, now=NOW + timedelta(seconds=31))
     offers = route(db_session, NOW + timedelta(seconds=31))
     assert [(o.worker_id, o.call_id) for o in offers] == [(second.id, call.id)]
     assert db_session.get(WorkerPresence, first.id).state == "break"
+
+
+def test_a_caller_who_leaves_the_queue_for_voicemail_is_no_longer_offered(db_session: Any, workers: Any) -> None:
+    """Past the maximum wait the caller records a message: the ringing offer is withdrawn, none is made again."""
+    first, second = workers(2)
+    set_available(db_session, first, NOW - timedelta(minutes=5))
+    call = queue_call(db_session, queued_at=NOW)
+    (offer,) = services.call_queued(db_session, call.id, NOW)
+    line.reach_max_wait(db_session, call, NOW + timedelta(seconds=180), 180)  # the phone line's queue-wait webhook
+    later = NOW + timedelta(seconds=182)
+    touch(db_session, first.id, later)
+    run_tick(db_session, later)
+    db_session.expire_all()
+    assert db_session.get(Offer, offer.id).status == "withdrawn"
+    assert db_session.get(WorkerPresence, first.id).offered_call_id is None
+    # Nobody is offered the call while it lives on in voicemail, however many are free.
+    set_available(db_session, second, later, now=later)
+    assert route(db_session, later) == [] and ringing(db_session) == []
+    entry = db_session.scalar(select(RoutingEntry).where(RoutingEntry.call_id == call.id))
+    assert entry.status == "waiting"
+    # When the call ends, its entry ends.
+    services.call_ended(db_session, call.id, later + timedelta(seconds=60))
+    db_session.expire_all()
+    assert db_session.get(RoutingEntry, entry.id).status == "ended"
+
+
+def test_a_call_waiting_for_a_free_worker_that_leaves_the_queue_is_not_offered_later(
+    db_session: Any, workers: Any
+) -> None:
+    (worker,) = workers(1)
+    call = queue_call(db_session, queued_at=NOW)
+    assert services.call_queued(db_session, call.id, NOW) == []
+    line.reach_max_wait(db_session, call, NOW + timedelta(seconds=180), 180)
+    services.set_presence(db_session, worker.id, "available", NOW + timedelta(seconds=190), worker.id)
+    assert ringing(db_session) == []
