@@ -165,6 +165,9 @@ _LABELS: tuple[tuple[StrEnum, object], ...] = (
 # ExpertSkill.CRISIS are both "crisis") keep their own labels.
 LABELS: dict[tuple[type[StrEnum], str], object] = {(type(member), member.value): text for member, text in _LABELS}
 del _LABELS
+# A menu key may also lead to the expert volunteers on duty (hotline.telephony.forms.EXPERT):
+# a service a call asks for, but not one an intake records, so not a member of Service.
+LABELS[(Service, "expert")] = _l("Expert volunteer")
 
 
 def label(value: StrEnum | str | None, enum: type[StrEnum] | None = None) -> str:

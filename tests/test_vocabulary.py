@@ -19,3 +19,13 @@ def test_crisis_service_and_crisis_skill_have_their_own_labels(app: Any) -> None
 def test_labels_are_chinese_by_default(app: Any) -> None:
     with app.test_request_context():
         assert label(Service.CRISIS) == "危机介入"
+
+
+def test_the_menu_s_expert_service_has_a_label(app: Any) -> None:
+    """Key 5 of the default menu leads to the expert volunteers; the console names it."""
+    from hotline.telephony.forms import EXPERT
+
+    with app.test_request_context():
+        assert label(EXPERT, Service) == "专业志愿者"
+    with app.test_request_context(headers={"Accept-Language": "en"}):
+        assert label(EXPERT, Service) == "Expert volunteer"
