@@ -220,3 +220,29 @@ class DecisionForm(FlaskForm):
 
     approve = BooleanField(_l("Approve"))
     note = StringField(_l("Note"), validators=[Optional(), Length(max=500)])
+
+
+WEEKDAYS = (_l("Monday"), _l("Tuesday"), _l("Wednesday"), _l("Thursday"), _l("Friday"), _l("Saturday"), _l("Sunday"))
+EVERY = ""
+
+
+def weekday_name(weekday: int | None) -> str:
+    """Return the name of an ISO weekday (1 = Monday), or "every day"."""
+    return str(WEEKDAYS[weekday - 1]) if weekday else str(_l("Every day"))
+
+
+class WishForm(FlaskForm):
+    """A worker's wish for the automatic draft: prefer or avoid a weekday, a shift, or both."""
+
+    weekday = SelectField(_l("Day"), default=EVERY)
+    label = SelectField(_l("Shift"), default=EVERY)
+    wish = SelectField(_l("Wish"), default="-1")
+
+    def fill(self, labels: list[str]) -> WishForm:
+        """Set the choices: the weekdays, the shift names in use, prefer or avoid."""
+        self.weekday.choices = [(EVERY, str(_l("Every day")))] + [
+            (str(number), str(name)) for number, name in enumerate(WEEKDAYS, start=1)
+        ]
+        self.label.choices = [(EVERY, str(_l("Every shift")))] + [(label, label) for label in labels]
+        self.wish.choices = [("-1", str(_l("I would rather not"))), ("1", str(_l("I would like to")))]
+        return self

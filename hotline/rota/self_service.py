@@ -1,4 +1,4 @@
-"""A worker's own rota page: their shifts, leave and swap requests, notices, and calendar feed links."""
+"""A worker's own rota page: their shifts, leave and swap requests, wishes, notices, and calendar feed links."""
 
 from __future__ import annotations
 
@@ -12,16 +12,22 @@ from hotline.access import logged_in, public
 from hotline.clock import local, to_utc, utcnow
 from hotline.extensions import db
 from hotline.home.services import my_shifts
-from hotline.rota import feeds, notices, swaps
+from hotline.rota import feeds, notices, swaps, wishes
 from hotline.rota.exceptions import NotEligible, NotFound, RequestNotValid
-from hotline.rota.forms import LeaveForm, SwapForm
+from hotline.rota.forms import EVERY, LeaveForm, SwapForm, WishForm, weekday_name
 from hotline.rota.routes import bp
 from hotline.vocabulary import Role
 
 
-def render_mine(leave_form: LeaveForm | None = None, swap_form: SwapForm | None = None, **extra: Any) -> Any:
+def render_mine(
+    leave_form: LeaveForm | None = None,
+    swap_form: SwapForm | None = None,
+    wish_form: WishForm | None = None,
+    **extra: Any,
+) -> Any:
     """Render the worker's rota page."""
     now = utcnow()
+    wish_form = (wish_form or WishForm(prefix="wish")).fill(wishes.shift_labels(db.session, now))
     shifts = my_shifts(db.session, current_user, now, days=42)
     swap_form = swap_form or SwapForm(prefix="swap")
     swap_form.shift_id.choices = [
@@ -35,7 +41,7 @@ def render_mine(leave_form: LeaveForm | None = None, swap_form: SwapForm | None 
             colleagues[user.id] = user.display_name
     swap_form.colleague_id.choices = sorted(colleagues.items(), key=lambda item: item[1])
     my_swaps, my_leaves = swaps.requests_of(db.session, current_user)
-    status = 422 if (leave_form and leave_form.errors) or (swap_form.errors) else 200
+    status = 422 if (leave_form and leave_form.errors) or swap_form.errors or wish_form.errors else 200
     return render_template(
         "rota/mine.html",
         now=now,
@@ -46,6 +52,9 @@ def render_mine(leave_form: LeaveForm | None = None, swap_form: SwapForm | None 
         my_leaves=my_leaves,
         notices=notices.notices_for(db.session, current_user.id),
         tokens=feeds.feed_tokens(db.session, current_user),
+        wish_form=wish_form,
+        my_wishes=wishes.wishes_of(db.session, current_user.id),
+        weekday_name=weekday_name,
         is_manager=current_user.has_role(Role.MANAGER),
         **extra,
     ), status
@@ -106,6 +115,41 @@ def ask_swap() -> Any:
             flash(_("Your swap request has been sent to the managers."), "success")
             return redirect(url_for("rota.mine"))
     return render_mine(swap_form=form)
+
+
+@bp.post("/rota/mine/wishes")
+@logged_in
+def add_wish() -> Any:
+    """Say which days or shifts I would like, or would rather not, have in the automatic draft."""
+    form = WishForm(prefix="wish").fill(wishes.shift_labels(db.session, utcnow()))
+    if form.validate_on_submit():
+        try:
+            wishes.save_wish(
+                db.session,
+                current_user.id,
+                int(form.weekday.data) if form.weekday.data != EVERY else None,
+                form.label.data if form.label.data != EVERY else None,
+                int(form.wish.data),
+                utcnow(),
+            )
+        except RequestNotValid as refused:
+            form.label.errors.append(str(refused))
+        else:
+            flash(_("Your wish is saved; the automatic draft takes it into account when the rules allow."), "success")
+            return redirect(url_for("rota.mine"))
+    return render_mine(wish_form=form)
+
+
+@bp.post("/rota/mine/wishes/<int:wish_id>/delete")
+@logged_in
+def remove_wish(wish_id: int) -> Any:
+    """Remove one of my wishes."""
+    try:
+        wishes.remove_wish(db.session, current_user.id, wish_id)
+    except NotFound:
+        abort(404)
+    flash(_("Your wish has been removed."), "info")
+    return redirect(url_for("rota.mine"))
 
 
 @bp.post("/rota/mine/<kind>/<int:request_id>/cancel")

@@ -11,9 +11,9 @@ from hotline.access import require_role
 from hotline.accounts.exceptions import UsernameTaken
 from hotline.clock import local, utcnow
 from hotline.extensions import db
-from hotline.rota import workers
+from hotline.rota import wishes, workers
 from hotline.rota.exceptions import NotFound
-from hotline.rota.forms import CertificateForm, NewWorkerForm, WorkerForm
+from hotline.rota.forms import CertificateForm, NewWorkerForm, WorkerForm, weekday_name
 from hotline.rota.routes import bp
 from hotline.rota.rules import load_rules
 from hotline.vocabulary import Role
@@ -71,6 +71,8 @@ def render_worker(user_id: int, form: WorkerForm | None = None, cert_form: Certi
         cert_form=cert_form or CertificateForm(prefix="cert"),
         flagged=workers.flagged_assignments(db.session, utcnow(), user.id),
         today=local(utcnow()).date(),
+        wishes=wishes.wishes_of(db.session, user.id),
+        weekday_name=weekday_name,
     ), status
 
 
