@@ -3,7 +3,8 @@
 Each kind has one flat CSV shape (lists joined with ";"). An import is all or
 nothing: every row is checked first and any error is reported with its line.
 HSDS export writes organizations.csv, services.csv and locations.csv (HSDS 3.0
-field names) in a zip; HSDS import reads organizations.csv and services.csv.
+field names) in a zip; HSDS import reads all three (a location names the area an
+organisation serves, matched to the directory's areas by name).
 """
 
 from __future__ import annotations
@@ -374,10 +375,9 @@ def import_hsds(session: Session, data: bytes) -> tuple[int, int]:
         bundle = zipfile.ZipFile(io.BytesIO(data))
         orgs = list(csv.DictReader(io.StringIO(bundle.read("organizations.csv").decode("utf-8-sig"))))
         names = set(bundle.namelist())
-        services = (
-            list(csv.DictReader(io.StringIO(bundle.read("services.csv").decode("utf-8-sig"))))
-            if "services.csv" in names
-            else []
+        services, locations = (
+            list(csv.DictReader(io.StringIO(bundle.read(name).decode("utf-8-sig")))) if name in names else []
+            for name in ("services.csv", "locations.csv")
         )
     except (zipfile.BadZipFile, KeyError, UnicodeDecodeError) as exc:
         raise ImportFailed([(0, "expected a zip with organizations.csv (and services.csv)")]) from exc
@@ -390,6 +390,7 @@ def import_hsds(session: Session, data: bytes) -> tuple[int, int]:
     for row in services:
         if (row.get("status") or "active") == "active" and row.get("name"):
             offered.setdefault(row.get("organization_id", ""), []).append(row["name"].strip())
+    areas = located_areas(session, locations)
     created = updated = 0
     for row in orgs:
         name = row["name"].strip()
@@ -401,6 +402,20 @@ def import_hsds(session: Session, data: bytes) -> tuple[int, int]:
         org.website = row.get("website") or org.website
         if row.get("id") in offered:
             org.services = sorted(set(offered[row["id"]]))
+        if row.get("id") in areas:
+            org.area = areas[row["id"]]
         session.add(org)
     session.commit()
     return created, updated
+
+
+def located_areas(session: Session, locations: list[dict[str, str]]) -> dict[str, Area]:
+    """Map organisation ids to the area their location names, when exactly one area has that name."""
+    found: dict[str, Area] = {}
+    for row in locations:
+        name, org_id = (row.get("name") or "").strip(), row.get("organization_id") or ""
+        if name and org_id:
+            matches = session.scalars(select(Area).where(Area.name == name).limit(2)).all()
+            if len(matches) == 1:
+                found.setdefault(org_id, matches[0])
+    return found
