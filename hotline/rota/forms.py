@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import phonenumbers
 from flask import current_app
 from flask_babel import lazy_gettext as _l
@@ -226,9 +228,12 @@ WEEKDAYS = (_l("Monday"), _l("Tuesday"), _l("Wednesday"), _l("Thursday"), _l("Fr
 EVERY = ""
 
 
-def weekday_name(weekday: int | None) -> str:
-    """Return the name of an ISO weekday (1 = Monday), or "every day"."""
-    return str(WEEKDAYS[weekday - 1]) if weekday else str(_l("Every day"))
+def describe_wish(wish: Any) -> str:
+    """Describe a worker's wish in one line: "Tuesday · 上午班 · I would rather not"."""
+    day = str(WEEKDAYS[wish.weekday - 1]) if wish.weekday else str(_l("Every day"))
+    shift = wish.label or str(_l("every shift"))
+    choice = _l("I would like to") if wish.wish > 0 else _l("I would rather not")
+    return f"{day} · {shift} · {choice}"
 
 
 class WishForm(FlaskForm):

@@ -14,7 +14,7 @@ from hotline.extensions import db
 from hotline.home.services import my_shifts
 from hotline.rota import feeds, notices, swaps, wishes
 from hotline.rota.exceptions import NotEligible, NotFound, RequestNotValid
-from hotline.rota.forms import EVERY, LeaveForm, SwapForm, WishForm, weekday_name
+from hotline.rota.forms import EVERY, LeaveForm, SwapForm, WishForm, describe_wish
 from hotline.rota.routes import bp
 from hotline.vocabulary import Role
 
@@ -54,7 +54,7 @@ def render_mine(
         tokens=feeds.feed_tokens(db.session, current_user),
         wish_form=wish_form,
         my_wishes=wishes.wishes_of(db.session, current_user.id),
-        weekday_name=weekday_name,
+        describe_wish=describe_wish,
         is_manager=current_user.has_role(Role.MANAGER),
         **extra,
     ), status

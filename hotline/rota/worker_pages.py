@@ -13,7 +13,7 @@ from hotline.clock import local, utcnow
 from hotline.extensions import db
 from hotline.rota import wishes, workers
 from hotline.rota.exceptions import NotFound
-from hotline.rota.forms import CertificateForm, NewWorkerForm, WorkerForm, weekday_name
+from hotline.rota.forms import CertificateForm, NewWorkerForm, WorkerForm, describe_wish
 from hotline.rota.routes import bp
 from hotline.rota.rules import load_rules
 from hotline.vocabulary import Role
@@ -72,7 +72,7 @@ def render_worker(user_id: int, form: WorkerForm | None = None, cert_form: Certi
         flagged=workers.flagged_assignments(db.session, utcnow(), user.id),
         today=local(utcnow()).date(),
         wishes=wishes.wishes_of(db.session, user.id),
-        weekday_name=weekday_name,
+        describe_wish=describe_wish,
     ), status
 
 
