@@ -1,15 +1,19 @@
-"""Listening to a call's voicemail: who may, the audit row, the media from the phone network."""
+"""Listening to a call's voicemail: who may, the audit row, the media from the phone network, seeking in it."""
 
 from __future__ import annotations
 
+import itertools
 import logging
-from datetime import datetime
+from collections.abc import Iterable
+from datetime import datetime, timedelta
 
+from flask import Request, Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from hotline import audit
 from hotline.accounts.models import User
+from hotline.audit import AuditEntry
 from hotline.console.exceptions import NoRecording, NotAllowedToListen, RecordingUnavailable
 from hotline.console.services import may_see_call
 from hotline.escalation.models import Escalation, Reason
@@ -17,6 +21,10 @@ from hotline.telephony.models import Call
 from hotline.telephony.providers import RecordingAudio, TelephonyError, TelephonyProvider
 
 log = logging.getLogger("hotline.console.recordings")
+LISTEN_AUDIT_WINDOW = timedelta(minutes=10)
+"""A user's listens to one call within this window make one audit row (a player seeking asks again)."""
+MAX_SEEKABLE_BYTES = 16 * 1024 * 1024
+"""A part of a recording is served from a copy in memory up to this size (hours of voicemail MP3)."""
 
 
 def may_listen(session: Session, call: Call, user: User) -> bool:
@@ -59,13 +67,70 @@ def listen(session: Session, call_id: int, user: User, provider: TelephonyProvid
     except TelephonyError as exc:
         log.warning("recording of call %s unavailable: %s", call.id, exc)
         raise RecordingUnavailable(call_id) from exc
-    entry = audit.record(
-        session,
-        "recording.listen",
-        actor_id=user.id,
-        target=f"call:{call.id}",
-        detail={"recording_sid": call.recording_sid, "simulated": audio.simulated},
-    )
-    entry.at = now
-    session.commit()
+    if not listened_recently(session, call, user, now):
+        entry = audit.record(
+            session,
+            "recording.listen",
+            actor_id=user.id,
+            target=f"call:{call.id}",
+            detail={"recording_sid": call.recording_sid, "simulated": audio.simulated},
+        )
+        entry.at = now
+        session.commit()
     return audio
+
+
+def listened_recently(session: Session, call: Call, user: User, now: datetime) -> bool:
+    """Return whether the user's listen to this call is in the audit log already, from the last few minutes.
+
+    A browser's player asks for the recording again for every seek (a byte range
+    each time): the audit log keeps one row per sitting, not one per seek, and
+    every request is still checked and counted within that window.
+    """
+    since = now - LISTEN_AUDIT_WINDOW
+    query = select(AuditEntry.id).where(
+        AuditEntry.action == "recording.listen",
+        AuditEntry.actor_id == user.id,
+        AuditEntry.target == f"call:{call.id}",
+        AuditEntry.at > since,
+        AuditEntry.at <= now,
+    )
+    return session.scalar(query.limit(1)) is not None
+
+
+def audio_response(audio: RecordingAudio, request: Request) -> Response:
+    """Return the recording as a response: streamed whole, or the byte range a seeking player asked for (206).
+
+    The phone network's media is fetched whole either way; for a range it is read
+    into memory (at most MAX_SEEKABLE_BYTES, else the whole media is streamed, which
+    HTTP allows) and Werkzeug answers the range, or 416 when it lies outside.
+    """
+    if request.range is None:
+        response = Response(audio.chunks, mimetype=audio.content_type)
+        if audio.length is not None:
+            response.content_length = audio.length
+    else:
+        body, chunks = _read_at_most(audio, MAX_SEEKABLE_BYTES)
+        if body is None:
+            response = Response(chunks, mimetype=audio.content_type)
+        else:
+            response = Response(body, mimetype=audio.content_type)
+            response.make_conditional(request, accept_ranges=True, complete_length=len(body))
+    response.accept_ranges = "bytes"
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _read_at_most(audio: RecordingAudio, limit: int) -> tuple[bytes | None, Iterable[bytes]]:
+    """Read the whole media into memory; (None, every chunk) instead when it is longer than `limit`."""
+    if audio.length is not None and audio.length > limit:
+        return None, audio.chunks
+    chunks: list[bytes] = []
+    size = 0
+    iterator = iter(audio.chunks)
+    for chunk in iterator:
+        chunks.append(chunk)
+        size += len(chunk)
+        if size > limit:
+            return None, itertools.chain(chunks, iterator)
+    return b"".join(chunks), chunks

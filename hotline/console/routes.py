@@ -107,7 +107,7 @@ def current_call(call_id: int) -> Any:
 @bp.get("/console/calls/<int:call_id>/recording")
 @require_role(Role.WORKER)
 def recording(call_id: int) -> Any:
-    """Stream the call's voicemail to the worker (audited, never cached, no Twilio URL in the page)."""
+    """Stream the call's voicemail to the worker, or the part a seeking player asks for (audited, never cached)."""
     try:
         audio = recordings.listen(db.session, call_id, current_user, adapters.get_provider(), utcnow())
     except NoRecording:
@@ -116,11 +116,7 @@ def recording(call_id: int) -> Any:
         abort(403)
     except RecordingUnavailable:
         abort(502, description=_("The recording could not be fetched from the phone network. Try again in a minute."))
-    response = Response(audio.chunks, mimetype=audio.content_type)
-    if audio.length is not None:
-        response.content_length = audio.length
-    response.headers["Cache-Control"] = "no-store"
-    return response
+    return recordings.audio_response(audio, request)
 
 
 @bp.post("/console/calls/<int:call_id>/intake")

@@ -4,21 +4,23 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Callable, Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from flask import Flask
+from flask import Flask, request
 from sqlalchemy import select
 
 from hotline.accounts.models import User
 from hotline.audit import AuditEntry
 from hotline.clock import utcnow
+from hotline.console import recordings
 from hotline.escalation import services as escalation
 from hotline.escalation.models import Escalation
 from hotline.escalation.policies import seed_default_policies
 from hotline.telephony.models import Call
 from hotline.telephony.provider_impls import TwilioProvider
+from hotline.telephony.providers import RecordingAudio, RecordingProvider
 from hotline.telephony.twiml_runner import Recording
 from tests.conftest import log_in
 from tests.support.fake_twilio import FakeTwilio, recording_media, start_fake_twilio
@@ -94,6 +96,46 @@ def test_a_worker_hears_the_voicemail_fetched_from_twilio_and_the_listen_is_audi
     (entry,) = listens(db_session)
     assert (entry.actor_id, entry.target) == (worker.id, f"call:{call.id}")
     assert entry.detail == {"recording_sid": call.recording_sid, "simulated": False}
+
+
+def test_a_seeking_player_gets_the_byte_range_it_asks_for_and_the_sitting_is_audited_once(
+    app: Flask, db_session: Any, make_user: Any, twilio: FakeTwilio, make_voicemail: Any
+) -> None:
+    call = make_voicemail()
+    media = recording_media(call.recording_sid, "mp3")
+    url = f"/console/calls/{call.id}/recording"
+    client = log_in(app.test_client(), make_user("worker"))
+    assert client.get(url).headers["Accept-Ranges"] == "bytes"  # the player learns it may seek
+    start = client.get(url, headers={"Range": "bytes=0-3"})
+    assert (start.status_code, start.data) == (206, b"ID3\x04")
+    seek = client.get(url, headers={"Range": "bytes=10-"})
+    assert seek.status_code == 206 and seek.data == media[10:] and seek.mimetype == "audio/mpeg"
+    assert seek.headers["Content-Range"] == f"bytes 10-{len(media) - 1}/{len(media)}"
+    assert seek.headers["Cache-Control"] == "no-store"
+    assert client.get(url, headers={"Range": f"bytes={len(media) + 5}-"}).status_code == 416
+    assert len(twilio.requests_to("GET", r"/Recordings/RE\d+\.mp3$")) == 4  # every request checked and fetched
+    assert len(listens(db_session)) == 1  # one sitting, one audit row
+
+
+def test_listens_are_audited_once_per_user_and_sitting(db_session: Any, make_user: Any, make_voicemail: Any) -> None:
+    call = make_voicemail()
+    worker, supervisor = make_user("worker"), make_user("supervisor")
+    at = datetime(2025, 3, 10, 15, tzinfo=UTC)
+    for user, minutes in ((worker, 0), (worker, 9), (supervisor, 9), (worker, 20)):
+        recordings.listen(db_session, call.id, user, RecordingProvider(), at + timedelta(minutes=minutes))
+    rows = sorted((entry.at.replace(tzinfo=UTC), entry.actor_id) for entry in listens(db_session))
+    expected = [(at, worker.id), (at + timedelta(minutes=9), supervisor.id), (at + timedelta(minutes=20), worker.id)]
+    assert rows == sorted(expected)
+
+
+def test_a_range_of_a_recording_too_long_to_hold_is_answered_with_the_whole_media(
+    app: Flask, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    chunks = [b"a" * 10, b"b" * 10, b"c" * 10]
+    monkeypatch.setattr(recordings, "MAX_SEEKABLE_BYTES", 15)
+    with app.test_request_context(headers={"Range": "bytes=5-"}):
+        response = recordings.audio_response(RecordingAudio("audio/mpeg", iter(chunks)), request)
+    assert response.status_code == 200 and b"".join(response.response) == b"".join(chunks)
 
 
 def test_anonymous_users_are_sent_to_log_in(app: Flask, db_session: Any, make_voicemail: Any) -> None:
