@@ -17,7 +17,7 @@ log = logging.getLogger("hotline.escalation")
 def on_callback_needed(_sender: Any, call_id: int, reason: str, **_extra: Any) -> None:
     """Create a callback referral for a missed, abandoned or voicemail call, or a callback request."""
     from hotline.clock import utcnow
-    from hotline.escalation.services import callback_for_call
+    from hotline.escalation.triggers import callback_for_call
     from hotline.extensions import db
 
     try:
@@ -30,7 +30,7 @@ def on_callback_needed(_sender: Any, call_id: int, reason: str, **_extra: Any) -
 def on_intake_saved(_sender: Any, case_id: int, risk: str, worker_id: int | None = None, **_extra: Any) -> None:
     """Alert the supervisor on call and start the urgent chain when an intake finds high or imminent risk."""
     from hotline.clock import utcnow
-    from hotline.escalation.services import escalate_risk
+    from hotline.escalation.triggers import escalate_risk
     from hotline.extensions import db
     from hotline.telephony.providers import get_provider
 

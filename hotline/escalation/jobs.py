@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from hotline.clock import utcnow
-from hotline.escalation.services import run_due
+from hotline.escalation.steps import run_due
 from hotline.extensions import db
 from hotline.telephony.providers import get_provider
 

@@ -13,7 +13,7 @@ from hotline.access import logged_in, require_role
 from hotline.api import API_PREFIX, ApiError
 from hotline.clock import utcnow
 from hotline.directory.services import find_targets
-from hotline.escalation import board, policies, services
+from hotline.escalation import board, policies, services, triggers
 from hotline.escalation.exceptions import (
     AlreadyAnswered,
     NoPolicy,
@@ -51,7 +51,7 @@ def new() -> Any:
             form.override_reason.errors.append(_("Give the reason for the override; it is logged."))
         else:
             try:
-                escalation = services.escalate_case(
+                escalation = triggers.escalate_case(
                     db.session,
                     case.id,
                     reason=form.reason.data,

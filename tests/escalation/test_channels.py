@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from hotline.escalation import services
+from hotline.escalation import triggers
 from hotline.escalation.models import EscalationPolicy, NotificationAttempt
 from hotline.escalation.policies import seed_default_policies
 from tests.escalation.conftest import NOW, make_case
@@ -50,7 +50,7 @@ def test_a_station_with_a_group_chat_robot_gets_a_json_post(
 ) -> None:
     network.room.webhook_url = f"{robot}/hook"
     db_session.commit()
-    services.escalate_case(
+    triggers.escalate_case(
         db_session,
         make_case(db_session, network.community).id,
         reason="home_visit",
@@ -73,7 +73,7 @@ def test_a_failing_robot_is_recorded_and_the_sms_still_goes(
 ) -> None:
     network.room.webhook_url = f"{robot}/broken"
     db_session.commit()
-    services.escalate_case(
+    triggers.escalate_case(
         db_session,
         make_case(db_session, network.community).id,
         reason="home_visit",

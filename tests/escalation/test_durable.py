@@ -20,7 +20,7 @@ from sqlalchemy import func, select, update
 
 from hotline.accounts.models import User
 from hotline.clock import utcnow
-from hotline.escalation import services
+from hotline.escalation import steps, triggers
 from hotline.escalation.models import Escalation, NotificationAttempt, Referral, ReferralStep
 from hotline.extensions import db
 from hotline.telephony.providers import RecordingProvider
@@ -64,7 +64,7 @@ def start_chains(session: Any, network: Any, due: list[Any]) -> list[int]:
     ids = []
     for due_at in due:
         case = make_case(session, network.community)
-        chain, _ = services.start_escalation(
+        chain, _ = triggers.start_escalation(
             session,
             trigger="worker",
             reason="home_visit",
@@ -174,7 +174,7 @@ def test_two_ticks_racing_for_one_deadline_run_the_step_once(app: Flask, committ
         with app.app_context():
             try:
                 barrier.wait(5)
-                moved.append(services.run_due(db.session, utcnow(), provider))
+                moved.append(steps.run_due(db.session, utcnow(), provider))
             finally:
                 db.session.remove()
 

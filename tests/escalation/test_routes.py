@@ -11,7 +11,7 @@ from sqlalchemy import select
 from twilio.request_validator import RequestValidator
 
 from hotline.audit import AuditEntry
-from hotline.escalation import services
+from hotline.escalation import steps, triggers
 from hotline.escalation.models import EscalationPolicy, NotificationAttempt, Referral
 from hotline.escalation.notifications import link_token, serializer
 from tests.conftest import csrf_token, log_in
@@ -26,7 +26,7 @@ def twilio_post(app: Flask, client: Any, path: str, params: dict[str, str]) -> A
 
 def started(session: Any, network: Any, provider: Any, consent: bool = False, urgency: str = "normal") -> Referral:
     case = make_case(session, network.community, consent=consent)
-    chain = services.escalate_case(
+    chain = triggers.escalate_case(
         session,
         case.id,
         reason="home_visit",
@@ -132,7 +132,7 @@ def test_duty_worker_acknowledges_a_callback_from_the_detail_page(
     clock: Any, client: Any, db_session: Any, network: Any, provider: Any
 ) -> None:
     case = make_case(db_session, network.community)
-    chain, attempts = services.start_escalation(
+    chain, attempts = triggers.start_escalation(
         db_session, trigger="missed", reason="callback", urgency="normal", now=NOW, case=case
     )
     db_session.commit()
@@ -156,7 +156,7 @@ def test_another_worker_may_not_answer_for_someone_else(
     clock: Any, client: Any, db_session: Any, network: Any, provider: Any, make_user: Any
 ) -> None:
     case = make_case(db_session, network.community)
-    chain, _ = services.start_escalation(
+    chain, _ = triggers.start_escalation(
         db_session, trigger="missed", reason="callback", urgency="normal", now=NOW, case=case
     )
     db_session.commit()
@@ -214,7 +214,7 @@ def test_a_running_chain_keeps_its_copy_of_the_policy(clock: Any, db_session: An
     for step in policy.steps:
         step.wait_minutes = 999
     db_session.commit()
-    services.run_due(db_session, NOW + timedelta(minutes=30), provider)
+    steps.run_due(db_session, NOW + timedelta(minutes=30), provider)
     assert db_session.get(Referral, referral.id).status == "expired"
 
 

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import select
 
 from hotline.audit import AuditEntry
-from hotline.escalation import services
+from hotline.escalation import services, steps, triggers
 from hotline.escalation.exceptions import AlreadyAnswered, NotAllowed, OverrideReasonMissing, ReferralExpired
 from hotline.escalation.models import Escalation, NotificationAttempt, Referral, ReferralStep
 from tests.escalation.conftest import NOW, make_case
@@ -18,7 +18,7 @@ from tests.escalation.conftest import NOW, make_case
 def escalate(
     session: Any, case: Any, provider: Any, reason: str = "home_visit", urgency: str = "normal", **extra: Any
 ) -> Escalation:
-    return services.escalate_case(
+    return triggers.escalate_case(
         session,
         case.id,
         reason=reason,
@@ -42,20 +42,20 @@ def test_home_visit_chain_runs_each_step_on_its_deadline(db_session: Any, networ
     assert [m["to"] for m in provider.messages] == ["+8613900000002"]
     assert chain.due_at == NOW + timedelta(minutes=30)
     # Not yet due: nothing moves.
-    assert services.run_due(db_session, NOW + timedelta(minutes=29), provider) == 0
+    assert steps.run_due(db_session, NOW + timedelta(minutes=29), provider) == 0
     # Step 2: the next nearest station (the street's station), the room's referral expires.
-    assert services.run_due(db_session, NOW + timedelta(minutes=30), provider) == 1
+    assert steps.run_due(db_session, NOW + timedelta(minutes=30), provider) == 1
     db_session.refresh(chain)
     assert targets_of(chain, 1) == ["甲街道站"]
     assert [r.status for r in chain.referrals if r.step_number == 0] == ["expired"]
     # Step 3: the district centre (60 min), then the manager, then the chain ends.
-    services.run_due(db_session, NOW + timedelta(minutes=60), provider)
+    steps.run_due(db_session, NOW + timedelta(minutes=60), provider)
     db_session.refresh(chain)
     assert targets_of(chain, 2) == ["区中心"] and chain.due_at == NOW + timedelta(minutes=120)
-    services.run_due(db_session, NOW + timedelta(minutes=120), provider)
+    steps.run_due(db_session, NOW + timedelta(minutes=120), provider)
     db_session.refresh(chain)
     assert targets_of(chain, 3) == [network.manager.display_name]
-    services.run_due(db_session, NOW + timedelta(minutes=180), provider)
+    steps.run_due(db_session, NOW + timedelta(minutes=180), provider)
     db_session.refresh(chain)
     assert chain.status == "exhausted" and chain.due_at is None
     assert all(r.status == "expired" for r in chain.referrals)
@@ -66,8 +66,8 @@ def test_home_visit_chain_runs_each_step_on_its_deadline(db_session: Any, networ
 def test_a_step_never_runs_twice_when_ticks_repeat(db_session: Any, network: Any, provider: Any) -> None:
     chain = escalate(db_session, make_case(db_session, network.community), provider)
     later = NOW + timedelta(minutes=31)
-    assert services.run_due(db_session, later, provider) == 1
-    assert services.run_due(db_session, later, provider) == 0
+    assert steps.run_due(db_session, later, provider) == 1
+    assert steps.run_due(db_session, later, provider) == 0
     db_session.refresh(chain)
     assert len(targets_of(chain, 1)) == 1 and len(provider.messages) == 2
 
@@ -79,7 +79,7 @@ def test_acceptance_stops_the_chain_for_good(db_session: Any, network: Any, prov
     db_session.refresh(chain)
     assert chain.status == "acknowledged" and chain.due_at is None
     sent = len(provider.messages)
-    assert services.run_due(db_session, NOW + timedelta(days=1), provider) == 0
+    assert steps.run_due(db_session, NOW + timedelta(days=1), provider) == 0
     assert len(provider.messages) == sent
     with pytest.raises(AlreadyAnswered):
         services.respond(db_session, referral.id, "decline", now=NOW + timedelta(minutes=6), via="link")
@@ -89,12 +89,12 @@ def test_queued_notifications_are_cancelled_after_an_acknowledgement(
     db_session: Any, network: Any, provider: Any
 ) -> None:
     case = make_case(db_session, network.community)
-    chain, attempts = services.start_escalation(
+    chain, attempts = triggers.start_escalation(
         db_session, trigger="worker", reason="home_visit", urgency="urgent", now=NOW, case=case
     )
     db_session.commit()
     services.respond(db_session, chain.referrals[0].id, "accept", now=NOW, via="board")
-    services.run_due(db_session, NOW, provider)  # the sweep finds the stored attempts
+    steps.run_due(db_session, NOW, provider)  # the sweep finds the stored attempts
     statuses = {a.status for a in db_session.scalars(select(NotificationAttempt)).all()}
     assert statuses == {"cancelled"} and provider.messages == [] and provider.calls == []
 
@@ -104,7 +104,7 @@ def test_decline_moves_on_at_the_next_tick(db_session: Any, network: Any, provid
     services.respond(db_session, chain.referrals[0].id, "decline", now=NOW + timedelta(minutes=2), via="sms")
     db_session.refresh(chain)
     assert chain.due_at == NOW + timedelta(minutes=2)
-    services.run_due(db_session, NOW + timedelta(minutes=2), provider)
+    steps.run_due(db_session, NOW + timedelta(minutes=2), provider)
     db_session.refresh(chain)
     assert targets_of(chain, 1) == ["甲街道站"]
 
@@ -114,7 +114,7 @@ def test_a_declined_target_is_not_asked_again(db_session: Any, network: Any, pro
     chain = escalate(db_session, case, provider)
     assert targets_of(chain, 0) == ["甲街道站"]
     services.respond(db_session, chain.referrals[0].id, "decline", now=NOW, via="link")
-    services.run_due(db_session, NOW, provider)
+    steps.run_due(db_session, NOW, provider)
     db_session.refresh(chain)
     assert targets_of(chain, 1) == ["乙镇站"]  # next nearest by distance
 
@@ -123,10 +123,10 @@ def test_legal_chain_expert_on_duty_then_any_then_supervisor(db_session: Any, ne
     chain = escalate(db_session, make_case(db_session, network.community), provider, reason="legal", skill="legal")
     assert targets_of(chain, 0) == ["韩律师"]  # Tuesday: on duty
     assert chain.due_at == NOW + timedelta(hours=2)
-    services.run_due(db_session, NOW + timedelta(hours=2), provider)
+    steps.run_due(db_session, NOW + timedelta(hours=2), provider)
     db_session.refresh(chain)
     assert targets_of(chain, 1) == ["韩律师"]
-    services.run_due(db_session, NOW + timedelta(hours=4), provider)
+    steps.run_due(db_session, NOW + timedelta(hours=4), provider)
     db_session.refresh(chain)
     assert targets_of(chain, 2) == [network.supervisor.display_name]
 
@@ -142,16 +142,16 @@ def test_an_expert_at_capacity_is_skipped(db_session: Any, network: Any, provide
 
 def test_repeat_notifies_the_same_targets_again(db_session: Any, network: Any, provider: Any) -> None:
     case = make_case(db_session, network.community)
-    chain, attempts = services.start_escalation(
+    chain, attempts = triggers.start_escalation(
         db_session, trigger="callback-requested", reason="callback", urgency="normal", now=NOW, case=case
     )
     db_session.commit()
     assert targets_of(chain, 0) == [network.worker.display_name]
-    services.run_due(db_session, NOW + timedelta(minutes=15), provider)
+    steps.run_due(db_session, NOW + timedelta(minutes=15), provider)
     db_session.refresh(chain)
     assert (chain.step_index, chain.repeat_index) == (0, 1)
     assert len(targets_of(chain, 0)) == 1 and len(chain.referrals[0].attempts) == 2
-    services.run_due(db_session, NOW + timedelta(minutes=30), provider)
+    steps.run_due(db_session, NOW + timedelta(minutes=30), provider)
     db_session.refresh(chain)
     assert targets_of(chain, 1) == [network.supervisor.display_name]
 
@@ -215,7 +215,7 @@ def test_consent_override_needs_a_supervisor_and_a_logged_reason(db_session: Any
 def test_an_expired_referral_cannot_be_accepted(db_session: Any, network: Any, provider: Any) -> None:
     chain = escalate(db_session, make_case(db_session, network.community), provider)
     first = chain.referrals[0].id
-    services.run_due(db_session, NOW + timedelta(minutes=30), provider)
+    steps.run_due(db_session, NOW + timedelta(minutes=30), provider)
     with pytest.raises(ReferralExpired):
         services.respond(db_session, first, "accept", now=NOW + timedelta(minutes=31), via="sms")
 

@@ -10,7 +10,7 @@ from flask import Flask
 from sqlalchemy import func, select
 
 from hotline import signals
-from hotline.escalation import services
+from hotline.escalation import steps, triggers
 from hotline.escalation.models import Escalation, Referral, ResponderReplyCode, SmsReply
 from hotline.telephony.models import Call
 from tests.escalation.conftest import NOW, make_case
@@ -42,7 +42,7 @@ def test_each_callback_reason_creates_a_callback_referral_to_the_duty_team(
         assert [c.trigger for c in created] == ["missed", "abandoned", "voicemail", "callback-requested"]
         assert all(c.reason == "callback" and c.due_at == NOW and c.step_index == -1 for c in created)
         # The first step runs at the scheduler's tick: the duty team first.
-        assert services.run_due(db_session, NOW, provider) == 4
+        assert steps.run_due(db_session, NOW, provider) == 4
     for chain in chains(db_session):
         assert [r.target_name for r in chain.referrals] == [network.worker.display_name]
 
@@ -68,11 +68,11 @@ def test_one_call_gets_one_callback_referral(app: Flask, db_session: Any, networ
 def test_nobody_on_duty_waits_for_the_next_shift(db_session: Any, network: Any, provider: Any) -> None:
     call = make_call(db_session, "+8613812340002")
     night = NOW - timedelta(hours=12)
-    services.callback_for_call(db_session, call.id, "missed", night)
-    services.run_due(db_session, night, provider)
+    triggers.callback_for_call(db_session, call.id, "missed", night)
+    steps.run_due(db_session, night, provider)
     (chain,) = chains(db_session)
     assert chain.referrals == [] and chain.due_at == network_shift_start()
-    services.run_due(db_session, network_shift_start(), provider)
+    steps.run_due(db_session, network_shift_start(), provider)
     db_session.refresh(chain)
     assert [r.target_name for r in chain.referrals] == [network.worker.display_name]
 
@@ -124,7 +124,7 @@ def reply(app: Flask, sid: str, sender: str | None, body: str) -> str | None:
 
 def first_referral(session: Any, network: Any, provider: Any) -> tuple[Referral, str]:
     case = make_case(session, network.community)
-    chain = services.escalate_case(
+    chain = triggers.escalate_case(
         session,
         case.id,
         reason="home_visit",
@@ -173,7 +173,7 @@ def test_sms_reply_to_an_expired_referral_changes_nothing(
     app: Flask, db_session: Any, network: Any, provider: Any
 ) -> None:
     referral, code = first_referral(db_session, network, provider)
-    services.run_due(db_session, NOW + timedelta(minutes=30), provider)  # passed on to the next station
+    steps.run_due(db_session, NOW + timedelta(minutes=30), provider)  # passed on to the next station
     with time_machine.travel(NOW + timedelta(minutes=31), tick=False):
         answer = reply(app, "SM7", "+8613900000002", f"1 {code}")
     assert "过期" in answer
