@@ -11,7 +11,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from hotline.directory.models import ExpertVolunteer, Station
-from hotline.reports.services import ReferralFact, referral_facts, utc_range
+from hotline.reports.queries import ReferralFact, referral_facts
+from hotline.reports.services import utc_range
 
 ESCALATION_VIEWS = ("station", "expert")
 ESCALATION_FIELDS = (

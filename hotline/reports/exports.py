@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from hotline import audit
 from hotline.reports.escalation import ESCALATION_FIELDS
-from hotline.reports.services import FIELDS, RATE_FIELDS, SECONDS_FIELDS
+from hotline.reports.figures import FIELDS, RATE_FIELDS, SECONDS_FIELDS
 
 FIELD_LABELS: dict[str, Any] = {
     "calls_offered": _l("Calls offered"),

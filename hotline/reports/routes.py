@@ -13,7 +13,7 @@ from hotline.access import require_role
 from hotline.api import API_PREFIX, ApiError, query_date
 from hotline.clock import local, utcnow
 from hotline.extensions import db
-from hotline.reports import charts, exports, services
+from hotline.reports import charts, exports, figures, services
 from hotline.reports.escalation import ESCALATION_FIELDS, ESCALATION_VIEWS, escalation_breakdown
 from hotline.vocabulary import Role
 
@@ -104,7 +104,7 @@ def chart_set(view: str, rows: list[Any]) -> list[Any]:
         return [charts.bar_chart(_("Referrals created"), labels, [row.figures["referrals_created"] for row in rows])]
     return [
         charts.bar_chart(
-            str(exports.FIELD_LABELS[name]), labels, [row.figures[name] for row in rows], name in services.RATE_FIELDS
+            str(exports.FIELD_LABELS[name]), labels, [row.figures[name] for row in rows], name in figures.RATE_FIELDS
         )
         for name in CHART_FIELDS
     ]
@@ -129,7 +129,7 @@ def report(view: str = "day") -> Any:
         error=error,
         rows=rows,
         total=total,
-        fields=ESCALATION_FIELDS if view in ESCALATION_VIEWS else services.FIELDS,
+        fields=ESCALATION_FIELDS if view in ESCALATION_VIEWS else figures.FIELDS,
         labels=exports.FIELD_LABELS,
         fmt=exports.format_figure,
         charts=chart_set(view, rows),
@@ -190,7 +190,7 @@ def monthly() -> Any:
         sections=sections,
         escalation=escalation,
         titles=view_titles(),
-        fields=services.FIELDS,
+        fields=figures.FIELDS,
         escalation_fields=ESCALATION_FIELDS,
         labels=exports.FIELD_LABELS,
         fmt=exports.format_figure,

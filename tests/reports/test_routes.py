@@ -10,7 +10,7 @@ from typing import Any
 from openpyxl import load_workbook
 
 from hotline.reports.exports import format_figure
-from hotline.reports.services import FIELDS
+from hotline.reports.figures import FIELDS
 from tests.reports.test_services import EXPECTED_TOTALS
 
 RANGE = "from=2026-03-01&to=2026-03-02"

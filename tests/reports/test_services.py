@@ -12,7 +12,8 @@ from typing import Any
 import pytest
 
 from hotline.reports.escalation import escalation_breakdown
-from hotline.reports.services import FIELDS, RangeInvalid, breakdown, summary
+from hotline.reports.figures import FIELDS
+from hotline.reports.services import RangeInvalid, breakdown, summary
 
 MARCH_1, MARCH_2 = date(2026, 3, 1), date(2026, 3, 2)
 
