@@ -12,7 +12,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from hotline.access import logged_in, require_role
-from hotline.directory import exchange, services
+from hotline.directory import exchange, hsds, services
 from hotline.directory.exceptions import DuplicateEntry, ImportFailed
 from hotline.directory.forms import AreaForm, ExpertForm, OrganisationForm, StationForm, TargetSearchForm, UploadForm
 from hotline.directory.models import Area, ExpertVolunteer, Organisation, Station
@@ -205,7 +205,7 @@ for _kind in KINDS:
 def hsds_export() -> Any:
     """Download organisations, services and locations as Open Referral HSDS CSV."""
     return Response(
-        exchange.export_hsds(db.session),
+        hsds.export_hsds(db.session),
         mimetype="application/zip",
         headers={"Content-Disposition": "attachment; filename=hsds.zip"},
     )
@@ -220,7 +220,7 @@ def hsds_import() -> Any:
         flash(_("Choose a file."), "error")
     else:
         try:
-            created, updated = exchange.import_hsds(db.session, form.file.data.read())
+            created, updated = hsds.import_hsds(db.session, form.file.data.read())
         except ImportFailed as failure:
             for line, message in failure.errors[:20]:
                 flash(_("Line %(line)s: %(message)s", line=line, message=message), "error")

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from hotline.directory import exchange
+from hotline.directory import exchange, hsds
 from hotline.directory.exceptions import ImportFailed
 from hotline.directory.models import Organisation, Station
 from hotline.directory.services import distance_km, find_targets
@@ -86,14 +86,14 @@ def test_areas_import_links_parents_in_the_same_file(db_session: Any, network: A
 
 
 def test_hsds_round_trip(db_session: Any, network: Any) -> None:  # noqa: F811
-    data = exchange.export_hsds(db_session)
+    data = hsds.export_hsds(db_session)
     charity = db_session.scalar(select(Organisation).where(Organisation.name == "慈善协会"))
     area_id = charity.area_id
     assert area_id is not None  # exported as its location
     charity.services, charity.area = [], None
     db_session.commit()
-    assert exchange.import_hsds(db_session, data) == (0, 1)
+    assert hsds.import_hsds(db_session, data) == (0, 1)
     db_session.refresh(charity)
     assert charity.services == ["resources"] and charity.area_id == area_id
     with pytest.raises(ImportFailed):
-        exchange.import_hsds(db_session, b"not a zip")
+        hsds.import_hsds(db_session, b"not a zip")

@@ -1,0 +1,78 @@
+"""Read and write one cell of the directory's CSV: lists, times, numbers, phones, flags, channels.
+
+Lists are joined with ";" (a "," is read as one too). A cell that cannot be read
+raises RowError, which the import reports with the row's line.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import time
+from typing import Any
+
+from hotline.privacy import normalise_phone
+
+CHANNEL_NAMES = {"sms", "voice", "webhook"}
+
+
+def joined(values: list[Any] | None) -> str:
+    """Join a list for one CSV cell."""
+    return ";".join(str(value) for value in values or [])
+
+
+def split(cell: str | None) -> list[str]:
+    """Split a CSV cell into a list."""
+    return [part.strip() for part in (cell or "").replace(",", ";").split(";") if part.strip()]
+
+
+def clock(value: time | None) -> str:
+    """Format a time of day."""
+    return value.strftime("%H:%M") if value else ""
+
+
+class RowError(ValueError):
+    """One cell is wrong."""
+
+
+def number(cell: str | None, cast: Callable[[str], Any] = float) -> Any:
+    """Parse an optional number."""
+    if not (cell or "").strip():
+        return None
+    try:
+        return cast(cell.strip())
+    except ValueError as exc:
+        raise RowError(f"not a number: {cell}") from exc
+
+
+def phone(cell: str | None) -> str | None:
+    """Parse an optional phone number to E.164."""
+    if not (cell or "").strip():
+        return None
+    parsed = normalise_phone(cell)
+    if parsed is None:
+        raise RowError(f"not a phone number: {cell}")
+    return parsed
+
+
+def time_of_day(cell: str | None) -> time | None:
+    """Parse an optional HH:MM."""
+    if not (cell or "").strip():
+        return None
+    try:
+        return time.fromisoformat(cell.strip())
+    except ValueError as exc:
+        raise RowError(f"not a time (HH:MM): {cell}") from exc
+
+
+def flag(cell: str | None) -> bool:
+    """Parse an active flag (empty means yes)."""
+    return (cell or "1").strip().lower() not in ("0", "false", "no", "n")
+
+
+def channels(cell: str | None) -> list[str]:
+    """Parse notification channels."""
+    values = split(cell)
+    unknown = set(values) - CHANNEL_NAMES
+    if unknown:
+        raise RowError(f"unknown channel: {', '.join(sorted(unknown))}")
+    return values
