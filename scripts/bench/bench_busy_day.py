@@ -21,7 +21,7 @@ The world, simulated at `--speed` times real time:
 Real pieces: gunicorn (deploy/gunicorn.conf.py; gthread on SQLite, gevent on PostgreSQL,
 as deployed) serving the app, the scheduler process, a throwaway Redis as Socket.IO queue,
 SQLite or PostgreSQL. Twilio is played by the TwiML network (hotline/telephony/twiml_runner.py)
-and the Twilio-compatible REST server (tests/support/fake_twilio.py), so the app's redirects
+and the Twilio-compatible REST server (tests/support/fake_twilio/), so the app's redirects
 and hang-ups act on the simulated calls. The callers and consoles are in busy_day_world.py.
 
 Time. Everything the simulated world does (prompts, pauses, ringing, queue rounds, patience,
