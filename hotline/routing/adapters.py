@@ -67,7 +67,7 @@ def get_provider() -> Any:
 
 def connect_to_worker(session: Session, call: Call, target: str, provider: Any) -> None:
     """Take the caller out of the queue to `target` (worker_<id> for the softphone, or an E.164 number)."""
-    from hotline.telephony.services import connect_to_worker as provided
+    from hotline.telephony.connecting import connect_to_worker as provided
 
     network = getattr(provider, "network", None)
     network = network() if callable(network) else None

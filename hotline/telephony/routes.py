@@ -20,7 +20,7 @@ from hotline.cases import survey
 from hotline.clock import hotline_zone, utcnow
 from hotline.extensions import db, limiter
 from hotline.privacy import normalise_phone
-from hotline.telephony import services, twiml
+from hotline.telephony import arrival, connecting, services, twiml
 from hotline.telephony.events import announce, announce_arrival, sms_reply
 from hotline.telephony.hours import ServiceCalendar
 from hotline.telephony.line_settings import LineSettings, SettingsCache
@@ -194,7 +194,7 @@ def voice_incoming() -> Response:
     call_sid = param("CallSid")
     if not call_sid:
         return enqueue_without_database()
-    arrival = services.receive_call(
+    arrived = arrival.receive_call(
         db.session,
         call_sid=call_sid,
         from_raw=param("From") or param("Caller"),
@@ -204,10 +204,10 @@ def voice_incoming() -> Response:
         zone=hotline_zone(),
         region=current_app.config.get("DEFAULT_REGION") or "CN",
     )
-    if arrival.created:
-        announce_arrival(arrival.call_id, arrival.values)
-    if not arrival.line.open:
-        return closed_twiml(settings, arrival.values["closed_reason"])
+    if arrived.created:
+        announce_arrival(arrived.call_id, arrived.values)
+    if not arrived.line.open:
+        return closed_twiml(settings, arrived.values["closed_reason"])
     return menu_twiml(settings, welcome=True)
 
 
@@ -335,7 +335,7 @@ def voice_connect(call_sid: str) -> Response:
     """Dial the worker the call was given to: their browser (<Client>) or their phone (<Number>)."""
     settings = line_settings()
     call = services.get_call(db.session, call_sid)
-    target = services.dial_target(call)
+    target = connecting.dial_target(call)
     if not target or call.status in TERMINAL:
         return enqueue_twiml(settings, call)
     worker = target.get("worker_id")
@@ -358,7 +358,7 @@ def dial_result(call_sid: str) -> Response:
     """After the <Dial>: goodbye if the worker talked with the caller, else back to the front of the queue."""
     settings = line_settings()
     call = services.get_call(db.session, call_sid)
-    action = services.dial_result(db.session, call, param("DialCallStatus"), int_param("DialCallDuration"), utcnow())
+    action = connecting.dial_result(db.session, call, param("DialCallStatus"), int_param("DialCallDuration"), utcnow())
     announce(call)
     if action == "goodbye":
         if survey.is_enabled():

@@ -14,7 +14,7 @@ from hotline.accounts.models import User
 from hotline.audit import AuditEntry
 from hotline.escalation.models import Escalation
 from hotline.extensions import db
-from hotline.telephony import services
+from hotline.telephony import connecting, services
 from hotline.telephony.line_settings import load_line_settings, save_line_settings
 from hotline.telephony.twiml_model import CallerScript, RecordingInput
 from tests.conftest import log_in
@@ -51,7 +51,7 @@ def connect_first_waiting(line: Line, identity: str) -> str:
     """Do what the router will: take the first waiting call to a worker."""
     with line.app.app_context():
         call = services.queued_calls(db.session)[0]
-        services.connect_to_worker(db.session, call, identity)
+        connecting.connect_to_worker(db.session, call, identity)
         sid = call.call_sid
         db.session.remove()
     line.wait_for_commands()

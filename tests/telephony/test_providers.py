@@ -88,7 +88,7 @@ def test_the_provider_is_chosen_by_telephony(app: Flask) -> None:
 
 def test_a_slow_twilio_api_never_delays_connecting(app: Flask, live_server: Any) -> None:
     from hotline.extensions import db
-    from hotline.telephony import services
+    from hotline.telephony import connecting, services
     from tests.telephony.line import phone_line
 
     noon = datetime(2025, 3, 10, 4, 0, tzinfo=UTC)
@@ -101,7 +101,7 @@ def test_a_slow_twilio_api_never_delays_connecting(app: Flask, live_server: Any)
             line.fake.delay = 2.0
             started = time.monotonic()
             with app.app_context():
-                services.connect_to_worker(db.session, services.queued_calls(db.session)[0], "worker_1")
+                connecting.connect_to_worker(db.session, services.queued_calls(db.session)[0], "worker_1")
                 db.session.remove()
             assert time.monotonic() - started < 1.0
             line.wait_for_commands()

@@ -143,18 +143,18 @@ def test_odd_parameters_still_get_valid_twiml_never_500(twilio_post: Any, path: 
 
 
 def test_a_database_failure_still_answers_safe_twiml(app: Flask, twilio_post: Any, db_session: Any) -> None:
-    from hotline.telephony import services
+    from hotline.telephony import arrival
 
-    original = services.receive_call
+    original = arrival.receive_call
 
     def failing(*args: Any, **kwargs: Any) -> Any:
         raise RuntimeError("database unreachable")
 
-    services.receive_call = failing
+    arrival.receive_call = failing
     try:
         response = twilio_post("/twilio/voice/incoming", CallSid="CA-r6", From=CALLER, To="+862288880000")
     finally:
-        services.receive_call = original
+        arrival.receive_call = original
     assert response.status_code == 200 and verbs(response) == ["Say", "Enqueue"]
     assert "很抱歉" in said(response)
 
@@ -180,13 +180,13 @@ def test_status_callbacks_are_deduplicated_over_http(twilio_post: Any, db_sessio
 def test_after_the_worker_hangs_up_the_caller_is_asked_the_satisfaction_question(
     twilio_post: Any, db_session: Any
 ) -> None:
-    from hotline.telephony import services
+    from hotline.telephony import connecting
 
     with time_machine.travel(NOON, tick=False):
         twilio_post("/twilio/voice/incoming", CallSid="CA-sv", From=CALLER, To="+862288880000")
         twilio_post("/twilio/voice/menu", CallSid="CA-sv", Digits="2")
         call = db_session.scalar(select(Call).where(Call.call_sid == "CA-sv"))
-        services.connect_to_worker(db_session, call, "worker_7", now=NOON)
+        connecting.connect_to_worker(db_session, call, "worker_7", now=NOON)
         talked = twilio_post(
             "/twilio/voice/dial-result/CA-sv", CallSid="CA-sv", DialCallStatus="completed", DialCallDuration="95"
         )

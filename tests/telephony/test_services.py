@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import select
 
 from hotline.cases.services import caller_history
-from hotline.telephony import services
+from hotline.telephony import arrival, connecting, services
 from hotline.telephony.exceptions import CallNotWaiting
 from hotline.telephony.line_settings import CRISIS_PRIORITY, LineSettings
 from hotline.telephony.models import TelephonyCommand
@@ -23,7 +23,7 @@ SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 
 def arrive(db_session: Any, sid: str, number: str | None = "+8613812345678", now: datetime = NOON) -> Any:
-    return services.receive_call(
+    return arrival.receive_call(
         db_session,
         call_sid=sid,
         from_raw=number,
@@ -131,15 +131,15 @@ def test_voicemail_is_stored_once_per_recording_sid(db_session: Any) -> None:
 def test_connect_to_worker_queues_a_redirect_and_an_unanswered_dial_keeps_the_place(db_session: Any) -> None:
     first = queued(db_session, "CA-w1", "1", NOON)
     second = queued(db_session, "CA-w2", "1", NOON + timedelta(seconds=20))
-    command_id = services.connect_to_worker(db_session, first, "worker_7", now=NOON + timedelta(seconds=40))
+    command_id = connecting.connect_to_worker(db_session, first, "worker_7", now=NOON + timedelta(seconds=40))
     assert first.status == "connecting" and [c.call_sid for c in services.queued_calls(db_session)] == ["CA-w2"]
     with pytest.raises(CallNotWaiting):
-        services.connect_to_worker(db_session, first, "worker_8")
+        connecting.connect_to_worker(db_session, first, "worker_8")
     provider = RecordingProvider()
     assert process_command(db_session, command_id, provider, NOON) == "done"
     assert provider.redirects == [("CA-w1", "http://127.0.0.1:5000/twilio/voice/connect/CA-w1?attempt=1")]
-    assert services.dial_target(first) == {"identity": "worker_7", "number": None, "worker_id": 7, "attempt": 1}
-    assert services.dial_result(db_session, first, "no-answer", 0, NOON + timedelta(seconds=70)) == "requeue"
+    assert connecting.dial_target(first) == {"identity": "worker_7", "number": None, "worker_id": 7, "attempt": 1}
+    assert connecting.dial_result(db_session, first, "no-answer", 0, NOON + timedelta(seconds=70)) == "requeue"
     services.enqueue_call(db_session, first, NOON + timedelta(seconds=71))
     assert first.queued_at == NOON  # the original place, ahead of the later caller
     assert [c.call_sid for c in services.queued_calls(db_session)] == ["CA-w1", "CA-w2"]
@@ -150,11 +150,11 @@ def test_connect_to_worker_queues_a_redirect_and_an_unanswered_dial_keeps_the_pl
 
 def test_connect_to_a_phone_number_and_refuse_other_targets(db_session: Any) -> None:
     call = queued(db_session, "CA-w3", "1", NOON)
-    services.connect_to_worker(db_session, call, "+8613900000001", now=NOON)
-    assert services.dial_target(call)["number"] == "+8613900000001"
+    connecting.connect_to_worker(db_session, call, "+8613900000001", now=NOON)
+    assert connecting.dial_target(call)["number"] == "+8613900000001"
     other = queued(db_session, "CA-w4", "1", NOON)
     with pytest.raises(ValueError):
-        services.connect_to_worker(db_session, other, "alice")
+        connecting.connect_to_worker(db_session, other, "alice")
 
 
 @pytest.fixture

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from hotline.privacy import mask_phone
 from hotline.telephony import services as call_services
+from hotline.telephony.connecting import connect_to_worker
 from hotline.telephony.models import Call, SimulatedMessage
 from hotline.telephony.providers import TelephonyProvider
 
@@ -89,7 +90,7 @@ def accept(session: Session, network: Any, call: Call, worker_id: int, provider:
 
     identity = f"worker_{worker_id}"
     network.callees[f"client:{identity}"] = CallerScript(ring_seconds=1.0, talk_seconds=6 * 3600.0)
-    call_services.connect_to_worker(session, call, identity, provider)
+    connect_to_worker(session, call, identity, provider)
 
 
 def end_conversation(network: Any, call_sid: str) -> None:
