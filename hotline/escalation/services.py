@@ -30,9 +30,6 @@ from hotline.escalation.models import (
 from hotline.escalation.recipients import Recipient
 from hotline.escalation.steps import expire_open, new_referral, open_referrals
 
-# tests/console/test_recordings.py (edited elsewhere at the moment) still imports this from here.
-from hotline.escalation.triggers import callback_for_call  # noqa: F401
-
 OUTCOMES = ("resolved", "followed_up", "referred_on", "unreachable", "could_not_help")
 
 

@@ -15,7 +15,7 @@ from hotline.accounts.models import User
 from hotline.audit import AuditEntry
 from hotline.clock import utcnow
 from hotline.console import recordings
-from hotline.escalation import services as escalation
+from hotline.escalation import triggers
 from hotline.escalation.models import Escalation
 from hotline.escalation.policies import seed_default_policies
 from hotline.telephony.models import Call
@@ -71,7 +71,7 @@ def make_voicemail(db_session: Any, fake: FakeTwilio) -> Callable[..., Call]:
         db_session.commit()
         if callback:
             seed_default_policies(db_session)
-            assert escalation.callback_for_call(db_session, call.id, "voicemail", utcnow()) is not None
+            assert triggers.callback_for_call(db_session, call.id, "voicemail", utcnow()) is not None
         return call
 
     return build
