@@ -5,6 +5,8 @@ from flask import Flask
 
 def init_app(app: Flask) -> None:
     """Register the webhooks, the calls API, the settings page, the simulator, and install the provider."""
+    import hotline.telephony.connect_routes  # noqa: F401  (its views join routes.bp)
+    import hotline.telephony.voicemail_routes  # noqa: F401  (its views join routes.bp)
     from hotline.telephony import api_routes, manage_routes, routes
     from hotline.telephony.provider_impls import install_provider
 

@@ -1,35 +1,33 @@
-"""Twilio voice and SMS webhooks under /twilio/.
+"""Twilio voice and SMS webhooks under /twilio/: the call's arrival, the menu, the queue, status callbacks, SMS.
 
 Every route checks X-Twilio-Signature (`@twilio_webhook`), answers fast, and
 never lets a caller hear an error: each has its own safe TwiML for when
-anything fails (`@safe_twiml`), built without the database.
+anything fails (`@safe_twiml`), built without the database. Voicemail and
+callbacks are in `voicemail_routes`, connecting a worker in `connect_routes`;
+their views join this blueprint.
 """
 
 from __future__ import annotations
 
-import logging
-from collections.abc import Callable
-from functools import wraps
 from typing import Any
 
 from flask import Blueprint, Response, current_app, request
 from twilio.twiml.messaging_response import MessagingResponse
 from twilio.twiml.voice_response import VoiceResponse
 
-from hotline.cases import survey
 from hotline.clock import hotline_zone, utcnow
 from hotline.extensions import db, limiter
 from hotline.privacy import normalise_phone
-from hotline.telephony import arrival, connecting, services, twiml
+from hotline.telephony import arrival, services, twiml
 from hotline.telephony.events import announce, announce_arrival, sms_reply
 from hotline.telephony.hours import ServiceCalendar
 from hotline.telephony.line_settings import LineSettings, SettingsCache
 from hotline.telephony.security import twilio_webhook
 from hotline.telephony.timeline import TERMINAL, apply_status_callback
 from hotline.telephony.urls import public_url
+from hotline.telephony.webhook_support import int_param, no_content, param, safe_twiml, xml
 
 bp = Blueprint("telephony", __name__)
-log = logging.getLogger("hotline.telephony.routes")
 SETTINGS_CACHE = "hotline_telephony_settings"
 
 
@@ -49,16 +47,6 @@ P_RECORDING = "/twilio/voice/recording"
 P_STATUS = "/twilio/voice/status"
 
 
-def xml(response: VoiceResponse | MessagingResponse) -> Response:
-    """Return TwiML as an HTTP response."""
-    return Response(str(response), mimetype="text/xml")
-
-
-def no_content() -> Response:
-    """Answer a callback nobody listens to."""
-    return Response(status=204)
-
-
 def line_settings() -> LineSettings:
     """Return the line's settings: this process's copy for a few seconds, then read again (see SettingsCache)."""
     cache = current_app.extensions.get(SETTINGS_CACHE)
@@ -71,40 +59,6 @@ def cached_settings() -> LineSettings:
     """Return the last settings read (or the defaults) without touching the database, for the fallbacks."""
     cache = current_app.extensions.get(SETTINGS_CACHE)
     return (cache.settings if cache is not None else None) or LineSettings()
-
-
-def param(name: str) -> str:
-    """Return a POST (or query) parameter as text, empty when missing."""
-    return (request.form.get(name) or request.args.get(name) or "").strip()
-
-
-def int_param(name: str) -> int | None:
-    """Return a numeric parameter, None when missing or malformed."""
-    try:
-        return int(float(param(name)))
-    except ValueError:
-        return None
-
-
-def safe_twiml(fallback: Callable[[], Response]) -> Callable[[Callable[..., Response]], Callable[..., Response]]:
-    """Answer `fallback()` when the route fails, so the caller never hears an error or silence."""
-
-    def decorate(view: Callable[..., Response]) -> Callable[..., Response]:
-        @wraps(view)
-        def guarded(*args: Any, **kwargs: Any) -> Response:
-            try:
-                return view(*args, **kwargs)
-            except Exception:  # noqa: BLE001  (any failure becomes safe TwiML, never a 500)
-                log.exception("telephony webhook %s failed; answering safe TwiML", request.path)
-                try:
-                    db.session.rollback()
-                except Exception:  # noqa: BLE001
-                    log.exception("rollback failed")
-                return fallback()
-
-        return guarded
-
-    return decorate
 
 
 # Safe answers, built without the database.
@@ -270,102 +224,6 @@ def queue_result() -> Response:
         lead = "max_wait" if any(e.kind == "max-wait" for e in call.events) else "apology"
         return xml(twiml.offer_voicemail_or_callback(settings, public_url(P_OPTIONS), lead=lead))
     return xml(twiml.empty())
-
-
-@bp.post(P_OPTIONS)
-@twilio_webhook
-@safe_twiml(voicemail_without_database)
-def voice_options() -> Response:
-    """1 leaves a voicemail, 2 asks for a callback; anything else (or silence) goes to voicemail."""
-    settings = line_settings()
-    call = services.find_call(db.session, param("CallSid"))
-    if call is not None and param("Digits")[:1] == "2":
-        if services.request_callback(db.session, call, utcnow()):
-            announce(call, callback_reason="callback-requested")
-            return xml(twiml.goodbye(settings, "callback_confirmed"))
-        lead = "callback_no_number"
-        return xml(twiml.record_voicemail(settings, public_url(P_VOICEMAIL_DONE), public_url(P_RECORDING), lead=lead))
-    return xml(twiml.record_voicemail(settings, public_url(P_VOICEMAIL_DONE), public_url(P_RECORDING)))
-
-
-def store_voicemail(call: Any) -> None:
-    """Store the recording the request describes (action or status callback), once per RecordingSid."""
-    new = services.store_recording(
-        db.session,
-        call,
-        recording_sid=param("RecordingSid"),
-        url=param("RecordingUrl") or None,
-        duration=int_param("RecordingDuration"),
-        status=param("RecordingStatus") or "completed",
-        now=utcnow(),
-    )
-    if new:
-        announce(call, callback_reason="voicemail")
-
-
-@bp.post(P_VOICEMAIL_DONE)
-@twilio_webhook
-@safe_twiml(goodbye_without_database)
-def voicemail_done() -> Response:
-    """Thank the caller for the message (or note there was none) and hang up."""
-    settings = line_settings()
-    call = services.find_call(db.session, param("CallSid"))
-    if call is not None and param("RecordingSid"):
-        store_voicemail(call)
-    if (int_param("RecordingDuration") or 0) > 0:
-        return xml(twiml.goodbye(settings, "voicemail_thanks"))
-    return xml(twiml.goodbye(settings, "no_voicemail", "goodbye"))
-
-
-@bp.post(P_RECORDING)
-@twilio_webhook
-@safe_twiml(no_content)
-def recording_status() -> Response:
-    """Store the finished recording against the call (Twilio's recording status callback)."""
-    call = services.find_call(db.session, param("CallSid"))
-    if call is not None:
-        store_voicemail(call)
-    return no_content()
-
-
-@bp.post("/twilio/voice/connect/<call_sid>")
-@twilio_webhook
-@safe_twiml(enqueue_without_database)
-def voice_connect(call_sid: str) -> Response:
-    """Dial the worker the call was given to: their browser (<Client>) or their phone (<Number>)."""
-    settings = line_settings()
-    call = services.get_call(db.session, call_sid)
-    target = connecting.dial_target(call)
-    if not target or call.status in TERMINAL:
-        return enqueue_twiml(settings, call)
-    worker = target.get("worker_id")
-    return xml(
-        twiml.dial_worker(
-            settings,
-            identity=target.get("identity"),  # type: ignore[arg-type]
-            number=target.get("number"),  # type: ignore[arg-type]
-            action_url=public_url(f"/twilio/voice/dial-result/{call.call_sid}"),
-            status_callback_url=public_url(P_STATUS, worker=worker),
-            caller_id=param("From") or None,
-        )
-    )
-
-
-@bp.post("/twilio/voice/dial-result/<call_sid>")
-@twilio_webhook
-@safe_twiml(enqueue_without_database)
-def dial_result(call_sid: str) -> Response:
-    """After the <Dial>: goodbye if the worker talked with the caller, else back to the front of the queue."""
-    settings = line_settings()
-    call = services.get_call(db.session, call_sid)
-    action = connecting.dial_result(db.session, call, param("DialCallStatus"), int_param("DialCallDuration"), utcnow())
-    announce(call)
-    if action == "goodbye":
-        if survey.is_enabled():
-            # The worker hung up after talking: ask the caller the optional 1-5 question.
-            return xml(twiml.redirect_to(survey.survey_url(call.call_sid)))
-        return xml(twiml.goodbye(settings))
-    return xml(twiml.back_to_queue(settings, public_url(P_ENQUEUE)))
 
 
 @bp.post(P_STATUS)
