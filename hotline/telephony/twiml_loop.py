@@ -39,7 +39,7 @@ class PendingCallback:
 
 
 class EventLoop:
-    """Clock, run loop and callback outbox; `Network` adds the calls, queues and messages."""
+    """Clock, run loop and callback outbox; `Messaging` adds the messages, `Network` the calls and queues."""
 
     calls: dict[str, Call]
     log: list[TranscriptEvent]
@@ -295,4 +295,4 @@ class EventLoop:
             )
 
     def _callback_delivered(self, pending: PendingCallback) -> None:
-        """React to a delivered callback (Network updates message statuses)."""
+        """React to a delivered callback (Messaging updates message statuses)."""
