@@ -1,7 +1,8 @@
-"""Telephony fixtures: signed webhook posts, settings, and a quiet outbox for unit tests."""
+"""Telephony fixtures: signed webhook posts, settings, a quiet outbox for unit tests, and the TwiML runner's app."""
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterator
 from typing import Any
 from xml.etree import ElementTree
@@ -9,6 +10,10 @@ from xml.etree import ElementTree
 import pytest
 from flask import Flask
 from twilio.request_validator import RequestValidator
+from werkzeug.serving import make_server
+
+from hotline.telephony.twiml_runner import Network
+from tests.telephony.twiml_app import ACCOUNT, PUBLIC, TOKEN, AppRecord, make_app
 
 
 @pytest.fixture(autouse=True)
@@ -47,3 +52,36 @@ def said(response: Any) -> str:
     """Return everything a TwiML answer says, joined."""
     root = ElementTree.fromstring(response.get_data(as_text=True))
     return " ".join(element.text or "" for element in root.iter("Say"))
+
+
+@pytest.fixture
+def record() -> AppRecord:
+    """What the TwiML runner's tiny app saw."""
+    return AppRecord()
+
+
+@pytest.fixture
+def app_url(record: AppRecord) -> Iterator[str]:
+    """Serve the TwiML runner's tiny app on a free port; return its base URL."""
+    server = make_server("127.0.0.1", 0, make_app(record), threaded=True)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    server.server_close()
+    thread.join()
+
+
+@pytest.fixture
+def network(app_url: str) -> Iterator[Network]:
+    """A TwiML network against the tiny app, with a status callback and an SMS URL."""
+    with Network(
+        app_url,
+        PUBLIC,
+        TOKEN,
+        ACCOUNT,
+        "/voice/incoming",
+        status_callback_url="/voice/status",
+        sms_url="/sms",
+    ) as network:
+        yield network
