@@ -64,6 +64,20 @@ def receive_call(
     console shows the call, not here.
     """
     line = ServiceCalendar(settings, zone).status(now)
+    row, events = arrival_of(call_sid, from_raw, to_raw, now, line, region)
+    call_id = insert_call(session, row, events, now)
+    if call_id is None:  # a retried or racing webhook: answer from the stored record
+        stored = get_call(session, call_sid)
+        values = {column.key: getattr(stored, column.key) for column in Call.__table__.columns}
+        return Arrival(session, stored.id, values, False, _line_of(stored))
+    session.commit()
+    return Arrival(session, call_id, {"id": call_id, **row}, True, line)
+
+
+def arrival_of(
+    call_sid: str, from_raw: str | None, to_raw: str | None, now: datetime, line: LineStatus, region: str
+) -> tuple[dict[str, Any], list[tuple[str, dict[str, Any]]]]:
+    """Return the row of an arriving call (every column but the id) and its first events, as they are stored."""
     caller = parse_phone(from_raw, region)
     e164 = e164_of(caller)
     row = new_call_row(
@@ -80,13 +94,7 @@ def receive_call(
     events: list[tuple[str, dict[str, Any]]] = [("created", {"withheld": e164 is None})]
     if not line.open:
         events.append(("closed", {"reason": line.reason, "holiday": line.holiday_name}))
-    call_id = insert_call(session, row, events, now)
-    if call_id is None:  # a retried or racing webhook: answer from the stored record
-        stored = get_call(session, call_sid)
-        values = {column.key: getattr(stored, column.key) for column in Call.__table__.columns}
-        return Arrival(session, stored.id, values, False, _line_of(stored))
-    session.commit()
-    return Arrival(session, call_id, {"id": call_id, **row}, True, line)
+    return row, events
 
 
 def insert_call(

@@ -181,13 +181,18 @@ class SettingsCache:
 
     def get(self, session: Session, ttl: float) -> LineSettings:
         """Return the copy while it is fresh, otherwise read the settings again."""
-        now = time.monotonic()
-        fresh = now - self.loaded_at < ttl and self.loaded_generation == SettingsCache.generation
-        if self.settings is None or not fresh:
-            generation = SettingsCache.generation
-            self.settings = load_line_settings(session)
+        settings = self.fresh(ttl)
+        if settings is None:
+            now, generation = time.monotonic(), SettingsCache.generation
+            settings = self.settings = load_line_settings(session)
             self.loaded_at, self.loaded_generation = now, generation
-        return self.settings
+        return settings
+
+    def fresh(self, ttl: float) -> LineSettings | None:
+        """Return the copy while it is fresh; None (nothing read) when there is none or it is stale."""
+        if time.monotonic() - self.loaded_at < ttl and self.loaded_generation == SettingsCache.generation:
+            return self.settings
+        return None
 
     @classmethod
     def changed(cls) -> None:

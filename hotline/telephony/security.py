@@ -37,17 +37,21 @@ def validator(token: str) -> RequestValidator:
 
 
 def request_is_from_twilio() -> bool:
-    """Check the request's X-Twilio-Signature against every POST parameter.
+    """Check the request's X-Twilio-Signature against every POST parameter (see signature_is_valid)."""
+    params = request.form.to_dict(flat=True) if request.method == "POST" else {}
+    return signature_is_valid(
+        current_app.config.get("TWILIO_AUTH_TOKEN"), signed_url(), params, request.headers.get("X-Twilio-Signature", "")
+    )
+
+
+def signature_is_valid(token: str | None, url: str, params: dict[str, str], signature: str) -> bool:
+    """Check a Twilio signature of `url` and the POST `params` with the account's auth token.
 
     The URL as rebuilt is tried first (one HMAC); only when it does not match
     does the Twilio library try its variants (with and without the port).
     """
-    token = current_app.config.get("TWILIO_AUTH_TOKEN")
-    signature = request.headers.get("X-Twilio-Signature", "")
     if not token or not signature:
         return False
-    params = request.form.to_dict(flat=True) if request.method == "POST" else {}
-    url = signed_url()
     checker = validator(token)
     if hmac.compare_digest(checker.compute_signature(url, params), signature):
         return True

@@ -72,16 +72,6 @@ def get_call(session: Session, call_sid: str) -> Call:
     return call
 
 
-def caller_city(e164: str | None) -> str | None:
-    """Return the caller's city or province from the number (phonenumbers' geocoder, in Chinese)."""
-    if not e164:
-        return None
-    try:
-        return city_of(phonenumbers.parse(e164, None))
-    except phonenumbers.NumberParseException:
-        return None
-
-
 def city_of(parsed: phonenumbers.PhoneNumber | None) -> str | None:
     """Return the city or province of a parsed number, in Chinese."""
     return None if parsed is None else geocoder.description_for_number(parsed, "zh") or None
