@@ -185,6 +185,8 @@ class Config:
         self.SCHEDULER_HEARTBEAT_MAX_AGE = env_int("SCHEDULER_HEARTBEAT_MAX_AGE", 60)
         # How long a web process may answer calls from its copy of the phone line's settings (0: read every time).
         self.LINE_SETTINGS_CACHE_SECONDS = env_int("LINE_SETTINGS_CACHE_SECONDS", 5)
+        # On PostgreSQL, answer new calls on an open line in front of Flask, their arrivals written together.
+        self.TELEPHONY_FAST_LANE = env_bool("TELEPHONY_FAST_LANE", True)
         if self.DATABASE_URL.startswith("sqlite"):
             self.SQLALCHEMY_ENGINE_OPTIONS = {"connect_args": {"timeout": 30}}
         else:
@@ -222,6 +224,8 @@ class TestingConfig(Config):
         self.TWILIO_NUMBER = self.TWILIO_NUMBER or "+862288880000"
         # Tests write settings and read them back at once, often inside one rolled-back transaction.
         self.LINE_SETTINGS_CACHE_SECONDS = 0
+        # Tests' sessions are bound to a rolled-back connection; the fast lane writes on its own (tests opt in).
+        self.TELEPHONY_FAST_LANE = env_bool("TELEPHONY_FAST_LANE", False)
 
 
 class ProductionConfig(Config):

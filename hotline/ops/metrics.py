@@ -43,6 +43,22 @@ WEBHOOK_RESPONSES = Counter(
     registry=REGISTRY,
 )
 
+FAST_LANE_ANSWERS = Counter(
+    "hotline_webhook_fast_lane_answers",
+    "New calls on an open line answered in front of the application (PostgreSQL's fast lane).",
+    registry=REGISTRY,
+)
+ARRIVAL_BATCHES = Counter(
+    "hotline_arrival_batches",
+    "Statements that wrote arriving calls together (group commit); arrivals written divided by this is the batch size.",
+    registry=REGISTRY,
+)
+ARRIVALS_WRITTEN = Counter(
+    "hotline_arrivals_batched",
+    "Arriving calls handed to the group commit (a repeated CallSid included).",
+    registry=REGISTRY,
+)
+
 
 def multiprocess_mode() -> bool:
     """Return whether samples are shared between processes through PROMETHEUS_MULTIPROC_DIR."""

@@ -8,20 +8,27 @@ event through Redis) and the baseline (constant TwiML, scripts/bench/baseline_ap
 each run as one gunicorn process from deploy/gunicorn.conf.py. Every request is
 signed and carries a new CallSid. Printed: requests/s, p50 and p99 at the given
 concurrency, the ratio to the baseline, and whether every answered call was
-recorded exactly once. The "no-db" row loads the same Hotline process with signed
-webhooks that carry no CallSid, which get the database-free answer: the cost of
-Hotline's application stack alone, so the highest ratio any webhook could reach.
+recorded exactly once. On PostgreSQL new calls are answered by the fast lane
+(hotline/telephony/fast_lane.py, arrivals written together); the "app only" row
+is the same server with TELEPHONY_FAST_LANE=0, every webhook through Flask. The
+"no-db" row loads the Hotline process with signed webhooks that carry no CallSid,
+which the fast lane hands to the application for its database-free answer: the
+cost of Hotline's Flask stack alone. The notes give, from the server's /metrics,
+how many webhooks the fast lane answered and the average arrivals per statement.
 """
 
 from __future__ import annotations
 
 import argparse
+import re
 import subprocess
 import sys
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 import harness
+import requests
 from harness import PYTHON, app_env, free_port, gunicorn, incoming_call, migrate, postgres_url, ratio, sqlite_url, table
 from loadgen import LoadResult, run_load, run_open_load
 
@@ -50,14 +57,41 @@ def measure_floor(base_url: str, args: argparse.Namespace) -> LoadResult:
 
 def measure(base_url: str, sid_prefix: str, args: argparse.Namespace) -> tuple[LoadResult, LoadResult]:
     """Warm up, then load the webhook at base_url: closed loop at the concurrency, then open loop at the rate."""
+    make = new_calls(base_url, sid_prefix)
+    closed = measure_closed(base_url, sid_prefix, args)
+    opened = run_open_load(make, args.rate, args.rate_requests, first=args.warmup + args.requests)
+    return closed, opened
+
+
+def measure_closed(base_url: str, sid_prefix: str, args: argparse.Namespace) -> LoadResult:
+    """Warm up, then load the webhook at base_url with new calls from `concurrency` clients (closed loop)."""
+    make = new_calls(base_url, sid_prefix)
+    run_load(make, args.concurrency, args.warmup, first=0)
+    return run_load(make, args.concurrency, args.requests, first=args.warmup)
+
+
+def new_calls(base_url: str, sid_prefix: str) -> Callable[[int], tuple[str, dict[str, str], dict[str, str]]]:
+    """Return a maker of signed incoming-call webhooks, a new CallSid and caller for each number."""
 
     def make(number: int) -> tuple[str, dict[str, str], dict[str, str]]:
         return incoming_call(base_url, f"{sid_prefix}{number:08d}", caller=f"+86138{number % 100_000_000:08d}")
 
-    run_load(make, args.concurrency, args.warmup, first=0)
-    closed = run_load(make, args.concurrency, args.requests, first=args.warmup)
-    opened = run_open_load(make, args.rate, args.rate_requests, first=args.warmup + args.requests)
-    return closed, opened
+    return make
+
+
+def lane_figures(base_url: str) -> str:
+    """Return what the server's /metrics says of the fast lane: webhooks it answered, arrivals per statement."""
+    text = requests.get(f"{base_url}/metrics", timeout=10).text
+
+    def sample(name: str) -> float:
+        found = re.search(rf"^{name} ([0-9.e+]+)$", text, re.MULTILINE)
+        return float(found.group(1)) if found else 0.0
+
+    answered = sample("hotline_webhook_fast_lane_answers_total")
+    statements, batched = sample("hotline_arrival_batches_total"), sample("hotline_arrivals_batched_total")
+    if not answered:
+        return "fast lane: none"
+    return f"fast lane answered {answered:.0f}, {batched / statements:.1f} arrivals a statement"
 
 
 def figures(result: LoadResult) -> list[str]:
@@ -79,6 +113,13 @@ def bench_one(database: str, worker: str, redis_url: str | None, args: argparse.
     with gunicorn("hotline", "wsgi:app", env, hotline_port, worker) as hotline:
         real, real_open = measure(hotline.url, "CAbench", args)
         floor = measure_floor(hotline.url, args)
+        lane = lane_figures(hotline.url)
+    app_only = None
+    if database == "postgresql":
+        plain_port = free_port()
+        plain_env = {**env, "PUBLIC_BASE_URL": f"http://127.0.0.1:{plain_port}", "TELEPHONY_FAST_LANE": "0"}
+        with gunicorn("hotline-app-only", "wsgi:app", plain_env, plain_port, worker) as plain:
+            app_only = measure_closed(plain.url, "CAplain", args)
     recorded = count_calls(database_url, "CAbench")
     sent = args.warmup + args.requests + args.rate_requests
     label = f"{database}{' + redis' if database != 'sqlite' and redis_url else ''}"
@@ -86,8 +127,13 @@ def bench_one(database: str, worker: str, redis_url: str | None, args: argparse.
     rate = f"{args.rate:g}/s arriving"
     rows = [
         [label, worker, "baseline", load, *figures(base), "1.00", ""],
-        [label, worker, "hotline", load, *figures(real), ratio(real.rps, base.rps), ""],
+        [label, worker, "hotline", load, *figures(real), ratio(real.rps, base.rps), lane],
         [label, worker, "no-db", load, *figures(floor), ratio(floor.rps, base.rps), "no CallSid: no write, no event"],
+        *(
+            [[label, worker, "app only", load, *figures(app_only), ratio(app_only.rps, base.rps), "fast lane off"]]
+            if app_only is not None
+            else []
+        ),
         [label, worker, "baseline", rate, *figures(base_open), "", ""],
         [label, worker, "hotline", rate, *figures(real_open), "", f"{recorded} of {sent} calls recorded"],
     ]

@@ -1,0 +1,186 @@
+"""Group commit for arriving calls on PostgreSQL: the arrivals of concurrent webhooks written by one statement.
+
+Each arriving call is one row in `calls` and one or two in `call_events`. Written
+one webhook at a time, a surge of calls costs a connection check-out, a ping and
+a statement per call. Here the first webhook to arrive becomes the *leader*: it
+takes every arrival waiting at that moment (its own first) and writes them all
+with one statement in autocommit (`INSERT ... SELECT FROM unnest(arrays) ON
+CONFLICT (call_sid) DO NOTHING`, the events inserted from the same statement's
+CTE), then wakes the others with their call's id. Arrivals that came in while it
+wrote wait for the next batch, led by the first of them. Under light load every
+batch holds one call and nothing waits; under a surge the database sees a few
+statements a second whatever the number of calls.
+
+The threads (or greenlets: gunicorn's gevent worker patches `threading`) never
+wait longer than `wait_seconds`; a webhook that gives up takes its arrival back
+if it was not written yet, and answers through the usual path instead.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import JSON, Engine, String, TypeDecorator
+
+from hotline.ops.metrics import ARRIVAL_BATCHES, ARRIVALS_WRITTEN
+from hotline.telephony.models import Call
+
+WAITING, LEADING, DONE = "waiting", "leading", "done"
+log = logging.getLogger("hotline.telephony.arrival_writer")
+
+
+class ArrivalNotWritten(Exception):
+    """The arrival could not be written by the batch (timeout or database error); the caller should fall back."""
+
+
+@dataclass(eq=False)
+class PendingArrival:
+    """One webhook's arrival on its way to the database."""
+
+    row: dict[str, Any]
+    """Every column of the call but its id (see arrival.arrival_of)."""
+    events: list[tuple[str, dict[str, Any]]]
+    """Its first events: (kind, data), all at `row["created_at"]`."""
+    state: str = WAITING
+    call_id: int | None = None
+    error: BaseException | None = None
+    wake: threading.Event = field(default_factory=threading.Event)
+
+    def outcome(self) -> int | None:
+        """Return the new call's id, or None when its CallSid was stored already; raise when the batch failed."""
+        if self.error is not None:
+            raise ArrivalNotWritten(type(self.error).__name__) from self.error
+        return self.call_id
+
+
+class ArrivalWriter:
+    """Write the arrivals of concurrent webhooks together (leader/follower group commit); PostgreSQL only."""
+
+    def __init__(self, engine: Engine, *, max_batch: int = 200, wait_seconds: float = 5.0) -> None:
+        if engine.dialect.name != "postgresql":
+            raise ValueError("the arrival writer needs PostgreSQL")
+        self.engine = engine
+        self.max_batch = max_batch
+        self.wait_seconds = wait_seconds
+        self.statement = arrival_batch_sql(engine)
+        self.processors = column_processors(engine)
+        self._pending: list[PendingArrival] = []
+        self._busy = False
+        self._lock = threading.Lock()
+
+    def write(self, row: dict[str, Any], events: Sequence[tuple[str, dict[str, Any]]]) -> int | None:
+        """Store a call and its first events unless its CallSid is stored; return the new id, or None if it was.
+
+        Raises:
+            ArrivalNotWritten: the database failed, or the batch did not come back within `wait_seconds`
+                (the arrival is then either written or withdrawn, never half-written: it is one statement).
+        """
+        arrival = PendingArrival(dict(row), list(events))
+        with self._lock:
+            self._pending.append(arrival)
+            if not self._busy:
+                self._busy = True
+                arrival.state = LEADING
+        if arrival.state == WAITING and not arrival.wake.wait(self.wait_seconds):
+            with self._lock:
+                if arrival.state == WAITING:  # nobody took it: withdraw it and let the caller fall back
+                    self._pending.remove(arrival)
+                    raise ArrivalNotWritten("the batch did not come back in time")
+            arrival.wake.wait()  # taken a moment ago: its batch or its turn to lead is on the way
+        if arrival.state == LEADING:
+            self._lead()
+        return arrival.outcome()
+
+    def _lead(self) -> None:
+        """Write the waiting arrivals (at most max_batch, oldest first), wake them, and hand over to the next."""
+        with self._lock:
+            batch = self._pending[: self.max_batch]
+            del self._pending[: len(batch)]
+        try:
+            ids = self._insert(batch)
+            for arrival in batch:
+                arrival.call_id = ids.get(arrival.row["call_sid"])
+        except Exception as exc:  # noqa: BLE001  (each webhook falls back on its own)
+            log.warning("a batch of %d arrivals was not written: %s", len(batch), type(exc).__name__)
+            for arrival in batch:
+                arrival.error = exc
+        finally:
+            with self._lock:
+                for arrival in batch:
+                    arrival.state = DONE
+                following = self._pending[0] if self._pending else None
+                if following is None:
+                    self._busy = False
+                else:
+                    following.state = LEADING
+            for arrival in batch:
+                arrival.wake.set()
+            if following is not None:
+                following.wake.set()
+
+    def _insert(self, batch: list[PendingArrival]) -> dict[str, int]:
+        """Insert the batch with one statement; return the new calls' ids by CallSid (repeats get none)."""
+        firsts: dict[str, PendingArrival] = {}
+        for arrival in batch:
+            firsts.setdefault(arrival.row["call_sid"], arrival)  # a CallSid twice in one batch: the first one
+        parameters: dict[str, list[Any]] = {key: [] for key in self.processors}
+        events: dict[str, list[Any]] = {"event_sid": [], "event_kind": [], "event_at": [], "event_data": []}
+        for sid, arrival in firsts.items():
+            for key, process in self.processors.items():
+                value = arrival.row[key]
+                parameters[key].append(process(value) if process is not None else value)
+            for kind, data in arrival.events:
+                events["event_sid"].append(sid)
+                events["event_kind"].append(kind)
+                events["event_at"].append(self.processors["created_at"](arrival.row["created_at"]))  # type: ignore[misc]
+                events["event_data"].append(json.dumps(data, ensure_ascii=False))
+        ARRIVAL_BATCHES.inc()
+        ARRIVALS_WRITTEN.inc(len(batch))
+        with self.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+            rows = connection.exec_driver_sql(self.statement, {**parameters, **events}).all()
+        return {sid: call_id for call_id, sid in rows}
+
+
+def column_processors(engine: Engine) -> dict[str, Callable[[Any], Any] | None]:
+    """Return each column's bind processor (encryption, UTC), keyed by attribute, the id left out."""
+    dialect = engine.dialect
+    return {
+        column.key: column.type.bind_processor(dialect) for column in Call.__table__.columns if not column.primary_key
+    }
+
+
+def arrival_batch_sql(engine: Engine) -> str:
+    """Return the one statement that stores a batch of arrivals: one array parameter per column (psycopg style)."""
+    dialect = engine.dialect
+    columns = [column for column in Call.__table__.columns if not column.primary_key]
+    arrays = ", ".join(f"%({column.key})s::{_sql_type(column.type, dialect)}[]" for column in columns)
+    names = ", ".join(column.name for column in columns)
+    return (
+        f"WITH arriving AS (SELECT * FROM unnest({arrays}) AS a({names})), "  # noqa: S608  (names from the model)
+        f"new_calls AS (INSERT INTO calls ({names}) SELECT {names} FROM arriving "
+        "ON CONFLICT (call_sid) DO NOTHING RETURNING id, call_sid), "
+        "new_events AS (INSERT INTO call_events (call_id, kind, at, data) "
+        "SELECT new_calls.id, e.kind, e.at, CAST(e.data AS JSONB) FROM new_calls JOIN unnest("
+        "%(event_sid)s::text[], %(event_kind)s::text[], %(event_at)s::timestamptz[], %(event_data)s::text[]"
+        ") AS e(call_sid, kind, at, data) ON e.call_sid = new_calls.call_sid) "
+        "SELECT id, call_sid FROM new_calls"
+    )
+
+
+def _sql_type(type_: Any, dialect: Any) -> str:
+    """Return the type of a column's array as PostgreSQL spells it.
+
+    Text goes as TEXT, never VARCHAR(n): an explicit cast to VARCHAR(n) would cut a
+    value too long without a word, where the INSERT's own conversion refuses it.
+    """
+    base = type_.impl if isinstance(type_, TypeDecorator) else type_
+    if isinstance(base, JSON):
+        return "JSONB"
+    if isinstance(base, String):
+        return "TEXT"
+    return base.compile(dialect=dialect)

@@ -1,0 +1,167 @@
+"""The fast lane for the incoming-call webhook on PostgreSQL: a new call on an open line answered outside Flask.
+
+The incoming-call webhook is the one every caller reaches first, and the one a
+surge of calls multiplies. Its usual answer is always the same: check the
+signature, store the call (`calls` and its `created` event), tell the consoles,
+answer the menu. This WSGI middleware, in front of the whole application, gives
+exactly that answer for exactly that case, without Flask's request machinery
+and with the arrivals of concurrent webhooks written together
+(`arrival_writer.ArrivalWriter`). Everything else it hands, untouched, to the
+application behind it, which answers as it always did:
+
+- any other path, a query string, a body that is not a small form, a parameter
+  given twice;
+- no CallSid (the apology TwiML), or a signature that does not match at once
+  (the application tries Twilio's URL variants and refuses with 403);
+- line settings not read in the last few seconds (the application reads them,
+  and the following webhooks use that copy), the menu not rendered yet;
+- the line closed (the closed message and its events);
+- a CallSid stored already (a retried webhook gets the stored call's answer);
+- any failure here at all, the database's included: the application's own
+  safety net (the apology TwiML) is behind it.
+
+It records the same Prometheus figures and request log line as the application.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import time
+from collections.abc import Callable, Iterable
+from typing import Any
+from urllib.parse import parse_qsl
+
+from flask import Flask
+
+from hotline.clock import hotline_zone, utcnow
+from hotline.ops.metrics import FAST_LANE_ANSWERS, WEBHOOK_LATENCY, WEBHOOK_RESPONSES
+from hotline.telephony.arrival import arrival_of
+from hotline.telephony.arrival_writer import ArrivalNotWritten, ArrivalWriter
+from hotline.telephony.events import announce_arrival
+from hotline.telephony.hours import ServiceCalendar
+from hotline.telephony.line_settings import LineSettings
+from hotline.telephony.security import signature_is_valid
+
+PATH = "/twilio/voice/incoming"
+ENDPOINT = "telephony.voice_incoming"
+MAX_BODY = 16 * 1024
+MENU_KEY = ("menu", True, False)
+"""Where routes.menu_twiml keeps the welcome menu's TwiML in a copy of the settings."""
+
+log = logging.getLogger("hotline.telephony.fast_lane")
+access = logging.getLogger("hotline.requests")
+WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
+
+
+class ArrivalFastLane:
+    """WSGI middleware: answer a new call on an open line at once, hand every other request on."""
+
+    def __init__(self, next_app: WsgiApp, app: Flask, writer: ArrivalWriter) -> None:
+        self.next_app = next_app
+        self.app = app
+        self.writer = writer
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        """Answer the webhook here when it is a new call on an open line, else pass it on."""
+        if environ.get("PATH_INFO") != PATH or environ.get("REQUEST_METHOD") != "POST" or environ.get("QUERY_STRING"):
+            return self.next_app(environ, start_response)
+        started = time.perf_counter()
+        body = read_form(environ)
+        if body is None:
+            return self.next_app(environ, start_response)
+        try:
+            with self.app.app_context():
+                answer = self.answer(body, environ.get("HTTP_X_TWILIO_SIGNATURE", ""))
+        except ArrivalNotWritten as exc:
+            log.warning("arrival not written by the batch (%s); the application answers", exc)
+            answer = None
+        except Exception:  # noqa: BLE001  (the application behind has its own safety net)
+            log.exception("fast lane failed; the application answers")
+            answer = None
+        if answer is None:
+            return self.next_app(environ, start_response)
+        FAST_LANE_ANSWERS.inc()
+        start_response("200 OK", [("Content-Type", "text/xml; charset=utf-8"), ("Content-Length", str(len(answer)))])
+        elapsed = time.perf_counter() - started
+        WEBHOOK_LATENCY.labels(route=PATH).observe(elapsed)
+        WEBHOOK_RESPONSES.labels(route=PATH, status="200").inc()
+        if access.isEnabledFor(logging.INFO):
+            extra = {"method": "POST", "path": PATH, "endpoint": ENDPOINT, "status": 200}
+            access.info("request", extra={**extra, "duration_ms": round(elapsed * 1000, 1), "user_id": None})
+        return [answer]
+
+    def answer(self, body: bytes, signature: str) -> bytes | None:
+        """Return the menu TwiML after storing and announcing a new call; None to let the application answer."""
+        pairs = parse_qsl(body.decode("utf-8"), keep_blank_values=True)
+        params = dict(pairs)
+        call_sid = params.get("CallSid", "").strip()
+        if len(params) != len(pairs) or not call_sid:
+            return None
+        config = self.app.config
+        url = config["PUBLIC_BASE_URL"].rstrip("/") + PATH
+        if not signature_is_valid(config.get("TWILIO_AUTH_TOKEN"), url, params, signature):
+            return None
+        settings = self.settings()
+        menu = settings.rendered.get(MENU_KEY) if settings is not None else None
+        if settings is None or menu is None:
+            return None
+        now = utcnow()
+        line = ServiceCalendar(settings, hotline_zone()).status(now)
+        if not line.open:
+            return None
+        from_raw, to_raw = first(params, "From", "Caller"), first(params, "To", "Called")
+        row, events = arrival_of(call_sid, from_raw, to_raw, now, line, config.get("DEFAULT_REGION") or "CN")
+        call_id = self.writer.write(row, events)
+        if call_id is None:
+            return None
+        announce_arrival(call_id, {"id": call_id, **row})
+        return menu.encode("utf-8")
+
+    def settings(self) -> LineSettings | None:
+        """Return the application's copy of the line settings while it is fresh, else None."""
+        from hotline.telephony.routes import SETTINGS_CACHE
+
+        cache = self.app.extensions.get(SETTINGS_CACHE)
+        if cache is None:
+            return None
+        return cache.fresh(self.app.config.get("LINE_SETTINGS_CACHE_SECONDS", 0))
+
+
+def first(params: dict[str, str], *names: str) -> str:
+    """Return the first of these parameters that is not blank, stripped (as the application's routes read them)."""
+    for name in names:
+        value = params.get(name, "").strip()
+        if value:
+            return value
+    return ""
+
+
+def read_form(environ: dict[str, Any]) -> bytes | None:
+    """Read a small url-encoded body and put it back for the application; None (nothing read) otherwise."""
+    if not environ.get("CONTENT_TYPE", "").startswith("application/x-www-form-urlencoded"):
+        return None
+    try:
+        length = int(environ.get("CONTENT_LENGTH") or "")
+    except ValueError:
+        return None
+    if not 0 < length <= MAX_BODY:
+        return None
+    body = environ["wsgi.input"].read(length)
+    environ["wsgi.input"] = io.BytesIO(body)
+    return body
+
+
+def install(app: Flask) -> None:
+    """Put the fast lane in front of the application when TELEPHONY_FAST_LANE is on and the database is PostgreSQL."""
+    from hotline.extensions import db
+
+    if not app.config.get("TELEPHONY_FAST_LANE"):
+        return
+    with app.app_context():
+        engine = db.engine
+    if engine.dialect.name != "postgresql":
+        return
+    lane = ArrivalFastLane(app.wsgi_app, app, ArrivalWriter(engine))
+    app.extensions["hotline_fast_lane"] = lane
+    app.wsgi_app = lane  # type: ignore[method-assign]
