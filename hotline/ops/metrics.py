@@ -59,6 +59,9 @@ ARRIVALS_WRITTEN = Counter(
     registry=REGISTRY,
 )
 
+PROCESS_COLLECTORS = (WEBHOOK_LATENCY, WEBHOOK_RESPONSES, FAST_LANE_ANSWERS, ARRIVAL_BATCHES, ARRIVALS_WRITTEN)
+"""What this process counts itself (in multiprocess mode every process's samples are read from the shared folder)."""
+
 
 def multiprocess_mode() -> bool:
     """Return whether samples are shared between processes through PROMETHEUS_MULTIPROC_DIR."""
@@ -150,8 +153,8 @@ def exposition(session: Session, now: datetime) -> tuple[bytes, str]:
     if multiprocess_mode():
         multiprocess.MultiProcessCollector(registry)
     else:
-        registry.register(WEBHOOK_LATENCY)
-        registry.register(WEBHOOK_RESPONSES)
+        for collector in PROCESS_COLLECTORS:
+            registry.register(collector)
     registry.register(FixedCollector(domain_gauges(session, now)))
     return generate_latest(registry), CONTENT_TYPE_LATEST
 

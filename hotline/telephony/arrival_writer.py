@@ -61,13 +61,27 @@ class PendingArrival:
 class ArrivalWriter:
     """Write the arrivals of concurrent webhooks together (leader/follower group commit); PostgreSQL only."""
 
-    def __init__(self, engine: Engine, *, max_batch: int = 200, wait_seconds: float = 5.0) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        *,
+        max_batch: int = 200,
+        wait_seconds: float = 5.0,
+        on_written: Callable[[list[tuple[int, dict[str, Any]]]], None] | None = None,
+    ) -> None:
+        """Write arrivals to `engine`'s database.
+
+        `on_written` is called by the webhook that wrote a batch, with (id, row) of
+        each new call, once the others are on their way (announcing them is its job).
+        """
         if engine.dialect.name != "postgresql":
             raise ValueError("the arrival writer needs PostgreSQL")
         self.engine = engine
+        self.on_written = on_written
         self.max_batch = max_batch
         self.wait_seconds = wait_seconds
-        self.statement = arrival_batch_sql(engine)
+        self.statements: dict[frozenset[str], str] = {}
+        """The batch statement for each set of columns that differ between the calls of a batch."""
         self.processors = column_processors(engine)
         self._pending: list[PendingArrival] = []
         self._busy = False
@@ -101,10 +115,13 @@ class ArrivalWriter:
         with self._lock:
             batch = self._pending[: self.max_batch]
             del self._pending[: len(batch)]
+        written: list[tuple[int, dict[str, Any]]] = []
         try:
             ids = self._insert(batch)
             for arrival in batch:
-                arrival.call_id = ids.get(arrival.row["call_sid"])
+                arrival.call_id = ids.pop(arrival.row["call_sid"], None)  # a repeat in the batch gets None
+                if arrival.call_id is not None:
+                    written.append((arrival.call_id, arrival.row))
         except Exception as exc:  # noqa: BLE001  (each webhook falls back on its own)
             log.warning("a batch of %d arrivals was not written: %s", len(batch), type(exc).__name__)
             for arrival in batch:
@@ -122,27 +139,40 @@ class ArrivalWriter:
                 arrival.wake.set()
             if following is not None:
                 following.wake.set()
+        if written and self.on_written is not None:
+            try:
+                self.on_written(written)
+            except Exception:  # noqa: BLE001  (the calls are stored; consoles catch up on their next refresh)
+                log.exception("announcing %d arrivals failed", len(written))
 
     def _insert(self, batch: list[PendingArrival]) -> dict[str, int]:
         """Insert the batch with one statement; return the new calls' ids by CallSid (repeats get none)."""
         firsts: dict[str, PendingArrival] = {}
         for arrival in batch:
             firsts.setdefault(arrival.row["call_sid"], arrival)  # a CallSid twice in one batch: the first one
-        parameters: dict[str, list[Any]] = {key: [] for key in self.processors}
+        columns: dict[str, list[Any]] = {key: [] for key in self.processors}
         events: dict[str, list[Any]] = {"event_sid": [], "event_kind": [], "event_at": [], "event_data": []}
         for sid, arrival in firsts.items():
             for key, process in self.processors.items():
                 value = arrival.row[key]
-                parameters[key].append(process(value) if process is not None else value)
+                columns[key].append(process(value) if process is not None and value is not None else value)
             for kind, data in arrival.events:
                 events["event_sid"].append(sid)
                 events["event_kind"].append(kind)
-                events["event_at"].append(self.processors["created_at"](arrival.row["created_at"]))  # type: ignore[misc]
+                events["event_at"].append(columns["created_at"][-1])
                 events["event_data"].append(json.dumps(data, ensure_ascii=False))
+        # A column with one value for the whole batch goes as one parameter, not an array of copies.
+        varying = frozenset(
+            key for key, values in columns.items() if key == "call_sid" or any(v != values[0] for v in values)
+        )
+        parameters = {key: values if key in varying else values[0] for key, values in columns.items()}
+        statement = self.statements.get(varying)
+        if statement is None:
+            statement = self.statements[varying] = arrival_batch_sql(self.engine, varying)
         ARRIVAL_BATCHES.inc()
         ARRIVALS_WRITTEN.inc(len(batch))
         with self.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
-            rows = connection.exec_driver_sql(self.statement, {**parameters, **events}).all()
+            rows = connection.exec_driver_sql(statement, {**parameters, **events}).all()
         return {sid: call_id for call_id, sid in rows}
 
 
@@ -154,15 +184,25 @@ def column_processors(engine: Engine) -> dict[str, Callable[[Any], Any] | None]:
     }
 
 
-def arrival_batch_sql(engine: Engine) -> str:
-    """Return the one statement that stores a batch of arrivals: one array parameter per column (psycopg style)."""
+def arrival_batch_sql(engine: Engine, varying: frozenset[str]) -> str:
+    """Return the statement that stores a batch of arrivals (psycopg's parameter style).
+
+    Each column in `varying` is an array parameter (one element per call, the rows
+    are `unnest`ed from them); every other column is one parameter for all.
+    """
     dialect = engine.dialect
     columns = [column for column in Call.__table__.columns if not column.primary_key]
-    arrays = ", ".join(f"%({column.key})s::{_sql_type(column.type, dialect)}[]" for column in columns)
+    arrays = [column for column in columns if column.key in varying]
+    unnested = ", ".join(f"%({column.key})s::{_sql_type(column.type, dialect)}[]" for column in arrays)
+    values = ", ".join(
+        f"a.{column.name}" if column.key in varying else f"%({column.key})s::{_sql_type(column.type, dialect)}"
+        for column in columns
+    )
     names = ", ".join(column.name for column in columns)
     return (
-        f"WITH arriving AS (SELECT * FROM unnest({arrays}) AS a({names})), "  # noqa: S608  (names from the model)
-        f"new_calls AS (INSERT INTO calls ({names}) SELECT {names} FROM arriving "
+        f"WITH arriving AS (SELECT {values} "  # noqa: S608  (names and types from the model)
+        f"FROM unnest({unnested}) AS a({', '.join(column.name for column in arrays)})), "
+        f"new_calls AS (INSERT INTO calls ({names}) SELECT * FROM arriving "
         "ON CONFLICT (call_sid) DO NOTHING RETURNING id, call_sid), "
         "new_events AS (INSERT INTO call_events (call_id, kind, at, data) "
         "SELECT new_calls.id, e.kind, e.at, CAST(e.data AS JSONB) FROM new_calls JOIN unnest("

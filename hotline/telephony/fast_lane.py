@@ -4,9 +4,10 @@ The incoming-call webhook is the one every caller reaches first, and the one a
 surge of calls multiplies. Its usual answer is always the same: check the
 signature, store the call (`calls` and its `created` event), tell the consoles,
 answer the menu. This WSGI middleware, in front of the whole application, gives
-exactly that answer for exactly that case, without Flask's request machinery
-and with the arrivals of concurrent webhooks written together
-(`arrival_writer.ArrivalWriter`). Everything else it hands, untouched, to the
+exactly that answer for exactly that case, without Flask's request machinery,
+with the arrivals of concurrent webhooks written together and announced together
+(`arrival_writer.ArrivalWriter`, `events.announce_arrivals`: one `call.updated`,
+or one `calls.updated` for several). Everything else it hands, untouched, to the
 application behind it, which answers as it always did:
 
 - any other path, a query string, a body that is not a small form, a parameter
@@ -38,7 +39,7 @@ from hotline.clock import hotline_zone, utcnow
 from hotline.ops.metrics import FAST_LANE_ANSWERS, WEBHOOK_LATENCY, WEBHOOK_RESPONSES
 from hotline.telephony.arrival import arrival_of
 from hotline.telephony.arrival_writer import ArrivalNotWritten, ArrivalWriter
-from hotline.telephony.events import announce_arrival
+from hotline.telephony.events import announce_arrivals
 from hotline.telephony.hours import ServiceCalendar
 from hotline.telephony.line_settings import LineSettings
 from hotline.telephony.security import signature_is_valid
@@ -49,6 +50,8 @@ MAX_BODY = 16 * 1024
 MENU_KEY = ("menu", True, False)
 """Where routes.menu_twiml keeps the welcome menu's TwiML in a copy of the settings."""
 
+LATENCY = WEBHOOK_LATENCY.labels(route=PATH)
+ANSWERED = WEBHOOK_RESPONSES.labels(route=PATH, status="200")
 log = logging.getLogger("hotline.telephony.fast_lane")
 access = logging.getLogger("hotline.requests")
 WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
@@ -84,15 +87,15 @@ class ArrivalFastLane:
         FAST_LANE_ANSWERS.inc()
         start_response("200 OK", [("Content-Type", "text/xml; charset=utf-8"), ("Content-Length", str(len(answer)))])
         elapsed = time.perf_counter() - started
-        WEBHOOK_LATENCY.labels(route=PATH).observe(elapsed)
-        WEBHOOK_RESPONSES.labels(route=PATH, status="200").inc()
+        LATENCY.observe(elapsed)
+        ANSWERED.inc()
         if access.isEnabledFor(logging.INFO):
             extra = {"method": "POST", "path": PATH, "endpoint": ENDPOINT, "status": 200}
             access.info("request", extra={**extra, "duration_ms": round(elapsed * 1000, 1), "user_id": None})
         return [answer]
 
     def answer(self, body: bytes, signature: str) -> bytes | None:
-        """Return the menu TwiML after storing and announcing a new call; None to let the application answer."""
+        """Return the menu TwiML once a new call is stored; None to let the application answer."""
         pairs = parse_qsl(body.decode("utf-8"), keep_blank_values=True)
         params = dict(pairs)
         call_sid = params.get("CallSid", "").strip()
@@ -112,11 +115,9 @@ class ArrivalFastLane:
             return None
         from_raw, to_raw = first(params, "From", "Caller"), first(params, "To", "Called")
         row, events = arrival_of(call_sid, from_raw, to_raw, now, line, config.get("DEFAULT_REGION") or "CN")
-        call_id = self.writer.write(row, events)
-        if call_id is None:
-            return None
-        announce_arrival(call_id, {"id": call_id, **row})
-        return menu.encode("utf-8")
+        if self.writer.write(row, events) is None:
+            return None  # its CallSid is stored already: a retry, answered from the record by the application
+        return menu.encode("utf-8")  # the call is announced with its batch by the webhook that wrote it
 
     def settings(self) -> LineSettings | None:
         """Return the application's copy of the line settings while it is fresh, else None."""
@@ -152,6 +153,11 @@ def read_form(environ: dict[str, Any]) -> bytes | None:
     return body
 
 
+def announce_written(written: list[tuple[int, dict[str, Any]]]) -> None:
+    """Announce a batch of new calls from the rows written (with their ids)."""
+    announce_arrivals([(call_id, {"id": call_id, **row}) for call_id, row in written])
+
+
 def install(app: Flask) -> None:
     """Put the fast lane in front of the application when TELEPHONY_FAST_LANE is on and the database is PostgreSQL."""
     from hotline.extensions import db
@@ -162,6 +168,6 @@ def install(app: Flask) -> None:
         engine = db.engine
     if engine.dialect.name != "postgresql":
         return
-    lane = ArrivalFastLane(app.wsgi_app, app, ArrivalWriter(engine))
+    lane = ArrivalFastLane(app.wsgi_app, app, ArrivalWriter(engine, on_written=announce_written))
     app.extensions["hotline_fast_lane"] = lane
     app.wsgi_app = lane  # type: ignore[method-assign]

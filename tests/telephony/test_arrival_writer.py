@@ -89,6 +89,25 @@ def test_concurrent_arrivals_are_written_together_each_once_with_its_event(app: 
         assert "13812345678" not in raw
 
 
+def test_the_writer_of_a_batch_hands_its_new_calls_on_once_and_a_failure_there_loses_nothing(
+    app: Flask, writer: ArrivalWriter
+) -> None:
+    handed: list[list[int]] = []
+
+    def on_written(written: list[tuple[int, dict[str, Any]]]) -> None:
+        handed.append([call_id for call_id, _row in written])
+        assert all(row["call_sid"].startswith("CA-handed-") for _call_id, row in written)
+        raise RuntimeError("the message queue is down")  # logged; the calls are stored and answered all the same
+
+    writer.on_written = on_written
+    ids = write_in_threads(app, writer, [f"CA-handed-{number:02d}" for number in range(30)] + ["CA-handed-00"])
+
+    new = [call_id for call_id in ids if isinstance(call_id, int)]
+    assert len(new) == 30 and ids.count(None) == 1  # the repeated CallSid is handed on with the first only
+    assert sorted(call_id for batch in handed for call_id in batch) == sorted(new)
+    assert len(stored("SELECT id FROM calls WHERE call_sid LIKE 'CA-handed-%'")) == 30
+
+
 def test_a_callsid_stored_already_or_twice_at_once_is_written_once(app: Flask, writer: ArrivalWriter) -> None:
     first = writer.write(row("CA-twice"), [("created", {"withheld": False})])
     assert isinstance(first, int)

@@ -17,7 +17,7 @@ from hotline import signals
 from hotline.extensions import db
 from hotline.ops.metrics import REGISTRY
 from hotline.telephony.arrival_writer import ArrivalWriter
-from hotline.telephony.fast_lane import PATH, ArrivalFastLane
+from hotline.telephony.fast_lane import PATH, ArrivalFastLane, announce_written
 from hotline.telephony.models import Call, CallEvent
 from hotline.telephony.routes import SETTINGS_CACHE
 from tests.conftest import truncate_all
@@ -35,7 +35,7 @@ def lane(app: Flask) -> Iterator[ArrivalFastLane]:
     with app.app_context():
         if db.engine.dialect.name != "postgresql":
             pytest.skip("the fast lane is PostgreSQL's (set DATABASE_URL)")
-        writer = ArrivalWriter(db.engine)
+        writer = ArrivalWriter(db.engine, on_written=announce_written)
     saved = app.config["LINE_SETTINGS_CACHE_SECONDS"]
     app.config["LINE_SETTINGS_CACHE_SECONDS"] = 60
     app.extensions.pop(SETTINGS_CACHE, None)
