@@ -128,15 +128,25 @@ def phone_lookup_hashes(e164: str | None) -> list[str]:
     return cipher().lookup_hashes(e164) if e164 else []
 
 
+def national_digits(e164: str) -> str:
+    """Return the digits of a number after its country code (a number that is not E.164: all its digits).
+
+    Country calling codes are prefix-free, so the first one to three digits that
+    are a known code are the code: no need to parse (and validate) the number.
+    """
+    digits = "".join(ch for ch in e164 if ch.isdigit())
+    if e164.lstrip().startswith("+"):
+        for length in (1, 2, 3):
+            if digits[:length] and int(digits[:length]) in phonenumbers.COUNTRY_CODE_TO_REGION_CODE:
+                return digits[length:]
+    return digits
+
+
 def mask_phone(e164: str | None) -> str:
     """Mask a number for display: +8613812345678 -> 138****5678."""
     if not e164:
         return "—"
-    try:
-        parsed = phonenumbers.parse(e164, None)
-        national = str(parsed.national_number)
-    except phonenumbers.NumberParseException:
-        national = "".join(ch for ch in e164 if ch.isdigit())
+    national = national_digits(e164)
     if len(national) <= 4:
         return "*" * len(national)
     if len(national) <= 7:

@@ -50,6 +50,9 @@ def test_numbers_are_normalised_and_masked() -> None:
     assert normalise_phone("client:worker_7") is None
     assert normalise_phone("not a number") is None
     assert mask_phone(NUMBER) == "138****5678"
+    assert mask_phone("+12025550123") == "202****0123" and mask_phone("+852 2123 4567") == "212****4567"
+    assert mask_phone("+85221234567") == "212****4567" and mask_phone("+35312345678") == "123****5678"
+    assert mask_phone("1234567") == "***4567" and mask_phone("+999") == "***"
     assert mask_phone(None) == "—"
 
 

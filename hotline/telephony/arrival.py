@@ -8,6 +8,7 @@ shares with the rest of the call flow are in `services`.
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -75,16 +76,25 @@ def receive_call(
 
 
 def arrival_of(
-    call_sid: str, from_raw: str | None, to_raw: str | None, now: datetime, line: LineStatus, region: str
+    call_sid: str,
+    from_raw: str | None,
+    to_raw: str | None,
+    now: datetime,
+    line: LineStatus,
+    region: str,
+    lookup_hash: Callable[[str | None], str | None] = phone_lookup_hash,
 ) -> tuple[dict[str, Any], list[tuple[str, dict[str, Any]]]]:
-    """Return the row of an arriving call (every column but the id) and its first events, as they are stored."""
+    """Return the row of an arriving call (every column but the id) and its first events, as they are stored.
+
+    `lookup_hash` hashes the number (the app's cipher by default; given outside an app context).
+    """
     caller = parse_phone(from_raw, region)
     e164 = e164_of(caller)
     row = new_call_row(
         call_sid=call_sid,
         direction="inbound",
         from_number=e164,
-        from_hash=phone_lookup_hash(e164),
+        from_hash=lookup_hash(e164),
         caller_city=city_of(caller),
         to_number=line_number(to_raw, region),
         status="ringing",

@@ -22,10 +22,11 @@ import json
 import logging
 import threading
 from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import JSON, Engine, String, TypeDecorator
+from sqlalchemy import JSON, Connection, Engine, String, TypeDecorator
 
 from hotline.ops.metrics import ARRIVAL_BATCHES, ARRIVALS_WRITTEN
 from hotline.telephony.models import Call
@@ -68,21 +69,27 @@ class ArrivalWriter:
         max_batch: int = 200,
         wait_seconds: float = 5.0,
         on_written: Callable[[list[tuple[int, dict[str, Any]]]], None] | None = None,
+        context: Callable[[], AbstractContextManager[Any]] = nullcontext,
     ) -> None:
         """Write arrivals to `engine`'s database.
 
         `on_written` is called by the webhook that wrote a batch, with (id, row) of
         each new call, once the others are on their way (announcing them is its job).
+        `context` is entered around writing and announcing a batch (the app context
+        the columns' encryption and the signals need), once a batch, not once a call.
         """
         if engine.dialect.name != "postgresql":
             raise ValueError("the arrival writer needs PostgreSQL")
         self.engine = engine
         self.on_written = on_written
+        self.context = context
         self.max_batch = max_batch
         self.wait_seconds = wait_seconds
         self.statements: dict[frozenset[str], str] = {}
         """The batch statement for each set of columns that differ between the calls of a batch."""
         self.processors = column_processors(engine)
+        self.connection: Connection | None = None
+        """Only the leader of the moment uses it; one batch is written at a time."""
         self._pending: list[PendingArrival] = []
         self._busy = False
         self._lock = threading.Lock()
@@ -107,7 +114,8 @@ class ArrivalWriter:
                     raise ArrivalNotWritten("the batch did not come back in time")
             arrival.wake.wait()  # taken a moment ago: its batch or its turn to lead is on the way
         if arrival.state == LEADING:
-            self._lead()
+            with self.context():
+                self._lead()
         return arrival.outcome()
 
     def _lead(self) -> None:
@@ -171,9 +179,34 @@ class ArrivalWriter:
             statement = self.statements[varying] = arrival_batch_sql(self.engine, varying)
         ARRIVAL_BATCHES.inc()
         ARRIVALS_WRITTEN.inc(len(batch))
-        with self.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
-            rows = connection.exec_driver_sql(statement, {**parameters, **events}).all()
+        try:
+            rows = self._connection().exec_driver_sql(statement, {**parameters, **events}).all()
+        except Exception:
+            self._drop_connection()  # the next batch starts on a new one (after the pool's ping)
+            raise
         return {sid: call_id for call_id, sid in rows}
+
+    def _connection(self) -> Connection:
+        """Return the writer's own connection, in autocommit, kept between batches (no ping, no check-out each)."""
+        if self.connection is None:
+            self.connection = self.engine.connect().execution_options(isolation_level="AUTOCOMMIT")
+        return self.connection
+
+    def close(self) -> None:
+        """Give the writer's connection back to the pool (a later batch takes one again)."""
+        connection, self.connection = self.connection, None
+        if connection is not None:
+            connection.close()
+
+    def _drop_connection(self) -> None:
+        """Give the connection back to the pool as unusable, after a failure."""
+        connection, self.connection = self.connection, None
+        if connection is not None:
+            try:
+                connection.invalidate()
+                connection.close()
+            except Exception:  # noqa: BLE001  (it is gone either way)
+                log.debug("closing a failed connection failed", exc_info=True)
 
 
 def column_processors(engine: Engine) -> dict[str, Callable[[Any], Any] | None]:

@@ -14,8 +14,9 @@ application behind it, which answers as it always did:
   given twice;
 - no CallSid (the apology TwiML), or a signature that does not match at once
   (the application tries Twilio's URL variants and refuses with 403);
-- line settings not read in the last few seconds (the application reads them,
-  and the following webhooks use that copy), the menu not rendered yet;
+- line settings not read in the last few seconds (one webhook goes to the
+  application, which reads them; the others use the old copy for a second more,
+  see `settings`), the menu not rendered yet;
 - the line closed (the closed message and its events);
 - a CallSid stored already (a retried webhook gets the stored call's answer);
 - any failure here at all, the database's included: the application's own
@@ -32,11 +33,13 @@ import time
 from collections.abc import Callable, Iterable
 from typing import Any
 from urllib.parse import parse_qsl
+from zoneinfo import ZoneInfo
 
 from flask import Flask
 
-from hotline.clock import hotline_zone, utcnow
+from hotline.clock import utcnow
 from hotline.ops.metrics import FAST_LANE_ANSWERS, WEBHOOK_LATENCY, WEBHOOK_RESPONSES
+from hotline.privacy import FieldCipher
 from hotline.telephony.arrival import arrival_of
 from hotline.telephony.arrival_writer import ArrivalNotWritten, ArrivalWriter
 from hotline.telephony.events import announce_arrivals
@@ -47,6 +50,7 @@ from hotline.telephony.security import signature_is_valid
 PATH = "/twilio/voice/incoming"
 ENDPOINT = "telephony.voice_incoming"
 MAX_BODY = 16 * 1024
+REFRESH_GRACE = 1.0
 MENU_KEY = ("menu", True, False)
 """Where routes.menu_twiml keeps the welcome menu's TwiML in a copy of the settings."""
 
@@ -64,6 +68,14 @@ class ArrivalFastLane:
         self.next_app = next_app
         self.app = app
         self.writer = writer
+        # Read once, so that a webhook needs no app context: the writer enters one for each batch.
+        self.zone = ZoneInfo(app.config["HOTLINE_TZ"])
+        self.region = app.config.get("DEFAULT_REGION") or "CN"
+        self.url = app.config["PUBLIC_BASE_URL"].rstrip("/") + PATH
+        self.token = app.config.get("TWILIO_AUTH_TOKEN")
+        self.cipher: FieldCipher = app.extensions["hotline_cipher"]
+        self.refresh_sent = float("-inf")
+        """When a webhook last went to the application to read the stale settings again (time.monotonic)."""
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         """Answer the webhook here when it is a new call on an open line, else pass it on."""
@@ -74,8 +86,7 @@ class ArrivalFastLane:
         if body is None:
             return self.next_app(environ, start_response)
         try:
-            with self.app.app_context():
-                answer = self.answer(body, environ.get("HTTP_X_TWILIO_SIGNATURE", ""))
+            answer = self.answer(body, environ.get("HTTP_X_TWILIO_SIGNATURE", ""))
         except ArrivalNotWritten as exc:
             log.warning("arrival not written by the batch (%s); the application answers", exc)
             answer = None
@@ -101,32 +112,48 @@ class ArrivalFastLane:
         call_sid = params.get("CallSid", "").strip()
         if len(params) != len(pairs) or not call_sid:
             return None
-        config = self.app.config
-        url = config["PUBLIC_BASE_URL"].rstrip("/") + PATH
-        if not signature_is_valid(config.get("TWILIO_AUTH_TOKEN"), url, params, signature):
+        if not signature_is_valid(self.token, self.url, params, signature):
             return None
         settings = self.settings()
         menu = settings.rendered.get(MENU_KEY) if settings is not None else None
         if settings is None or menu is None:
             return None
         now = utcnow()
-        line = ServiceCalendar(settings, hotline_zone()).status(now)
+        line = ServiceCalendar(settings, self.zone).status(now)
         if not line.open:
             return None
         from_raw, to_raw = first(params, "From", "Caller"), first(params, "To", "Called")
-        row, events = arrival_of(call_sid, from_raw, to_raw, now, line, config.get("DEFAULT_REGION") or "CN")
+        row, events = arrival_of(call_sid, from_raw, to_raw, now, line, self.region, self.lookup_hash)
         if self.writer.write(row, events) is None:
             return None  # its CallSid is stored already: a retry, answered from the record by the application
         return menu.encode("utf-8")  # the call is announced with its batch by the webhook that wrote it
 
+    def lookup_hash(self, e164: str | None) -> str | None:
+        """Return the number's keyed look-up hash (as privacy.phone_lookup_hash, without an app context)."""
+        return self.cipher.lookup_hash(e164) if e164 else None
+
     def settings(self) -> LineSettings | None:
-        """Return the application's copy of the line settings while it is fresh, else None."""
+        """Return the application's copy of the line settings while it is fresh, else None.
+
+        When the copy turns stale, one webhook goes to the application, which reads
+        the settings again; the webhooks arriving while it does use the copy for up
+        to REFRESH_GRACE seconds more, rather than all going the slow way at once.
+        A change saved in this process is never answered from the old copy.
+        """
         from hotline.telephony.routes import SETTINGS_CACHE
 
         cache = self.app.extensions.get(SETTINGS_CACHE)
         if cache is None:
             return None
-        return cache.fresh(self.app.config.get("LINE_SETTINGS_CACHE_SECONDS", 0))
+        ttl = self.app.config.get("LINE_SETTINGS_CACHE_SECONDS", 0)
+        settings = cache.fresh(ttl)
+        if settings is not None or ttl <= 0:
+            return settings
+        now = time.monotonic()
+        if now - self.refresh_sent < REFRESH_GRACE:
+            return cache.fresh(ttl + REFRESH_GRACE)
+        self.refresh_sent = now
+        return None
 
 
 def first(params: dict[str, str], *names: str) -> str:
@@ -168,6 +195,7 @@ def install(app: Flask) -> None:
         engine = db.engine
     if engine.dialect.name != "postgresql":
         return
-    lane = ArrivalFastLane(app.wsgi_app, app, ArrivalWriter(engine, on_written=announce_written))
+    writer = ArrivalWriter(engine, on_written=announce_written, context=app.app_context)
+    lane = ArrivalFastLane(app.wsgi_app, app, writer)
     app.extensions["hotline_fast_lane"] = lane
     app.wsgi_app = lane  # type: ignore[method-assign]

@@ -85,12 +85,17 @@ def line_number(raw: str | None, region: str) -> str | None:
 
 def new_call_row(**values: Any) -> dict[str, Any]:
     """Return every column of a new call (except its id): the given values over the columns' scalar defaults."""
+    return {**call_defaults(), **values}
+
+
+@functools.cache
+def call_defaults() -> dict[str, Any]:
+    """Return each column of a call (but the id) with its scalar default, or None."""
     row: dict[str, Any] = {}
     for column in Call.__table__.columns:
         if not column.primary_key:
             default = column.default
             row[column.key] = default.arg if default is not None and default.is_scalar else None
-    row.update(values)
     return row
 
 

@@ -30,9 +30,11 @@ def writer(app: Flask) -> Iterator[ArrivalWriter]:
     with app.app_context():
         if db.engine.dialect.name != "postgresql":
             pytest.skip("the arrival writer is PostgreSQL's (set DATABASE_URL)")
+        writer = ArrivalWriter(db.engine, wait_seconds=5)
         try:
-            yield ArrivalWriter(db.engine, wait_seconds=5)
+            yield writer
         finally:
+            writer.close()
             truncate_all(app)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
@@ -18,6 +19,7 @@ from hotline.extensions import db
 from hotline.ops.metrics import REGISTRY
 from hotline.telephony.arrival_writer import ArrivalWriter
 from hotline.telephony.fast_lane import PATH, ArrivalFastLane, announce_written
+from hotline.telephony.line_settings import SettingsCache
 from hotline.telephony.models import Call, CallEvent
 from hotline.telephony.routes import SETTINGS_CACHE
 from tests.conftest import truncate_all
@@ -35,7 +37,7 @@ def lane(app: Flask) -> Iterator[ArrivalFastLane]:
     with app.app_context():
         if db.engine.dialect.name != "postgresql":
             pytest.skip("the fast lane is PostgreSQL's (set DATABASE_URL)")
-        writer = ArrivalWriter(db.engine, on_written=announce_written)
+        writer = ArrivalWriter(db.engine, on_written=announce_written, context=app.app_context)
     saved = app.config["LINE_SETTINGS_CACHE_SECONDS"]
     app.config["LINE_SETTINGS_CACHE_SECONDS"] = 60
     app.extensions.pop(SETTINGS_CACHE, None)
@@ -44,6 +46,7 @@ def lane(app: Flask) -> Iterator[ArrivalFastLane]:
     finally:
         app.config["LINE_SETTINGS_CACHE_SECONDS"] = saved
         app.extensions.pop(SETTINGS_CACHE, None)
+        writer.close()
         truncate_all(app)
 
 
@@ -153,3 +156,28 @@ def test_the_lane_is_installed_only_on_postgresql_when_switched_on(app: Flask) -
         app.config["TELEPHONY_FAST_LANE"] = False
         app.wsgi_app = before  # type: ignore[method-assign]
         app.extensions.pop("hotline_fast_lane", None)
+
+
+def test_stale_settings_send_one_webhook_to_the_application_and_never_outlive_a_saved_change(
+    app: Flask, lane: ArrivalFastLane
+) -> None:
+    with time_machine.travel(NOON, tick=False):
+        post(app, lane, CallSid="CA-stale-0", From=CALLER, To=HOTLINE)  # the application reads the settings
+        cache = app.extensions[SETTINGS_CACHE]
+        before = lane_answers()
+
+        cache.loaded_at -= 61  # the copy is past LINE_SETTINGS_CACHE_SECONDS (60 here)
+        post(app, lane, CallSid="CA-stale-1", From=CALLER, To=HOTLINE)
+        assert lane_answers() == before  # this one went to the application, which read them again
+        post(app, lane, CallSid="CA-stale-2", From=CALLER, To=HOTLINE)
+        assert lane_answers() == before + 1  # fresh again
+
+        cache.loaded_at -= 60.5  # stale, and a webhook went to read them a moment ago: the copy serves meanwhile
+        lane.refresh_sent = time.monotonic()
+        post(app, lane, CallSid="CA-stale-3", From=CALLER, To=HOTLINE)
+        assert lane_answers() == before + 2
+
+        SettingsCache.changed()  # a manager saved a change in this process: the old copy is never used again
+        post(app, lane, CallSid="CA-stale-4", From=CALLER, To=HOTLINE)
+        assert lane_answers() == before + 2
+    assert [stored(app, f"CA-stale-{n}")[1][0].kind for n in range(5)] == ["created"] * 5
