@@ -20,7 +20,6 @@ how many webhooks the fast lane answered and the average arrivals per statement.
 from __future__ import annotations
 
 import argparse
-import re
 import subprocess
 import sys
 import tempfile
@@ -82,13 +81,9 @@ def new_calls(base_url: str, sid_prefix: str) -> Callable[[int], tuple[str, dict
 def lane_figures(base_url: str) -> str:
     """Return what the server's /metrics says of the fast lane: webhooks it answered, arrivals per statement."""
     text = requests.get(f"{base_url}/metrics", timeout=10).text
-
-    def sample(name: str) -> float:
-        found = re.search(rf"^{name} ([0-9.e+]+)$", text, re.MULTILINE)
-        return float(found.group(1)) if found else 0.0
-
-    answered = sample("hotline_webhook_fast_lane_answers_total")
-    statements, batched = sample("hotline_arrival_batches_total"), sample("hotline_arrivals_batched_total")
+    answered = harness.metric(text, "hotline_webhook_fast_lane_answers_total")
+    statements = harness.metric(text, "hotline_arrival_batches_total")
+    batched = harness.metric(text, "hotline_arrivals_batched_total")
     if not answered:
         return "fast lane: none"
     return f"fast lane answered {answered:.0f}, {batched / statements:.1f} arrivals a statement"

@@ -354,6 +354,20 @@ def query(database_url: str, sql: str, **params: Any) -> list[tuple[Any, ...]]:
         engine.dispose()
 
 
+def create_worker(database_url: str, username: str) -> None:
+    """Create a worker account (password PASSWORD) in the database with the app's own command."""
+    env = app_env(database_url, "http://127.0.0.1:1")
+    flask_cli(env, "users", "create", "--username", username, "--role", "worker", "--password", PASSWORD)
+
+
+def metric(text: str, name: str) -> float:
+    """Return a sample's value from a Prometheus text page (without labels), 0 when absent."""
+    import re
+
+    found = re.search(rf"^{re.escape(name)} ([0-9.e+-]+)$", text, re.MULTILINE)
+    return float(found.group(1)) if found else 0.0
+
+
 def webhook(base_url: str, path: str, form: dict[str, str]) -> tuple[str, dict[str, str], dict[str, str]]:
     """Return the URL, form and signed headers of a Twilio webhook to `path`."""
     url = f"{base_url}{path}"

@@ -58,10 +58,7 @@ def test_webhooks_answer_within_a_second_while_redis_is_down(
     app: Flask, fault_database: str, start_server: Any
 ) -> None:
     needs_postgresql(app, "Redis is the several-process set-up's message queue; the SQLite pass has no Redis")
-    harness.flask_cli(
-        harness.app_env(fault_database, "http://127.0.0.1:1"),
-        *("users", "create", "--username", "redisworker", "--role", "worker", "--password", harness.PASSWORD),
-    )
+    harness.create_worker(fault_database, "redisworker")
     with harness.redis_server() as (redis, redis_url):
         server = start_server(fault_database, redis_url)
         console, heard = console_client(server, "redisworker")
