@@ -31,7 +31,7 @@ from sqlalchemy import JSON, Connection, Engine, String, TypeDecorator
 from hotline.ops.metrics import ARRIVAL_BATCHES, ARRIVALS_WRITTEN
 from hotline.telephony.models import Call
 
-WAITING, LEADING, DONE = "waiting", "leading", "done"
+WAITING, TAKEN, LEADING, DONE = "waiting", "taken", "leading", "done"
 log = logging.getLogger("hotline.telephony.arrival_writer")
 
 
@@ -99,7 +99,8 @@ class ArrivalWriter:
 
         Raises:
             ArrivalNotWritten: the database failed, or the batch did not come back within `wait_seconds`
-                (the arrival is then either written or withdrawn, never half-written: it is one statement).
+                (an arrival not taken yet is withdrawn; one taken may still be written whole, and the
+                application's own arrival, ON CONFLICT DO NOTHING too, then finds it).
         """
         arrival = PendingArrival(dict(row), list(events))
         with self._lock:
@@ -112,7 +113,10 @@ class ArrivalWriter:
                 if arrival.state == WAITING:  # nobody took it: withdraw it and let the caller fall back
                     self._pending.remove(arrival)
                     raise ArrivalNotWritten("the batch did not come back in time")
-            arrival.wake.wait()  # taken a moment ago: its batch or its turn to lead is on the way
+            # Handed the lead a moment ago (go on), or taken into a batch being written: wait for it once more.
+            # Giving up then is safe too: the application's own arrival is ON CONFLICT DO NOTHING as well.
+            if arrival.state == TAKEN and not arrival.wake.wait(self.wait_seconds):
+                raise ArrivalNotWritten("the batch it was taken into did not come back in time")
         if arrival.state == LEADING:
             with self.context():
                 self._lead()
@@ -123,6 +127,8 @@ class ArrivalWriter:
         with self._lock:
             batch = self._pending[: self.max_batch]
             del self._pending[: len(batch)]
+            for arrival in batch:
+                arrival.state = TAKEN
         written: list[tuple[int, dict[str, Any]]] = []
         try:
             ids = self._insert(batch)
