@@ -4,7 +4,7 @@
 interprets the TwiML it answers (Say, Play, Pause, Gather, Redirect, Enqueue/Leave, Dial,
 Record, Hangup, Reject, Sms/Message), keeps a transcript of every call, and holds the
 account's queues, messages and recordings, on which the local Twilio-compatible REST server
-(`tests/support/fake_twilio.py`) acts.
+(`tests/support/fake_twilio/`) acts.
 
 Time is virtual: prompts, pauses, ringing and queue rounds advance the network's clock, never
 the wall clock, unless `realtime` (a speed factor) is set. Driving it from a test:
