@@ -201,13 +201,14 @@ def truncate_all(app: Flask) -> None:
 
 
 class LiveServer:
-    """The app served over real HTTP by werkzeug in a thread."""
+    """A WSGI app (Hotline, or a test's tiny one) served over real HTTP by werkzeug in a thread."""
 
     def __init__(self, app: Flask) -> None:
         self.app = app
         self.server = make_server("127.0.0.1", 0, app, threaded=True)
         self.url = f"http://127.0.0.1:{self.server.server_port}"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        # A short poll interval: stopping waits for the serving loop's next poll.
+        self.thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
 
     def start(self) -> LiveServer:
         """Start serving."""
@@ -215,8 +216,9 @@ class LiveServer:
         return self
 
     def stop(self) -> None:
-        """Stop serving."""
+        """Stop serving and close the listening socket."""
         self.server.shutdown()
+        self.server.server_close()
         self.thread.join(timeout=5)
 
 

@@ -14,10 +14,10 @@ from flask import Flask, Response, request
 from twilio.base.exceptions import TwilioRestException
 from twilio.rest import Client
 from twilio.twiml.voice_response import Dial, VoiceResponse
-from werkzeug.serving import make_server
 
 from hotline.telephony.twilio_http import RedirectingHttpClient
 from hotline.telephony.twiml_runner import CallerScript, Recording
+from tests.conftest import LiveServer
 from tests.support.fake_twilio import FakeTwilio, start_fake_twilio
 
 TOKEN = "fake-auth-token"
@@ -106,13 +106,9 @@ def seen() -> Seen:
 
 @pytest.fixture
 def app_url(seen: Seen) -> Iterator[str]:
-    server = make_server("127.0.0.1", 0, make_app(seen), threaded=True)
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    server.server_close()
-    thread.join()
+    server = LiveServer(make_app(seen)).start()
+    yield server.url
+    server.stop()
 
 
 @pytest.fixture

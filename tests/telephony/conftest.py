@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable, Iterator
 from typing import Any
 from xml.etree import ElementTree
@@ -10,9 +9,9 @@ from xml.etree import ElementTree
 import pytest
 from flask import Flask
 from twilio.request_validator import RequestValidator
-from werkzeug.serving import make_server
 
 from hotline.telephony.twiml_runner import Network
+from tests.conftest import LiveServer
 from tests.telephony.twiml_app import ACCOUNT, PUBLIC, TOKEN, AppRecord, make_app
 
 
@@ -63,13 +62,9 @@ def record() -> AppRecord:
 @pytest.fixture
 def app_url(record: AppRecord) -> Iterator[str]:
     """Serve the TwiML runner's tiny app on a free port; return its base URL."""
-    server = make_server("127.0.0.1", 0, make_app(record), threaded=True)
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    server.server_close()
-    thread.join()
+    server = LiveServer(make_app(record)).start()
+    yield server.url
+    server.stop()
 
 
 @pytest.fixture
