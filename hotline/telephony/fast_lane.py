@@ -16,7 +16,7 @@ application behind it, which answers as it always did:
   (the application tries Twilio's URL variants and refuses with 403);
 - line settings not read in the last few seconds (one webhook goes to the
   application, which reads them; the others use the old copy for a second more,
-  see `settings`), the menu not rendered yet;
+  see `settings`; the menu of a copy just read is rendered here if need be);
 - the line closed (the closed message and its events);
 - a CallSid stored already (a retried webhook gets the stored call's answer);
 - any failure here at all, the database's included: the application's own
@@ -52,7 +52,7 @@ ENDPOINT = "telephony.voice_incoming"
 MAX_BODY = 16 * 1024
 REFRESH_GRACE = 1.0
 MENU_KEY = ("menu", True, False)
-"""Where routes.menu_twiml keeps the welcome menu's TwiML in a copy of the settings."""
+"""Where routes.menu_text keeps the welcome menu's TwiML in a copy of the settings."""
 
 LATENCY = WEBHOOK_LATENCY.labels(route=PATH)
 ANSWERED = WEBHOOK_RESPONSES.labels(route=PATH, status="200")
@@ -115,9 +115,9 @@ class ArrivalFastLane:
         if not signature_is_valid(self.token, self.url, params, signature):
             return None
         settings = self.settings()
-        menu = settings.rendered.get(MENU_KEY) if settings is not None else None
-        if settings is None or menu is None:
+        if settings is None:
             return None
+        menu = settings.rendered.get(MENU_KEY) or self.render_menu(settings)
         now = utcnow()
         line = ServiceCalendar(settings, self.zone).status(now)
         if not line.open:
@@ -127,6 +127,19 @@ class ArrivalFastLane:
         if self.writer.write(row, events) is None:
             return None  # its CallSid is stored already: a retry, answered from the record by the application
         return menu.encode("utf-8")  # the call is announced with its batch by the webhook that wrote it
+
+    def render_menu(self, settings: LineSettings) -> str:
+        """Render the welcome menu of a copy of the settings just read, as the application would (and keep it there).
+
+        Right after the application reads the settings again, every webhook finds the
+        new copy without its menu until the one that read them renders it; sent to the
+        application meanwhile, a few dozen webhooks took the slow path at once and the
+        process stalled for 150 ms every time the settings were read again.
+        """
+        from hotline.telephony.routes import menu_text
+
+        with self.app.app_context():
+            return menu_text(settings, welcome=True)
 
     def lookup_hash(self, e164: str | None) -> str | None:
         """Return the number's keyed look-up hash (as privacy.phone_lookup_hash, without an app context)."""

@@ -100,12 +100,17 @@ def goodbye_without_database() -> Response:
 
 
 def menu_twiml(settings: LineSettings, *, welcome: bool, invalid: bool = False) -> Response:
-    """Return the menu, rendered once per copy of the settings (every caller hears the same)."""
+    """Return the menu's TwiML as a response."""
+    return Response(menu_text(settings, welcome=welcome, invalid=invalid), mimetype="text/xml")
+
+
+def menu_text(settings: LineSettings, *, welcome: bool, invalid: bool = False) -> str:
+    """Return the menu's TwiML, rendered once per copy of the settings (every caller hears the same)."""
     key = ("menu", welcome, invalid)
     text = settings.rendered.get(key)
     if text is None:
         text = settings.rendered[key] = str(twiml.menu(settings, public_url(P_MENU), welcome=welcome, invalid=invalid))
-    return Response(text, mimetype="text/xml")
+    return text
 
 
 def enqueue_twiml(settings: LineSettings, call: Any) -> Response:

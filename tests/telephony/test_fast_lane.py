@@ -177,7 +177,12 @@ def test_stale_settings_send_one_webhook_to_the_application_and_never_outlive_a_
         post(app, lane, CallSid="CA-stale-3", From=CALLER, To=HOTLINE)
         assert lane_answers() == before + 2
 
+        menu = post(app, lane, CallSid="CA-stale-5", From=CALLER, To=HOTLINE).get_data(as_text=True)
+        cache.settings.rendered.clear()  # a copy just read, its menu not rendered yet: the lane renders it
+        assert post(app, lane, CallSid="CA-stale-6", From=CALLER, To=HOTLINE).get_data(as_text=True) == menu
+        assert lane_answers() == before + 4
+
         SettingsCache.changed()  # a manager saved a change in this process: the old copy is never used again
         post(app, lane, CallSid="CA-stale-4", From=CALLER, To=HOTLINE)
-        assert lane_answers() == before + 2
-    assert [stored(app, f"CA-stale-{n}")[1][0].kind for n in range(5)] == ["created"] * 5
+        assert lane_answers() == before + 4
+    assert [stored(app, f"CA-stale-{n}")[1][0].kind for n in range(7)] == ["created"] * 7
