@@ -24,6 +24,7 @@ import threading
 from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import JSON, Connection, Engine, String, TypeDecorator
@@ -160,37 +161,47 @@ class ArrivalWriter:
                 log.exception("announcing %d arrivals failed", len(written))
 
     def _insert(self, batch: list[PendingArrival]) -> dict[str, int]:
-        """Insert the batch with one statement; return the new calls' ids by CallSid (repeats get none)."""
+        """Insert the batch with one statement; return the new calls' ids by CallSid (repeats get none).
+
+        The rows go as one JSON document (`jsonb_to_recordset`), encoded in one call
+        to the C encoder, rather than as an array a column, which psycopg would dump
+        element by element in Python.
+        """
         firsts: dict[str, PendingArrival] = {}
         for arrival in batch:
             firsts.setdefault(arrival.row["call_sid"], arrival)  # a CallSid twice in one batch: the first one
-        columns: dict[str, list[Any]] = {key: [] for key in self.processors}
-        events: dict[str, list[Any]] = {"event_sid": [], "event_kind": [], "event_at": [], "event_data": []}
+        rows: list[dict[str, Any]] = []
+        events: list[dict[str, Any]] = []
         for sid, arrival in firsts.items():
-            for key, process in self.processors.items():
-                value = arrival.row[key]
-                columns[key].append(process(value) if process is not None and value is not None else value)
-            for kind, data in arrival.events:
-                events["event_sid"].append(sid)
-                events["event_kind"].append(kind)
-                events["event_at"].append(columns["created_at"][-1])
-                events["event_data"].append(json.dumps(data, ensure_ascii=False))
-        # A column with one value for the whole batch goes as one parameter, not an array of copies.
+            values = {
+                key: value if process is None or value is None else process(value)
+                for key, process in self.processors.items()
+                for value in (arrival.row[key],)
+            }
+            at = values["created_at"] = values["created_at"].isoformat()
+            rows.append(values)
+            events += ({"call_sid": sid, "kind": kind, "at": at, "data": data} for kind, data in arrival.events)
+        # A column with one value for the whole batch goes as one parameter, not once a row.
+        first = rows[0]
         varying = frozenset(
-            key for key, values in columns.items() if key == "call_sid" or any(v != values[0] for v in values)
+            key for key, value in first.items() if key == "call_sid" or any(row[key] != value for row in rows)
         )
-        parameters = {key: values if key in varying else values[0] for key, values in columns.items()}
+        parameters = {key: value for key, value in first.items() if key not in varying}
+        parameters["calls"] = json.dumps(
+            [{key: row[key] for key in varying} for row in rows], ensure_ascii=False, default=_iso
+        )
+        parameters["events"] = json.dumps(events, ensure_ascii=False, default=_iso)
         statement = self.statements.get(varying)
         if statement is None:
             statement = self.statements[varying] = arrival_batch_sql(self.engine, varying)
         ARRIVAL_BATCHES.inc()
         ARRIVALS_WRITTEN.inc(len(batch))
         try:
-            rows = self._connection().exec_driver_sql(statement, {**parameters, **events}).all()
+            found = self._connection().exec_driver_sql(statement, parameters).all()
         except Exception:
             self._drop_connection()  # the next batch starts on a new one (after the pool's ping)
             raise
-        return {sid: call_id for call_id, sid in rows}
+        return {sid: call_id for call_id, sid in found}
 
     def _connection(self) -> Connection:
         """Return the writer's own connection, in autocommit, kept between batches (no ping, no check-out each)."""
@@ -226,13 +237,15 @@ def column_processors(engine: Engine) -> dict[str, Callable[[Any], Any] | None]:
 def arrival_batch_sql(engine: Engine, varying: frozenset[str]) -> str:
     """Return the statement that stores a batch of arrivals (psycopg's parameter style).
 
-    Each column in `varying` is an array parameter (one element per call, the rows
-    are `unnest`ed from them); every other column is one parameter for all.
+    The columns in `varying` come from the JSON array `calls`, one object a call
+    (`jsonb_to_recordset`); every other column is one parameter for all. The events
+    come from the JSON array `events`, each naming its call by CallSid.
     """
     dialect = engine.dialect
     columns = [column for column in Call.__table__.columns if not column.primary_key]
-    arrays = [column for column in columns if column.key in varying]
-    unnested = ", ".join(f"%({column.key})s::{_sql_type(column.type, dialect)}[]" for column in arrays)
+    fields = ", ".join(
+        f"{column.name} {_sql_type(column.type, dialect)}" for column in columns if column.key in varying
+    )
     values = ", ".join(
         f"a.{column.name}" if column.key in varying else f"%({column.key})s::{_sql_type(column.type, dialect)}"
         for column in columns
@@ -240,19 +253,26 @@ def arrival_batch_sql(engine: Engine, varying: frozenset[str]) -> str:
     names = ", ".join(column.name for column in columns)
     return (
         f"WITH arriving AS (SELECT {values} "  # noqa: S608  (names and types from the model)
-        f"FROM unnest({unnested}) AS a({', '.join(column.name for column in arrays)})), "
+        f"FROM jsonb_to_recordset(CAST(%(calls)s AS JSONB)) AS a({fields})), "
         f"new_calls AS (INSERT INTO calls ({names}) SELECT * FROM arriving "
         "ON CONFLICT (call_sid) DO NOTHING RETURNING id, call_sid), "
         "new_events AS (INSERT INTO call_events (call_id, kind, at, data) "
-        "SELECT new_calls.id, e.kind, e.at, CAST(e.data AS JSONB) FROM new_calls JOIN unnest("
-        "%(event_sid)s::text[], %(event_kind)s::text[], %(event_at)s::timestamptz[], %(event_data)s::text[]"
-        ") AS e(call_sid, kind, at, data) ON e.call_sid = new_calls.call_sid) "
+        "SELECT new_calls.id, e.kind, e.at, e.data FROM new_calls "
+        "JOIN jsonb_to_recordset(CAST(%(events)s AS JSONB)) AS e(call_sid TEXT, kind TEXT, at TIMESTAMPTZ, data JSONB) "
+        "ON e.call_sid = new_calls.call_sid) "
         "SELECT id, call_sid FROM new_calls"
     )
 
 
+def _iso(value: Any) -> str:
+    """Encode what json cannot by itself: a datetime as ISO 8601."""
+    if isinstance(value, datetime):
+        return value.isoformat()
+    raise TypeError(f"{type(value).__name__} is not JSON serializable")
+
+
 def _sql_type(type_: Any, dialect: Any) -> str:
-    """Return the type of a column's array as PostgreSQL spells it.
+    """Return the type a column's values are read as from the JSON rows, as PostgreSQL spells it.
 
     Text goes as TEXT, never VARCHAR(n): an explicit cast to VARCHAR(n) would cut a
     value too long without a word, where the INSERT's own conversion refuses it.
