@@ -20,16 +20,18 @@ how many webhooks the fast lane answered and the average arrivals per statement.
 from __future__ import annotations
 
 import argparse
+import contextlib
+import statistics
 import subprocess
 import sys
 import tempfile
-from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import harness
 import requests
-from harness import PYTHON, app_env, free_port, gunicorn, incoming_call, migrate, postgres_url, ratio, sqlite_url, table
-from loadgen import LoadResult, run_load, run_open_load
+from harness import PYTHON, app_env, free_port, gunicorn, incoming_call, migrate, postgres_url, sqlite_url, table
+from loadgen import LoadResult, RequestMaker, run_load, run_open_load
 
 TARGET_RATIO = 0.5
 TARGET_P99_MS = 100.0
@@ -40,42 +42,65 @@ def count_calls(database_url: str, prefix: str) -> int:
     return harness.query(database_url, "SELECT count(*) FROM calls WHERE call_sid LIKE :p", p=prefix + "%")[0][0]
 
 
-def measure_floor(base_url: str, args: argparse.Namespace) -> LoadResult:
-    """Load the same webhook without a CallSid: signature check and the database-free answer, no write, no event.
-
-    This is the most any webhook can do in Hotline's application stack (its middleware,
-    sessions, request log, metrics, access rules) on this server: the ceiling of the ratio.
-    """
-
-    def make(number: int) -> tuple[str, dict[str, str], dict[str, str]]:
-        return incoming_call(base_url, "", caller=f"+86139{number % 100_000_000:08d}")
-
-    run_load(make, args.concurrency, args.warmup, first=0, fallback_expected=True)
-    return run_load(make, args.concurrency, args.requests, first=args.warmup, fallback_expected=True)
-
-
-def measure(base_url: str, sid_prefix: str, args: argparse.Namespace) -> tuple[LoadResult, LoadResult]:
-    """Warm up, then load the webhook at base_url: closed loop at the concurrency, then open loop at the rate."""
-    make = new_calls(base_url, sid_prefix)
-    closed = measure_closed(base_url, sid_prefix, args)
-    opened = run_open_load(make, args.rate, args.rate_requests, first=args.warmup + args.requests)
-    return closed, opened
-
-
-def measure_closed(base_url: str, sid_prefix: str, args: argparse.Namespace) -> LoadResult:
-    """Warm up, then load the webhook at base_url with new calls from `concurrency` clients (closed loop)."""
-    make = new_calls(base_url, sid_prefix)
-    run_load(make, args.concurrency, args.warmup, first=0)
-    return run_load(make, args.concurrency, args.requests, first=args.warmup)
-
-
-def new_calls(base_url: str, sid_prefix: str) -> Callable[[int], tuple[str, dict[str, str], dict[str, str]]]:
+def new_calls(base_url: str, sid_prefix: str) -> RequestMaker:
     """Return a maker of signed incoming-call webhooks, a new CallSid and caller for each number."""
 
     def make(number: int) -> tuple[str, dict[str, str], dict[str, str]]:
         return incoming_call(base_url, f"{sid_prefix}{number:08d}", caller=f"+86138{number % 100_000_000:08d}")
 
     return make
+
+
+def no_call_sid(base_url: str) -> RequestMaker:
+    """Return a maker of signed webhooks without a CallSid: signature check and the database-free answer.
+
+    No write, no event: the most any webhook can do in Hotline's application stack
+    (its middleware, sessions, request log, metrics, access rules) on this server,
+    the ceiling of the ratio without the fast lane.
+    """
+
+    def make(number: int) -> tuple[str, dict[str, str], dict[str, str]]:
+        return incoming_call(base_url, "", caller=f"+86139{number % 100_000_000:08d}")
+
+    return make
+
+
+@dataclass
+class Load:
+    """One server's load in the rounds: its requests, how many a round, and what each round measured."""
+
+    make: RequestMaker
+    per_round: int
+    fallback_expected: bool = False
+    rounds: list[LoadResult] = field(default_factory=list)
+
+    @property
+    def pooled(self) -> LoadResult:
+        """Return every round's figures as one run."""
+        return LoadResult.pooled(self.rounds)
+
+
+def run_rounds(loads: dict[str, Load], args: argparse.Namespace) -> None:
+    """Warm every server up, then load them in turn, round after round (closed loop at the concurrency).
+
+    The servers run side by side and each round loads one at a time, so that the
+    machine's drift (these machines are noisy: the same server's throughput moves
+    by a quarter between runs minutes apart) weighs on all of them alike.
+    """
+    for load in loads.values():
+        run_load(load.make, args.concurrency, args.warmup, first=0, fallback_expected=load.fallback_expected)
+    for number in range(args.rounds):
+        for load in loads.values():
+            first = args.warmup + number * load.per_round
+            result = run_load(
+                load.make, args.concurrency, load.per_round, first, fallback_expected=load.fallback_expected
+            )
+            load.rounds.append(result)
+
+
+def round_ratios(load: Load, baseline: Load) -> list[float]:
+    """Return the load's throughput over the baseline's, round by round."""
+    return [mine.rps / base.rps if base.rps else 0.0 for mine, base in zip(load.rounds, baseline.rounds, strict=True)]
 
 
 def lane_figures(base_url: str) -> str:
@@ -94,62 +119,78 @@ def figures(result: LoadResult) -> list[str]:
     return [f"{result.rps:.0f}", f"{result.p(50):.1f}", f"{result.p(99):.1f}"]
 
 
+def ratio_cells(load: Load, baseline: Load) -> tuple[str, str]:
+    """Return the median of the rounds' ratios and their range, as table cells."""
+    ratios = round_ratios(load, baseline)
+    return f"{statistics.median(ratios):.2f}", f"rounds {min(ratios):.2f}-{max(ratios):.2f}"
+
+
 def bench_one(database: str, worker: str, redis_url: str | None, args: argparse.Namespace) -> list[list[str]]:
     """Measure baseline and Hotline on one database with one worker class; return table rows."""
     folder = Path(tempfile.mkdtemp(prefix="hotline-bench-"))
     database_url = sqlite_url(folder) if database == "sqlite" else postgres_url("hotline_bench_webhook")
-    hotline_port, baseline_port = free_port(), free_port()
+    hotline_port, baseline_port, plain_port = free_port(), free_port(), free_port()
     env = app_env(database_url, f"http://127.0.0.1:{hotline_port}", redis_url if database != "sqlite" else None)
     migrate(env)
     harness.open_line_all_day(database_url)
     baseline_env = app_env(database_url, f"http://127.0.0.1:{baseline_port}")
-    with gunicorn("baseline", "baseline_app:app", baseline_env, baseline_port, worker) as baseline:
-        base, base_open = measure(baseline.url, "CAbase", args)
-    with gunicorn("hotline", "wsgi:app", env, hotline_port, worker) as hotline:
-        real, real_open = measure(hotline.url, "CAbench", args)
-        floor = measure_floor(hotline.url, args)
+    # The same server with every webhook through Flask (the fast lane only exists on PostgreSQL).
+    plain_env = {**env, "PUBLIC_BASE_URL": f"http://127.0.0.1:{plain_port}", "TELEPHONY_FAST_LANE": "0"}
+    per_round = max(1, args.requests // args.rounds)
+    with contextlib.ExitStack() as servers:
+        baseline = servers.enter_context(gunicorn("baseline", "baseline_app:app", baseline_env, baseline_port, worker))
+        hotline = servers.enter_context(gunicorn("hotline", "wsgi:app", env, hotline_port, worker))
+        loads = {
+            "baseline": Load(new_calls(baseline.url, "CAbase"), per_round),
+            "hotline": Load(new_calls(hotline.url, "CAbench"), per_round),
+            "no-db": Load(no_call_sid(hotline.url), per_round, fallback_expected=True),
+        }
+        if database == "postgresql":
+            plain = servers.enter_context(gunicorn("hotline-app-only", "wsgi:app", plain_env, plain_port, worker))
+            # Several times slower: fewer requests a round keep the run short; the ratio is per round anyway.
+            loads["app only"] = Load(new_calls(plain.url, "CAplain"), max(args.concurrency * 2, per_round // 5))
+        run_rounds(loads, args)
+        first_open = args.warmup + args.rounds * per_round
+        base_open = run_open_load(loads["baseline"].make, args.rate, args.rate_requests, first=first_open)
+        real_open = run_open_load(loads["hotline"].make, args.rate, args.rate_requests, first=first_open)
         lane = lane_figures(hotline.url)
-    app_only = None
-    if database == "postgresql":
-        plain_port = free_port()
-        plain_env = {**env, "PUBLIC_BASE_URL": f"http://127.0.0.1:{plain_port}", "TELEPHONY_FAST_LANE": "0"}
-        with gunicorn("hotline-app-only", "wsgi:app", plain_env, plain_port, worker) as plain:
-            app_only = measure_closed(plain.url, "CAplain", args)
     recorded = count_calls(database_url, "CAbench")
-    sent = args.warmup + args.requests + args.rate_requests
+    sent = first_open + args.rate_requests
     label = f"{database}{' + redis' if database != 'sqlite' and redis_url else ''}"
     load = f"{args.concurrency} concurrent"
     rate = f"{args.rate:g}/s arriving"
+    base, real = loads["baseline"].pooled, loads["hotline"].pooled
+    real_ratio, real_rounds = ratio_cells(loads["hotline"], loads["baseline"])
+    floor_ratio, floor_rounds = ratio_cells(loads["no-db"], loads["baseline"])
     rows = [
         [label, worker, "baseline", load, *figures(base), "1.00", ""],
-        [label, worker, "hotline", load, *figures(real), ratio(real.rps, base.rps), lane],
-        [label, worker, "no-db", load, *figures(floor), ratio(floor.rps, base.rps), "no CallSid: no write, no event"],
-        *(
-            [[label, worker, "app only", load, *figures(app_only), ratio(app_only.rps, base.rps), "fast lane off"]]
-            if app_only is not None
-            else []
-        ),
+        [label, worker, "hotline", load, *figures(real), real_ratio, f"{real_rounds}; {lane}"],
+        [label, worker, "no-db", load, *figures(loads["no-db"].pooled), floor_ratio, f"{floor_rounds}; no CallSid"],
+    ]
+    if "app only" in loads:
+        plain_ratio, plain_rounds = ratio_cells(loads["app only"], loads["baseline"])
+        rows.append(
+            [
+                label,
+                worker,
+                "app only",
+                load,
+                *figures(loads["app only"].pooled),
+                plain_ratio,
+                f"{plain_rounds}; fast lane off",
+            ]
+        )
+    rows += [
         [label, worker, "baseline", rate, *figures(base_open), "", ""],
         [label, worker, "hotline", rate, *figures(real_open), "", f"{recorded} of {sent} calls recorded"],
     ]
     for result in (real, real_open):
         if result.fallbacks or result.errors or set(result.statuses) - {200}:
-            rows.append(
-                [
-                    "",
-                    "",
-                    "",
-                    "",
-                    "",
-                    "",
-                    "",
-                    "",
-                    f"LOST: fallbacks {result.fallbacks}, "
-                    f"statuses {dict(result.statuses)}, errors {dict(result.errors)}",
-                ]
-            )
+            lost = f"LOST: fallbacks {result.fallbacks}, statuses {dict(result.statuses)}, errors {dict(result.errors)}"
+            rows.append(["", "", "", "", "", "", "", "", lost])
     if database == "postgresql":
-        met = real.rps >= TARGET_RATIO * base.rps and real.p(99) < TARGET_P99_MS and real.ok > 0
+        median = statistics.median(round_ratios(loads["hotline"], loads["baseline"]))
+        met = median >= TARGET_RATIO and real.p(99) < TARGET_P99_MS and real.ok > 0 and recorded == sent
         goal = ["", "", "target", load, f">= {TARGET_RATIO:.0%} of baseline", "", f"< {TARGET_P99_MS:.0f}", ""]
         rows.append([*goal, "MET" if met else "NOT MET"])
     return rows
@@ -161,7 +202,8 @@ def main() -> int:
     parser.add_argument("--databases", nargs="+", default=["sqlite", "postgresql"], choices=["sqlite", "postgresql"])
     parser.add_argument("--workers", nargs="+", default=["gevent"], choices=["gevent", "gthread"])
     parser.add_argument("--concurrency", type=int, default=50)
-    parser.add_argument("--requests", type=int, default=3000)
+    parser.add_argument("--requests", type=int, default=10000, help="closed-loop requests to each server, all rounds")
+    parser.add_argument("--rounds", type=int, default=5, help="rounds that load the servers in turn (default 5)")
     parser.add_argument("--warmup", type=int, default=300)
     parser.add_argument("--rate", type=float, default=20.0, help="open-loop arrivals a second (default 20)")
     parser.add_argument("--rate-requests", type=int, default=600)
@@ -176,7 +218,8 @@ def main() -> int:
         for database in args.databases:
             for worker in args.workers:
                 rows += bench_one(database, worker, redis_url, args)
-    print(f"\nincoming-call webhook: {args.requests} requests from {args.concurrency} concurrent clients, then")
+    print(f"\nincoming-call webhook: {args.requests} requests from {args.concurrency} concurrent clients to each")
+    print(f"server in {args.rounds} rounds (ratio: the median of the rounds' ratios), then")
     print(f"{args.rate_requests} arriving at random at {args.rate:g} a second (open loop):\n")
     print(table(rows))
     return 0

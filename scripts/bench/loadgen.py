@@ -44,6 +44,18 @@ class LoadResult:
         """Return the q-th latency percentile in milliseconds."""
         return percentile(self.latencies, q) * 1000
 
+    @classmethod
+    def pooled(cls, results: list[LoadResult]) -> LoadResult:
+        """Return the results of several runs as one: latencies and counts together, wall times added."""
+        total = cls(fallback_expected=any(result.fallback_expected for result in results))
+        for result in results:
+            total.latencies += result.latencies
+            total.statuses += result.statuses
+            total.errors += result.errors
+            total.fallbacks += result.fallbacks
+            total.elapsed += result.elapsed
+        return total
+
     def summary(self) -> str:
         """Return the figures on one line."""
         return (
