@@ -14,9 +14,8 @@ application behind it, which answers as it always did:
   given twice;
 - no CallSid (the apology TwiML), or a signature that does not match at once
   (the application tries Twilio's URL variants and refuses with 403);
-- line settings not read in the last few seconds (one webhook goes to the
-  application, which reads them; the others use the old copy for a second more,
-  see `settings`; the menu of a copy just read is rendered here if need be);
+- line settings never read by the application yet, or older than a change
+  saved in this process (stale ones are read again here, see `settings`);
 - the line closed (the closed message and its events);
 - a CallSid stored already (a retried webhook gets the stored call's answer);
 - any failure here at all, the database's included: the application's own
@@ -38,13 +37,14 @@ from zoneinfo import ZoneInfo
 from flask import Flask
 
 from hotline.clock import utcnow
+from hotline.extensions import db
 from hotline.ops.metrics import FAST_LANE_ANSWERS, WEBHOOK_LATENCY, WEBHOOK_RESPONSES
 from hotline.privacy import FieldCipher
 from hotline.telephony.arrival import arrival_of
 from hotline.telephony.arrival_writer import ArrivalNotWritten, ArrivalWriter
 from hotline.telephony.events import announce_arrivals
 from hotline.telephony.hours import ServiceCalendar
-from hotline.telephony.line_settings import LineSettings
+from hotline.telephony.line_settings import LineSettings, SettingsCache
 from hotline.telephony.security import signature_is_valid
 
 PATH = "/twilio/voice/incoming"
@@ -74,8 +74,8 @@ class ArrivalFastLane:
         self.url = app.config["PUBLIC_BASE_URL"].rstrip("/") + PATH
         self.token = app.config.get("TWILIO_AUTH_TOKEN")
         self.cipher: FieldCipher = app.extensions["hotline_cipher"]
-        self.refresh_sent = float("-inf")
-        """When a webhook last went to the application to read the stale settings again (time.monotonic)."""
+        self.refresh_started = float("-inf")
+        """When a webhook last began to read the stale settings again (time.monotonic)."""
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         """Answer the webhook here when it is a new call on an open line, else pass it on."""
@@ -146,12 +146,14 @@ class ArrivalFastLane:
         return self.cipher.lookup_hash(e164) if e164 else None
 
     def settings(self) -> LineSettings | None:
-        """Return the application's copy of the line settings while it is fresh, else None.
+        """Return the application's copy of the line settings, read again here when it turns stale; None if unknown.
 
-        When the copy turns stale, one webhook goes to the application, which reads
-        the settings again; the webhooks arriving while it does use the copy for up
-        to REFRESH_GRACE seconds more, rather than all going the slow way at once.
-        A change saved in this process is never answered from the old copy.
+        When the copy turns stale, the webhook that finds it so reads the settings
+        again (its answer waits for that read); the webhooks arriving while it does
+        use the old copy, for at most REFRESH_GRACE seconds. They used to go to the
+        application, and a burst after a quiet spell took the slow path all at once.
+        A copy this process never read, or one older than a change saved in this
+        process, is never used: the application reads the settings itself then.
         """
         from hotline.telephony.routes import SETTINGS_CACHE
 
@@ -162,11 +164,17 @@ class ArrivalFastLane:
         settings = cache.fresh(ttl)
         if settings is not None or ttl <= 0:
             return settings
+        if cache.settings is None or cache.loaded_generation != SettingsCache.generation:
+            return None
         now = time.monotonic()
-        if now - self.refresh_sent < REFRESH_GRACE:
-            return cache.fresh(ttl + REFRESH_GRACE)
-        self.refresh_sent = now
-        return None
+        if now - self.refresh_started < REFRESH_GRACE:
+            return cache.settings  # another webhook is reading them: the old copy a moment more
+        self.refresh_started = now
+        with self.app.app_context():
+            try:
+                return cache.get(db.session, ttl)  # a failure here sends this webhook to the application
+            finally:
+                db.session.remove()
 
 
 def first(params: dict[str, str], *names: str) -> str:
@@ -200,8 +208,6 @@ def announce_written(written: list[tuple[int, dict[str, Any]]]) -> None:
 
 def install(app: Flask) -> None:
     """Put the fast lane in front of the application when TELEPHONY_FAST_LANE is on and the database is PostgreSQL."""
-    from hotline.extensions import db
-
     if not app.config.get("TELEPHONY_FAST_LANE"):
         return
     with app.app_context():

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 import time_machine
 from flask import Flask
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 from werkzeug.test import Client
 
@@ -158,31 +158,57 @@ def test_the_lane_is_installed_only_on_postgresql_when_switched_on(app: Flask) -
         app.extensions.pop("hotline_fast_lane", None)
 
 
-def test_stale_settings_send_one_webhook_to_the_application_and_never_outlive_a_saved_change(
+def test_stale_settings_are_read_again_by_the_lane_and_never_outlive_a_saved_change(
     app: Flask, lane: ArrivalFastLane
 ) -> None:
     with time_machine.travel(NOON, tick=False):
-        post(app, lane, CallSid="CA-stale-0", From=CALLER, To=HOTLINE)  # the application reads the settings
+        post(app, lane, CallSid="CA-stale-0", From=CALLER, To=HOTLINE)  # no copy yet: the application reads them
         cache = app.extensions[SETTINGS_CACHE]
         before = lane_answers()
 
         cache.loaded_at -= 61  # the copy is past LINE_SETTINGS_CACHE_SECONDS (60 here)
+        old = cache.settings
         post(app, lane, CallSid="CA-stale-1", From=CALLER, To=HOTLINE)
-        assert lane_answers() == before  # this one went to the application, which read them again
+        assert lane_answers() == before + 1  # the lane read them again and answered
+        assert cache.settings is not old and cache.fresh(60) is cache.settings
+
+        cache.loaded_at -= 61  # stale, and a webhook began to read them a moment ago: the copy serves meanwhile
+        lane.refresh_started = time.monotonic()
+        old = cache.settings
         post(app, lane, CallSid="CA-stale-2", From=CALLER, To=HOTLINE)
-        assert lane_answers() == before + 1  # fresh again
+        assert lane_answers() == before + 2 and cache.settings is old
 
-        cache.loaded_at -= 60.5  # stale, and a webhook went to read them a moment ago: the copy serves meanwhile
-        lane.refresh_sent = time.monotonic()
-        post(app, lane, CallSid="CA-stale-3", From=CALLER, To=HOTLINE)
-        assert lane_answers() == before + 2
-
-        menu = post(app, lane, CallSid="CA-stale-5", From=CALLER, To=HOTLINE).get_data(as_text=True)
+        menu = post(app, lane, CallSid="CA-stale-3", From=CALLER, To=HOTLINE).get_data(as_text=True)
         cache.settings.rendered.clear()  # a copy just read, its menu not rendered yet: the lane renders it
-        assert post(app, lane, CallSid="CA-stale-6", From=CALLER, To=HOTLINE).get_data(as_text=True) == menu
+        assert post(app, lane, CallSid="CA-stale-4", From=CALLER, To=HOTLINE).get_data(as_text=True) == menu
         assert lane_answers() == before + 4
 
         SettingsCache.changed()  # a manager saved a change in this process: the old copy is never used again
-        post(app, lane, CallSid="CA-stale-4", From=CALLER, To=HOTLINE)
+        post(app, lane, CallSid="CA-stale-5", From=CALLER, To=HOTLINE)
         assert lane_answers() == before + 4
-    assert [stored(app, f"CA-stale-{n}")[1][0].kind for n in range(7)] == ["created"] * 7
+    assert [stored(app, f"CA-stale-{n}")[1][0].kind for n in range(6)] == ["created"] * 6
+
+
+def test_settings_the_lane_cannot_read_again_send_the_webhook_to_the_application(
+    app: Flask, lane: ArrivalFastLane
+) -> None:
+    with time_machine.travel(NOON, tick=False):
+        post(app, lane, CallSid="CA-unread-0", From=CALLER, To=HOTLINE)
+        cache = app.extensions[SETTINGS_CACHE]
+        before = lane_answers()
+        cache.loaded_at -= 61
+        with app.app_context(), db.engine.begin() as connection:
+            connection.execute(text("ALTER TABLE settings RENAME TO settings_away"))
+        try:
+            failed = post(app, lane, CallSid="CA-unread-1", From=CALLER, To=HOTLINE)
+            meanwhile = post(app, lane, CallSid="CA-unread-2", From=CALLER, To=HOTLINE)  # within the grace
+        finally:
+            with app.app_context(), db.engine.begin() as connection:
+                connection.execute(text("ALTER TABLE settings_away RENAME TO settings"))
+        assert failed.status_code == 200 and "系统暂时出现问题" in said(failed)  # the application's safe answer
+        assert meanwhile.status_code == 200 and "Gather" in verbs(meanwhile)
+        assert lane_answers() == before + 1  # the failed reading's webhook went to the application
+
+        lane.refresh_started -= 2  # past the grace: the next webhook reads them again, and now can
+        post(app, lane, CallSid="CA-unread-3", From=CALLER, To=HOTLINE)
+        assert lane_answers() == before + 2 and cache.fresh(60) is cache.settings
