@@ -1,10 +1,16 @@
-"""The operations settings: Socket.IO async mode, metrics access, heartbeat threshold."""
+"""The operations settings: Socket.IO async mode, metrics access, heartbeat threshold, the gunicorn worker's hooks."""
 
 from __future__ import annotations
+
+import gc
+import runpy
+from pathlib import Path
 
 import pytest
 
 from config import ConfigError, load_config
+
+GUNICORN_CONF = Path(__file__).resolve().parents[2] / "deploy" / "gunicorn.conf.py"
 
 
 @pytest.mark.parametrize(
@@ -37,3 +43,17 @@ def test_gevent_mode_and_token_only_metrics_are_accepted(monkeypatch: pytest.Mon
     monkeypatch.setenv("METRICS_ALLOWED_NETWORKS", "none")
     settings = load_config("testing")
     assert (settings.SOCKETIO_ASYNC_MODE, settings.METRICS_ALLOWED_NETWORKS) == ("gevent", "none")
+
+
+def test_a_gunicorn_worker_freezes_the_loaded_application_out_of_full_collections(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("HOTLINE_WORKER_CLASS", "gthread")
+    monkeypatch.setenv("SOCKETIO_ASYNC_MODE", "threading")  # the file sets it: put back afterwards
+    hooks = runpy.run_path(str(GUNICORN_CONF))
+    gc.unfreeze()
+    try:
+        hooks["post_worker_init"](None)
+        assert gc.get_freeze_count() > 100_000  # the application and its libraries, loaded by the suite
+    finally:
+        gc.unfreeze()
