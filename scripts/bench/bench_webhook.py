@@ -5,10 +5,12 @@
 
 Hotline's POST /twilio/voice/incoming (signature check, database write, live
 event through Redis) and the baseline (constant TwiML, scripts/bench/baseline_app.py)
-each run as one gunicorn process from deploy/gunicorn.conf.py. Every request is
-signed and carries a new CallSid. Printed: requests/s, p50 and p99 at the given
-concurrency, the ratio to the baseline, and whether every answered call was
-recorded exactly once. On PostgreSQL new calls are answered by the fast lane
+each run as one gunicorn process from deploy/gunicorn.conf.py, side by side, and
+are loaded in turn for --rounds rounds (so that the machine's drift weighs on
+both alike). Every request is signed and carries a new CallSid. Printed:
+requests/s, p50 and p99 at the given concurrency (all rounds pooled), the ratio
+to the baseline (the median of the rounds' ratios, their range in the notes),
+and whether every answered call was recorded exactly once. On PostgreSQL new calls are answered by the fast lane
 (hotline/telephony/fast_lane.py, arrivals written together); the "app only" row
 is the same server with TELEPHONY_FAST_LANE=0, every webhook through Flask. The
 "no-db" row loads the Hotline process with signed webhooks that carry no CallSid,
