@@ -6,6 +6,7 @@ import threading
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
@@ -147,3 +148,34 @@ def test_a_webhook_that_waits_too_long_takes_its_arrival_back(app: Flask, writer
     assert stored("SELECT call_sid FROM calls ORDER BY call_sid") == [("CA-leader",)]
     assert writer._pending == [] and not writer._busy
     assert isinstance(writer.write(row("CA-gave-up"), [("created", {})]), int)  # its retry is written
+
+
+def test_a_webhook_taken_into_a_batch_the_database_holds_up_gives_up_after_a_second_bounded_wait(
+    app: Flask, writer: ArrivalWriter
+) -> None:
+    writer.wait_seconds = 0.4
+    leading = threading.Event()
+
+    @contextmanager
+    def slow_to_take() -> Iterator[None]:  # entered by the leader before it takes the batch: a follower queues
+        leading.set()
+        time.sleep(0.2)
+        yield
+
+    writer.context = slow_to_take
+    with db.engine.connect() as blocker:
+        blocker.execute(text("LOCK TABLE calls IN EXCLUSIVE MODE"))  # the leader's statement waits for this
+        leader = threading.Thread(target=write_in_threads, args=(app, writer, ["CA-leader"]))
+        leader.start()
+        assert leading.wait(5)
+        started = time.monotonic()
+        with pytest.raises(ArrivalNotWritten, match="taken into"):
+            writer.write(row("CA-taken"), [("created", {})])
+        waited = time.monotonic() - started
+        blocker.rollback()
+    leader.join(timeout=10)
+
+    assert 0.8 <= waited < 5  # its first wait, then a second one as long, not an endless one
+    # The batch went in whole once the table was free (the application's own ON CONFLICT insert finds it).
+    assert stored("SELECT call_sid FROM calls ORDER BY call_sid") == [("CA-leader",), ("CA-taken",)]
+    assert writer._pending == [] and not writer._busy
