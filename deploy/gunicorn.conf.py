@@ -54,7 +54,7 @@ if _metrics_dir:
 def post_worker_init(worker):  # noqa: ANN001, ANN201, ARG001  (gunicorn's hook signature)
     """Keep the objects of the loaded application out of the garbage collector's full collections.
 
-    The worker holds some 250,000 long-lived objects once the application is loaded
+    The worker holds some 240,000 long-lived objects once the application is loaded
     (phone number metadata, SQLAlchemy's mappers, templates...). Each full collection
     scanned all of them: about 170 ms in which no webhook of the process answered.
     Frozen (moved to the permanent generation), they are never scanned; a full

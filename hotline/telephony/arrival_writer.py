@@ -5,8 +5,8 @@ one webhook at a time, a surge of calls costs a connection check-out, a ping and
 a statement per call. Here the first webhook to arrive becomes the *leader*: it
 takes every arrival waiting at that moment (its own first) and writes them all
 with one statement in autocommit (`INSERT ... SELECT FROM
-jsonb_to_recordset(batch) ON CONFLICT (call_sid) DO NOTHING`, the events inserted from the same statement's
-CTE), then wakes the others with their call's id. Arrivals that came in while it
+jsonb_to_recordset(batch) ON CONFLICT (call_sid) DO NOTHING`, the events
+inserted from the same statement's CTE), then wakes the others with their call's id. Arrivals that came in while it
 wrote wait for the next batch, led by the first of them. Under light load every
 batch holds one call and nothing waits; under a surge the database sees a few
 statements a second whatever the number of calls.

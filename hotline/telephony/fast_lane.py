@@ -131,10 +131,9 @@ class ArrivalFastLane:
     def render_menu(self, settings: LineSettings) -> str:
         """Render the welcome menu of a copy of the settings just read, as the application would (and keep it there).
 
-        Right after the application reads the settings again, every webhook finds the
-        new copy without its menu until the one that read them renders it; sent to the
-        application meanwhile, a few dozen webhooks took the slow path at once and the
-        process stalled for 150 ms every time the settings were read again.
+        A copy just read has no menu yet. Webhooks used to go to the application until
+        one had rendered it: a few dozen took the slow path at once, and the process
+        stalled for 150 ms every time the settings were read again.
         """
         from hotline.telephony.routes import menu_text
 
