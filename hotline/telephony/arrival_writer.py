@@ -24,7 +24,6 @@ import threading
 from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
-from datetime import datetime
 from typing import Any
 
 from sqlalchemy import JSON, Connection, Engine, String, TypeDecorator
@@ -187,10 +186,8 @@ class ArrivalWriter:
             key for key, value in first.items() if key == "call_sid" or any(row[key] != value for row in rows)
         )
         parameters = {key: value for key, value in first.items() if key not in varying}
-        parameters["calls"] = json.dumps(
-            [{key: row[key] for key in varying} for row in rows], ensure_ascii=False, default=_iso
-        )
-        parameters["events"] = json.dumps(events, ensure_ascii=False, default=_iso)
+        parameters["calls"] = json.dumps([{key: row[key] for key in varying} for row in rows], ensure_ascii=False)
+        parameters["events"] = json.dumps(events, ensure_ascii=False)
         statement = self.statements.get(varying)
         if statement is None:
             statement = self.statements[varying] = arrival_batch_sql(self.engine, varying)
@@ -262,13 +259,6 @@ def arrival_batch_sql(engine: Engine, varying: frozenset[str]) -> str:
         "ON e.call_sid = new_calls.call_sid) "
         "SELECT id, call_sid FROM new_calls"
     )
-
-
-def _iso(value: Any) -> str:
-    """Encode what json cannot by itself: a datetime as ISO 8601."""
-    if isinstance(value, datetime):
-        return value.isoformat()
-    raise TypeError(f"{type(value).__name__} is not JSON serializable")
 
 
 def _sql_type(type_: Any, dialect: Any) -> str:
