@@ -15,10 +15,11 @@ from sqlalchemy.orm import Session
 
 from hotline import audit
 from hotline.accounts.models import User
+from hotline.cases import need_to_know
 from hotline.cases.exceptions import CaseNotFound, CaseNotReady, InvalidTransition, MergeRefused
 from hotline.cases.models import Case, CaseEvent, CaseNote, FollowUp, IntakeVersion, ReturnCall
 from hotline.cases.vocabulary import CONFIRMED_OUTCOMES
-from hotline.clock import hotline_zone
+from hotline.clock import hotline_zone, utcnow
 from hotline.directory.models import Area
 from hotline.escalation.models import Referral
 from hotline.privacy import normalise_phone, phone_lookup_hashes
@@ -45,6 +46,8 @@ class CaseFilter:
     date_from: date | None = None
     date_to: date | None = None
     page: int = 1
+    readable: Any = None
+    """A query of the case ids the searcher may read (need-to-know), or None for every case."""
 
 
 @dataclass
@@ -84,9 +87,29 @@ def local_day_start(day: date) -> datetime:
     return datetime.combine(day, time.min, tzinfo=hotline_zone())
 
 
-def search_cases(session: Session, criteria: CaseFilter, region: str = "CN") -> CasePage:
-    """Return the cases matching the filter, newest first; a number is matched through the keyed hash."""
+def may_search_phone(session: Session, user: User, phone: str, region: str, now: datetime) -> bool:
+    """Return whether the user may search by this number; a refusal is audited (see need_to_know)."""
+    hashes = phone_lookup_hashes(normalise_phone(phone, region))
+    allowed = need_to_know.may_search_phone(session, user, hashes)
+    if not allowed:
+        need_to_know.record_phone_search(session, user, 0, allowed=False, now=now)
+    return allowed
+
+
+def search_cases(
+    session: Session,
+    criteria: CaseFilter,
+    region: str = "CN",
+    searcher_id: int | None = None,
+    now: datetime | None = None,
+) -> CasePage:
+    """Return the cases matching the filter, newest first; a number is matched through the keyed hash.
+
+    A search by number is audited as case.phone_search (with how many cases matched, never the number).
+    """
     query = select(Case).where(Case.merged_into_id.is_(None))
+    if criteria.readable is not None:
+        query = query.where(Case.id.in_(criteria.readable))
     if criteria.phone:
         hashes = phone_lookup_hashes(normalise_phone(criteria.phone, region))
         if not hashes:
@@ -110,6 +133,10 @@ def search_cases(session: Session, criteria: CaseFilter, region: str = "CN") -> 
     if criteria.date_to:
         query = query.where(Case.created_at < local_day_start(criteria.date_to + timedelta(days=1)))
     total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    if criteria.phone and searcher_id is not None:
+        searcher = session.get(User, searcher_id)
+        if searcher is not None:
+            need_to_know.record_phone_search(session, searcher, total, allowed=True, now=now or utcnow())
     pages = max(1, -(-total // PAGE_SIZE))
     page = min(max(1, criteria.page), pages)
     rows = session.scalars(

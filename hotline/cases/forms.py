@@ -131,3 +131,10 @@ class ReturnCallForm(FlaskForm):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.problem_solved.choices = pairs(PROBLEM_SOLVED, _l("Not asked"))
+
+
+class BreakGlassForm(FlaskForm):
+    """Why someone without need-to-know opens a case (audited, shown to the supervisors)."""
+
+    reason = TextAreaField(_l("Why do you need this case?"), validators=[DataRequired(), Length(min=10, max=500)])
+    next = StringField(validators=[Optional(), Length(max=300)])

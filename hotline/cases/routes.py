@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
@@ -9,7 +10,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from hotline.access import logged_in, require_role
-from hotline.cases import casework, followups
+from hotline.cases import casework, followups, need_to_know
 from hotline.cases.exceptions import (
     CaseNotFound,
     CaseNotReady,
@@ -20,6 +21,7 @@ from hotline.cases.exceptions import (
 )
 from hotline.cases.forms import (
     AssignForm,
+    BreakGlassForm,
     CloseForm,
     FollowUpDoneForm,
     FollowUpForm,
@@ -30,6 +32,7 @@ from hotline.cases.forms import (
     SearchForm,
     StatusForm,
 )
+from hotline.cases.guard import guard_case, readable_case
 from hotline.clock import to_utc, utcnow
 from hotline.extensions import db
 from hotline.vocabulary import Role
@@ -52,16 +55,13 @@ def worker_choices(blank: str) -> list[tuple[str, str]]:
 
 
 def load_case(case_id: int) -> Any:
-    """Return the case or 404."""
-    try:
-        return casework.get_case(db.session, case_id)
-    except CaseNotFound:
-        abort(404)
+    """Return the case the current user may read: 404 when there is none, the break-glass page otherwise."""
+    return readable_case(case_id)
 
 
 def may_work_on(case: Any) -> bool:
-    """Return whether the current user may change the case: its assignee, or a supervisor and up."""
-    return current_user.has_role(Role.SUPERVISOR) or case.assigned_to_id == current_user.id
+    """Return whether the current user may change the case: its assignee, or a supervisor."""
+    return need_to_know.reads_every_case(current_user) or case.assigned_to_id == current_user.id
 
 
 def to_case(case_id: int, anchor: str = "") -> Any:
@@ -76,7 +76,19 @@ def case_list() -> Any:
     form = SearchForm(request.args)
     form.fill_choices(casework.area_choices(db.session), worker_choices(_("Anyone"))[1:])
     valid = form.validate() if request.args else True
-    criteria = casework.CaseFilter(page=request.args.get("page", 1, type=int))
+    now = utcnow()
+    criteria = casework.CaseFilter(
+        page=request.args.get("page", 1, type=int),
+        readable=need_to_know.readable_case_ids(db.session, current_user, now),
+    )
+    status = 200 if valid else 422
+    region = current_app.config.get("DEFAULT_REGION", "CN")
+    if valid and form.phone.data:
+        if not casework.may_search_phone(db.session, current_user, form.phone.data, region, now):
+            form.phone.errors = [
+                _("Only supervisors, and the worker on a live call with this number, may search by it.")
+            ]
+            valid, status = False, 403
     if valid:
         criteria.phone = form.phone.data or None
         criteria.reference = form.reference.data or None
@@ -86,13 +98,14 @@ def case_list() -> Any:
         criteria.status = form.status.data or None
         criteria.worker_id = int(form.worker_id.data) if form.worker_id.data else None
         criteria.date_from, criteria.date_to = form.date_from.data, form.date_to.data
-    page = casework.search_cases(db.session, criteria, current_app.config.get("DEFAULT_REGION", "CN"))
+    page = casework.search_cases(db.session, criteria, region, searcher_id=current_user.id, now=now)
     args = {key: value for key, value in request.args.items() if key != "page"}
-    return render_template("cases/list.html", form=form, result=page, args=args, now=utcnow()), 200 if valid else 422
+    return render_template("cases/list.html", form=form, result=page, args=args, now=now), status
 
 
 def render_case(case_id: int, status: int = 200, **forms: Any) -> Any:
     """Render the case page (recording the view) with its forms."""
+    load_case(case_id)
     try:
         view = casework.view_case(db.session, case_id, current_user.id, utcnow(), request.remote_addr)
     except CaseNotFound:
@@ -106,7 +119,7 @@ def render_case(case_id: int, status: int = 200, **forms: Any) -> Any:
         "case": view.case,
         "now": utcnow(),
         "can_work": may_work_on(view.case),
-        "full_number": current_user.has_role(Role.SUPERVISOR) or view.case.assigned_to_id == current_user.id,
+        "full_number": need_to_know.reads_every_case(current_user) or view.case.assigned_to_id == current_user.id,
         "blockers": [blocker_text(code) for code in view.close_blockers],
         "note_form": forms.get("note_form") or NoteForm(),
         "assign_form": assign,
@@ -292,7 +305,7 @@ def return_call(case_id: int) -> Any:
 @logged_in
 def follow_up_list() -> Any:
     """List follow-ups: one's own, or everyone's for supervisors (?all=1); overdue ones first."""
-    everyone = current_user.has_role(Role.SUPERVISOR) and request.args.get("all") == "1"
+    everyone = need_to_know.reads_every_case(current_user) and request.args.get("all") == "1"
     lists = followups.list_follow_ups(db.session, utcnow(), None if everyone else current_user.id)
     return render_template(
         "cases/follow_ups.html", lists=lists, everyone=everyone, now=utcnow(), done_form=FollowUpDoneForm()
@@ -305,7 +318,8 @@ def load_follow_up_for_work(follow_up_id: int) -> Any:
         follow_up = followups.get_follow_up(db.session, follow_up_id)
     except FollowUpNotFound:
         abort(404)
-    if follow_up.assignee_id != current_user.id and not current_user.has_role(Role.SUPERVISOR):
+    if follow_up.assignee_id != current_user.id and not need_to_know.reads_every_case(current_user):
+        guard_case(follow_up.case)
         abort(403)
     return follow_up
 
@@ -342,3 +356,30 @@ def follow_up_cancel(follow_up_id: int) -> Any:
     except FollowUpNotFound:
         flash(_("This follow-up is not pending any more."), "info")
     return redirect(url_for("cases.case_page", case_id=follow_up.case_id))
+
+
+@bp.post("/cases/<int:case_id>/break-glass")
+@logged_in
+def break_glass(case_id: int) -> Any:
+    """Open a case one has no need-to-know for, with a reason (audited, listed for the supervisors)."""
+    try:
+        case = casework.get_case(db.session, case_id)
+    except CaseNotFound:
+        abort(404)
+    form = BreakGlassForm()
+    if not form.validate_on_submit():
+        return render_template("cases/break_glass.html", case=case, form=form), 422
+    need_to_know.break_glass(db.session, case, current_user, form.reason.data, utcnow())
+    target = form.next.data or ""
+    if not target.startswith("/") or target.startswith("//") or "\\" in target:
+        target = url_for("cases.case_page", case_id=case.id)
+    return redirect(target)
+
+
+@bp.get("/cases/break-glass")
+@require_role(Role.SUPERVISOR)
+def break_glass_list() -> Any:
+    """List the break-glass accesses of the last 30 days: who opened which case, when and why."""
+    now = utcnow()
+    rows = need_to_know.break_glass_log(db.session, now - timedelta(days=30))
+    return render_template("cases/break_glass_list.html", rows=rows, hours=need_to_know.BREAK_GLASS_HOURS)

@@ -136,10 +136,20 @@ def referrals_for_case(session: Session, case_id: int) -> list[Referral]:
 
 
 def list_referrals(
-    session: Session, now: datetime, status: str | None = None, overdue: bool | None = None, limit: int = 200
+    session: Session,
+    now: datetime,
+    status: str | None = None,
+    overdue: bool | None = None,
+    limit: int = 200,
+    readable: Any = None,
 ) -> list[Referral]:
-    """Return referrals filtered by state and lateness, newest first."""
+    """Return referrals filtered by state and lateness, newest first.
+
+    `readable`, a query of case ids (need-to-know), keeps referrals of those cases and those without a case.
+    """
     query = select(Referral).order_by(Referral.created_at.desc(), Referral.id.desc())
+    if readable is not None:
+        query = query.where(Referral.case_id.is_(None) | Referral.case_id.in_(readable))
     if status:
         query = query.where(Referral.status == status)
     if overdue is True:

@@ -11,6 +11,8 @@ from flask_login import current_user
 
 from hotline.access import logged_in, require_role
 from hotline.api import API_PREFIX, ApiError
+from hotline.cases import need_to_know
+from hotline.cases.guard import guard_case, guard_case_id
 from hotline.clock import utcnow
 from hotline.directory.services import find_targets
 from hotline.escalation import board, policies, services, triggers
@@ -26,7 +28,7 @@ from hotline.escalation.exceptions import (
     SettingsInvalid,
 )
 from hotline.escalation.forms import CancelForm, EscalateForm, OutcomeForm, PolicyForm, SettingsForm
-from hotline.escalation.models import ReferralStatus
+from hotline.escalation.models import EscalationStatus, ReferralStatus
 from hotline.extensions import db
 from hotline.routing.adapters import is_simulator
 from hotline.telephony.providers import get_provider
@@ -40,9 +42,9 @@ bp = Blueprint("escalation", __name__)
 @logged_in
 def new() -> Any:
     """Escalate a case: reason, skill, urgency, what is asked; a supervisor may override consent."""
-    case = board.get_case(db.session, request.args.get("case_id", type=int)) or abort(404)
+    case = guard_case(board.get_case(db.session, request.args.get("case_id", type=int)) or abort(404))
     form = EscalateForm()
-    may_override = current_user.has_role(Role.SUPERVISOR)
+    may_override = need_to_know.reads_every_case(current_user)
     if form.validate_on_submit():
         override = form.override_reason.data if may_override and form.consent_override.data else None
         if form.consent_override.data and not may_override:
@@ -96,6 +98,8 @@ def board_page() -> Any:
 def detail(escalation_id: int) -> Any:
     """Show one chain: its policy copy, referrals, attempts and events."""
     escalation = board.get_escalation(db.session, escalation_id) or abort(404)
+    running = escalation.status == EscalationStatus.RUNNING.value
+    guard_case_id(escalation.case_id, take_escalation=escalation.id if running else None)
     return render_template(
         "escalation/detail.html",
         escalation=escalation,
@@ -144,8 +148,9 @@ def staff_may_answer(referral_id: int) -> int:
     referral = board.get_referral(db.session, referral_id) or abort(404)
     if referral.target_kind == "user" and referral.target_id == current_user.id:
         return referral.escalation_id or 0
-    if current_user.has_role(Role.SUPERVISOR):
+    if need_to_know.reads_every_case(current_user):
         return referral.escalation_id or 0
+    guard_case_id(referral.case_id)
     abort(403)
 
 
@@ -304,7 +309,8 @@ def api_referrals() -> Any:
     if status is not None and status not in {s.value for s in ReferralStatus}:
         raise ApiError(400, "invalid_parameter", "unknown status", {"status": status})
     now = utcnow()
-    rows = board.list_referrals(db.session, now, status=status, overdue=query_bool("overdue"))
+    readable = need_to_know.readable_case_ids(db.session, current_user, now)
+    rows = board.list_referrals(db.session, now, status=status, overdue=query_bool("overdue"), readable=readable)
     return jsonify({"referrals": [board.referral_json(referral, now) for referral in rows]})
 
 
@@ -331,4 +337,6 @@ def api_referral(referral_id: int) -> Any:
     referral = board.get_referral(db.session, referral_id)
     if referral is None:
         raise ApiError(404, "not_found", "no such referral")
+    if not (referral.target_kind == "user" and referral.target_id == current_user.id):
+        guard_case_id(referral.case_id)
     return jsonify(board.referral_json(referral, utcnow()))

@@ -8,12 +8,13 @@ from sqlalchemy import select
 
 from hotline.audit import AuditEntry
 from hotline.cases import followups
+from hotline.cases.models import IntakeVersion
 from tests.cases.helpers import NOW, make_case
-from tests.conftest import csrf_token
+from tests.conftest import csrf_token, log_in
 
 
 def test_the_case_list_searches_by_number_and_masks_it(client: Any, login_as: Any, db_session: Any) -> None:
-    login_as("worker")
+    login_as("supervisor")
     make_case(db_session, "HL-FOUND")
     make_case(db_session, "HL-OTHER", phone="+8613900000000")
     page = client.get("/cases?phone=13812345678").get_data(as_text=True)
@@ -21,9 +22,12 @@ def test_the_case_list_searches_by_number_and_masks_it(client: Any, login_as: An
     assert 'href="/cases"' in page and 'href="/follow-ups"' in page
 
 
-def test_the_case_page_shows_the_timeline_and_records_the_view(client: Any, login_as: Any, db_session: Any) -> None:
+def test_the_case_page_shows_the_timeline_and_records_the_view(client: Any, make_user: Any, db_session: Any) -> None:
+    handler = make_user("worker")
     worker = make_case(db_session)
-    login_as("worker")
+    db_session.add(IntakeVersion(case_id=worker.id, worker_id=handler.id))  # wrote its intake: need-to-know
+    db_session.commit()
+    log_in(client, handler)
     page = client.get(f"/cases/{worker.id}").get_data(as_text=True)
     assert "HL-T-1" in page and "138****5678" in page and "+8613812345678" not in page
     assert db_session.scalar(select(AuditEntry).where(AuditEntry.action == "case.view")).target == f"case:{worker.id}"
@@ -69,10 +73,8 @@ def test_closing_without_a_confirmed_outcome_says_why(client: Any, login_as: Any
 def test_scheduling_and_listing_follow_ups_with_overdue_highlighted(
     client: Any, login_as: Any, db_session: Any, make_user: Any
 ) -> None:
-    case = make_case(db_session)
     worker = make_user("worker")
-    from tests.conftest import log_in
-
+    case = make_case(db_session, assigned_to_id=worker.id)
     log_in(client, worker)
     token = csrf_token(client, f"/cases/{case.id}")
     response = client.post(
@@ -95,9 +97,10 @@ def test_scheduling_and_listing_follow_ups_with_overdue_highlighted(
     assert done.status_code == 302 and follow_up.status == "done"
 
 
-def test_a_return_call_is_recorded_from_the_case_page(client: Any, login_as: Any, db_session: Any) -> None:
-    case = make_case(db_session)
-    login_as("worker")
+def test_a_return_call_is_recorded_from_the_case_page(client: Any, make_user: Any, db_session: Any) -> None:
+    worker = make_user("worker")
+    case = make_case(db_session, assigned_to_id=worker.id)
+    log_in(client, worker)
     token = csrf_token(client, f"/cases/{case.id}")
     response = client.post(
         f"/cases/{case.id}/return-calls",

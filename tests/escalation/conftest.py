@@ -167,8 +167,9 @@ def make_case(
     risk: str = "none",
     phone: str | None = "+8613812345678",
     name: str | None = "张三",
+    assigned_to_id: int | None = None,
 ) -> Case:
-    """Create a case in an area."""
+    """Create a case in an area (given to `assigned_to_id`, who then has need-to-know)."""
     case = Case(
         reference=f"T-{next(counter):06d}",
         area_id=area.id if area else None,
@@ -177,6 +178,7 @@ def make_case(
         consent_share=consent,
         risk=risk,
         summary="独居老人需要上门探访",
+        assigned_to_id=assigned_to_id,
     )
     session.add(case)
     session.commit()

@@ -12,6 +12,7 @@ import time_machine
 from flask import Flask
 from sqlalchemy import select
 
+from hotline.accounts.models import User
 from hotline.cases.models import Case
 from hotline.demo import DEMO_PASSWORD, seed_demo
 from hotline.directory.models import Area, Station, station_areas
@@ -61,6 +62,7 @@ def test_escalate_to_the_covering_station_and_accept_by_sms(app: Flask, live_ser
                 summary="独居老人，需要上门探访。",
                 services=["resources"],
                 target_groups=["elderly_alone"],
+                assigned_to_id=db.session.scalar(select(User.id).where(User.username == "worker01")),
             )
             db.session.add(case)
             db.session.commit()

@@ -25,7 +25,7 @@ def twilio_post(app: Flask, client: Any, path: str, params: dict[str, str]) -> A
 
 
 def started(session: Any, network: Any, provider: Any, consent: bool = False, urgency: str = "normal") -> Referral:
-    case = make_case(session, network.community, consent=consent)
+    case = make_case(session, network.community, consent=consent, assigned_to_id=network.worker.id)
     chain = triggers.escalate_case(
         session,
         case.id,
@@ -45,7 +45,7 @@ def started(session: Any, network: Any, provider: Any, consent: bool = False, ur
 def test_worker_escalates_a_case_to_the_station_covering_the_community(
     clock: Any, client: Any, db_session: Any, network: Any, provider: Any
 ) -> None:
-    case = make_case(db_session, network.community)
+    case = make_case(db_session, network.community, assigned_to_id=network.worker.id)
     log_in(client, network.worker)
     page = client.get(f"/escalation/new?case_id={case.id}")
     assert page.status_code == 200 and "东里社区室" in page.get_data(as_text=True)
@@ -63,7 +63,7 @@ def test_worker_escalates_a_case_to_the_station_covering_the_community(
 def test_escalation_form_keeps_input_and_refuses_a_worker_override(
     clock: Any, client: Any, db_session: Any, network: Any, provider: Any
 ) -> None:
-    case = make_case(db_session, network.community)
+    case = make_case(db_session, network.community, assigned_to_id=network.worker.id)
     log_in(client, network.worker)
     token = csrf_token(client, f"/escalation/new?case_id={case.id}")
     missing = client.post(
