@@ -136,5 +136,5 @@ class ReturnCallForm(FlaskForm):
 class BreakGlassForm(FlaskForm):
     """Why someone without need-to-know opens a case (audited, shown to the supervisors)."""
 
-    reason = TextAreaField(_l("Why do you need this case?"), validators=[DataRequired(), Length(min=10, max=500)])
+    reason = TextAreaField(_l("Why do you need this case?"), validators=[DataRequired(), Length(min=5, max=500)])
     next = StringField(validators=[Optional(), Length(max=300)])

@@ -19,7 +19,7 @@ from hotline.routing import adapters
 from hotline.routing.models import Offer, RoutingEntry, WorkerPresence
 from hotline.routing.router import offer_payload
 from hotline.telephony.models import Call, CallEvent
-from hotline.vocabulary import Risk, Role
+from hotline.vocabulary import Risk
 
 ALERT_RISKS = (Risk.HIGH.value, Risk.IMMINENT.value)
 BOARD_WINDOW = timedelta(hours=12)
@@ -178,8 +178,13 @@ def my_status(session: Session, user_id: int, now: datetime) -> dict[str, Any]:
 
 
 def may_see_call(session: Session, call: Call, user: User) -> bool:
-    """Return whether the user may open the call's page: its worker, or a supervisor and above."""
-    if user.has_role(Role.SUPERVISOR) or call.worker_id == user.id:
+    """Return whether the user may open the call's page: its worker, the one on it now, or a supervisor.
+
+    Managers and admins read figures, not calls (need-to-know, as for cases).
+    """
+    from hotline.cases.need_to_know import reads_every_case
+
+    if reads_every_case(user) or call.worker_id == user.id:
         return True
     presence = session.get(WorkerPresence, user.id)
     return presence is not None and presence.current_call_id == call.id
