@@ -36,7 +36,7 @@ def create_app(config_name: str | None = None, overrides: dict[str, Any] | None 
     app.config.setdefault("SQLALCHEMY_DATABASE_URI", app.config["DATABASE_URL"])
     app.config["BABEL_TRANSLATION_DIRECTORIES"] = translation_directories(app)
 
-    from hotline import access, api, commands, extensions, i18n, nav, privacy, request_log, web
+    from hotline import access, api, caching, commands, extensions, i18n, nav, privacy, request_log, web
 
     request_log.init_app(app)
     privacy.init_app(app)
@@ -48,6 +48,7 @@ def create_app(config_name: str | None = None, overrides: dict[str, Any] | None 
     i18n.init_app(app)
     nav.init_app(app)
     access.init_app(app)
+    caching.init_app(app)
     init_socketio(app)
     web.init_app(app)
     api.init_app(app)

@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
+from hotline import audit
 from hotline.cases.models import Case
 from hotline.directory.models import Area
 from hotline.escalation.models import (
@@ -23,6 +24,7 @@ from hotline.escalation.models import (
     Referral,
     ReferralStatus,
     ReferralStep,
+    referral_ended,
 )
 from hotline.privacy import mask_phone
 from hotline.telephony.models import Call
@@ -272,8 +274,14 @@ class ResponderView:
     shared: bool
 
 
-def responder_view(session: Session, referral_id: int) -> ResponderView:
-    """Return the responder page's content for a referral."""
+def referral_has_ended(session: Session, referral_id: int) -> bool:
+    """Return whether the referral is over, so its link shows nothing any more."""
+    referral = session.get(Referral, referral_id, populate_existing=True)
+    return referral is None or referral_ended(referral)
+
+
+def responder_view(session: Session, referral_id: int, audit_view: bool = False) -> ResponderView:
+    """Return the responder page's content for a referral; `audit_view` records that a responder read it."""
     referral = session.get(Referral, referral_id, populate_existing=True)
     escalation = referral.escalation
     case = referral.case
@@ -285,6 +293,14 @@ def responder_view(session: Session, referral_id: int) -> ResponderView:
         if number is None and escalation.call_id:
             call = session.get(Call, escalation.call_id)
             number = call.from_number if call is not None else None
+    if audit_view:
+        audit.record(
+            session,
+            "referral.responder_view",
+            target=f"referral:{referral.id}",
+            detail={"case_id": referral.case_id, "target": referral.target_name, "caller_details": shared},
+        )
+        session.commit()
     return ResponderView(
         referral=referral,
         reason=referral.reason,

@@ -29,6 +29,10 @@ class ReferralExpired(EscalationError):
     """The referral was passed on or the chain ended; the answer changes nothing."""
 
 
+class ReferralEnded(ReferralExpired):
+    """The referral is over (done, declined, expired, its chain cancelled or its case closed): its link is dead."""
+
+
 class AlreadyAnswered(EscalationError):
     """The referral was already answered; `status` says how."""
 

@@ -359,6 +359,19 @@ class SmsReply(Base):
     at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
+ENDED_REFERRAL = (ReferralStatus.DONE.value, ReferralStatus.DECLINED.value, ReferralStatus.EXPIRED.value)
+
+
+def referral_ended(referral: Referral) -> bool:
+    """Return whether a referral is over: done, declined or expired, its chain cancelled, or its case closed."""
+    if referral.status in ENDED_REFERRAL or referral.closed_at is not None:
+        return True
+    escalation = referral.escalation
+    if escalation is not None and escalation.status == EscalationStatus.CANCELLED.value:
+        return True
+    return referral.case is not None and referral.case.status == "closed"
+
+
 def lock_escalation(session: Session, escalation_id: int) -> Escalation | None:
     """Lock a chain's row for this transaction and return it fresh.
 

@@ -15,7 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from hotline.directory.models import Area
-from hotline.escalation.exceptions import ReferralExpired, ReferralNotFound
+from hotline.escalation.exceptions import ReferralEnded, ReferralExpired, ReferralNotFound
 from hotline.escalation.models import (
     OPEN_REFERRAL,
     Channel,
@@ -28,6 +28,7 @@ from hotline.escalation.models import (
     escalation_label,
     lock_escalation,
     log_event,
+    referral_ended,
 )
 from hotline.escalation.policies import setting
 from hotline.escalation.providers import CHANNELS, ChannelError, public_url
@@ -66,6 +67,7 @@ def read_link_token(session: Session, token: str) -> int:
     Raises:
         ReferralNotFound: the token was tampered with or names no referral.
         ReferralExpired: the token is older than the configured link lifetime.
+        ReferralEnded: the referral is over (see `referral_ended`): the link is dead.
     """
     hours = int(setting(session, "escalation.link")["hours"])
     try:
@@ -74,8 +76,11 @@ def read_link_token(session: Session, token: str) -> int:
         raise ReferralExpired("link expired") from exc
     except BadSignature as exc:
         raise ReferralNotFound("bad link") from exc
-    if not isinstance(referral_id, int) or session.get(Referral, referral_id) is None:
+    referral = session.get(Referral, referral_id) if isinstance(referral_id, int) else None
+    if referral is None:
         raise ReferralNotFound("no such referral")
+    if referral_ended(referral):
+        raise ReferralEnded(referral.status)
     return referral_id
 
 

@@ -17,7 +17,7 @@ from twilio.twiml.voice_response import VoiceResponse
 from hotline.access import public
 from hotline.clock import utcnow
 from hotline.escalation import board, notifications, replies, services
-from hotline.escalation.exceptions import AlreadyAnswered, NotOwned, ReferralExpired, ReferralNotFound
+from hotline.escalation.exceptions import AlreadyAnswered, NotOwned, ReferralEnded, ReferralExpired, ReferralNotFound
 from hotline.escalation.forms import AnswerForm, OutcomeForm
 from hotline.escalation.policies import setting
 from hotline.escalation.providers import public_url
@@ -110,16 +110,25 @@ def referral_from_token(token: str) -> tuple[int | None, Any]:
     """Return (referral id, None) for a good link, else (None, the error page response)."""
     try:
         return notifications.read_link_token(db.session, token), None
+    except ReferralEnded:
+        return None, (render_template("escalation/link_invalid.html", ended=True), 410)
     except ReferralExpired:
         return None, (render_template("escalation/link_invalid.html", expired=True), 410)
     except ReferralNotFound:
         return None, (render_template("escalation/link_invalid.html", expired=False), 404)
 
 
+def closed_page(message: str, status: int = 200) -> Any:
+    """Render the end of a referral for its responder: the message, none of the case's details."""
+    return render_template("escalation/link_invalid.html", ended=True, message=message), status
+
+
 def render_responder(referral_id: int, token: str, **extra: Any) -> Any:
-    """Render the responder page."""
-    view = board.responder_view(db.session, referral_id)
+    """Render the responder page (the view of the caller's details is audited); a referral that ended shows none."""
     status = extra.pop("status", 200)
+    if board.referral_has_ended(db.session, referral_id):
+        return closed_page(extra.get("message") or _("This request is no longer open for you."), status)
+    view = board.responder_view(db.session, referral_id, audit_view=request.method == "GET")
     return render_template(
         "escalation/responder.html",
         view=view,
@@ -151,7 +160,7 @@ def responder_answer(token: str, answer: str) -> Any:
     try:
         services.respond(db.session, referral_id, answer, now=utcnow(), via="link", note=form.note.data or None)
     except (AlreadyAnswered, ReferralExpired) as problem:
-        return render_responder(referral_id, token, message=replies.refusal_text(problem), status=409)
+        return closed_page(replies.refusal_text(problem), 409)
     return render_responder(referral_id, token, message=_("Thank you: your answer has been recorded."))
 
 
@@ -170,10 +179,8 @@ def responder_done(token: str) -> Any:
             db.session, referral_id, outcome=form.outcome.data, note=form.note.data, now=utcnow(), via="link"
         )
     except (AlreadyAnswered, NotOwned):
-        return render_responder(
-            referral_id, token, message=_("Only an accepted referral can be closed, once."), status=409
-        )
-    return render_responder(referral_id, token, message=_("Thank you: the outcome has been sent to the hotline."))
+        return closed_page(_("Only an accepted referral can be closed, once."), 409)
+    return closed_page(_("Thank you: the outcome has been sent to the hotline."))
 
 
 def link_for(referral_id: int) -> str:
