@@ -98,8 +98,9 @@ def render_call(call: Call, form: IntakeForm, status: int = 200) -> Any:
 @bp.get("/console/calls/<int:call_id>")
 @logged_in
 def current_call(call_id: int) -> Any:
-    """Show the current call: the caller, their history, the intake form (with the saved draft), hang up, transfer."""
+    """Show the current call: the caller, their history, the intake form (saved draft), hang up, transfer (audited)."""
     call = _call(call_id)
+    services.record_call_view(db.session, call, current_user, utcnow())
     draft = intake.load_draft(db.session, call, current_user.id) or {}
     return render_call(call, IntakeForm(data=draft))
 

@@ -202,6 +202,15 @@ def load_call(session: Session, call_id: int, user: User) -> Call:
     return call
 
 
+def record_call_view(session: Session, call: Call, user: User, now: datetime) -> None:
+    """Record in the audit log that the user opened the call's page (the caller, their history, the intake)."""
+    entry = audit.record(
+        session, "call.view", actor_id=user.id, target=f"call:{call.id}", detail={"case_id": call.case_id}
+    )
+    entry.at = now
+    session.commit()
+
+
 def call_context(session: Session, call: Call, user: User, now: datetime) -> dict[str, Any]:
     """Return what the current-call page shows besides the intake form."""
     history = adapters.cases_service("caller_history")(session, call.from_number, exclude_call_id=call.id)

@@ -10,6 +10,7 @@ from typing import Any
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_login import current_user
 
 from hotline.access import logged_in, require_role
 from hotline.directory import exchange, hsds, services
@@ -144,7 +145,7 @@ def make_views(kind: Kind) -> None:
         form = build_form(kind, entry)
         if form.validate_on_submit():
             try:
-                services.save_entry(db.session, entry or kind.model(), entry_fields(kind, form))
+                services.save_entry(db.session, entry or kind.model(), entry_fields(kind, form), current_user.id)
             except DuplicateEntry as error:
                 form[error.field].errors.append(_("Another entry already uses this."))
             else:
@@ -155,6 +156,7 @@ def make_views(kind: Kind) -> None:
 
     def export() -> Any:
         body = "\ufeff" + exchange.export_csv(db.session, kind.name)  # the BOM makes spreadsheet apps read UTF-8
+        services.record_exchange(db.session, "directory.export", current_user.id, kind.name, {"format": "csv"})
         return Response(
             body, mimetype="text/csv", headers={"Content-Disposition": f"attachment; filename={kind.name}.csv"}
         )
@@ -165,6 +167,9 @@ def make_views(kind: Kind) -> None:
             try:
                 text = form.file.data.read().decode("utf-8-sig")
                 created, updated = exchange.import_csv(db.session, kind.name, text)
+                services.record_exchange(
+                    db.session, "directory.import", current_user.id, kind.name, {"created": created, "updated": updated}
+                )
             except UnicodeDecodeError:
                 flash(_("The file is not UTF-8 text."), "error")
             except ImportFailed as failure:
@@ -204,8 +209,10 @@ for _kind in KINDS:
 @require_role(Role.MANAGER)
 def hsds_export() -> Any:
     """Download organisations, services and locations as Open Referral HSDS CSV."""
+    body = hsds.export_hsds(db.session)
+    services.record_exchange(db.session, "directory.export", current_user.id, "hsds", {"format": "hsds"})
     return Response(
-        hsds.export_hsds(db.session),
+        body,
         mimetype="application/zip",
         headers={"Content-Disposition": "attachment; filename=hsds.zip"},
     )
@@ -221,6 +228,9 @@ def hsds_import() -> Any:
     else:
         try:
             created, updated = hsds.import_hsds(db.session, form.file.data.read())
+            services.record_exchange(
+                db.session, "directory.import", current_user.id, "hsds", {"created": created, "updated": updated}
+            )
         except ImportFailed as failure:
             for line, message in failure.errors[:20]:
                 flash(_("Line %(line)s: %(message)s", line=line, message=message), "error")

@@ -12,6 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from hotline import audit
 from hotline.directory.exceptions import DuplicateEntry
 from hotline.directory.models import Area, ExpertVolunteer, Organisation, Station, station_areas
 from hotline.vocabulary import AreaLevel, StationTier
@@ -232,21 +233,47 @@ def get_entry(session: Session, model: type[DirectoryModel], entry_id: int) -> A
     return session.get(model, entry_id)
 
 
-def save_entry(session: Session, entry: Any, fields: dict[str, Any]) -> Any:
-    """Create or change a directory entry.
+def save_entry(session: Session, entry: Any, fields: dict[str, Any], actor_id: int | None = None) -> Any:
+    """Create or change a directory entry, audited as directory.create or directory.edit with the fields changed.
 
     Raises:
         DuplicateEntry: another entry has the same code (areas) or name (organisations).
     """
+    creating = entry.id is None
+    changed = sorted(
+        name for name, value in fields.items() if creating or _plain(getattr(entry, name)) != _plain(value)
+    )
     for name, value in fields.items():
         setattr(entry, name, value)
     session.add(entry)
     try:
+        session.flush()
+        if creating or changed:
+            audit.record(
+                session,
+                "directory.create" if creating else "directory.edit",
+                actor_id=actor_id,
+                target=f"{entry.__tablename__}:{entry.id}",
+                detail={"fields": changed},
+            )
         session.commit()
     except IntegrityError as exc:
         session.rollback()
         raise DuplicateEntry("code" if isinstance(entry, Area) else "name") from exc
     return entry
+
+
+def _plain(value: Any) -> Any:
+    """Return a comparable form of a field's value (entries in a list by id)."""
+    if isinstance(value, list | tuple):
+        return [getattr(item, "id", item) for item in value]
+    return value
+
+
+def record_exchange(session: Session, action: str, actor_id: int | None, what: str, detail: dict[str, Any]) -> None:
+    """Audit a directory export or import (directory.export, directory.import): it holds staff phone numbers."""
+    audit.record(session, action, actor_id=actor_id, target=f"directory:{what}", detail=detail)
+    session.commit()
 
 
 def areas_by_ids(session: Session, ids: list[int]) -> list[Area]:
