@@ -12,6 +12,7 @@ import importlib
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 import click
@@ -28,11 +29,12 @@ HEARTBEAT_KEY = "scheduler.heartbeat"
 
 @dataclass(frozen=True)
 class Job:
-    """A periodic job: a dotted function path run every `seconds` in an app context."""
+    """A periodic job: a dotted function path run every `seconds` in an app context (`at_start`: also at once)."""
 
     name: str
     target: str
     seconds: int
+    at_start: bool = False
 
 
 JOBS: tuple[Job, ...] = (
@@ -41,7 +43,7 @@ JOBS: tuple[Job, ...] = (
     Job("routing", "hotline.routing.jobs:tick", 2),
     Job("escalation", "hotline.escalation.jobs:tick", 3),
     Job("followups_due", "hotline.cases.jobs:announce_due_follow_ups", 15),
-    Job("retention", "hotline.cases.jobs:apply_retention", 24 * 3600),
+    Job("retention", "hotline.cases.jobs:apply_retention", 24 * 3600, at_start=True),
     Job("rota-reminders", "hotline.rota.jobs:reminders_tick", 60),
     Job("rota-shift-pushes", "hotline.rota.jobs:shift_push_tick", 20),
     Job("rota-certificates", "hotline.rota.jobs:certificates_tick", 3600),
@@ -83,8 +85,15 @@ def run_in_context(app: Flask, job: Job) -> None:
 
 
 def add_jobs(app: Flask, scheduler: BackgroundScheduler | BlockingScheduler) -> None:
-    """Add every job with a deliberate misfire grace time and no overlapping runs."""
+    """Add every job with a deliberate misfire grace time and no overlapping runs.
+
+    A job marked `at_start` first runs as the scheduler starts, then every `seconds`: a daily
+    job would otherwise first run a day after each restart, and never on a scheduler
+    restarted more often than that.
+    """
+    started = datetime.now(UTC)
     for job in JOBS:
+        extra = {"next_run_time": started} if job.at_start else {}
         scheduler.add_job(
             run_in_context,
             "interval",
@@ -94,6 +103,7 @@ def add_jobs(app: Flask, scheduler: BackgroundScheduler | BlockingScheduler) -> 
             misfire_grace_time=max(job.seconds, 30),
             coalesce=True,
             max_instances=1,
+            **extra,
         )
 
 

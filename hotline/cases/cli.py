@@ -21,7 +21,11 @@ def run(dry_run: bool, verbose: bool) -> None:
     report = run_retention(db.session, utcnow(), dry_run=dry_run)
     click.echo(("DRY RUN: nothing changed. " if dry_run else "") + f"periods: {report.periods}")
     for rule, items in report.found.items():
-        click.echo(f"{rule}: {len(items)} {'would be changed' if dry_run else 'changed'}")
+        failed = report.failed.get(rule, 0)
+        done = f"{len(items) - failed} changed" + (
+            f", {failed} refused by the phone network (retried next run)" if failed else ""
+        )
+        click.echo(f"{rule}: {len(items)} would be changed" if dry_run else f"{rule}: {done}")
         if verbose or dry_run:
             shown = items if verbose else items[:SHOWN]
             for item in shown:

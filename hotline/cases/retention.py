@@ -2,12 +2,15 @@
 
 Periods live in the `retention` setting (managers edit them on /manage/retention).
 Each rule finds what is past its period; a dry run lists it, a real run applies it
-and writes one audit entry. Other packages add their own rules with `register`
-(telephony: recordings, kept 90 days by default).
+and writes one audit entry. Recordings (voicemails) past `recordings_days` are
+deleted from the phone network through the telephony provider, then forgotten
+here; one the network would not delete stays listed and is tried again on the
+next run. Other packages add their own rules with `register`.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -19,7 +22,10 @@ from sqlalchemy.orm import Session
 from hotline import audit
 from hotline.cases.models import Case, CaseEvent, IntakeDraft
 from hotline.manage.models import Setting
-from hotline.telephony.models import Call
+from hotline.telephony.models import Call, CallEvent
+from hotline.telephony.providers import TelephonyError, TelephonyProvider, get_provider
+
+log = logging.getLogger("hotline.cases.retention")
 
 SETTING_KEY = "retention"
 DEFAULT_PERIODS: dict[str, int] = {
@@ -48,7 +54,8 @@ class Rule:
     name: str
     period_key: str
     find: Callable[[Session, datetime, int], list[Candidate]]
-    apply: Callable[[Session, list[Candidate], datetime], None]
+    apply: Callable[[Session, list[Candidate], datetime, Any], int | None]
+    """Apply to the candidates (with the telephony provider); return how many failed, or None for none."""
 
 
 @dataclass
@@ -58,6 +65,7 @@ class RetentionReport:
     dry_run: bool
     periods: dict[str, int]
     found: dict[str, list[Candidate]] = field(default_factory=dict)
+    failed: dict[str, int] = field(default_factory=dict)
 
     @property
     def total(self) -> int:
@@ -105,7 +113,7 @@ def find_case_callers(session: Session, now: datetime, months: int) -> list[Cand
     return [Candidate("case", row.id, row.closed_at, "caller name and number") for row in rows]
 
 
-def apply_case_callers(session: Session, items: list[Candidate], now: datetime) -> None:
+def apply_case_callers(session: Session, items: list[Candidate], now: datetime, provider: Any = None) -> None:
     """Erase the caller's name and number (and look-up hash) from those cases."""
     ids = [item.id for item in items]
     for start in range(0, len(ids), BATCH):
@@ -134,7 +142,7 @@ def find_call_numbers(session: Session, now: datetime, months: int) -> list[Cand
     return [Candidate("call", row.id, row.created_at, "caller number") for row in rows]
 
 
-def apply_call_numbers(session: Session, items: list[Candidate], now: datetime) -> None:
+def apply_call_numbers(session: Session, items: list[Candidate], now: datetime, provider: Any = None) -> None:
     """Erase the caller's number and its look-up hash from those calls."""
     ids = [item.id for item in items]
     for start in range(0, len(ids), BATCH):
@@ -151,14 +159,46 @@ def find_drafts(session: Session, now: datetime, days: int) -> list[Candidate]:
     return [Candidate("intake_draft", row.id, row.updated_at, "intake draft") for row in rows]
 
 
-def apply_drafts(session: Session, items: list[Candidate], now: datetime) -> None:
+def apply_drafts(session: Session, items: list[Candidate], now: datetime, provider: Any = None) -> None:
     """Delete those drafts."""
     ids = [item.id for item in items]
     for start in range(0, len(ids), BATCH):
         session.execute(delete(IntakeDraft).where(IntakeDraft.id.in_(ids[start : start + BATCH])))
 
 
+def find_recordings(session: Session, now: datetime, days: int) -> list[Candidate]:
+    """Calls older than `days` days that still have a recording (a voicemail) held by the phone network."""
+    rows = session.execute(
+        select(Call.id, Call.created_at)
+        .where(Call.created_at < now - timedelta(days=days), Call.recording_sid.is_not(None))
+        .order_by(Call.id)
+    )
+    return [Candidate("call", row.id, row.created_at, "recording") for row in rows]
+
+
+def apply_recordings(session: Session, items: list[Candidate], now: datetime, provider: Any = None) -> int:
+    """Delete each recording from the phone network, then forget it here; return how many the network refused."""
+    failed = 0
+    for item in items:
+        call = session.get(Call, item.id)
+        if call is None or call.recording_sid is None:
+            continue
+        try:
+            provider.delete_recording(call.recording_sid)
+        except TelephonyError as exc:
+            log.warning("recording of call %s not deleted by the phone network: %s", call.id, type(exc).__name__)
+            failed += 1
+            continue
+        session.add(
+            CallEvent(call_id=call.id, kind="recording.deleted", at=now, data={"recording_sid": call.recording_sid})
+        )
+        call.recording_sid = call.recording_url = call.recording_seconds = None
+        session.flush()
+    return failed
+
+
 RULES: list[Rule] = [
+    Rule("recordings", "recordings_days", find_recordings, apply_recordings),
     Rule("case_callers", "case_caller_months", find_case_callers, apply_case_callers),
     Rule("call_numbers", "call_number_months", find_call_numbers, apply_call_numbers),
     Rule("intake_drafts", "draft_days", find_drafts, apply_drafts),
@@ -172,8 +212,24 @@ def register(rule: Rule) -> None:
         RULES.append(rule)
 
 
-def run_retention(session: Session, now: datetime, dry_run: bool, actor_id: int | None = None) -> RetentionReport:
-    """Find (dry run) or apply (real run) every retention rule; a real run is audited as retention.run."""
+def run_retention(
+    session: Session,
+    now: datetime,
+    dry_run: bool,
+    actor_id: int | None = None,
+    provider: TelephonyProvider | None = None,
+) -> RetentionReport:
+    """Find (dry run) or apply (real run) every retention rule; a real run is audited as retention.run.
+
+    Args:
+        session: the database session (committed by a real run).
+        now: the time the periods count back from.
+        dry_run: list only, change nothing.
+        actor_id: who ran it (None for the scheduler).
+        provider: the phone network that deletes recordings (default: the app's provider).
+    """
+    if provider is None and not dry_run:
+        provider = get_provider()
     config = periods(session)
     report = RetentionReport(dry_run=dry_run, periods=config)
     for rule in RULES:
@@ -183,8 +239,12 @@ def run_retention(session: Session, now: datetime, dry_run: bool, actor_id: int 
         return report
     for rule in RULES:
         if report.found[rule.name]:
-            rule.apply(session, report.found[rule.name], now)
+            failed = rule.apply(session, report.found[rule.name], now, provider)
+            if failed:
+                report.failed[rule.name] = failed
     detail: dict[str, Any] = {name: len(items) for name, items in report.found.items()}
+    if report.failed:
+        detail["failed"] = report.failed
     audit.record(session, "retention.run", actor_id=actor_id, target="retention", detail=detail)
     session.commit()
     return report

@@ -98,6 +98,17 @@ class TwilioProvider:
             int(length) if length and length.isdigit() else None,
         )
 
+    def delete_recording(self, recording_sid: str) -> None:
+        """Delete the recording from Twilio (DELETE …/Recordings/{sid}.json); one already gone counts as deleted."""
+        from twilio.base.exceptions import TwilioRestException
+
+        try:
+            self._run(lambda: self.client.recordings(recording_sid).delete())
+        except TelephonyError as exc:
+            if isinstance(exc.__cause__, TwilioRestException) and exc.__cause__.status == 404:
+                return
+            raise
+
     def _run(self, request: Any) -> Any:
         """Run one REST request, turning library and network errors into TelephonyError."""
         import requests
@@ -172,6 +183,15 @@ class SimulatorProvider(RecordingProvider):
             network.update_call(call_sid, status="completed")
         except Exception as exc:  # noqa: BLE001
             raise TelephonyError(f"simulated call {call_sid}: {exc}") from exc
+
+    def delete_recording(self, recording_sid: str) -> None:
+        """Forget the recording in the simulated network too."""
+        super().delete_recording(recording_sid)
+        network = self.network()
+        if network is None:
+            return
+        with network.lock:
+            network.recordings[:] = [recording for recording in network.recordings if recording.sid != recording_sid]
 
     def _persist(self, kind: str, sid: str, to: str, body: str) -> None:
         """Store the message in the background, so a caller holding a transaction is never blocked."""

@@ -80,6 +80,13 @@ class TelephonyProvider(Protocol):
             TelephonyError: the media could not be fetched.
         """
 
+    def delete_recording(self, recording_sid: str) -> None:
+        """Delete a recording from the phone network (done already, or unknown there, is success).
+
+        Raises:
+            TelephonyError: the network did not confirm the deletion (try again on the next run).
+        """
+
 
 @dataclass
 class RecordingProvider:
@@ -89,6 +96,7 @@ class RecordingProvider:
     calls: list[dict[str, str | None]] = field(default_factory=list)
     redirects: list[tuple[str, str]] = field(default_factory=list)
     hangups: list[str] = field(default_factory=list)
+    deleted_recordings: list[str] = field(default_factory=list)
     _ids: itertools.count = field(default_factory=lambda: itertools.count(1))
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -119,6 +127,11 @@ class RecordingProvider:
     def fetch_recording(self, recording_url: str) -> RecordingAudio:
         """Return a generated tone: nothing real was recorded."""
         return simulated_audio()
+
+    def delete_recording(self, recording_sid: str) -> None:
+        """Record a deletion."""
+        with self._lock:
+            self.deleted_recordings.append(recording_sid)
 
 
 def get_provider() -> TelephonyProvider:

@@ -69,7 +69,7 @@ def test_a_real_run_anonymises_and_is_audited(app: Any, db_session: Any, make_us
     assert rows["old_call"].from_number is None and rows["open_call"].from_number == NUMBER
     assert db_session.scalar(select(IntakeDraft.id)) is None
     entry = db_session.scalar(select(AuditEntry).where(AuditEntry.action == "retention.run"))
-    assert entry.detail == {"case_callers": 1, "call_numbers": 1, "intake_drafts": 1}
+    assert entry.detail == {"recordings": 0, "case_callers": 1, "call_numbers": 1, "intake_drafts": 1}
     assert run_retention(db_session, NOW, dry_run=True).total == 0
 
 

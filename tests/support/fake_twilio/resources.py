@@ -272,6 +272,13 @@ class RestResources:
             raise RestError(404, 20404, f"The requested resource {self._uri(f'/Messages/{sid}.json')} was not found")
         return 200, self._message_json(message)
 
+    def _delete_recording(self, params: Params, sid: str) -> tuple[int, Json]:
+        remaining = [recording for recording in self.network.recordings if recording.sid != sid]
+        if len(remaining) == len(self.network.recordings):
+            raise RestError(404, 20404, f"The requested resource {self._uri(f'/Recordings/{sid}.json')} was not found")
+        self.network.recordings[:] = remaining
+        return 204, {}
+
     def _fetch_recording_media(self, params: Params, sid: str, extension: str) -> tuple[int, Media]:
         if not any(recording.sid == sid for recording in self.network.recordings):
             raise RestError(

@@ -63,6 +63,7 @@ class FakeTwilio(RestResources):
                 ("GET", r"/Messages\.json", self._list_messages),
                 ("GET", r"/Messages/(?P<sid>[^/.]+)\.json", self._fetch_message),
                 ("GET", r"/Recordings/(?P<sid>[^/.]+)\.(?P<extension>mp3|wav)", self._fetch_recording_media),
+                ("DELETE", r"/Recordings/(?P<sid>[^/.]+)\.json", self._delete_recording),
             ]
         ]
 
@@ -125,6 +126,9 @@ class FakeTwilio(RestResources):
             def do_POST(self) -> None:  # noqa: N802 - http.server's naming
                 fake._serve(self)
 
+            def do_DELETE(self) -> None:  # noqa: N802 - http.server's naming
+                fake._serve(self)
+
             def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - signature of the base class
                 return
 
@@ -144,6 +148,10 @@ class FakeTwilio(RestResources):
             status, payload = error.status, error.body()
         with self._lock:
             self.requests.append(RestRequest(handler.command, split.path, params, username, status))
+        if status == 204:
+            handler.send_response(204)
+            handler.end_headers()
+            return
         if isinstance(payload, Media):
             content_type, data = payload.content_type, payload.data
         else:
