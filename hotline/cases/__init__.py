@@ -9,7 +9,7 @@ from hotline.vocabulary import Role
 
 def init_app(app: Flask) -> None:
     """Register this package's routes, events and commands."""
-    from hotline.cases import vocabulary
+    from hotline.cases import subject_pages, vocabulary  # noqa: F401  (subject_pages adds its routes to bp)
     from hotline.cases.cli import retention_cli
     from hotline.cases.routes import bp
     from hotline.cases.survey import bp as survey_bp

@@ -138,3 +138,20 @@ class BreakGlassForm(FlaskForm):
 
     reason = TextAreaField(_l("Why do you need this case?"), validators=[DataRequired(), Length(min=5, max=500)])
     next = StringField(validators=[Optional(), Length(max=300)])
+
+
+class SubjectForm(FlaskForm):
+    """A caller's request about their data: their number, and who asked."""
+
+    phone = StringField(_l("Caller number"), validators=[DataRequired(), Length(max=40)])
+    requested_by = StringField(
+        _l("Who asks (the caller, or who for them)"), validators=[DataRequired(), Length(max=200)]
+    )
+
+
+class EraseForm(SubjectForm):
+    """Erase what may be erased, once confirmed."""
+
+    confirm = BooleanField(
+        _l("I have checked the person's identity; erase what may be erased"), validators=[DataRequired()]
+    )

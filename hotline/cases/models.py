@@ -178,3 +178,27 @@ class CallSatisfaction(Base):
     call_id: Mapped[int] = mapped_column(ForeignKey("calls.id", ondelete="CASCADE"), unique=True)
     score: Mapped[int] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class SubjectRequest(Base):
+    """A caller's request about their personal data (PIPL), served by a supervisor: who asked, what, when, by whom.
+
+    Kinds: access (what is held was looked up and told), export (a copy was handed over),
+    erase (what could be erased was). The number is kept masked only.
+    """
+
+    __tablename__ = "subject_requests"
+
+    id: Mapped[intpk]
+    kind: Mapped[code]
+    subject: Mapped[str] = mapped_column(String(20))
+    """The caller's number, masked (138****5678)."""
+    requested_by: Mapped[str] = mapped_column(EncryptedString())
+    """Who asked: the caller, or who for them (a guardian, a lawyer), as the supervisor wrote it."""
+    requested_at: Mapped[datetime]
+    served_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    served_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    result: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    """What was found, handed over or erased (counts, references kept and why)."""
+
+    served_by: Mapped[User | None] = relationship()

@@ -33,7 +33,10 @@ DEFAULT_PERIODS: dict[str, int] = {
     "case_caller_months": 12,
     "call_number_months": 12,
     "draft_days": 7,
+    "legal_hold_days": 365,
 }
+"""legal_hold_days is no retention rule: it is how long a closed case is held before a subject's erasure request
+may remove it (hotline/cases/subjects.py)."""
 BATCH = 1000
 
 

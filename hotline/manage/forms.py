@@ -38,3 +38,7 @@ class RetentionForm(FlaskForm):
     draft_days = IntegerField(
         _l("Keep unsaved intake drafts (days)"), validators=[InputRequired(), NumberRange(min=1, max=365)]
     )
+    legal_hold_days = IntegerField(
+        _l("Legal hold: days a closed case is kept before a caller's erasure request may remove it"),
+        validators=[InputRequired(), NumberRange(min=0, max=3650)],
+    )

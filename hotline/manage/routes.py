@@ -69,6 +69,7 @@ def retention_page() -> Any:
         return redirect(url_for("manage.retention_page"))
     report = retention.run_retention(db.session, utcnow(), dry_run=True)
     labels = {
+        "recordings": _("Call recordings (voicemails), deleted from the phone network too"),
         "case_callers": _("Callers' names and numbers on closed cases"),
         "call_numbers": _("Caller numbers on calls"),
         "intake_drafts": _("Unsaved intake drafts"),

@@ -74,6 +74,7 @@ def test_the_retention_page_saves_periods_and_previews_a_dry_run(client: Any, lo
         "case_caller_months": "6",
         "call_number_months": "12",
         "draft_days": "7",
+        "legal_hold_days": "365",
         "csrf_token": token,
     }
     assert client.post("/manage/retention", data=data).status_code == 302
