@@ -297,7 +297,7 @@ def api_referrals() -> Any:
         - {name: overdue, in: query, required: false, schema: {type: boolean}}
       responses:
         200:
-          description: '{"referrals": [...]}, newest first (at most 200)'
+          description: '{"referrals": [...]}, newest first (at most 200); only those of cases you may read'
         400:
           description: A parameter has a wrong value
           content: {application/json: {schema: {$ref: "#/components/schemas/Error"}}}
@@ -329,6 +329,9 @@ def api_referral(referral_id: int) -> Any:
           description: The referral
         401:
           description: Not authenticated
+          content: {application/json: {schema: {$ref: "#/components/schemas/Error"}}}
+        403:
+          description: "need_to_know: the case is not one you handled (break glass on its page first)"
           content: {application/json: {schema: {$ref: "#/components/schemas/Error"}}}
         404:
           description: No such referral
