@@ -29,6 +29,9 @@ PACKAGES = (
 def create_app(config_name: str | None = None, overrides: dict[str, Any] | None = None) -> Flask:
     """Build the Flask application for an environment, with optional setting overrides."""
     app = Flask(__name__, instance_relative_config=False)
+    from hotline import inputs
+
+    inputs.register_converter(app)
     settings: Config = load_config(config_name)
     app.config.from_object(settings)
     if overrides:
@@ -48,6 +51,7 @@ def create_app(config_name: str | None = None, overrides: dict[str, Any] | None 
     i18n.init_app(app)
     nav.init_app(app)
     access.init_app(app)
+    inputs.init_app(app)
     caching.init_app(app)
     init_socketio(app)
     web.init_app(app)

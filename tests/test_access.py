@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 from flask import Flask
+from werkzeug.routing import IntegerConverter
 
 from hotline.access import access_of
 from hotline.vocabulary import Role
@@ -33,7 +34,7 @@ def rules(app: Flask) -> list[Any]:
 
 def sample_url(app: Flask, rule: Any) -> str:
     """Build a URL for a rule with placeholder arguments."""
-    values = {name: 1 if type(conv).__name__ == "IntegerConverter" else "x" for name, conv in rule._converters.items()}
+    values = {name: 1 if isinstance(conv, IntegerConverter) else "x" for name, conv in rule._converters.items()}
     with app.test_request_context():
         return app.url_map.bind("localhost").build(rule.endpoint, values)
 
