@@ -2,7 +2,7 @@
 """Place N simulated calls against a running hotline, with random arrivals and menu choices (demos, load).
 
 The calls go through the same signed webhooks Twilio would post, driven by the
-TwiML engine in hotline/telephony/twiml_runner.py. The app must accept the
+TwiML engine in hotline/gateway/interpreter/. The app must accept the
 signatures: run it with the same TWILIO_AUTH_TOKEN and PUBLIC_BASE_URL.
 
     TWILIO_AUTH_TOKEN=dev-token .venv/bin/flask --app wsgi serve        # in one terminal
@@ -21,8 +21,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from hotline.telephony.twiml_model import CallerScript, RecordingInput  # noqa: E402
-from hotline.telephony.twiml_runner import Network  # noqa: E402
+from hotline.gateway.interpreter import (  # noqa: E402
+    CallerScript,
+    Network,  # noqa: E402
+    RecordingInput,
+)
 
 KEYS = ["1", "2", "3", "4", "5", "0", "9", None]
 

@@ -73,7 +73,7 @@ def connect_to_worker(session: Session, call: Call, target: str, provider: Any) 
     network = network() if callable(network) else None
     if network is not None:
         # The simulated phone network answers the worker's leg as the console's text channel.
-        from hotline.telephony.twiml_model import CallerScript
+        from hotline.gateway.interpreter import CallerScript
 
         callee = target if target.startswith("+") else f"client:{target}"
         network.callees[callee] = CallerScript(ring_seconds=1.0, talk_seconds=6 * 3600.0)

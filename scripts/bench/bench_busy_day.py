@@ -20,8 +20,8 @@ The world, simulated at `--speed` times real time:
 
 Real pieces: gunicorn (deploy/gunicorn.conf.py; gthread on SQLite, gevent on PostgreSQL,
 as deployed) serving the app, the scheduler process, a throwaway Redis as Socket.IO queue,
-SQLite or PostgreSQL. Twilio is played by the TwiML network (hotline/telephony/twiml_runner.py)
-and the Twilio-compatible REST server (tests/support/fake_twilio/), so the app's redirects
+SQLite or PostgreSQL. Twilio is played by the TwiML network (hotline/gateway/interpreter/)
+and the Twilio-compatible REST server (hotline/gateway/rest/), so the app's redirects
 and hang-ups act on the simulated calls. The callers and consoles are in busy_day_world.py.
 
 Time. Everything the simulated world does (prompts, pauses, ringing, queue rounds, patience,
@@ -65,8 +65,8 @@ import harness  # noqa: E402
 from busy_day_world import BusyNetwork, Console, TimedSession, World, run_day  # noqa: E402
 from harness import ACCOUNT_SID, AUTH_TOKEN, PASSWORD, table  # noqa: E402
 
+from hotline.gateway.rest import RestServer  # noqa: E402
 from hotline.rota.staffing import erlang_c, service_level  # noqa: E402
-from tests.support.fake_twilio import FakeTwilio  # noqa: E402
 
 SETUP = """
 import json, sys
@@ -268,10 +268,10 @@ def main() -> int:
         fallback_url="/twilio/voice/fallback",
         http=http,
     )
-    fake = FakeTwilio(network).start()
+    rest = RestServer(network).start()
     try:
         with harness.redis_server() as (_redis, redis_url):
-            env = harness.app_env(database_url, base_url, redis_url, TWILIO_API_BASE_URL=fake.base_url)
+            env = harness.app_env(database_url, base_url, redis_url, TWILIO_API_BASE_URL=rest.base_url)
             harness.migrate(env)
             shift_hours = 2 + (args.hours * 3600 / args.speed) / 3600 * 3
             options = {**vars(args), "password": PASSWORD, "shift_hours": shift_hours}
@@ -293,7 +293,7 @@ def main() -> int:
                 network.stop()
             figures = measure(database_url, args.speed, args.target, args.max_wait)
     finally:
-        fake.stop()
+        rest.stop()
         network.close()
         http.close()
     report(args, figures, world, elapsed, loads)

@@ -21,8 +21,7 @@ import requests
 import socketio
 from harness import CSRF_META, HOTLINE_NUMBER
 
-from hotline.telephony.twiml_model import CallerScript, GatherPrompt, RecordingInput
-from hotline.telephony.twiml_runner import Network
+from hotline.gateway.interpreter import CallerScript, GatherPrompt, Network, RecordingInput
 
 MENU_KEYS = ["1", "2", "3", "4", "5"]  # hotline.telephony.line_settings.DEFAULT_MENU without crisis ("0")
 HEARTBEAT_SECONDS = 15  # the console's (hotline/static/js/console.js)

@@ -14,12 +14,12 @@ from sqlalchemy import select
 from hotline import scheduler
 from hotline.audit import AuditEntry
 from hotline.cases.retention import run_retention, save_periods
+from hotline.gateway import start_gateway
+from hotline.gateway.interpreter import Recording
 from hotline.telephony.models import Call, CallEvent
 from hotline.telephony.provider_impls import TwilioProvider
 from hotline.telephony.providers import RecordingProvider, TelephonyError
-from hotline.telephony.twiml_runner import Recording
 from tests.cases.helpers import NOW
-from tests.support.fake_twilio import start_fake_twilio
 
 TOKEN = "retention-token"
 ACCOUNT = "AC" + "8" * 32
@@ -42,7 +42,7 @@ def recorded_call(session: Any, sid: str, recording_sid: str, age_days: int) -> 
 
 @pytest.fixture
 def fake() -> Any:
-    with start_fake_twilio("http://127.0.0.1:9", "https://hotline.example.org", TOKEN, ACCOUNT) as server:
+    with start_gateway("http://127.0.0.1:9", "https://hotline.example.org", TOKEN, ACCOUNT) as server:
         for sid in (OLD_SID, NEW_SID):
             server.network.recordings.append(Recording(sid, "CA1", "", 12, "", datetime(2026, 1, 1, tzinfo=UTC)))
         yield server
@@ -51,11 +51,13 @@ def fake() -> Any:
 def test_old_recordings_are_deleted_from_twilio_and_forgotten(app: Flask, db_session: Any, fake: Any) -> None:
     old = recorded_call(db_session, "CA-rec-old", OLD_SID, age_days=91)
     new = recorded_call(db_session, "CA-rec-new", NEW_SID, age_days=30)
-    provider = TwilioProvider(ACCOUNT, TOKEN, "+862288880000", api_base_url=fake.base_url)
+    provider = TwilioProvider(ACCOUNT, TOKEN, "+862288880000", api_base_url=fake.rest_url)
     dry = run_retention(db_session, NOW, dry_run=True, provider=provider)
-    assert [item.id for item in dry.found["recordings"]] == [old.id] and fake.requests_to("DELETE", "Recordings") == []
+    assert [item.id for item in dry.found["recordings"]] == [old.id] and fake.rest.requests_to(
+        "DELETE", "Recordings"
+    ) == []
     run_retention(db_session, NOW, dry_run=False, provider=provider)
-    assert [request.path.rsplit("/", 1)[-1] for request in fake.requests_to("DELETE", "Recordings")] == [
+    assert [request.path.rsplit("/", 1)[-1] for request in fake.rest.requests_to("DELETE", "Recordings")] == [
         f"{OLD_SID}.json"
     ]
     assert [recording.sid for recording in fake.network.recordings] == [NEW_SID]
@@ -70,7 +72,7 @@ def test_old_recordings_are_deleted_from_twilio_and_forgotten(app: Flask, db_ses
 
 def test_a_recording_already_gone_from_twilio_counts_as_deleted(app: Flask, db_session: Any, fake: Any) -> None:
     gone = recorded_call(db_session, "CA-rec-gone", "RE" + "9" * 32, age_days=100)
-    provider = TwilioProvider(ACCOUNT, TOKEN, "+862288880000", api_base_url=fake.base_url)
+    provider = TwilioProvider(ACCOUNT, TOKEN, "+862288880000", api_base_url=fake.rest_url)
     run_retention(db_session, NOW, dry_run=False, provider=provider)
     db_session.expire_all()
     assert gone.recording_sid is None

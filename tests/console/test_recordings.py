@@ -18,12 +18,13 @@ from hotline.console import recordings
 from hotline.escalation import triggers
 from hotline.escalation.models import Escalation
 from hotline.escalation.policies import seed_default_policies
+from hotline.gateway import Gateway, start_gateway
+from hotline.gateway.interpreter import Recording
+from hotline.gateway.rest import recording_media
 from hotline.telephony.models import Call
 from hotline.telephony.provider_impls import TwilioProvider
 from hotline.telephony.providers import RecordingAudio, RecordingProvider
-from hotline.telephony.twiml_runner import Recording
 from tests.conftest import log_in
-from tests.support.fake_twilio import FakeTwilio, recording_media, start_fake_twilio
 
 TOKEN = "recording-token"
 ACCOUNT = "AC" + "6" * 32
@@ -32,24 +33,24 @@ _sids = itertools.count(1)
 
 
 @pytest.fixture
-def fake() -> Iterator[FakeTwilio]:
-    with start_fake_twilio("http://127.0.0.1:9", "https://hotline.example.org", TOKEN, ACCOUNT) as server:
+def fake() -> Iterator[Gateway]:
+    with start_gateway("http://127.0.0.1:9", "https://hotline.example.org", TOKEN, ACCOUNT) as server:
         yield server
 
 
 @pytest.fixture
-def twilio(app: Flask, fake: FakeTwilio, recording_provider: Any) -> Iterator[FakeTwilio]:
+def twilio(app: Flask, fake: Gateway, recording_provider: Any) -> Iterator[Gateway]:
     """Use the Twilio provider against the local Twilio-compatible server (TELEPHONY=twilio)."""
     saved = app.config["TELEPHONY"]
     app.config["TELEPHONY"] = "twilio"
-    app.extensions["hotline_telephony"] = TwilioProvider(ACCOUNT, TOKEN, HOTLINE, api_base_url=fake.base_url)
+    app.extensions["hotline_telephony"] = TwilioProvider(ACCOUNT, TOKEN, HOTLINE, api_base_url=fake.rest_url)
     yield fake
     app.config["TELEPHONY"] = saved
     app.extensions["hotline_telephony"] = recording_provider
 
 
 @pytest.fixture
-def make_voicemail(db_session: Any, fake: FakeTwilio) -> Callable[..., Call]:
+def make_voicemail(db_session: Any, fake: Gateway) -> Callable[..., Call]:
     """A call that left a 12-second voicemail, known to the fake Twilio; with its callback unless told not."""
 
     def build(callback: bool = True, worker_id: int | None = None) -> Call:
@@ -82,7 +83,7 @@ def listens(db_session: Any) -> list[AuditEntry]:
 
 
 def test_a_worker_hears_the_voicemail_fetched_from_twilio_and_the_listen_is_audited(
-    app: Flask, db_session: Any, make_user: Any, twilio: FakeTwilio, make_voicemail: Any
+    app: Flask, db_session: Any, make_user: Any, twilio: Gateway, make_voicemail: Any
 ) -> None:
     call = make_voicemail()
     worker = make_user("worker")
@@ -91,7 +92,7 @@ def test_a_worker_hears_the_voicemail_fetched_from_twilio_and_the_listen_is_audi
     assert response.mimetype == "audio/mpeg"
     assert response.data == recording_media(call.recording_sid, "mp3")
     assert response.headers["Cache-Control"] == "no-store"
-    (fetch,) = twilio.requests_to("GET", r"/Recordings/RE\d+\.mp3$")
+    (fetch,) = twilio.rest.requests_to("GET", r"/Recordings/RE\d+\.mp3$")
     assert fetch.username == ACCOUNT and fetch.path.endswith(f"/Accounts/{ACCOUNT}/Recordings/{call.recording_sid}.mp3")
     (entry,) = listens(db_session)
     assert (entry.actor_id, entry.target) == (worker.id, f"call:{call.id}")
@@ -99,7 +100,7 @@ def test_a_worker_hears_the_voicemail_fetched_from_twilio_and_the_listen_is_audi
 
 
 def test_a_seeking_player_gets_the_byte_range_it_asks_for_and_the_sitting_is_audited_once(
-    app: Flask, db_session: Any, make_user: Any, twilio: FakeTwilio, make_voicemail: Any
+    app: Flask, db_session: Any, make_user: Any, twilio: Gateway, make_voicemail: Any
 ) -> None:
     call = make_voicemail()
     media = recording_media(call.recording_sid, "mp3")
@@ -113,7 +114,7 @@ def test_a_seeking_player_gets_the_byte_range_it_asks_for_and_the_sitting_is_aud
     assert seek.headers["Content-Range"] == f"bytes 10-{len(media) - 1}/{len(media)}"
     assert seek.headers["Cache-Control"] == "no-store"
     assert client.get(url, headers={"Range": f"bytes={len(media) + 5}-"}).status_code == 416
-    assert len(twilio.requests_to("GET", r"/Recordings/RE\d+\.mp3$")) == 4  # every request checked and fetched
+    assert len(twilio.rest.requests_to("GET", r"/Recordings/RE\d+\.mp3$")) == 4  # every request checked and fetched
     assert len(listens(db_session)) == 1  # one sitting, one audit row
 
 
@@ -145,12 +146,12 @@ def test_anonymous_users_are_sent_to_log_in(app: Flask, db_session: Any, make_vo
 
 
 def test_a_worker_with_no_part_in_the_call_is_refused(
-    app: Flask, db_session: Any, make_user: Any, twilio: FakeTwilio, make_voicemail: Any
+    app: Flask, db_session: Any, make_user: Any, twilio: Gateway, make_voicemail: Any
 ) -> None:
     call = make_voicemail(callback=False, worker_id=make_user("worker").id)
     response = log_in(app.test_client(), make_user("worker")).get(f"/console/calls/{call.id}/recording")
     assert response.status_code == 403
-    assert twilio.requests == [] and listens(db_session) == []
+    assert twilio.rest.requests == [] and listens(db_session) == []
     # The call's own worker and a supervisor may listen.
     own = db_session.get(User, call.worker_id)
     assert log_in(app.test_client(), own).get(f"/console/calls/{call.id}/recording").status_code == 200
@@ -170,11 +171,11 @@ def test_a_call_without_a_recording_is_not_found(app: Flask, db_session: Any, ma
 
 
 def test_twilio_unreachable_answers_502_with_a_message(
-    app: Flask, db_session: Any, make_user: Any, twilio: FakeTwilio, make_voicemail: Any
+    app: Flask, db_session: Any, make_user: Any, twilio: Gateway, make_voicemail: Any
 ) -> None:
     call = make_voicemail()
     client = log_in(app.test_client(), make_user("worker"))
-    twilio.fail(503, times=1)
+    twilio.rest.fail(503, times=1)
     failing = client.get(f"/console/calls/{call.id}/recording", headers={"Accept-Language": "en"})
     assert failing.status_code == 502
     assert "could not be fetched from the phone network" in failing.get_data(as_text=True)
@@ -196,7 +197,7 @@ def test_the_simulator_plays_a_generated_tone_and_says_so(
 
 
 def test_the_call_page_shows_the_player_without_the_twilio_url(
-    app: Flask, db_session: Any, make_user: Any, twilio: FakeTwilio, make_voicemail: Any
+    app: Flask, db_session: Any, make_user: Any, twilio: Gateway, make_voicemail: Any
 ) -> None:
     call = make_voicemail()
     page = log_in(app.test_client(), make_user("supervisor")).get(
@@ -206,7 +207,7 @@ def test_the_call_page_shows_the_player_without_the_twilio_url(
     assert page.status_code == 200
     assert f'<audio controls preload="none" src="/console/calls/{call.id}/recording">' in html
     assert "0:12" in html and "twilio.com" not in html and call.recording_sid not in html
-    assert twilio.requests == []  # preload="none": nothing is fetched until the worker presses play
+    assert twilio.rest.requests == []  # preload="none": nothing is fetched until the worker presses play
 
 
 def test_the_callback_page_shows_the_player_to_any_worker(

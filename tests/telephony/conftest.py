@@ -1,4 +1,4 @@
-"""Telephony fixtures: signed webhook posts, settings, a quiet outbox for unit tests, and the TwiML runner's app."""
+"""Telephony fixtures: signed webhook posts, settings, a quiet outbox for unit tests."""
 
 from __future__ import annotations
 
@@ -9,10 +9,6 @@ from xml.etree import ElementTree
 import pytest
 from flask import Flask
 from twilio.request_validator import RequestValidator
-
-from hotline.telephony.twiml_runner import Network
-from tests.conftest import LiveServer
-from tests.telephony.twiml_app import ACCOUNT, PUBLIC, TOKEN, AppRecord, make_app
 
 
 @pytest.fixture(autouse=True)
@@ -51,32 +47,3 @@ def said(response: Any) -> str:
     """Return everything a TwiML answer says, joined."""
     root = ElementTree.fromstring(response.get_data(as_text=True))
     return " ".join(element.text or "" for element in root.iter("Say"))
-
-
-@pytest.fixture
-def record() -> AppRecord:
-    """What the TwiML runner's tiny app saw."""
-    return AppRecord()
-
-
-@pytest.fixture
-def app_url(record: AppRecord) -> Iterator[str]:
-    """Serve the TwiML runner's tiny app on a free port; return its base URL."""
-    server = LiveServer(make_app(record)).start()
-    yield server.url
-    server.stop()
-
-
-@pytest.fixture
-def network(app_url: str) -> Iterator[Network]:
-    """A TwiML network against the tiny app, with a status callback and an SMS URL."""
-    with Network(
-        app_url,
-        PUBLIC,
-        TOKEN,
-        ACCOUNT,
-        "/voice/incoming",
-        status_callback_url="/voice/status",
-        sms_url="/sms",
-    ) as network:
-        yield network

@@ -1,4 +1,4 @@
-"""The end-to-end harness: the app on a live server, the simulated Twilio network, the fake REST API."""
+"""The end-to-end harness: the app on a live server, the gateway's network and REST server playing Twilio."""
 
 from __future__ import annotations
 
@@ -15,9 +15,10 @@ from sqlalchemy.orm import Session
 
 from hotline import signals
 from hotline.extensions import db
+from hotline.gateway import Gateway, start_gateway
+from hotline.gateway.runner import NUMBER_WEBHOOKS
 from hotline.telephony.models import Call, TelephonyCommand
 from hotline.telephony.provider_impls import TwilioProvider
-from tests.support.fake_twilio import FakeTwilio, start_fake_twilio
 
 HOTLINE = "+862288880000"
 
@@ -27,13 +28,13 @@ class Line:
     """A running phone line to drive from a test."""
 
     app: Flask
-    fake: FakeTwilio
+    gateway: Gateway
     heard: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
 
     @property
     def network(self) -> Any:
-        """The simulated Twilio network."""
-        return self.fake.network
+        """The gateway's network."""
+        return self.gateway.network
 
     def call(self, call_sid: str) -> Call:
         """Read the app's record of a call, fresh from the database."""
@@ -67,24 +68,16 @@ class Line:
 
 @contextmanager
 def phone_line(app: Flask, live_server: Any, start: datetime) -> Iterator[Line]:
-    """Run the app against a simulated Twilio network and REST server, as a real number would."""
+    """Run the app against the gateway's network and REST server, as against a real Twilio number."""
     token, account = app.config["TWILIO_AUTH_TOKEN"], app.config["TWILIO_ACCOUNT_SID"]
     saved = {key: app.config.get(key) for key in ("PUBLIC_BASE_URL", "TELEPHONY", "TELEPHONY_OUTBOX_DISPATCH")}
     saved_provider = app.extensions.get("hotline_telephony")
-    with start_fake_twilio(
-        live_server.url,
-        live_server.url,
-        token,
-        account,
-        status_callback_url="/twilio/voice/status",
-        fallback_url="/twilio/voice/fallback",
-        sms_url="/twilio/sms/incoming",
-        inbound_status_events=("initiated", "ringing", "answered", "completed"),
-        start_time=start,
-    ) as fake:
+    with start_gateway(
+        live_server.url, live_server.url, token, account, start_time=start, **NUMBER_WEBHOOKS
+    ) as gateway:
         app.config.update(PUBLIC_BASE_URL=live_server.url, TELEPHONY="twilio", TELEPHONY_OUTBOX_DISPATCH=True)
-        app.extensions["hotline_telephony"] = TwilioProvider(account, token, HOTLINE, api_base_url=fake.base_url)
-        line = Line(app, fake)
+        app.extensions["hotline_telephony"] = TwilioProvider(account, token, HOTLINE, api_base_url=gateway.rest_url)
+        line = Line(app, gateway)
         receivers = _listen(line)
         try:
             yield line

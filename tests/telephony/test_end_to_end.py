@@ -14,11 +14,11 @@ from hotline.accounts.models import User
 from hotline.audit import AuditEntry
 from hotline.escalation.models import Escalation
 from hotline.extensions import db
+from hotline.gateway.interpreter import CallerScript, RecordingInput
+from hotline.gateway.rest import recording_media
 from hotline.telephony import connecting, services
 from hotline.telephony.line_settings import load_line_settings, save_line_settings
-from hotline.telephony.twiml_model import CallerScript, RecordingInput
 from tests.conftest import log_in
-from tests.support.fake_twilio import recording_media
 from tests.telephony.line import HOTLINE, Line, phone_line
 
 NOON = datetime(2025, 3, 10, 4, 0, tzinfo=UTC)  # Monday 12:00 in Shanghai
@@ -75,7 +75,7 @@ def test_answered_in_hours(app: Flask, live_server: Any) -> None:
     assert record.worker_id == worker and record.answered_at is not None and record.wait_seconds is not None
     kinds = [event.kind for event in record.events]
     assert kinds.index("queued") < kinds.index("connecting") < kinds.index("worker-answered")
-    assert line.fake.requests_to("POST", rf"/Calls/{call.sid}\.json")  # the REST redirect
+    assert line.gateway.rest.requests_to("POST", rf"/Calls/{call.sid}\.json")  # the REST redirect
     assert [d["outcome"] for d in line.signals_named("call-ended")] == ["answered"]
     assert line.signals_named("call-created") and line.signals_named("call-queued")
     assert not line.signals_named("callback-needed")
@@ -112,7 +112,7 @@ def test_a_worker_listens_to_the_voicemail_through_the_app(app: Flask, live_serv
         response = log_in(app.test_client(), worker).get(f"/console/calls/{record.id}/recording")
         assert response.status_code == 200 and response.mimetype == "audio/mpeg"
         assert response.data == recording_media(record.recording_sid or "", "mp3")
-        (fetch,) = line.fake.requests_to("GET", r"/Recordings/RE\w+\.mp3$")
+        (fetch,) = line.gateway.rest.requests_to("GET", r"/Recordings/RE\w+\.mp3$")
         assert fetch.status == 200 and fetch.username == app.config["TWILIO_ACCOUNT_SID"]
         with line.app.app_context(), line.session() as session:
             actions = session.scalars(select(AuditEntry.action).where(AuditEntry.target == f"call:{record.id}")).all()

@@ -9,11 +9,10 @@ from typing import Any
 import pytest
 from flask import Flask
 
+from hotline.gateway import start_gateway
+from hotline.gateway.interpreter import CallerScript, Recording
 from hotline.telephony.provider_impls import SimulatorProvider, TwilioProvider, install_provider
 from hotline.telephony.providers import RecordingProvider, TelephonyError
-from hotline.telephony.twiml_model import CallerScript
-from hotline.telephony.twiml_runner import Recording
-from tests.support.fake_twilio import start_fake_twilio
 
 TOKEN = "provider-token"
 ACCOUNT = "AC" + "7" * 32
@@ -22,7 +21,7 @@ HOTLINE = "+862288880000"
 
 @pytest.fixture
 def fake() -> Any:
-    with start_fake_twilio("http://127.0.0.1:9", "https://hotline.example.org", TOKEN, ACCOUNT) as server:
+    with start_gateway("http://127.0.0.1:9", "https://hotline.example.org", TOKEN, ACCOUNT) as server:
         yield server
 
 
@@ -42,15 +41,15 @@ def test_simulator_provider_conforms(app: Flask) -> None:
 
 
 def test_twilio_provider_conforms_against_the_rest_server(fake: Any) -> None:
-    provider = TwilioProvider(ACCOUNT, TOKEN, HOTLINE, api_base_url=fake.base_url)
+    provider = TwilioProvider(ACCOUNT, TOKEN, HOTLINE, api_base_url=fake.rest_url)
     fake.network.default_callee = CallerScript(answer="no-answer")
     conformance(provider)
-    assert fake.requests_to("POST", r"/Messages\.json")[0].params["Body"] == "您好"
-    assert fake.requests_to("POST", r"/Calls\.json")[0].params["To"] == "+8613900000001"
+    assert fake.rest.requests_to("POST", r"/Messages\.json")[0].params["Body"] == "您好"
+    assert fake.rest.requests_to("POST", r"/Calls\.json")[0].params["To"] == "+8613900000001"
 
 
 def test_twilio_provider_redirects_and_hangs_up_live_calls(fake: Any) -> None:
-    provider = TwilioProvider(ACCOUNT, TOKEN, HOTLINE, api_base_url=fake.base_url)
+    provider = TwilioProvider(ACCOUNT, TOKEN, HOTLINE, api_base_url=fake.rest_url)
     with pytest.raises(TelephonyError) as unknown:
         provider.redirect_call("CA" + "0" * 32, "https://hotline.example.org/twilio/voice/connect/x")
     assert not unknown.value.retryable  # a 404: the call is gone, do not retry
@@ -59,8 +58,8 @@ def test_twilio_provider_redirects_and_hangs_up_live_calls(fake: Any) -> None:
 
 
 def test_twilio_provider_marks_server_errors_retryable_and_maybe_done(fake: Any) -> None:
-    provider = TwilioProvider(ACCOUNT, TOKEN, HOTLINE, api_base_url=fake.base_url)
-    fake.fail(503, times=1)
+    provider = TwilioProvider(ACCOUNT, TOKEN, HOTLINE, api_base_url=fake.rest_url)
+    fake.rest.fail(503, times=1)
     with pytest.raises(TelephonyError) as error:
         provider.send_sms("+8613900000001", "hi")
     assert error.value.retryable and error.value.maybe_done
@@ -98,14 +97,14 @@ def test_a_slow_twilio_api_never_delays_connecting(app: Flask, live_server: Any)
         with time_machine.travel(noon, tick=False):
             call = line.network.dial_in("+8613812345678", HOTLINE, CallerScript(digits=["1"]))
             line.network.run_until(lambda: call.queue_sid is not None)
-            line.fake.delay = 2.0
+            line.gateway.rest.delay = 2.0
             started = time.monotonic()
             with app.app_context():
                 connecting.connect_to_worker(db.session, services.queued_calls(db.session)[0], "worker_1")
                 db.session.remove()
             assert time.monotonic() - started < 1.0
             line.wait_for_commands()
-            assert line.fake.requests_to("POST", rf"/Calls/{call.sid}\.json")
+            assert line.gateway.rest.requests_to("POST", rf"/Calls/{call.sid}\.json")
 
 
 def known_recording(fake: Any) -> str:
@@ -116,30 +115,30 @@ def known_recording(fake: Any) -> str:
 
 
 def test_twilio_provider_streams_a_recording_with_the_account_credentials(fake: Any) -> None:
-    provider = TwilioProvider(ACCOUNT, TOKEN, HOTLINE, api_base_url=fake.base_url)
+    provider = TwilioProvider(ACCOUNT, TOKEN, HOTLINE, api_base_url=fake.rest_url)
     audio = provider.fetch_recording(known_recording(fake))
     body = b"".join(audio.chunks)
     assert audio.content_type == "audio/mpeg" and not audio.simulated
     assert body.startswith(b"ID3") and audio.length == len(body)
-    (request,) = fake.requests_to("GET", r"/Recordings/RE8+\.mp3$")
+    (request,) = fake.rest.requests_to("GET", r"/Recordings/RE8+\.mp3$")
     assert request.username == ACCOUNT and request.status == 200
 
 
 def test_twilio_provider_reports_a_missing_or_failing_recording(fake: Any) -> None:
-    provider = TwilioProvider(ACCOUNT, TOKEN, HOTLINE, api_base_url=fake.base_url)
+    provider = TwilioProvider(ACCOUNT, TOKEN, HOTLINE, api_base_url=fake.rest_url)
     with pytest.raises(TelephonyError, match="404"):
         provider.fetch_recording(f"https://api.twilio.com/2010-04-01/Accounts/{ACCOUNT}/Recordings/RE{'0' * 32}")
     url = known_recording(fake)
-    fake.fail(503, times=1)
+    fake.rest.fail(503, times=1)
     with pytest.raises(TelephonyError, match="503"):
         provider.fetch_recording(url)
 
 
 def test_twilio_provider_sends_credentials_only_to_twilio(fake: Any) -> None:
-    provider = TwilioProvider(ACCOUNT, TOKEN, HOTLINE, api_base_url=fake.base_url)
+    provider = TwilioProvider(ACCOUNT, TOKEN, HOTLINE, api_base_url=fake.rest_url)
     with pytest.raises(TelephonyError, match="not a Twilio recording URL"):
-        provider.fetch_recording(f"{fake.base_url}/2010-04-01/Accounts/{ACCOUNT}/Recordings/RE{'8' * 32}")
-    assert fake.requests == []
+        provider.fetch_recording(f"{fake.rest_url}/2010-04-01/Accounts/{ACCOUNT}/Recordings/RE{'8' * 32}")
+    assert fake.rest.requests == []
 
 
 def test_unreachable_twilio_fails_a_recording_fetch() -> None:

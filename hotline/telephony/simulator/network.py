@@ -24,7 +24,7 @@ def ensure_webhook_token(app: Flask) -> None:
 
 def get_network(app: Flask, app_base_url: str) -> Any:
     """Return the running simulator network, starting it (posting to `app_base_url`) if needed."""
-    from hotline.telephony.twiml_runner import Network
+    from hotline.gateway.interpreter import Network
 
     with _lock:
         network = app.extensions.get(NETWORK_KEY)

@@ -39,7 +39,7 @@ class SimulatorError(Exception):
 
 def dial(network: Any, from_number: str, to_number: str) -> str:
     """Start a call from `from_number` that pauses at every menu for the person's keys; return its sid."""
-    from hotline.telephony.twiml_model import WAIT_FOR_INPUT, CallerScript
+    from hotline.gateway.interpreter import WAIT_FOR_INPUT, CallerScript
 
     script = CallerScript(on_gather=lambda prompt: WAIT_FOR_INPUT)
     return network.dial_in(from_number, to_number, script).sid
@@ -86,7 +86,7 @@ def snapshot(network: Any, call_sid: str) -> dict[str, Any]:
 
 def accept(session: Session, network: Any, call: Call, worker_id: int, provider: TelephonyProvider) -> None:
     """Take a waiting call as a worker: the network will ring and answer `client:worker_<id>`."""
-    from hotline.telephony.twiml_model import CallerScript
+    from hotline.gateway.interpreter import CallerScript
 
     identity = f"worker_{worker_id}"
     network.callees[f"client:{identity}"] = CallerScript(ring_seconds=1.0, talk_seconds=6 * 3600.0)

@@ -1,10 +1,11 @@
-"""A TwiML-interpreting phone network that plays Twilio's side of calls and SMS against a web app.
+"""The gateway's phone network: it plays Twilio's side of calls and SMS against a web app.
 
 `Network` posts signed, form-encoded webhooks to the application exactly as Twilio does,
 interprets the TwiML it answers (Say, Play, Pause, Gather, Redirect, Enqueue/Leave, Dial,
 Record, Hangup, Reject, Sms/Message), keeps a transcript of every call, and holds the
-account's queues, messages and recordings, on which the local Twilio-compatible REST server
-(`tests/support/fake_twilio/`) acts.
+account's queues, conferences, messages and recordings, on which the gateway's
+Twilio-compatible REST server (`hotline.gateway.rest`) acts. What the parties hear and do
+comes from its media backend (`hotline.gateway.media`).
 
 Time is virtual: prompts, pauses, ringing and queue rounds advance the network's clock, never
 the wall clock, unless `realtime` (a speed factor) is set. Driving it from a test:
@@ -24,34 +25,32 @@ call the REST API from inside a webhook.
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Iterable
 from datetime import datetime
 
 import requests
 
-from hotline.telephony.twiml_call import Call
-from hotline.telephony.twiml_dial import DialTarget
-from hotline.telephony.twiml_messages import Message, Messaging, Recording, WebhookError
-from hotline.telephony.twiml_model import (
-    WAIT_FOR_INPUT,
-    CallerScript,
+from hotline.gateway.interpreter.calls import Call
+from hotline.gateway.interpreter.conferences import Conference, ConferenceRegistry, Participant
+from hotline.gateway.interpreter.dial import DialTarget
+from hotline.gateway.interpreter.messages import Message, Messaging, Recording, WebhookError
+from hotline.gateway.interpreter.model import (
     CallStateError,
-    GatherPrompt,
     HungUp,
+    LeftConference,
     LegEnded,
     NotInQueueError,
-    RecordingInput,
     Redirected,
     RunawayCallError,
     Sleep,
     Source,
-    Timing,
     TranscriptEvent,
     UnknownCallError,
 )
-from hotline.telephony.twiml_queue import CallQueue, QueueMember, QueueRegistry, new_sid
-from hotline.telephony.twiml_webhooks import WebhookSender
+from hotline.gateway.interpreter.queues import CallQueue, QueueMember, QueueRegistry, new_sid
+from hotline.gateway.interpreter.webhooks import WebhookSender
+from hotline.gateway.media.backend import WAIT_FOR_INPUT, GatherPrompt, MediaBackend, Party, RecordingInput
+from hotline.gateway.media.simulated import CallerScript, SimulatedMedia, Timing
 
 __all__ = [
     "WAIT_FOR_INPUT",
@@ -102,6 +101,7 @@ class Network(Messaging):
         sms_url: str | None = None,
         sms_method: str = "POST",
         http: requests.Session | None = None,
+        media: MediaBackend | None = None,
         timing: Timing | None = None,
         realtime: float | None = None,
         start_time: datetime | None = None,
@@ -121,15 +121,13 @@ class Network(Messaging):
         self.status_callback_url = self.webhooks.absolute(status_callback_url) if status_callback_url else None
         self.status_callback_method = status_callback_method.upper()
         self.sms = Source(self.webhooks.absolute(sms_url), sms_method.upper()) if sms_url else None
-        self.timing = timing or Timing()
+        self.media: MediaBackend = media or SimulatedMedia(timing)
         self.inbound_status_events = tuple(inbound_status_events)
         self.calls: dict[str, Call] = {}
         self.queues = QueueRegistry(max_queue_size)
         self.messages: list[Message] = []
         self.recordings: list[Recording] = []
-        self.conferences: dict[str, list[str]] = {}
-        self.callees: dict[str, CallerScript] = {}
-        self.default_callee = CallerScript()
+        self.conferences = ConferenceRegistry()
         self.log: list[TranscriptEvent] = []
 
     # Making calls.
@@ -138,7 +136,7 @@ class Network(Messaging):
         self,
         from_: str,
         to: str,
-        caller: CallerScript | None = None,
+        caller: Party | None = None,
         *,
         voice_url: str | None = None,
         status_events: Iterable[str] | None = None,
@@ -176,7 +174,7 @@ class Network(Messaging):
         fallback_url: str | None = None,
         fallback_method: str = "POST",
         timeout: float = 60.0,
-        callee: CallerScript | None = None,
+        callee: Party | None = None,
     ) -> Call:
         """Place an outbound call as the REST API does; the callee's script decides how it answers."""
         if twiml is None and not url:
@@ -206,9 +204,35 @@ class Network(Messaging):
             self._launch(call)
         return call
 
-    def callee_for(self, address: str) -> CallerScript:
-        """Return a fresh copy of the script for a number or ``client:<identity>`` the network rings."""
-        return dataclasses.replace(self.callees.get(address, self.default_callee))
+    def callee_for(self, address: str) -> Party:
+        """Return the party the media answers with when the network rings a number or ``client:<identity>``."""
+        return self.media.place_leg(address)
+
+    # Knobs of the simulated media (the default backend).
+
+    @property
+    def timing(self) -> Timing:
+        """Return the simulated media's durations."""
+        return self._simulated().timing
+
+    @property
+    def callees(self) -> dict[str, CallerScript]:
+        """Return the simulated media's scripts for the parties the network rings, by address."""
+        return self._simulated().callees
+
+    @property
+    def default_callee(self) -> CallerScript:
+        """Return the script of a rung party without one of its own."""
+        return self._simulated().default_callee
+
+    @default_callee.setter
+    def default_callee(self, script: CallerScript) -> None:
+        self._simulated().default_callee = script
+
+    def _simulated(self) -> SimulatedMedia:
+        if not isinstance(self.media, SimulatedMedia):
+            raise TypeError("scripts and timing belong to the simulated media; this network has another backend")
+        return self.media
 
     def create_leg(self, parent: Call, target: DialTarget, caller_id: str) -> Call:
         """Create the child call a <Dial> noun rings (it runs no TwiML of its own)."""
@@ -241,9 +265,45 @@ class Network(Messaging):
         """Forget a call that is ending in queues and conference rooms."""
         for queue in self.queues:
             queue.remove(call.sid)
-        for room in self.conferences.values():
-            if call.sid in room:
-                room.remove(call.sid)
+        conference = self.conferences.of_call(call.sid)
+        if conference is not None:
+            self.leave_conference(conference, call.sid)
+
+    # Conferences.
+
+    def leave_conference(self, conference: Conference, call_sid: str) -> None:
+        """Take a participant out; the conference ends when it was the last, or ends on its exit."""
+        participant = conference.participants.pop(call_sid, None)
+        if participant is None:
+            return
+        conference.updated_utc = self.now_utc()
+        if conference.is_live and (participant.end_conference_on_exit or not conference.participants):
+            self.end_conference(conference)
+
+    def end_conference(self, conference: Conference) -> None:
+        """End a conference: every participant leaves it and goes on with its TwiML."""
+        conference.status, conference.updated_utc = "completed", self.now_utc()
+        for call_sid in list(conference.participants):
+            if call_sid in self.calls:
+                self._interrupt(self.calls[call_sid], LeftConference("conference-ended"))
+
+    def remove_participant(self, conference: Conference, call_sid: str) -> None:
+        """Take a participant out of a conference as the REST API's DELETE does (its call goes on)."""
+        if call_sid not in conference.participants:
+            raise NotInQueueError(f"{call_sid} is not in conference {conference.sid}")
+        self._interrupt(self.call(call_sid), LeftConference("removed"))
+
+    def mute_participant(self, conference: Conference, call_sid: str, muted: bool) -> Participant:
+        """Mute or unmute a participant as the REST API's update does."""
+        participant = conference.participants.get(call_sid)
+        if participant is None:
+            raise NotInQueueError(f"{call_sid} is not in conference {conference.sid}")
+        participant.muted = muted
+        conference.updated_utc = self.now_utc()
+        call = self.call(call_sid)
+        self.media.conference(call, conference.sid, muted)
+        call.event("conference-mute", text=conference.friendly_name, detail={"muted": muted})
+        return participant
 
     # Outside events: what the REST API, the caller or a browser do to a call.
 

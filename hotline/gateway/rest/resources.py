@@ -1,15 +1,15 @@
-"""The REST resources the fake serves: calls, queues, queue members, messages, recording media.
+"""The REST resources the gateway serves: calls, queues, queue members, messages, recordings.
 
-Each operation acts on the simulated network and answers with Twilio's JSON shape
-(or a Twilio error). `RestResources` is mixed into `FakeTwilio`, which supplies
+Each operation acts on the gateway's network and answers with Twilio's JSON shape
+(or a Twilio error). `RestResources` is mixed into `RestServer`, which supplies
 the network and the account SID.
 """
 
 from __future__ import annotations
 
-from hotline.telephony.twiml_model import CallStateError, NotInQueueError, UnknownCallError, whole_seconds
-from hotline.telephony.twiml_runner import Call, CallQueue, Message, Network
-from tests.support.fake_twilio.wire import API, MEDIA_TYPES, Json, Media, Params, RestError, recording_media, rfc2822
+from hotline.gateway.interpreter.model import CallStateError, NotInQueueError, UnknownCallError, whole_seconds
+from hotline.gateway.interpreter.network import Call, CallQueue, Message, Network
+from hotline.gateway.rest.wire import API, MEDIA_TYPES, Json, Media, Params, RestError, recording_media, rfc2822
 
 
 class RestResources:

@@ -2,7 +2,7 @@
 
 `CallLeg` holds a call's status, its transcript, the request parameters and status
 callbacks Twilio sends for it, and the buttons a test presses (press, hang up, run).
-`twiml_call.Call` adds the TwiML interpreter that drives it.
+`calls.Call` adds the TwiML interpreter that drives it.
 """
 
 from __future__ import annotations
@@ -12,19 +12,12 @@ from email.utils import format_datetime
 from typing import TYPE_CHECKING
 from urllib.parse import urljoin, urlsplit
 
-from hotline.telephony.twiml_model import (
-    CallerScript,
-    Fetch,
-    GatherPrompt,
-    Sleep,
-    Source,
-    TranscriptEvent,
-    whole_seconds,
-)
-from hotline.telephony.twiml_webhooks import WebhookExchange, country_of
+from hotline.gateway.interpreter.model import Fetch, Sleep, Source, TranscriptEvent, whole_seconds
+from hotline.gateway.interpreter.webhooks import WebhookExchange, country_of
+from hotline.gateway.media.backend import GatherPrompt, Party
 
 if TYPE_CHECKING:
-    from hotline.telephony.twiml_runner import Network
+    from hotline.gateway.interpreter.network import Network
 
 Effects = Generator[Sleep | Fetch, object, object]
 
@@ -42,7 +35,7 @@ class CallLeg:
         from_: str,
         to: str,
         direction: str,
-        caller: CallerScript,
+        caller: Party,
         *,
         start: Source | None = None,
         parent_sid: str | None = None,
@@ -236,3 +229,4 @@ class CallLeg:
         """End the call with a final status (also used for <Dial> legs, which run no TwiML of their own)."""
         self.network.call_ending(self)
         self.set_status(status)
+        self.network.media.release(self)

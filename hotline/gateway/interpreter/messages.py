@@ -1,7 +1,7 @@
 """SMS and recordings in the simulated network: inbound SMS webhooks, TwiML replies, REST sends, voicemails.
 
-`Messaging` adds them to the network's event loop (`twiml_loop.EventLoop`);
-`twiml_runner.Network` adds the calls.
+`Messaging` adds them to the network's event loop (`loop.EventLoop`);
+`network.Network` adds the calls.
 """
 
 from __future__ import annotations
@@ -10,13 +10,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from hotline.telephony.twiml_loop import EventLoop, PendingCallback
-from hotline.telephony.twiml_model import Source
-from hotline.telephony.twiml_queue import new_sid
-from hotline.telephony.twiml_webhooks import TwimlError, WebhookExchange, country_of, parse_twiml
+from hotline.gateway.interpreter.loop import EventLoop, PendingCallback
+from hotline.gateway.interpreter.model import Source
+from hotline.gateway.interpreter.queues import new_sid
+from hotline.gateway.interpreter.webhooks import TwimlError, WebhookExchange, country_of, parse_twiml
 
 if TYPE_CHECKING:
-    from hotline.telephony.twiml_call import Call
+    from hotline.gateway.interpreter.calls import Call
 
 
 class WebhookError(RuntimeError):

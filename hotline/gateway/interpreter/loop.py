@@ -1,6 +1,6 @@
 """The event loop of the simulated phone network: its clock, its run modes and its callbacks.
 
-Calls are generators that yield `Sleep` and `Fetch` effects (see `twiml_model`). The loop
+Calls are generators that yield `Sleep` and `Fetch` effects (see `model`). The loop
 takes the earliest due event (a call waking up, a caller's planned hang-up, an asynchronous
 callback), brings the virtual clock to it (sleeping only in realtime mode), and resumes the
 call. Requests to the application are made without holding `lock`, so the application may
@@ -19,11 +19,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
-from hotline.telephony.twiml_model import Fetch, RunawayCallError, Sleep, TranscriptEvent
-from hotline.telephony.twiml_webhooks import WebhookExchange, WebhookSender
+from hotline.gateway.interpreter.model import Fetch, RunawayCallError, Sleep, TranscriptEvent
+from hotline.gateway.interpreter.webhooks import WebhookExchange, WebhookSender
 
 if TYPE_CHECKING:
-    from hotline.telephony.twiml_call import Call
+    from hotline.gateway.interpreter.calls import Call
 
 
 @dataclass

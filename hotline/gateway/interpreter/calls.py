@@ -1,20 +1,21 @@
 """One simulated voice call and the TwiML interpreter that drives it.
 
 A call runs as a generator (`Call.lifecycle`) that yields effects to the network's loop; see
-`twiml_model` for the protocol. Its state and transcript live in `twiml_leg`; Say, Play,
-Gather, Record and Sms in `twiml_verbs`, <Enqueue> in `twiml_queue`, <Dial> in `twiml_dial`.
+`model` for the protocol. Its state and transcript live in `legs`; Say, Play,
+Gather, Record and Sms in `verbs`, <Enqueue> in `queues`, <Dial> in `dial`.
 """
 
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET  # noqa: S405 - TwiML from the application under test
 
-from hotline.telephony.twiml_dial import dial
-from hotline.telephony.twiml_leg import CallLeg, Effects
-from hotline.telephony.twiml_model import Fetch, HungUp, LeftQueue, Redirected, Sleep, Source
-from hotline.telephony.twiml_queue import enqueue
-from hotline.telephony.twiml_verbs import gather, play, record, say, send_message
-from hotline.telephony.twiml_webhooks import TwimlAnswer, TwimlError, parse_twiml
+from hotline.gateway.interpreter.dial import dial
+from hotline.gateway.interpreter.legs import CallLeg, Effects
+from hotline.gateway.interpreter.model import BUSY_SECONDS, Fetch, HungUp, LeftQueue, Redirected, Sleep, Source
+from hotline.gateway.interpreter.queues import enqueue
+from hotline.gateway.interpreter.verbs import gather, play, record, say, send_message
+from hotline.gateway.interpreter.webhooks import TwimlAnswer, TwimlError, parse_twiml
+from hotline.gateway.media.backend import Prompt
 
 APPLICATION_ERROR = "We are sorry, an application error has occurred. Goodbye."
 WAIT_VERBS = frozenset({"Play", "Say", "Pause", "Hangup", "Redirect", "Leave", "Gather"})
@@ -85,7 +86,7 @@ class Call(CallLeg):
             self.set_status("in-progress")
             return None
         if party.answer == "busy":
-            yield Sleep(self.network.timing.busy_seconds)
+            yield Sleep(BUSY_SECONDS)
             return "busy"
         if party.answer == "failed":
             return "failed"
@@ -125,7 +126,7 @@ class Call(CallLeg):
         if self.answered_at is None and self.direction == "inbound":
             self.set_status("in-progress")  # Twilio answers to play its error message
         self.event("application-error", text=APPLICATION_ERROR)
-        yield Sleep(self.network.timing.say_seconds(APPLICATION_ERROR))
+        yield Sleep(self.network.media.play(self, Prompt("say", text=APPLICATION_ERROR)))
         raise HungUp("application-error", self.sid)
 
     def notify(self, source: Source, *, status: str | None = None) -> Effects:

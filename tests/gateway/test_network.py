@@ -9,8 +9,8 @@ import time
 
 import pytest
 
-from hotline.telephony.twiml_runner import WAIT_FOR_INPUT, CallerScript, Network, RunawayCallError, Timing
-from tests.telephony.twiml_app import ACCOUNT, CALLER, HOTLINE, PUBLIC, TOKEN, AppRecord
+from hotline.gateway.interpreter import WAIT_FOR_INPUT, CallerScript, Network, RunawayCallError, Timing
+from tests.gateway.twiml_app import ACCOUNT, CALLER, HOTLINE, PUBLIC, TOKEN, AppRecord
 
 
 def test_signature_matches_twilios_documented_vector(network: Network) -> None:

@@ -1,7 +1,7 @@
 """The simple TwiML verbs of the simulated network: Say, Play, Gather, Record, and Sms/Message.
 
-Each runs on a `Call` as part of its generator (see `twiml_model`), like <Enqueue>
-(`twiml_queue`) and <Dial> (`twiml_dial`). A verb that moves the call on returns the
+Each runs on a `Call` as part of its generator (see `model`), like <Enqueue>
+(`queues`) and <Dial> (`dial`). A verb that moves the call on returns the
 action `Source` to follow; None lets the document go on with the next verb.
 """
 
@@ -12,12 +12,13 @@ import xml.etree.ElementTree as ET  # noqa: S405 - TwiML from the application un
 from email.utils import format_datetime
 from typing import TYPE_CHECKING
 
-from hotline.telephony.twiml_leg import Effects
-from hotline.telephony.twiml_model import WAIT_FOR_INPUT, GatherPrompt, HungUp, Sleep, Source
-from hotline.telephony.twiml_queue import new_sid
+from hotline.gateway.interpreter.legs import Effects
+from hotline.gateway.interpreter.model import KEY_PRESS_SECONDS, RECORDING_READY_SECONDS, HungUp, Sleep, Source
+from hotline.gateway.interpreter.queues import new_sid
+from hotline.gateway.media.backend import WAIT_FOR_INPUT, GatherPrompt, Prompt
 
 if TYPE_CHECKING:
-    from hotline.telephony.twiml_call import Call
+    from hotline.gateway.interpreter.calls import Call
 
 
 def collect_digits(keys: str, num_digits: int | None, finish_on_key: str) -> tuple[str, bool]:
@@ -32,16 +33,19 @@ def collect_digits(keys: str, num_digits: int | None, finish_on_key: str) -> tup
     return collected, False
 
 
+def sound(call: Call, prompt: Prompt) -> Effects:
+    """Let the media play a prompt for as long as it lasts (an endless one until something interrupts)."""
+    seconds = call.network.media.play(call, prompt)
+    yield Sleep(seconds, elective=math.isinf(seconds))
+
+
 def say(call: Call, verb: ET.Element) -> Effects:
     """Speak a <Say> (its loop attribute repeats it; 0 repeats until something interrupts)."""
     text = "".join(verb.itertext()).strip()
     loop = int(verb.get("loop", "1"))
     detail = {"language": verb.get("language"), "voice": verb.get("voice"), "loop": loop}
     call.event("say", text=text, detail=detail)
-    if loop == 0:
-        yield Sleep(math.inf, elective=True)
-    else:
-        yield Sleep(call.network.timing.say_seconds(text) * loop)
+    yield from sound(call, Prompt("say", text=text, language=verb.get("language"), voice=verb.get("voice"), loop=loop))
 
 
 def play(call: Call, verb: ET.Element) -> Effects:
@@ -49,28 +53,45 @@ def play(call: Call, verb: ET.Element) -> Effects:
     loop = int(verb.get("loop", "1"))
     if verb.get("digits"):
         call.event("play", digits=verb.get("digits"))
-        yield Sleep(len(verb.get("digits", "")) * call.network.timing.digit_seconds)
+        yield from sound(call, Prompt("digits", digits=verb.get("digits", "")))
         return
     url = (verb.text or "").strip()
     call.event("play", url=url, detail={"loop": loop})
-    if loop == 0:
-        yield Sleep(math.inf, elective=True)
-    else:
-        yield Sleep(call.network.timing.play_duration(url) * loop)
+    yield from sound(call, Prompt("play", url=url, loop=loop))
 
 
 def gather(call: Call, verb: ET.Element, doc_url: str, *, in_queue: bool = False) -> Effects:
-    """Play the nested prompts, take keys from the party, and return the action Source (or None)."""
+    """Play the nested prompts, take keys from the party (during the prompts too), return the action Source."""
     action = call.resolve(doc_url, verb.get("action"))
     method = verb.get("method", "POST").upper()
     timeout = float(verb.get("timeout", "5"))
     num_digits = int(verb.get("numDigits")) if verb.get("numDigits") else None
     finish_on_key = verb.get("finishOnKey", "#")
     on_empty = verb.get("actionOnEmptyResult", "false").lower() == "true"
-    prompts: list[str] = []
+    prompts = tuple("".join(child.itertext()).strip() for child in verb if child.tag == "Say")
+    prompt = GatherPrompt(call.sid, prompts, num_digits, timeout, finish_on_key, action, in_queue)
+    call.waiting_for_input, call._input = prompt, None  # Twilio takes keys from the first prompt on
+    try:
+        pressed = yield from _play_prompts(call, verb)
+        if pressed is not None:
+            keys = pressed
+            if keys and not collect_digits(keys, num_digits, finish_on_key)[1]:
+                keys = yield from _await_keys(call, prompt, keys)
+            digits = collect_digits(keys, num_digits, finish_on_key)[0]
+        else:
+            digits = yield from _ask_party(call, prompt)
+    finally:
+        call.waiting_for_input, call._input = None, None
+    call.event("gather", digits=digits, url=action, detail={"prompts": list(prompts), "in_queue": in_queue})
+    if digits or on_empty:
+        return Source(action, method, {"Digits": digits})
+    return None
+
+
+def _play_prompts(call: Call, verb: ET.Element) -> Effects:
+    """Play a <Gather>'s nested verbs; a key pressed meanwhile stops them: return the keys (None: no key)."""
     for child in verb:
         if child.tag == "Say":
-            prompts.append("".join(child.itertext()).strip())
             yield from say(call, child)
         elif child.tag == "Play":
             yield from play(call, child)
@@ -78,41 +99,41 @@ def gather(call: Call, verb: ET.Element, doc_url: str, *, in_queue: bool = False
             yield Sleep(float(child.get("length", "1")))
         else:
             call.event("error", text=f"<{child.tag}> cannot be nested in <Gather>")
-    prompt = GatherPrompt(call.sid, tuple(prompts), num_digits, timeout, finish_on_key, action, in_queue)
-    answer = call.caller.answer_gather(prompt)
-    if answer is WAIT_FOR_INPUT:
-        keys = yield from _await_keys(call, prompt)
-        digits, _complete = collect_digits(keys, num_digits, finish_on_key)
-    else:
-        keys = answer if isinstance(answer, str) else ""
-        digits, complete = collect_digits(keys, num_digits, finish_on_key)
-        if keys:
-            yield Sleep(len(keys) * call.network.timing.digit_seconds)
-        if not complete:
-            yield Sleep(timeout)
-    call.event("gather", digits=digits, url=action, detail={"prompts": prompts, "in_queue": in_queue})
-    if digits or on_empty:
-        return Source(action, method, {"Digits": digits})
+        if call._input is not None:
+            call.network.media.stop(call)
+            call.event("barge-in", digits=call._input)
+            pressed, call._input = call._input, None
+            return pressed
     return None
 
 
-def _await_keys(call: Call, prompt: GatherPrompt) -> Effects:
+def _ask_party(call: Call, prompt: GatherPrompt) -> Effects:
+    """Take the keys the media reports for a <Gather> after its prompts; return the digits collected."""
+    answer = call.network.media.collect_digits(call, prompt)
+    if answer is WAIT_FOR_INPUT:
+        keys = yield from _await_keys(call, prompt, "")
+        return collect_digits(keys, prompt.num_digits, prompt.finish_on_key)[0]
+    keys = answer if isinstance(answer, str) else ""
+    digits, complete = collect_digits(keys, prompt.num_digits, prompt.finish_on_key)
+    if keys:
+        yield Sleep(len(keys) * KEY_PRESS_SECONDS)
+    if not complete:
+        yield Sleep(prompt.timeout)
+    return digits
+
+
+def _await_keys(call: Call, prompt: GatherPrompt, keys: str) -> Effects:
     """Wait (electively) for keys pressed through `press`, until complete, silent or timed out."""
-    keys = ""
-    call.waiting_for_input = prompt
     call.event("awaiting-input", detail={"timeout": prompt.timeout, "prompts": list(prompt.prompts)})
-    try:
-        while True:
-            call._input = None
-            yield Sleep(prompt.timeout, elective=True)
-            pressed, call._input = call._input, None
-            if not pressed:
-                return keys
-            keys += pressed
-            if collect_digits(keys, prompt.num_digits, prompt.finish_on_key)[1]:
-                return keys
-    finally:
-        call.waiting_for_input = None
+    while True:
+        call._input = None
+        yield Sleep(prompt.timeout, elective=True)
+        pressed, call._input = call._input, None
+        if not pressed:
+            return keys
+        keys += pressed
+        if collect_digits(keys, prompt.num_digits, prompt.finish_on_key)[1]:
+            return keys
 
 
 def record(call: Call, verb: ET.Element, doc_url: str) -> Effects:
@@ -126,11 +147,10 @@ def record(call: Call, verb: ET.Element, doc_url: str) -> Effects:
     callback_url = call.resolve(doc_url, callback) if callback else None
     callback_method = verb.get("recordingStatusCallbackMethod", "POST").upper()
     callback_events = set(verb.get("recordingStatusCallbackEvent", "completed").replace(",", " ").split())
-    timing = call.network.timing
     if verb.get("playBeep", "true").lower() != "false":
         call.event("beep")
-        yield Sleep(timing.beep_seconds)
-    spoken = call.caller.next_recording()
+        yield from sound(call, Prompt("beep"))
+    spoken = call.network.media.record(call)
     seconds = min(max(spoken.seconds, 0.0), max_length)
     recording_sid = new_sid("RE")
     recording_url = f"https://api.twilio.com/2010-04-01/Accounts/{call.account_sid}/Recordings/{recording_sid}"
@@ -176,7 +196,7 @@ def record(call: Call, verb: ET.Element, doc_url: str) -> Effects:
         "RecordingSid": recording_sid,
         "Digits": digits,
     }
-    queue_callback("completed", delay=timing.recording_ready_seconds)
+    queue_callback("completed", delay=RECORDING_READY_SECONDS)
     if spoken.hang_up:
         yield from call.notify(Source(action, method, params), status="completed")
         raise HungUp("caller", call.sid)

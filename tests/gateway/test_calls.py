@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import pytest
 
-from hotline.telephony.twiml_runner import WAIT_FOR_INPUT, CallerScript, CallStateError, Network, RecordingInput
-from tests.telephony.twiml_app import ACCOUNT, CALLER, HOTLINE, PUBLIC, TOKEN, AppRecord
+from hotline.gateway.interpreter import WAIT_FOR_INPUT, CallerScript, CallStateError, Network, RecordingInput
+from tests.gateway.twiml_app import ACCOUNT, CALLER, HOTLINE, PUBLIC, TOKEN, AppRecord
 
 
 def test_silence_at_the_menu_falls_through_to_the_next_verb(network: Network, record: AppRecord) -> None:
@@ -170,3 +170,20 @@ def test_get_requests_carry_parameters_in_the_signed_query_string(app_url: str, 
     assert call.said == [f"Fetched with GET for {call.sid} and x=1."]
     assert call.webhooks[-1].method == "GET"
     assert record.bad_signatures == []
+
+
+def test_a_key_pressed_while_the_prompt_plays_is_taken(network: Network, record: AppRecord) -> None:
+    call = network.dial_in(CALLER, HOTLINE, CallerScript(digits=[WAIT_FOR_INPUT]))
+    network.run_until(lambda: call.waiting_for_input is not None)
+    (prompt,) = call.events("say")
+    assert prompt.text.startswith("Press 1") and network.now == prompt.at  # the prompt has just begun
+
+    call.press("1")
+    network.run_until_idle()
+
+    (barge_in,) = call.events("barge-in")
+    assert barge_in.digits == "1" and barge_in.at == prompt.at
+    assert [params["Digits"] for params in record.posted("/voice/menu")] == ["1"]
+    assert network.queues["hotline"].call_sids == [call.sid]
+    menu_waits = [event for event in call.events("awaiting-input") if event.detail["prompts"][0].startswith("Press")]
+    assert menu_waits == []  # the key came before the prompt ended: no wait after it

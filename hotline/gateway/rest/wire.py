@@ -1,4 +1,4 @@
-"""Twilio's REST wire format as the fake server speaks it: paths, parameters, errors, dates, media."""
+"""Twilio's REST wire format as the gateway speaks it: paths, parameters, errors, dates, media."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The local Twilio-compatible REST server, driven through the real twilio helper library."""
+"""The gateway's Twilio-compatible REST server, driven through the real twilio helper library."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 import requests
@@ -15,10 +16,10 @@ from twilio.base.exceptions import TwilioRestException
 from twilio.rest import Client
 from twilio.twiml.voice_response import Dial, VoiceResponse
 
+from hotline.gateway import Gateway, start_gateway
+from hotline.gateway.interpreter import CallerScript, Recording
 from hotline.telephony.twilio_http import RedirectingHttpClient
-from hotline.telephony.twiml_runner import CallerScript, Recording
 from tests.conftest import LiveServer
-from tests.support.fake_twilio import FakeTwilio, start_fake_twilio
 
 TOKEN = "fake-auth-token"
 ACCOUNT = "AC" + "2" * 32
@@ -112,8 +113,8 @@ def app_url(seen: Seen) -> Iterator[str]:
 
 
 @pytest.fixture
-def fake(app_url: str, seen: Seen) -> Iterator[FakeTwilio]:
-    with start_fake_twilio(
+def fake(app_url: str, seen: Seen, rest_client: Any) -> Iterator[Gateway]:
+    with start_gateway(
         app_url,
         PUBLIC,
         TOKEN,
@@ -122,7 +123,7 @@ def fake(app_url: str, seen: Seen) -> Iterator[FakeTwilio]:
         status_callback_url="/voice/status",
         api_keys={KEY_SID: KEY_SECRET},
     ) as fake:
-        seen.client = fake.client()
+        seen.client = rest_client(fake)
         yield fake
 
 
@@ -135,13 +136,13 @@ def test_the_http_client_rewrites_only_twilio_hosts() -> None:
     client.session.close()
 
 
-def test_a_member_update_redirects_the_waiting_call(fake: FakeTwilio, seen: Seen) -> None:
+def test_a_member_update_redirects_the_waiting_call(fake: Gateway, seen: Seen, rest_client: Any) -> None:
     network = fake.network
     network.callees["client:worker_1"] = CallerScript(ring_seconds=4, talk_seconds=12)
     first = network.dial_in("+8613900000001", HOTLINE)
     second = network.dial_in("+8613900000002", HOTLINE)
     network.run_until_idle()
-    client = fake.client()
+    client = rest_client(fake)
 
     queue = next(queue for queue in client.queues.list() if queue.friendly_name == "hotline")
     assert queue.current_size == 2
@@ -164,12 +165,12 @@ def test_a_member_update_redirects_the_waiting_call(fake: FakeTwilio, seen: Seen
     assert front.call_sid == first.sid
     network.run_until_idle()
     assert first.status == "completed"
-    assert len(fake.requests_to("POST", r"/Queues/QU\w+/Members/")) == 3
+    assert len(fake.rest.requests_to("POST", r"/Queues/QU\w+/Members/")) == 3
     assert network.errors == []
 
 
-def test_calls_are_created_fetched_and_report_their_status(fake: FakeTwilio, seen: Seen) -> None:
-    client = fake.client()
+def test_calls_are_created_fetched_and_report_their_status(fake: Gateway, seen: Seen, rest_client: Any) -> None:
+    client = rest_client(fake)
     created = client.calls.create(
         to="+8613700000000",
         from_=HOTLINE,
@@ -186,18 +187,18 @@ def test_calls_are_created_fetched_and_report_their_status(fake: FakeTwilio, see
     statuses = [(p["CallStatus"], p["SequenceNumber"]) for p in seen.posted("/voice/status")]
     assert statuses == [("initiated", "0"), ("ringing", "1"), ("in-progress", "2"), ("completed", "3")]
     assert [m.body for m in fake.network.messages] == ["We called you back."]
-    create = fake.requests_to("POST", r"/Calls\.json$")[0]
+    create = fake.rest.requests_to("POST", r"/Calls\.json$")[0]
     assert create.params["StatusCallbackEvent"] == ["initiated", "ringing", "answered", "completed"]
     assert create.status == 201
     assert fake.network.errors == []
 
 
-def test_a_call_update_can_hang_up_or_redirect(fake: FakeTwilio, seen: Seen) -> None:
+def test_a_call_update_can_hang_up_or_redirect(fake: Gateway, seen: Seen, rest_client: Any) -> None:
     network = fake.network
     leaving = network.dial_in("+8613900000001", HOTLINE)
     moving = network.dial_in("+8613900000002", HOTLINE)
     network.run_until_idle()
-    client = fake.client()
+    client = rest_client(fake)
 
     client.calls(leaving.sid).update(status="completed")
     client.calls(moving.sid).update(twiml="<Response><Say>Moved.</Say></Response>")
@@ -211,28 +212,28 @@ def test_a_call_update_can_hang_up_or_redirect(fake: FakeTwilio, seen: Seen) -> 
     assert error.value.status == 400 and error.value.code == 21220
 
 
-def test_unknown_calls_answer_404_in_twilios_error_format(fake: FakeTwilio) -> None:
+def test_unknown_calls_answer_404_in_twilios_error_format(fake: Gateway, rest_client: Any) -> None:
     with pytest.raises(TwilioRestException) as error:
-        fake.client().calls("CA" + "0" * 32).fetch()
+        rest_client(fake).calls("CA" + "0" * 32).fetch()
     assert error.value.status == 404
     assert error.value.code == 20404
 
 
-def test_wrong_credentials_answer_401(fake: FakeTwilio) -> None:
+def test_wrong_credentials_answer_401(fake: Gateway, rest_client: Any) -> None:
     with pytest.raises(TwilioRestException) as error:
-        fake.client(auth_token="wrong").calls("CA" + "0" * 32).fetch()
+        rest_client(fake, auth_token="wrong").calls("CA" + "0" * 32).fetch()
     assert error.value.status == 401
-    assert fake.requests[-1].status == 401
+    assert fake.rest.requests[-1].status == 401
 
 
-def test_api_keys_are_accepted(fake: FakeTwilio) -> None:
-    client = fake.client(api_key_sid=KEY_SID, api_key_secret=KEY_SECRET)
+def test_api_keys_are_accepted(fake: Gateway, rest_client: Any) -> None:
+    client = rest_client(fake, api_key_sid=KEY_SID, api_key_secret=KEY_SECRET)
     assert client.queues.list() == []
-    assert fake.requests[-1].username == KEY_SID
+    assert fake.rest.requests[-1].username == KEY_SID
 
 
-def test_messages_are_sent_and_report_delivery(fake: FakeTwilio, seen: Seen) -> None:
-    client = fake.client()
+def test_messages_are_sent_and_report_delivery(fake: Gateway, seen: Seen, rest_client: Any) -> None:
+    client = rest_client(fake)
     message = client.messages.create(
         to="+8613900000001", from_=HOTLINE, body="Your case is open.", status_callback=PUBLIC + "/sms/status"
     )
@@ -243,9 +244,9 @@ def test_messages_are_sent_and_report_delivery(fake: FakeTwilio, seen: Seen) -> 
     assert client.messages(message.sid).fetch().status == "delivered"
 
 
-def test_a_slow_rest_api_does_not_hold_up_the_network(fake: FakeTwilio) -> None:
-    fake.delay = 1.0
-    client = fake.client()
+def test_a_slow_rest_api_does_not_hold_up_the_network(fake: Gateway, rest_client: Any) -> None:
+    fake.rest.delay = 1.0
+    client = rest_client(fake)
     listing = threading.Thread(target=client.queues.list)
     listing.start()
     time.sleep(0.1)
@@ -259,19 +260,19 @@ def test_a_slow_rest_api_does_not_hold_up_the_network(fake: FakeTwilio) -> None:
     listing.join()
 
 
-def test_a_failing_rest_api_answers_503(fake: FakeTwilio) -> None:
-    fake.fail(503, times=1)
-    client = fake.client()
+def test_a_failing_rest_api_answers_503(fake: Gateway, rest_client: Any) -> None:
+    fake.rest.fail(503, times=1)
+    client = rest_client(fake)
     with pytest.raises(TwilioRestException) as error:
         client.queues.create(friendly_name="urgent")
     assert error.value.status == 503
     assert client.queues.create(friendly_name="urgent").friendly_name == "urgent"
 
 
-def test_recording_media_is_served_to_the_account_only(fake: FakeTwilio) -> None:
+def test_recording_media_is_served_to_the_account_only(fake: Gateway, rest_client: Any) -> None:
     sid = "RE" + "4" * 32
     fake.network.recordings.append(Recording(sid, "CA" + "4" * 32, "", 9, "", datetime(2025, 3, 10, tzinfo=UTC)))
-    url = f"{fake.base_url}/2010-04-01/Accounts/{ACCOUNT}/Recordings/{sid}"
+    url = f"{fake.rest_url}/2010-04-01/Accounts/{ACCOUNT}/Recordings/{sid}"
     mp3 = requests.get(url + ".mp3", auth=(ACCOUNT, TOKEN), timeout=5)
     assert mp3.status_code == 200 and mp3.headers["Content-Type"] == "audio/mpeg"
     assert mp3.content.startswith(b"ID3") and sid.encode() in mp3.content

@@ -1,6 +1,6 @@
-"""A tiny hotline-like Flask app that checks every Twilio signature, for the TwiML runner's tests.
+"""A tiny hotline-like Flask app that checks every Twilio signature, for the interpreter's tests.
 
-It has a menu, a queue with announcements, voicemail, a dial and SMS, and records
+It has a menu, a queue with announcements, voicemail, a dial, a conference and SMS, and records
 every request it saw (`AppRecord`). The fixtures serving it are in `conftest.py`.
 """
 
@@ -33,7 +33,7 @@ class AppRecord:
 
 
 def make_app(record: AppRecord) -> Flask:
-    """Build a hotline-like app: a menu, a queue with announcements, voicemail, a dial, SMS."""
+    """Build a hotline-like app: a menu, a queue with announcements, voicemail, a dial, a conference, SMS."""
     app = Flask(__name__)
     validator = RequestValidator(TOKEN)
 
@@ -109,6 +109,18 @@ def make_app(record: AppRecord) -> Flask:
         dial = Dial(action="/voice/dial-done")
         dial.client("worker_1")
         response.append(dial)
+        return twiml(response)
+
+    @app.post("/voice/conference")
+    def conference() -> Response:
+        leg = request.args.get("leg", "guest")
+        response = VoiceResponse()
+        dial = Dial()
+        dial.conference(
+            "room-1", end_conference_on_exit=(leg == "caller"), muted=request.args.get("muted") == "1", beep=False
+        )
+        response.append(dial)
+        response.say(f"The conference is over for the {leg}.")
         return twiml(response)
 
     @app.post("/voice/dial-done")

@@ -12,6 +12,7 @@ Twilio's documented behaviour, as implemented here:
   canceled), DialCallSid, DialCallDuration and DialBridged, and its TwiML continues the call;
   without an action the call goes on with the verb after <Dial>.
 - If the caller hangs up during the dial, the action is still requested (its TwiML is moot).
+- <Conference> joins a conference room instead (see `conferences`).
 """
 
 from __future__ import annotations
@@ -21,11 +22,12 @@ from collections.abc import Generator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from hotline.telephony.twiml_model import HungUp, LegEnded, Redirected, Sleep, Source, whole_seconds
+from hotline.gateway.interpreter.conferences import join_conference
+from hotline.gateway.interpreter.model import BUSY_SECONDS, HungUp, LegEnded, Redirected, Sleep, Source, whole_seconds
 
 if TYPE_CHECKING:
-    from hotline.telephony.twiml_call import Call
-    from hotline.telephony.twiml_model import Fetch
+    from hotline.gateway.interpreter.calls import Call
+    from hotline.gateway.interpreter.model import Fetch
 
 Effects = Generator["Sleep | Fetch", object, object]
 
@@ -42,12 +44,12 @@ class DialTarget:
     status_events: tuple[str, ...] = ("completed",)
 
 
-def _targets(call: Call, verb: ET.Element, doc_url: str) -> tuple[list[DialTarget], str | None]:
-    """Return the parties a <Dial> rings, or the conference it joins."""
+def _targets(call: Call, verb: ET.Element, doc_url: str) -> tuple[list[DialTarget], ET.Element | None]:
+    """Return the parties a <Dial> rings, or the <Conference> noun it joins."""
     targets: list[DialTarget] = []
     for noun in verb:
         if noun.tag == "Conference":
-            return [], (noun.text or "").strip()
+            return [], noun
         if noun.tag == "Client":
             identity = noun.find("Identity")
             name = (identity.text if identity is not None else noun.text) or ""
@@ -84,7 +86,7 @@ def dial(call: Call, verb: ET.Element, doc_url: str) -> Effects:
     caller_id = verb.get("callerId") or call.from_
     targets, conference = _targets(call, verb, doc_url)
     if conference is not None:
-        return (yield from _conference(call, conference, action, method))
+        return (yield from join_conference(call, conference, action, method))
     call.event("dial", detail={"targets": [target.address for target in targets], "timeout": timeout})
     legs = [(target, network.create_leg(call, target, caller_id)) for target in targets]
     answering = [
@@ -100,7 +102,7 @@ def dial(call: Call, verb: ET.Element, doc_url: str) -> Effects:
                 yield Sleep(timeout)
                 status = "no-answer"
             elif "busy" in answers:
-                yield Sleep(network.timing.busy_seconds)
+                yield Sleep(BUSY_SECONDS)
                 status = "busy"
             for _, leg in legs:
                 leg.finish(leg.caller.answer if leg.caller.answer in ("busy", "failed") else "no-answer")
@@ -117,6 +119,7 @@ def dial(call: Call, verb: ET.Element, doc_url: str) -> Effects:
             if not declined:
                 bridged = True
                 call.bridged_with, leg.bridged_with = leg.sid, call.sid
+                network.media.bridge(call, leg)
                 call.event("bridged", detail={"with": leg.sid, "to": leg.to})
                 started = network.now
                 try:
@@ -167,22 +170,3 @@ def _screen(leg: Call, target: DialTarget) -> Effects:
             return True
         raise
     return False
-
-
-def _conference(call: Call, name: str, action: str | None, method: str) -> Effects:
-    """Join a named conference room for the party's talk time, then return the action Source."""
-    network = call.network
-    room = network.conferences.setdefault(name, [])
-    room.append(call.sid)
-    call.event("conference", text=name, detail={"participants": list(room)})
-    started = network.now
-    try:
-        yield Sleep(call.caller.talk_seconds)
-    except LegEnded:
-        pass
-    finally:
-        if call.sid in room:
-            room.remove(call.sid)
-    params = {"DialCallStatus": "completed", "DialCallDuration": str(whole_seconds(network.now - started))}
-    call.event("dial-result", text="completed", detail=dict(params))
-    return Source(action, method, params) if action else None

@@ -1,7 +1,8 @@
-"""The fake Twilio REST server: an HTTP server in a thread, its knobs, authentication and dispatch.
+"""The gateway's Twilio-compatible REST server: an HTTP server in a thread, authentication, dispatch, knobs.
 
 Each route answers through a `RestResources` method (resources.py), holding the
-network's lock; errors go back in Twilio's JSON format.
+network's lock; errors go back in Twilio's JSON format. Requests authenticate with
+HTTP basic auth: the account SID and auth token, or an API key SID and secret.
 """
 
 from __future__ import annotations
@@ -12,24 +13,35 @@ import json
 import re
 import threading
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
-from twilio.rest import Client
+from hotline.gateway.interpreter.network import Network
+from hotline.gateway.rest.conferences import ConferenceResources
+from hotline.gateway.rest.resources import RestResources
+from hotline.gateway.rest.wire import API, MULTI_VALUED, Json, Media, Params, RestError, RestRequest
 
-from hotline.telephony.twilio_http import build_client
-from hotline.telephony.twiml_runner import Network
-from tests.support.fake_twilio.resources import RestResources
-from tests.support.fake_twilio.wire import API, MULTI_VALUED, Json, Media, Params, RestError, RestRequest
+PARTICIPANT = r"/Conferences/(?P<conference>[^/.]+)/Participants/(?P<sid>[^/.]+)\.json"
 
 
-class FakeTwilio(RestResources):
-    """The REST server: start it, point a twilio Client at `base_url`, read `requests`."""
+class RestServer(RestResources, ConferenceResources):
+    """The REST server: start it, point a twilio Client at `base_url`, read `requests`.
 
-    def __init__(self, network: Network, *, api_keys: dict[str, str] | None = None, auth_token: str | None = None):
+    Test knobs: `delay` (seconds before answering each request) and `fail(status, times)`
+    (answer with an error instead), to show that the app's webhooks never wait on REST.
+    """
+
+    def __init__(
+        self,
+        network: Network,
+        *,
+        api_keys: dict[str, str] | None = None,
+        auth_token: str | None = None,
+        host: str = "127.0.0.1",
+        port: int = 0,
+    ) -> None:
         self.network = network
         self.account_sid = network.account_sid
         self.auth_token = auth_token or network.auth_token
@@ -39,11 +51,10 @@ class FakeTwilio(RestResources):
         self.fail_status: int | None = None
         self.fail_remaining: int | None = None
         self._lock = threading.Lock()
-        self._clients: list[Client] = []
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
+        self._server = ThreadingHTTPServer((host, port), self._handler_class())
         self._server.daemon_threads = True
         self._thread: threading.Thread | None = None
-        self.base_url = f"http://127.0.0.1:{self._server.server_address[1]}"
+        self.base_url = f"http://{host}:{self._server.server_address[1]}"
         prefix = API.format(account=r"(?P<account>[^/]+)")
         self._routes: list[tuple[str, re.Pattern[str], Callable[..., tuple[int, Json | Media]]]] = [
             (method, re.compile(prefix + pattern + r"$"), handler)
@@ -62,6 +73,15 @@ class FakeTwilio(RestResources):
                 ("POST", r"/Messages\.json", self._create_message),
                 ("GET", r"/Messages\.json", self._list_messages),
                 ("GET", r"/Messages/(?P<sid>[^/.]+)\.json", self._fetch_message),
+                ("GET", r"/Conferences\.json", self._list_conferences),
+                ("GET", r"/Conferences/(?P<sid>[^/.]+)\.json", self._fetch_conference),
+                ("POST", r"/Conferences/(?P<sid>[^/.]+)\.json", self._update_conference),
+                ("GET", r"/Conferences/(?P<conference>[^/.]+)/Participants\.json", self._list_participants),
+                ("GET", PARTICIPANT, self._fetch_participant),
+                ("POST", PARTICIPANT, self._update_participant),
+                ("DELETE", PARTICIPANT, self._delete_participant),
+                ("GET", r"/Recordings\.json", self._list_recordings),
+                ("GET", r"/Recordings/(?P<sid>[^/.]+)\.json", self._fetch_recording),
                 ("GET", r"/Recordings/(?P<sid>[^/.]+)\.(?P<extension>mp3|wav)", self._fetch_recording_media),
                 ("DELETE", r"/Recordings/(?P<sid>[^/.]+)\.json", self._delete_recording),
             ]
@@ -69,37 +89,26 @@ class FakeTwilio(RestResources):
 
     # Life cycle and knobs.
 
-    def start(self) -> FakeTwilio:
+    def start(self) -> RestServer:
         """Serve in a background thread."""
         self._thread = threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, name="fake-twilio", daemon=True
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, name="gateway-rest", daemon=True
         )
         self._thread.start()
         return self
 
     def stop(self) -> None:
-        """Stop serving and close the clients made by `client()`."""
-        for client in self._clients:
-            session = getattr(client.http_client, "session", None)
-            if session is not None:
-                session.close()
+        """Stop serving."""
         self._server.shutdown()
         self._server.server_close()
         if self._thread is not None:
             self._thread.join(timeout=10)
 
-    def __enter__(self) -> FakeTwilio:
+    def __enter__(self) -> RestServer:
         return self.start()
 
     def __exit__(self, *exc_info: object) -> None:
         self.stop()
-
-    def client(self, **kwargs: Any) -> Client:
-        """Return a twilio Client pointed at this server (closed by `stop`)."""
-        kwargs.setdefault("auth_token", self.auth_token)
-        client = build_client(self.account_sid, api_base_url=self.base_url, **kwargs)
-        self._clients.append(client)
-        return client
 
     def fail(self, status: int = 503, times: int | None = None) -> None:
         """Answer the next `times` requests (all, if None) with this error status."""
@@ -195,7 +204,7 @@ class FakeTwilio(RestResources):
         if self.fail_status is not None and self.fail_remaining != 0:
             if self.fail_remaining is not None:
                 self.fail_remaining -= 1
-            raise RestError(self.fail_status, 20000 + self.fail_status, "Service unavailable (fake_twilio.fail)")
+            raise RestError(self.fail_status, 20000 + self.fail_status, "Service unavailable (RestServer.fail)")
         for route_method, pattern, route in self._routes:
             match = pattern.match(path)
             if match and route_method == method:
@@ -205,30 +214,3 @@ class FakeTwilio(RestResources):
                 with self.network.lock:
                     return route(params, **arguments)
         raise RestError(404, 20404, f"The requested resource {path} was not found")
-
-
-@contextmanager
-def start_fake_twilio(
-    app_base_url: str,
-    public_base_url: str,
-    auth_token: str,
-    account_sid: str,
-    *,
-    voice_url: str = "/twilio/voice/incoming",
-    api_keys: dict[str, str] | None = None,
-    **network_options: Any,
-) -> Iterator[FakeTwilio]:
-    """Start a Network and its REST server for one test; stop both afterwards.
-
-    `network_options` go to `Network` (sms_url, status_callback_url, fallback_url, timing,
-    inbound_status_events, ...). Use `fake.network` to dial in and run, `fake.client()` for a
-    twilio Client pointed at the server, `fake.base_url` for the app's TWILIO_API_BASE_URL.
-    """
-    network = Network(app_base_url, public_base_url, auth_token, account_sid, voice_url, **network_options)
-    fake = FakeTwilio(network, api_keys=api_keys, auth_token=auth_token)
-    fake.start()
-    try:
-        yield fake
-    finally:
-        fake.stop()
-        network.close()

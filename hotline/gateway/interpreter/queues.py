@@ -21,11 +21,20 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from hotline.telephony.twiml_model import HungUp, LeftQueue, Redirected, Sleep, Source, whole_seconds
+from hotline.gateway.interpreter.model import (
+    MIN_WAIT_ROUND_SECONDS,
+    HungUp,
+    LeftQueue,
+    Redirected,
+    Sleep,
+    Source,
+    whole_seconds,
+)
+from hotline.gateway.media.backend import Prompt
 
 if TYPE_CHECKING:
-    from hotline.telephony.twiml_call import Call
-    from hotline.telephony.twiml_model import Fetch
+    from hotline.gateway.interpreter.calls import Call
+    from hotline.gateway.interpreter.model import Fetch
 
 DEFAULT_MAX_SIZE = 1000
 
@@ -199,9 +208,9 @@ def enqueue(call: Call, verb: ET.Element, doc_url: str) -> Generator[Sleep | Fet
                         source = Source(source.url, source.method, {**fresh, **source.params})
             else:
                 call.event("play", text="default hold music")
-                yield Sleep(network.timing.hold_music_seconds, elective=elective)
+                yield Sleep(network.media.play(call, Prompt("hold-music")), elective=elective)
             rounds += 1
-            gap = max(0.0, network.timing.min_wait_round_seconds - (network.now - started))
+            gap = max(0.0, MIN_WAIT_ROUND_SECONDS - (network.now - started))
             yield Sleep(gap, elective=elective)  # a round boundary: the call holds here
     except LeftQueue:
         params = leave("leave")

@@ -1,0 +1,41 @@
+"""The TwiML interpreter: calls, legs, verbs, queues, conferences, recordings, messages, the event loop."""
+
+from hotline.gateway.interpreter.network import (
+    WAIT_FOR_INPUT,
+    Call,
+    CallerScript,
+    CallQueue,
+    CallStateError,
+    GatherPrompt,
+    Message,
+    Network,
+    NotInQueueError,
+    QueueMember,
+    Recording,
+    RecordingInput,
+    RunawayCallError,
+    Timing,
+    TranscriptEvent,
+    UnknownCallError,
+    WebhookError,
+)
+
+__all__ = [
+    "WAIT_FOR_INPUT",
+    "Call",
+    "CallQueue",
+    "CallStateError",
+    "CallerScript",
+    "GatherPrompt",
+    "Message",
+    "Network",
+    "NotInQueueError",
+    "QueueMember",
+    "Recording",
+    "RecordingInput",
+    "RunawayCallError",
+    "Timing",
+    "TranscriptEvent",
+    "UnknownCallError",
+    "WebhookError",
+]
