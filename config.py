@@ -119,6 +119,36 @@ def check_networks(name: str, value: str) -> str:
     return value
 
 
+def env_host_port(name: str, default: str) -> tuple[str, int]:
+    """Return a "host:port" environment variable as (host, port), refusing anything else."""
+    raw = env_str(name, default)
+    host, _, port = raw.rpartition(":")
+    host = host.strip("[]")
+    if not host or not port.isdigit() or not 0 < int(port) < 65536:
+        raise ConfigError(name, f"expected host:port (127.0.0.1:5080), got {raw!r}")
+    return host, int(port)
+
+
+def env_port_range(name: str, default: str) -> tuple[int, int]:
+    """Return a "first-last" UDP port range, refusing reversed, tiny or out-of-range ones."""
+    raw = env_str(name, default)
+    first, _, last = raw.partition("-")
+    if not (first.isdigit() and last.isdigit()) or not 1024 <= int(first) < int(last) < 65536:
+        raise ConfigError(name, f"expected a port range first-last within 1024-65535, got {raw!r}")
+    if int(last) - int(first) < 3:
+        raise ConfigError(name, f"the range must hold at least 4 ports (2 per call), got {raw!r}")
+    return int(first), int(last)
+
+
+def env_networks(name: str, default: str) -> tuple[str, ...]:
+    """Return a comma-separated list of IP networks ("" for none), each checked."""
+    raw = env_str(name, default) or ""
+    if not raw.strip() or raw.strip().lower() == "none":
+        return ()
+    check_networks(name, raw)
+    return tuple(item.strip() for item in raw.split(","))
+
+
 def normalise_database_url(url: str) -> str:
     """Use the psycopg 3 driver for plain postgres:// and postgresql:// URLs."""
     for prefix in ("postgres://", "postgresql://"):
@@ -187,10 +217,36 @@ class Config:
         self.LINE_SETTINGS_CACHE_SECONDS = env_int("LINE_SETTINGS_CACHE_SECONDS", 5)
         # On PostgreSQL, answer new calls on an open line in front of Flask, their arrivals written together.
         self.TELEPHONY_FAST_LANE = env_bool("TELEPHONY_FAST_LANE", True)
+        self.load_gateway_sip()
         if self.DATABASE_URL.startswith("sqlite"):
             self.SQLALCHEMY_ENGINE_OPTIONS = {"connect_args": {"timeout": 30}}
         else:
             self.SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+
+    def load_gateway_sip(self) -> None:
+        """The gateway's SIP line: listen address, RTP ports, the trunk (registration or peers)."""
+        self.GATEWAY_SIP_LISTEN = env_host_port("GATEWAY_SIP_LISTEN", "127.0.0.1:5080")
+        self.GATEWAY_SIP_PUBLIC_ADDRESS = env_str("GATEWAY_SIP_PUBLIC_ADDRESS")
+        self.GATEWAY_RTP_PORTS = env_port_range("GATEWAY_RTP_PORTS", "40000-40999")
+        self.GATEWAY_MAX_CALLS = env_int("GATEWAY_MAX_CALLS", 256, minimum=1)
+        self.GATEWAY_INVITES_PER_WINDOW = env_int("GATEWAY_INVITES_PER_WINDOW", 30, minimum=1)
+        self.GATEWAY_TRUNK_PEERS = env_networks("GATEWAY_TRUNK_PEERS", "127.0.0.1/32")
+        self.GATEWAY_TRUNK_REGISTRAR = check_url(
+            "GATEWAY_TRUNK_REGISTRAR", env_str("GATEWAY_TRUNK_REGISTRAR"), ("sip",)
+        )
+        self.GATEWAY_TRUNK_USERNAME = env_str("GATEWAY_TRUNK_USERNAME")
+        self.GATEWAY_TRUNK_PASSWORD = env_str("GATEWAY_TRUNK_PASSWORD")
+        self.GATEWAY_TRUNK_REALM = env_str("GATEWAY_TRUNK_REALM", "*")
+        self.GATEWAY_TRUNK_REGISTER_SECONDS = env_int("GATEWAY_TRUNK_REGISTER_SECONDS", 300, minimum=60)
+        self.GATEWAY_TRUNK_AREA_CODE = env_str("GATEWAY_TRUNK_AREA_CODE")
+        if self.GATEWAY_TRUNK_AREA_CODE and not self.GATEWAY_TRUNK_AREA_CODE.lstrip("0").isdigit():
+            raise ConfigError(
+                "GATEWAY_TRUNK_AREA_CODE", f"expected digits (22 for Tianjin), got {self.GATEWAY_TRUNK_AREA_CODE!r}"
+            )
+        if self.GATEWAY_TRUNK_REGISTRAR and not (self.GATEWAY_TRUNK_USERNAME and self.GATEWAY_TRUNK_PASSWORD):
+            raise ConfigError(
+                "GATEWAY_TRUNK_USERNAME", "required with GATEWAY_TRUNK_PASSWORD when GATEWAY_TRUNK_REGISTRAR is set"
+            )
 
 
 class DevelopmentConfig(Config):

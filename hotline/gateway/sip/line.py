@@ -1,0 +1,166 @@
+"""The SIP line: one endpoint, one account, the calls it holds, and what it counts."""
+
+from __future__ import annotations
+
+import collections
+import ipaddress
+import itertools
+import logging
+import socket
+import threading
+from collections.abc import Callable
+
+import pjsua2 as pj
+
+from hotline.gateway.sip.account import LineAccount, account_config
+from hotline.gateway.sip.admission import Admission
+from hotline.gateway.sip.call import SipCall
+from hotline.gateway.sip.caller_id import called_of, caller_of, header_values
+from hotline.gateway.sip.endpoint import init_endpoint
+from hotline.gateway.sip.leg import CallLeg, LegHungUp
+from hotline.gateway.sip.loop import PjLoop, release
+from hotline.gateway.sip.settings import SipSettings
+
+log = logging.getLogger(__name__)
+CallHandler = Callable[[CallLeg], None]
+
+
+class SipLine:
+    """Take calls on a SIP trunk and run `on_call(leg)` for each admitted one, in a thread of its own."""
+
+    def __init__(self, settings: SipSettings, on_call: CallHandler) -> None:
+        self.settings = settings
+        self.on_call = on_call
+        self.admission = Admission(
+            settings.trunk.peers,
+            settings.invites_per_window,
+            settings.invite_window_seconds,
+            settings.max_calls,
+        )
+        self.loop = PjLoop(self._setup, self._teardown)
+        self.refused: collections.Counter[int] = collections.Counter()
+        self.calls_total = 0
+        self.registered: bool | None = None if settings.trunk.registers() else True
+        self.registration_failures = 0
+        self._calls: dict[int, SipCall] = {}  # touched on the PJSIP thread only
+        self._keys = itertools.count(1)
+        self._account: LineAccount | None = None
+        self._threads: set[threading.Thread] = set()
+
+    @property
+    def calls_up(self) -> int:
+        """Calls admitted and not yet ended."""
+        return sum(1 for call in list(self._calls.values()) if not call.signals.ended.is_set())
+
+    def start(self) -> None:
+        """Listen for SIP and register to the trunk when configured.
+
+        Raises:
+            pj.Error: the listen address is taken or a setting is refused.
+        """
+        if self.settings.trunk.registers():
+            for network in _registrar_networks(self.settings.trunk.registrar or ""):
+                self.admission.allow_peer(network)
+        self.loop.start()
+
+    def stop(self) -> None:
+        """Hang up every call (BYE, or 503 to one still ringing), unregister and stop."""
+        self.loop.stop()
+        for thread in list(self._threads):
+            thread.join(5)
+
+    def _setup(self, endpoint: pj.Endpoint) -> None:
+        transport_id = init_endpoint(endpoint, self.settings)
+        self._account = LineAccount(self._on_incoming, self._on_registration)
+        self._account.create(account_config(self.settings, transport_id))
+
+    def _teardown(self, endpoint: pj.Endpoint) -> None:
+        endpoint.hangupAllCalls()
+        for _ in range(50):  # let the BYEs and final responses go out
+            endpoint.libHandleEvents(10)
+        for key in list(self._calls):
+            self._forget(key)
+        if self._account is not None:
+            self._account.shutdown()
+            release(self._account)
+            self._account = None
+
+    def _on_incoming(self, prm: pj.OnIncomingCallParam) -> None:
+        message = prm.rdata.wholeMsg
+        source = prm.rdata.srcAddress
+        verdict = self.admission.judge(source, self.calls_up)
+        key = next(self._keys)
+        call = SipCall(self._account, prm.callId, on_end=lambda ended: self._ended(key))
+        self._calls[key] = call
+        if not verdict.admitted:
+            self.refused[verdict.status] += 1
+            log.info("refused INVITE from %s: %s %s", source, verdict.status, verdict.reason)
+            op = pj.CallOpParam()
+            op.statusCode = verdict.status
+            op.reason = verdict.reason
+            call.hangup(op)
+            return
+        self.calls_total += 1
+        trunk = self.settings.trunk
+        call_id = (header_values(message, "call-id") or header_values(message, "i") or [str(key)])[0]
+        leg = CallLeg(
+            self.loop,
+            lambda: self._calls.get(key),
+            call.signals,
+            caller=caller_of(message, trunk.region, trunk.area_code),
+            called=called_of(message, trunk.region, trunk.area_code),
+            source=source,
+            sip_call_id=call_id,
+        )
+        thread = threading.Thread(target=self._run_call, args=(leg,), name=f"call-{key}", daemon=True)
+        self._threads.add(thread)
+        thread.start()
+
+    def _run_call(self, leg: CallLeg) -> None:
+        try:
+            self.on_call(leg)
+        except LegHungUp:
+            log.info("call %s: the caller hung up", leg.sip_call_id)
+        except Exception:
+            log.exception("call %s failed", leg.sip_call_id)
+        finally:
+            leg.hangup()
+            self._threads.discard(threading.current_thread())
+
+    def _ended(self, key: int) -> None:
+        self.loop.defer(lambda: self._forget(key))
+
+    def _forget(self, key: int) -> None:
+        call = self._calls.pop(key, None)
+        if call is None:
+            return
+        for player in call.players.values():
+            release(player)
+        call.players.clear()
+        release(call.recorder)
+        call.recorder = None
+        release(call)
+
+    def _on_registration(self, code: int, reason: str) -> None:
+        registered = 200 <= code < 300
+        if not registered:
+            self.registration_failures += 1
+            log.warning("trunk registration failed: %s %s", code, reason)
+        elif self.registered is not True:
+            log.info("registered to the trunk")
+        self.registered = registered
+
+
+def _registrar_networks(registrar: str) -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
+    """The addresses a registrar URI resolves to, as networks of one address each."""
+    host = registrar.split(":", 1)[-1].split(";", 1)[0]
+    if host.startswith("["):
+        host = host[1 : host.find("]")]
+    else:
+        host = host.split(":", 1)[0]
+    try:
+        infos = socket.getaddrinfo(host, None)
+    except socket.gaierror:
+        log.warning("cannot resolve the registrar %s", host)
+        return []
+    return [ipaddress.ip_network(info[4][0]) for info in infos]
