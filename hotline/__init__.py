@@ -19,6 +19,7 @@ PACKAGES = (
     "console",
     "cases",
     "directory",
+    "knowledge",
     "escalation",
     "reports",
     "manage",

@@ -102,3 +102,14 @@ def _gevent_patched() -> bool:
     """Return whether gevent has patched this process's threads (gunicorn's gevent worker)."""
     monkey = sys.modules.get("gevent.monkey")
     return bool(monkey and monkey.is_module_patched("threading"))
+
+
+UNMAPPED_TABLES = ("knowledge_fts",)
+"""Tables the migrations create but no model maps (full-text indexes, with FTS5's shadow tables)."""
+
+
+def include_name(name: str | None, type_: str, _parent_names: Any) -> bool:
+    """Tell Alembic to leave the unmapped tables alone when it compares the schema with the models."""
+    if type_ == "table" and name:
+        return not any(name == table or name.startswith(f"{table}_") for table in UNMAPPED_TABLES)
+    return True

@@ -99,3 +99,13 @@ __all__ += [
     "ResponderReplyCode",
     "SmsReply",
 ]
+
+from hotline.knowledge.models import (  # noqa: E402
+    Article,
+    ArticleUse,
+    ArticleVersion,
+    SynonymGroup,
+    UnansweredQuestion,
+)
+
+__all__ += ["Article", "ArticleUse", "ArticleVersion", "SynonymGroup", "UnansweredQuestion"]

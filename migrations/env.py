@@ -8,7 +8,7 @@ from typing import Any
 from alembic import context
 from flask import current_app
 
-from hotline.db import JSONType, UTCDateTime
+from hotline.db import JSONType, UTCDateTime, include_name
 from hotline.privacy import EncryptedString
 
 logger = logging.getLogger("alembic.env")
@@ -47,6 +47,7 @@ def run_migrations_online() -> None:
             render_as_batch=connection.dialect.name == "sqlite",
             render_item=render_item,
             compare_type=True,
+            include_name=include_name,
             process_revision_directives=process_revision_directives,
         )
         with context.begin_transaction():

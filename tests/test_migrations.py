@@ -8,12 +8,13 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from flask import Flask
 
+from hotline.db import include_name
 from hotline.extensions import db
 
 
 def test_models_and_migrations_do_not_drift(app: Flask) -> None:
     with app.app_context(), db.engine.connect() as connection:
-        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        context = MigrationContext.configure(connection, opts={"compare_type": True, "include_name": include_name})
         differences: list[Any] = compare_metadata(context, db.metadata)
     assert differences == [], "run: flask --app wsgi db migrate -m '...' and commit the revision"
 

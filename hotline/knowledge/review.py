@@ -1,0 +1,66 @@
+"""Keeping answers current: which articles are past their validity or unverified for too long."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+
+from hotline.clock import hotline_zone, local
+from hotline.knowledge.models import Article
+
+EXPIRED = "expired"
+UNVERIFIED = "unverified"
+NOT_YET_VALID = "not_yet_valid"
+
+
+def months_before(day: date, months: int) -> date:
+    """Return the same day `months` months earlier (the month's last day when it has fewer days)."""
+    year, month = divmod(day.year * 12 + day.month - 1 - months, 12)
+    month += 1
+    for candidate in range(day.day, 0, -1):
+        try:
+            return date(year, month, candidate)
+        except ValueError:
+            continue
+    raise ValueError(day)
+
+
+def flags(article: Article, today: date, verify_months: int) -> list[str]:
+    """Return what is wrong with a published article: expired, unverified for too long, not yet valid."""
+    if article.status != "published":
+        return []
+    found = []
+    if article.valid_until is not None and article.valid_until < today:
+        found.append(EXPIRED)
+    verified = local(article.verified_at).date() if article.verified_at else None
+    if verified is None or verified < months_before(today, verify_months):
+        found.append(UNVERIFIED)
+    if article.valid_from is not None and article.valid_from > today:
+        found.append(NOT_YET_VALID)
+    return found
+
+
+def stale_articles(session: Session, today: date, verify_months: int) -> list[Article]:
+    """Return the published articles past their validity or unverified for `verify_months` months."""
+    cutoff = datetime.combine(months_before(today, verify_months), time.min, tzinfo=hotline_zone())
+    query = (
+        select(Article)
+        .where(
+            Article.status == "published",
+            or_(Article.valid_until < today, Article.verified_at.is_(None), Article.verified_at < cutoff),
+        )
+        .order_by(Article.valid_until, Article.verified_at)
+    )
+    return list(session.scalars(query))
+
+
+def due_reminders(session: Session, today: date, verify_months: int, every: timedelta) -> list[Article]:
+    """Return the stale articles whose owner was not reminded within `every`."""
+    now = datetime.combine(today, time.min, tzinfo=hotline_zone())
+    return [
+        article
+        for article in stale_articles(session, today, verify_months)
+        if article.reminded_at is None or article.reminded_at <= now - every
+    ]
