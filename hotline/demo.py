@@ -372,6 +372,9 @@ def seed_demo(session: Session, now: datetime | None = None) -> list[tuple[str, 
     seed_rota(session, monday)
     seed_escalation_policies(session)
     session.commit()
+    from hotline.knowledge.exchange import import_demo
+
+    import_demo(session, now)
     return accounts
 
 

@@ -13,6 +13,7 @@ import io
 import re
 import zipfile
 from datetime import date, datetime
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
@@ -251,3 +252,29 @@ def import_records(
         if publish:
             services.publish(session, article, version, by_id, now)
     return created, updated
+
+
+DEMO_FILE = Path(__file__).resolve().parent / "data" / "demo_articles.md"
+DEMO_SYNONYMS = [
+    ["低保", "最低生活保障", "低保户"],
+    ["残疾人", "残障人士", "残疾"],
+    ["老人", "老年人", "长者"],
+    ["特困", "特困人员", "五保户"],
+    ["临时救助", "急难救助"],
+    ["心理援助", "心理咨询", "心理疏导"],
+    ["法律援助", "免费律师"],
+    ["家暴", "家庭暴力"],
+    ["养老院", "养老机构", "敬老院"],
+    ["长护险", "长期护理保险"],
+]
+
+
+def import_demo(session: Session, now: datetime) -> int:
+    """Publish the demo district's articles and synonyms, unless the base already has articles; return how many."""
+    if session.scalar(select(Article.id).limit(1)) is not None:
+        return 0
+    records = records_of(DEMO_FILE.name, DEMO_FILE.read_bytes())
+    created, _updated = import_records(session, records, None, now, publish=True)
+    if not services.list_synonyms(session):
+        services.save_synonyms(session, DEMO_SYNONYMS, None, now)
+    return created

@@ -119,7 +119,7 @@ def save_draft(
     return version
 
 
-def publish(session: Session, article: Article, version: ArticleVersion, by_id: int, now: datetime) -> Article:
+def publish(session: Session, article: Article, version: ArticleVersion, by_id: int | None, now: datetime) -> Article:
     """Publish a draft or proposed version: the article takes its content, the version before is superseded.
 
     Publishing counts as verifying the article.
@@ -243,7 +243,7 @@ def parse_synonyms(value: str) -> list[list[str]]:
     return groups
 
 
-def save_synonyms(session: Session, groups: list[list[str]], by_id: int, now: datetime) -> None:
+def save_synonyms(session: Session, groups: list[list[str]], by_id: int | None, now: datetime) -> None:
     """Replace the synonym groups."""
     for group in list_synonyms(session):
         session.delete(group)
