@@ -226,3 +226,22 @@ def review_period() -> Any:
     synonyms_form = SynonymsForm()
     synonyms_form.groups.data = "\n".join(" = ".join(group.terms) for group in services.list_synonyms(db.session))
     return render_template("knowledge/synonyms.html", form=synonyms_form, review_form=form), 422
+
+
+@bp.get("/knowledge/report")
+@require_role(Role.MANAGER)
+def report_page() -> Any:
+    """List the articles used on calls, the questions no article answered, and the articles due for review."""
+    from datetime import date, timedelta
+
+    from hotline.knowledge.reports import report
+
+    end = today()
+    try:
+        start = date.fromisoformat(request.args.get("from") or "") if request.args.get("from") else end - timedelta(29)
+        end = date.fromisoformat(request.args.get("to") or "") if request.args.get("to") else end
+    except ValueError:
+        abort(400)
+    months = services.verify_months(db.session)
+    figures = report(db.session, start, end, today(), months)
+    return render_template("knowledge/report.html", figures=figures, start=start, end=end, months=months)

@@ -137,3 +137,22 @@ def test_the_panel_records_a_use_and_a_gap_with_the_call(accepted_call: Any, db_
     assert db_session.query(ArticleUse).one().call_id == call.id
     assert db_session.query(UnansweredQuestion).one().question == "怎么申请廉租房"
     assert client.post("/knowledge/panel/uses", json={"article_id": article.id}).status_code == 400
+
+
+def test_the_report_counts_uses_gaps_and_stale_articles(login_as: Any, make_article: Any, db_session: Any) -> None:
+    from datetime import timedelta
+
+    from hotline.clock import utcnow
+    from hotline.knowledge import services
+
+    article = make_article("低保怎么申请", "向街道提出申请。")
+    old = make_article("过期的条目", "旧答复。", valid_until="2020-01-01")
+    worker = login_as("manager")
+    manager_id = old.verified_by_id
+    services.record_use(db_session, article, manager_id, None, "低保", utcnow())
+    services.record_gap(db_session, "廉租房怎么申请", manager_id, None, None, None, utcnow())
+    services.record_gap(db_session, "廉租房怎么申请", manager_id, None, None, None, utcnow() - timedelta(days=1))
+    body = worker.get("/knowledge/report").get_data(as_text=True)
+    assert "低保怎么申请" in body and "廉租房怎么申请" in body and "过期的条目" in body
+    assert "(2)" in body  # two gaps
+    assert worker.get("/knowledge/report?from=x").status_code == 400
