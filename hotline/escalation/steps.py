@@ -62,7 +62,7 @@ def new_referral(
         note=escalation.note,
         due_at=due_at,
         created_by_id=escalation.created_by_id,
-        created_at=due_at,
+        created_at=now,
     )
     setattr(referral, column[recipient.kind], recipient.id)
     return referral

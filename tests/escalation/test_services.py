@@ -239,3 +239,18 @@ def test_take_over_from_the_board_stops_the_chain(db_session: Any, network: Any,
     db_session.refresh(chain)
     assert mine.status == "acknowledged" and chain.status == "acknowledged"
     assert db_session.get(Referral, chain.referrals[0].id).status == "expired"
+
+
+def test_a_referral_is_created_at_the_moment_of_its_step_not_its_deadline(
+    db_session: Any, network: Any, provider: Any
+) -> None:
+    chain = escalate(db_session, make_case(db_session, network.community), provider)
+    first = chain.referrals[0]
+    db_session.expire_all()
+    first = db_session.get(Referral, first.id)
+    assert first.created_at == NOW and first.due_at == NOW + timedelta(minutes=30)
+    steps.run_due(db_session, NOW + timedelta(minutes=31), provider)
+    db_session.refresh(chain)
+    second = next(r for r in chain.referrals if r.step_number == 1)
+    assert second.created_at == NOW + timedelta(minutes=31)
+    assert second.due_at > second.created_at
