@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from hotline.directory.cells import RowError, channels, clock, flag, joined, number, phone, split, time_of_day
 from hotline.directory.exceptions import ImportFailed
 from hotline.directory.models import Area, ExpertVolunteer, Organisation, Station
+from hotline.spreadsheets import restored_row, write_csv
 from hotline.vocabulary import AreaLevel, StationTier
 
 COLUMNS: dict[str, list[str]] = {
@@ -132,13 +133,9 @@ def row_of(kind: str, entry: Any) -> list[Any]:
 
 def export_csv(session: Session, kind: str) -> str:
     """Return a directory table as CSV text."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(COLUMNS[kind])
     order = Area.code if kind == "areas" else MODELS[kind].name
-    for entry in session.scalars(select(MODELS[kind]).order_by(order)):
-        writer.writerow(["" if value is None else value for value in row_of(kind, entry)])
-    return buffer.getvalue()
+    entries = session.scalars(select(MODELS[kind]).order_by(order))
+    return write_csv(COLUMNS[kind], (row_of(kind, entry) for entry in entries))
 
 
 def area_by_code(session: Session, code: str | None, pending: dict[str, Area]) -> Area | None:
@@ -221,7 +218,7 @@ def import_csv(session: Session, kind: str, text: str) -> tuple[int, int]:
     with session.no_autoflush:
         for line, row in enumerate(reader, start=2):
             try:
-                _entry, new = apply_row(session, kind, row, pending)
+                _entry, new = apply_row(session, kind, restored_row(row), pending)
             except RowError as error:
                 errors.append((line, str(error)))
                 continue

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from hotline.directory.exceptions import ImportFailed
 from hotline.directory.models import Area, Organisation
+from hotline.spreadsheets import restored_row, write_csv
 
 HSDS_NAMESPACE = uuid.UUID("6f1e9a52-8d0c-4c55-9f55-1b1d1b6c3a11")
 
@@ -29,11 +30,12 @@ def hsds_id(kind: str, name: str) -> str:
 
 def table(header: list[str], rows: list[list[Any]]) -> str:
     """Return CSV text."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(header)
-    writer.writerows([["" if value is None else value for value in row] for row in rows])
-    return buffer.getvalue()
+    return write_csv(header, rows)
+
+
+def read_table(bundle: zipfile.ZipFile, name: str) -> list[dict[str, Any]]:
+    """Return the rows of one CSV of the zip, with exported cells restored."""
+    return [restored_row(row) for row in csv.DictReader(io.StringIO(bundle.read(name).decode("utf-8-sig")))]
 
 
 def export_hsds(session: Session) -> bytes:
@@ -86,11 +88,10 @@ def import_hsds(session: Session, data: bytes) -> tuple[int, int]:
     """
     try:
         bundle = zipfile.ZipFile(io.BytesIO(data))
-        orgs = list(csv.DictReader(io.StringIO(bundle.read("organizations.csv").decode("utf-8-sig"))))
+        orgs = read_table(bundle, "organizations.csv")
         names = set(bundle.namelist())
         services, locations = (
-            list(csv.DictReader(io.StringIO(bundle.read(name).decode("utf-8-sig")))) if name in names else []
-            for name in ("services.csv", "locations.csv")
+            read_table(bundle, name) if name in names else [] for name in ("services.csv", "locations.csv")
         )
     except (zipfile.BadZipFile, KeyError, UnicodeDecodeError) as exc:
         raise ImportFailed([(0, "expected a zip with organizations.csv (and services.csv)")]) from exc

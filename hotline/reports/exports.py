@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import io
 from dataclasses import dataclass
 from datetime import date
@@ -15,6 +14,7 @@ from sqlalchemy.orm import Session
 from hotline import audit
 from hotline.reports.escalation import ESCALATION_FIELDS
 from hotline.reports.figures import FIELDS, RATE_FIELDS, SECONDS_FIELDS
+from hotline.spreadsheets import append_row, write_csv
 
 FIELD_LABELS: dict[str, Any] = {
     "calls_offered": _l("Calls offered"),
@@ -73,14 +73,8 @@ def table_for(view: str, start: date, end: date, rows: list[Any], total: dict[st
 
 def to_csv(table: Table) -> bytes:
     """Return the table as UTF-8 CSV (with a byte-order mark so spreadsheet programs read Chinese)."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(["key", "label", *table.fields])
-    for row in table.rows:
-        writer.writerow(
-            [_cell(row["key"]), row["label"], *("" if row[name] is None else row[name] for name in table.fields)]
-        )
-    return ("\ufeff" + buffer.getvalue()).encode("utf-8")
+    rows = ([row["key"], row["label"], *(row[name] for name in table.fields)] for row in table.rows)
+    return ("\ufeff" + write_csv(["key", "label", *table.fields], rows)).encode("utf-8")
 
 
 def to_xlsx(table: Table) -> bytes:
@@ -97,7 +91,7 @@ def to_xlsx(table: Table) -> bytes:
         ]
     )
     for row in table.rows:
-        sheet.append([_cell(row["key"]), row["label"], *(row[name] for name in table.fields)])
+        append_row(sheet, [_cell(row["key"]), row["label"], *(row[name] for name in table.fields)])
         for column, name in enumerate(table.fields, start=3):
             cell = sheet.cell(row=sheet.max_row, column=column)
             if name in RATE_FIELDS:
