@@ -1,8 +1,10 @@
-"""Keeping answers current: which articles are past their validity or unverified for too long."""
+"""Keeping answers current: which articles are past their validity or unverified for too long; reminding owners."""
 
 from __future__ import annotations
 
+import logging
 from datetime import date, datetime, time, timedelta
+from typing import Any
 
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
@@ -10,6 +12,7 @@ from sqlalchemy.orm import Session
 from hotline.clock import hotline_zone, local
 from hotline.knowledge.models import Article
 
+log = logging.getLogger("hotline.knowledge")
 EXPIRED = "expired"
 UNVERIFIED = "unverified"
 NOT_YET_VALID = "not_yet_valid"
@@ -64,3 +67,52 @@ def due_reminders(session: Session, today: date, verify_months: int, every: time
         for article in stale_articles(session, today, verify_months)
         if article.reminded_at is None or article.reminded_at <= now - every
     ]
+
+
+REMIND_EVERY = timedelta(days=7)
+
+
+def owner_phone(article: Article) -> str | None:
+    """Return the number to remind: the owning station's duty contact (else its phone), or the organisation's."""
+    if article.owner_station is not None:
+        return article.owner_station.duty_contact_phone or article.owner_station.phone
+    if article.owner_organisation is not None:
+        return article.owner_organisation.phone
+    return None
+
+
+def remind_owners(session: Session, provider: Any, today: date, now: datetime, verify_months: int) -> int:
+    """Send each stale article's owner an SMS with a link to propose an update, at most weekly; return how many.
+
+    An article without an owner's number is only marked reminded (it stays flagged on the managers' pages).
+    """
+    from flask import current_app
+    from flask_babel import force_locale
+    from flask_babel import gettext as _
+
+    from hotline import audit
+    from hotline.knowledge.proposals import proposal_path
+
+    sent = 0
+    for article in due_reminders(session, today, verify_months, REMIND_EVERY):
+        phone = owner_phone(article)
+        delivered = False
+        if phone:
+            link = current_app.config["PUBLIC_BASE_URL"].rstrip("/") + proposal_path(article)
+            with force_locale(current_app.config["BABEL_DEFAULT_LOCALE"]):
+                body = _(
+                    "Hotline knowledge base: the answer “%(question)s” is due for review. "
+                    "Please check it and propose any change: %(link)s",
+                    question=article.question[:40],
+                    link=link,
+                )
+            try:
+                provider.send_sms(phone, body)
+                delivered = True
+                sent += 1
+            except Exception as exc:  # noqa: BLE001  (any provider failure: try again next week)
+                log.warning("knowledge reminder for article %s failed: %s", article.id, type(exc).__name__)
+        article.reminded_at = now
+        audit.record(session, "knowledge.reminder", None, f"knowledge:{article.id}", {"sms": delivered})
+        session.commit()
+    return sent

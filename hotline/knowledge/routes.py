@@ -102,8 +102,9 @@ def manage() -> Any:
 @bp.route("/knowledge/manage/new", methods=["GET", "POST"])
 @require_role(Role.SUPERVISOR)
 def new() -> Any:
-    """Write a new article (a draft until published)."""
-    form = _form()
+    """Write a new article (a draft until published); ?question= starts it from a recorded gap."""
+    asked = (request.args.get("question") or "")[:300]
+    form = _form(data={"question": asked}) if request.method == "GET" and asked else _form()
     if form.validate_on_submit():
         article = services.create_article(db.session, form.content(), current_user.id, utcnow())
         flash(_("Saved as a draft. Publish it to make it searchable."), "success")

@@ -146,6 +146,7 @@ def publish(session: Session, article: Article, version: ArticleVersion, by_id: 
     article.updated_at = now
     session.flush()
     index.write(session, [article])
+    close_gaps(session, article)
     audit.record(session, "knowledge.publish", by_id, f"knowledge:{article.id}", {"version": version.number})
     session.commit()
     return article
@@ -167,7 +168,7 @@ def reject(session: Session, version: ArticleVersion, by_id: int, now: datetime,
     session.commit()
 
 
-def verify(session: Session, article: Article, by_id: int, now: datetime) -> None:
+def verify(session: Session, article: Article, by_id: int | None, now: datetime) -> None:
     """Record that the article was checked against its source and still holds."""
     article.verified_at = now
     article.verified_by_id = by_id
@@ -299,6 +300,18 @@ def record_gap(
     session.add(gap)
     session.commit()
     return gap
+
+
+def close_gaps(session: Session, article: Article) -> None:
+    """Mark the recorded questions this article now answers (its question or a phrasing, word for word)."""
+    asked = {article.question.strip(), *(line.strip() for line in (article.phrasings or "").splitlines())}
+    gaps = session.scalars(
+        select(UnansweredQuestion).where(
+            UnansweredQuestion.answered_by_id.is_(None), UnansweredQuestion.question.in_(sorted(asked - {""}))
+        )
+    )
+    for gap in gaps:
+        gap.answered_by_id = article.id
 
 
 def uses_of_call(session: Session, call_id: int) -> list[ArticleUse]:

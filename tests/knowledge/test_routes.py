@@ -156,3 +156,27 @@ def test_the_report_counts_uses_gaps_and_stale_articles(login_as: Any, make_arti
     assert "低保怎么申请" in body and "廉租房怎么申请" in body and "过期的条目" in body
     assert "(2)" in body  # two gaps
     assert worker.get("/knowledge/report?from=x").status_code == 400
+
+
+def test_publishing_an_article_for_a_recorded_question_closes_the_gap(login_as: Any, db_session: Any) -> None:
+    from hotline.clock import utcnow
+    from hotline.knowledge import services
+
+    client = login_as("supervisor")
+    gap = services.record_gap(db_session, "廉租房怎么申请", client_user_id(db_session), None, None, None, utcnow())
+    page = client.get("/knowledge/manage/new?question=廉租房怎么申请")
+    assert 'value="廉租房怎么申请"' in page.get_data(as_text=True)
+    token = csrf_token(client, "/knowledge/manage/new")
+    client.post(
+        "/knowledge/manage/new", data=form_data(csrf_token=token, question="公租房申请条件", phrasings="廉租房怎么申请")
+    )
+    article = db_session.query(Article).one()
+    client.post(f"/knowledge/manage/{article.id}/versions/1/publish", data={"csrf_token": token})
+    db_session.refresh(gap)
+    assert gap.answered_by_id == article.id
+
+
+def client_user_id(session: Any) -> int:
+    from hotline.accounts.models import User
+
+    return session.query(User).order_by(User.id.desc()).first().id
