@@ -13,8 +13,8 @@ from hotline.escalation.models import (
     ResponderReplyCode,
     SmsReply,
 )
-from hotline.manage.models import Setting
 from hotline.rota.models import Shift, ShiftAssignment
+from hotline.settings import Setting
 from hotline.telephony.models import Call, CallEvent, SimulatedMessage, TelephonyCommand
 
 __all__ = [

@@ -56,7 +56,7 @@ JOBS: tuple[Job, ...] = (
 def beat() -> None:
     """Record that the scheduler is alive (read by health checks)."""
     from hotline.extensions import db
-    from hotline.manage.models import Setting
+    from hotline.settings import Setting
 
     row = db.session.get(Setting, HEARTBEAT_KEY) or Setting(key=HEARTBEAT_KEY)
     row.value = {"at": utcnow().isoformat()}

@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
+from hotline import push
 from hotline.cases.followups import claim_due_follow_ups
 from hotline.clock import utcnow
-from hotline.extensions import db, socketio
+from hotline.extensions import db
 
 
 def announce_due_follow_ups() -> int:
     """Claim follow-ups that fell due and push each to its assignee's console (after the commit)."""
     claimed = claim_due_follow_ups(db.session, utcnow())
     for assignee_id, payload in claimed:
-        socketio.emit("followup.due", payload, to=f"user:{assignee_id}")
+        push.follow_up_due(assignee_id, payload)
     return len(claimed)
 
 

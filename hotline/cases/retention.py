@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 
 from hotline import audit
 from hotline.cases.models import Case, CaseEvent, IntakeDraft
-from hotline.manage.models import Setting
+from hotline.settings import Setting
 from hotline.telephony.models import Call, CallEvent
 from hotline.telephony.providers import TelephonyError, TelephonyProvider, get_provider
 

@@ -16,7 +16,7 @@ from twilio.twiml.voice_response import VoiceResponse
 from hotline.cases.followups import record_satisfaction
 from hotline.clock import utcnow
 from hotline.extensions import db
-from hotline.manage.models import Setting
+from hotline.settings import Setting
 from hotline.telephony.security import twilio_webhook
 
 log = logging.getLogger("hotline.cases.survey")

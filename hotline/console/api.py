@@ -8,6 +8,7 @@ from flask import current_app, jsonify, request
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from hotline import push
 from hotline.access import logged_in
 from hotline.api import API_PREFIX, ApiError
 from hotline.clock import utcnow
@@ -133,5 +134,5 @@ def chat_say(call_id: int) -> Any:
     if not body or not adapters.is_simulator():
         raise ApiError(400, "invalid_body", _("Write something first."))
     adapters.send_simulator_chat(db.session, call, "worker", body[:1000], utcnow())
-    services.push.emit("chat.line", {"call_id": call.id}, services.push.CONSOLE_ROOM)
+    push.chat_line(call.id)
     return jsonify({"sent": True})

@@ -13,8 +13,8 @@ from flask_login import current_user
 from flask_socketio import ConnectionRefusedError, join_room
 
 from hotline.clock import utcnow
-from hotline.console.push import CONSOLE_ROOM, role_room, user_room
 from hotline.extensions import db, socketio
+from hotline.push import CONSOLE_ROOM, role_room, user_room
 from hotline.vocabulary import Role
 
 

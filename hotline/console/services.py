@@ -9,9 +9,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from hotline import audit
+from hotline import audit, push
 from hotline.accounts.models import User
-from hotline.console import push
 from hotline.console.exceptions import NotYourCall
 from hotline.console.models import CallTransfer
 from hotline.privacy import mask_phone

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
+from hotline import push
 from hotline.escalation.models import Escalation, Referral
-
-log = logging.getLogger("hotline.escalation")
 
 
 def referral_payload(referral: Referral | None, escalation: Escalation | None) -> dict[str, Any]:
@@ -30,9 +28,4 @@ def referral_payload(referral: Referral | None, escalation: Escalation | None) -
 
 def publish(referral: Referral | None = None, escalation: Escalation | None = None) -> None:
     """Tell every console a referral changed (call after the commit; a failed emit is logged, not raised)."""
-    from hotline.extensions import socketio
-
-    try:
-        socketio.emit("referral.updated", referral_payload(referral, escalation), to="console")
-    except Exception:  # noqa: BLE001  (the change is committed; a lost live update must not undo the request)
-        log.exception("could not emit referral.updated")
+    push.referral_updated(referral_payload(referral, escalation))

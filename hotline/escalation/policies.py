@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from hotline import audit
 from hotline.escalation.exceptions import NoPolicy, PolicyInvalid, SettingsInvalid
 from hotline.escalation.models import Channel, EscalationPolicy, PolicyStep, Reason, TargetKind, Urgency
-from hotline.manage.models import Setting
+from hotline.settings import Setting
 
 ANY_URGENCY = "any"
 SKILLED_TARGETS = {TargetKind.EXPERT_ON_DUTY.value, TargetKind.EXPERT_ANY.value, TargetKind.ORGANISATION.value}

@@ -46,7 +46,7 @@ def check_redis(url: str | None) -> dict[str, Any] | None:
 
 def heartbeat_age(session: Session, now: datetime) -> float | None:
     """Return the seconds since the scheduler's last heartbeat, None if it never beat."""
-    from hotline.manage.models import Setting
+    from hotline.settings import Setting
 
     row = session.get(Setting, HEARTBEAT_KEY)
     if row is None or not row.value.get("at"):

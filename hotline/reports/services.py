@@ -19,9 +19,9 @@ from sqlalchemy.orm import Session
 from hotline.accounts.models import User
 from hotline.clock import hotline_zone
 from hotline.directory.models import Area
-from hotline.manage.models import Setting
 from hotline.reports.figures import Counts, Row
 from hotline.reports.queries import add_referrals, call_groups, local_moment, referral_facts
+from hotline.settings import Setting
 from hotline.vocabulary import Service, TargetGroup
 from hotline.vocabulary import label as glossary_label
 

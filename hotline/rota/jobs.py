@@ -15,10 +15,11 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
+from hotline import push
 from hotline.accounts.models import Certification, User
 from hotline.clock import hotline_zone
 from hotline.rota.models import PUBLISHED, RotaMark, RotaNotice, Shift, ShiftAssignment
-from hotline.rota.notices import CONSOLE_ROOM, add_notice, announce, deliver_pending_sms, managers, push
+from hotline.rota.notices import add_notice, announce, deliver_pending_sms, managers
 from hotline.rota.rules import load_rules
 from hotline.rota.workers import STAFF_ROLES, flagged_assignments
 
@@ -79,11 +80,7 @@ def push_shift_boundaries(session: Session, now: datetime) -> list[str]:
             except IntegrityError:
                 session.rollback()  # another tick marked it first
                 continue
-            push(
-                "rota.changed",
-                {"event": event, "shift_id": shift.id, "label": shift.label, "at": at.isoformat()},
-                CONSOLE_ROOM,
-            )
+            push.rota_changed({"event": event, "shift_id": shift.id, "label": shift.label, "at": at.isoformat()})
             done.append(key)
     return done
 

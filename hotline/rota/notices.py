@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from hotline import push
 from hotline.accounts.models import User
 from hotline.rota.models import RotaNotice
 from hotline.telephony.providers import TelephonyProvider
@@ -23,7 +24,6 @@ from hotline.vocabulary import Role
 
 log = logging.getLogger("hotline.rota")
 MAX_SMS_ATTEMPTS = 5
-CONSOLE_ROOM = "console"
 
 
 def add_notice(
@@ -61,24 +61,12 @@ def managers(session: Session) -> list[User]:
     )
 
 
-def push(event: str, data: dict[str, Any], room: str) -> None:
-    """Emit a Socket.IO event; a push that fails is logged, never raised (the data is committed)."""
-    from hotline.extensions import socketio
-
-    try:
-        socketio.emit(event, data, to=room)
-    except Exception:  # noqa: BLE001  (a live push is a courtesy; the row is the record)
-        log.exception("could not push %s to %s", event, room)
-
-
 def announce(notices: Iterable[RotaNotice | None]) -> None:
     """Push committed notices to their people's consoles."""
     for notice in notices:
         if notice is not None:
-            push(
-                "rota.notice",
-                {"id": notice.id, "kind": notice.kind, "body": notice.body, "data": notice.data},
-                f"user:{notice.user_id}",
+            push.rota_notice(
+                notice.user_id, {"id": notice.id, "kind": notice.kind, "body": notice.body, "data": notice.data}
             )
 
 

@@ -11,12 +11,12 @@ from flask_babel import gettext as _
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from hotline import audit
+from hotline import audit, push
 from hotline.accounts.models import User
 from hotline.clock import hotline_zone
 from hotline.rota.exceptions import PublishBlocked
 from hotline.rota.models import DRAFT, PUBLISHED, DraftAssignment, RotaNotice, RotaVersion, Shift, ShiftAssignment
-from hotline.rota.notices import CONSOLE_ROOM, add_notice, announce, push
+from hotline.rota.notices import add_notice, announce
 from hotline.rota.services import shifts_between
 from hotline.rota.validation import hard_errors, validate
 
@@ -101,7 +101,7 @@ def publish(
     notices = notify_changes(session, changes, version)
     session.commit()
     announce(notices)
-    push("rota.changed", {"event": "published", "version": version.id}, CONSOLE_ROOM)
+    push.rota_changed({"event": "published", "version": version.id})
     return version
 
 

@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from hotline.manage.models import Setting
+from hotline.settings import Setting
 
 SETTING_KEY = "rota.rules"
 MAX_SHIFT_HOURS = 24

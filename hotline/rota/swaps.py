@@ -13,6 +13,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from hotline import push
 from hotline.accounts.models import User
 from hotline.clock import hotline_zone
 from hotline.rota.certificates import certificate_problem
@@ -29,7 +30,7 @@ from hotline.rota.models import (
     SwapRequest,
 )
 from hotline.rota.models.people import APPROVED, CANCELLED, PENDING, REFUSED
-from hotline.rota.notices import CONSOLE_ROOM, add_notice, announce, managers, push
+from hotline.rota.notices import add_notice, announce, managers
 from hotline.rota.publishing import change_row, record_version
 from hotline.rota.rules import load_rules
 from hotline.rota.validation import ERROR, Issue, validate
@@ -186,7 +187,7 @@ def decide_swap(
     session.commit()
     announce(notices)
     if approve:
-        push("rota.changed", {"event": "swap", "swap": swap.id}, CONSOLE_ROOM)
+        push.rota_changed({"event": "swap", "swap": swap.id})
     return swap
 
 
@@ -286,7 +287,7 @@ def decide_leave(
     issues: list[Issue] = []
     if shifts:
         issues = validate(session, _local_date(shifts[0].starts_at), _local_date(shifts[-1].starts_at), PUBLISHED)
-        push("rota.changed", {"event": "leave", "leave": leave.id}, CONSOLE_ROOM)
+        push.rota_changed({"event": "leave", "leave": leave.id})
     return leave, issues
 
 

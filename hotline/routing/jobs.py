@@ -6,8 +6,8 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
+from hotline import push
 from hotline.clock import utcnow
-from hotline.console import push
 from hotline.extensions import db
 from hotline.routing.presence import expire_lost_consoles, finish_wrap_ups
 from hotline.routing.router import expire_offers, route, sync_with_queue

@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session, joinedload
 
-from hotline.console import push
+from hotline import push
 from hotline.privacy import mask_phone
 from hotline.routing import adapters
 from hotline.routing.models import Offer, RoutingEntry, WorkerPresence
@@ -44,7 +44,7 @@ class Pushes:
     offers: list[dict[str, Any]] = field(default_factory=list)
     closed: list[tuple[int, int, str]] = field(default_factory=list)
     presence: list[tuple[int, str]] = field(default_factory=list)
-    other: list[tuple[str, dict[str, Any], str]] = field(default_factory=list)
+    transfers_failed: list[tuple[int, int]] = field(default_factory=list)
     board: bool = False
 
     def send(self) -> None:
@@ -55,8 +55,8 @@ class Pushes:
             push.offer_closed(worker_id, offer_id, reason)
         for user_id, state in self.presence:
             push.presence_changed(user_id, state)
-        for event, payload, room in self.other:
-            push.emit(event, payload, room)
+        for worker_id, call_id in self.transfers_failed:
+            push.transfer_failed(worker_id, call_id)
         if self.board or self.offers or self.closed or self.presence:
             push.board_changed()
 
@@ -344,7 +344,7 @@ def reopen_entry(
     if entry.transfer_from_id is not None:
         # A cold transfer nobody took: the call stays with the worker who is still talking to the caller.
         values.update(status="accepted", worker_id=entry.transfer_from_id, tried_worker_ids=entry.tried_worker_ids)
-        pushes.other.append(("transfer.failed", {"call_id": entry.call_id}, push.user_room(entry.transfer_from_id)))
+        pushes.transfers_failed.append((entry.transfer_from_id, entry.call_id))
     changed = session.execute(
         update(RoutingEntry)
         .where(RoutingEntry.id == entry.id, RoutingEntry.status == "offered", RoutingEntry.version == version)

@@ -13,9 +13,8 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from hotline import audit
+from hotline import audit, push
 from hotline.accounts.models import User
-from hotline.console import push
 from hotline.routing import adapters
 from hotline.routing.exceptions import ConnectFailed, InvalidState, NotOnCall, OfferGone, OfferNotFound
 from hotline.routing.models import Offer, RoutingEntry, WorkerPresence

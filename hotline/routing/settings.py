@@ -12,7 +12,7 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from hotline import audit
-from hotline.manage.models import Setting
+from hotline.settings import Setting
 
 KEY = "routing.options"
 OFFER_MODES = ("one", "all")

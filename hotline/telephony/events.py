@@ -12,12 +12,11 @@ from typing import Any
 
 from flask import current_app
 
-from hotline import signals
+from hotline import push, signals
 from hotline.privacy import mask_phone
 from hotline.telephony.models import Call
 
 log = logging.getLogger("hotline.telephony.events")
-CONSOLE_ROOM = "console"
 
 
 PAYLOAD_FIELDS = (
@@ -68,12 +67,7 @@ def emit_call_updated(call: Call) -> None:
 
 def emit_payload(call_id: int, payload: dict[str, Any]) -> None:
     """Send `call.updated` to every open console; a failure is logged, never raised."""
-    from hotline.extensions import socketio
-
-    try:
-        socketio.emit("call.updated", payload, to=CONSOLE_ROOM)
-    except Exception:  # noqa: BLE001  (a console that misses one update catches up on the next)
-        log.exception("could not emit call.updated for call %s", call_id)
+    push.call_updated(payload)
 
 
 def announce_arrival(call_id: int, values: Mapping[str, Any]) -> None:
@@ -89,16 +83,11 @@ def announce_arrivals(arrivals: list[tuple[int, Mapping[str, Any]]]) -> None:
     `calls.updated` carrying the list of their payloads, so that a surge of calls
     costs the message queue and each console one message a batch, not one a call.
     """
-    from hotline.extensions import socketio
-
     payloads = [payload_of(values) for _call_id, values in arrivals]
-    try:
-        if len(payloads) == 1:
-            socketio.emit("call.updated", payloads[0], to=CONSOLE_ROOM)
-        else:
-            socketio.emit("calls.updated", payloads, to=CONSOLE_ROOM)
-    except Exception:  # noqa: BLE001  (a console that misses one update catches up on the next)
-        log.exception("could not emit the arrival of %d calls", len(payloads))
+    if len(payloads) == 1:
+        push.call_updated(payloads[0])
+    else:
+        push.calls_updated(payloads)
     for call_id, _values in arrivals:
         _send(signals.call_created, call_id=call_id)
 

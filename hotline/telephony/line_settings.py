@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from hotline import audit
 from hotline.clock import utcnow
-from hotline.manage.models import Setting
+from hotline.settings import Setting
 
 PREFIX = "telephony."
 

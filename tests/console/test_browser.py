@@ -18,8 +18,8 @@ from hotline.accounts.models import Certification, User
 from hotline.accounts.services import hash_password
 from hotline.clock import utcnow
 from hotline.extensions import db
-from hotline.manage.models import Setting
 from hotline.rota.models import Shift, ShiftAssignment
+from hotline.settings import Setting
 from tests.conftest import TEST_PASSWORD
 from tests.support.waiting import until
 

@@ -93,7 +93,7 @@ def test_a_logged_in_console_joins_its_rooms_and_gets_events(app: Flask, live_se
     )
     try:
         assert listener.client.call("console.heartbeat", timeout=10)["ok"] is True
-        from hotline.console import push
+        from hotline import push
 
         with app.app_context():
             push.offer_made(user_id, {"offer_id": 7, "worker_id": user_id})

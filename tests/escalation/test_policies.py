@@ -12,7 +12,7 @@ from hotline.audit import AuditEntry
 from hotline.escalation import policies
 from hotline.escalation.exceptions import SettingsInvalid
 from hotline.escalation.policies import SETTING_DEFAULTS, save_settings, setting, validate_settings
-from hotline.manage.models import Setting
+from hotline.settings import Setting
 from tests.escalation.conftest import NOW
 
 

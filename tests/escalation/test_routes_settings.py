@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from hotline.audit import AuditEntry
 from hotline.escalation.policies import setting
-from hotline.manage.models import Setting
+from hotline.settings import Setting
 from tests.conftest import csrf_token, log_in
 
 VALID_SETTINGS = {

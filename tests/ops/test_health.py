@@ -9,8 +9,8 @@ from typing import Any
 import time_machine
 from flask import Flask
 
-from hotline.manage.models import Setting
 from hotline.scheduler import HEARTBEAT_KEY, beat
+from hotline.settings import Setting
 
 NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 

@@ -197,7 +197,7 @@ def test_after_the_worker_hangs_up_the_caller_is_asked_the_satisfaction_question
 def test_line_settings_are_kept_a_few_seconds_and_dropped_when_this_process_saves_a_change(
     app: Flask, twilio_post: Any, db_session: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from hotline.manage.models import Setting
+    from hotline.settings import Setting
     from hotline.telephony.line_settings import Prompt, load_line_settings, save_line_settings
     from hotline.telephony.routes import SETTINGS_CACHE
 

@@ -1,4 +1,10 @@
-"""Settings that managers edit in the browser, stored as JSON values by key."""
+"""Settings that managers edit in the browser, stored as JSON values by key.
+
+The model sits beside the other foundations (db, clock) because every layer
+reads settings: the line, the rota, routing, cases, escalation, reports and the
+scheduler. Each package owns the keys under its own prefix ("telephony.",
+"rota.", "routing.", ...) and reads and writes only those.
+"""
 
 from __future__ import annotations
 
