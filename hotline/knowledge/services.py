@@ -339,7 +339,7 @@ DEFAULT_VERIFY_MONTHS = 12
 
 def verify_months(session: Session) -> int:
     """Return how many months an article may go unverified before it is flagged (the manager's setting)."""
-    from hotline.manage.models import Setting
+    from hotline.settings import Setting
 
     setting = session.get(Setting, REVIEW_KEY)
     months = (setting.value or {}).get("verify_months") if setting is not None else None
@@ -348,7 +348,7 @@ def verify_months(session: Session) -> int:
 
 def save_verify_months(session: Session, months: int, by_id: int) -> None:
     """Set how many months an article may go unverified."""
-    from hotline.manage.models import Setting
+    from hotline.settings import Setting
 
     setting = session.get(Setting, REVIEW_KEY) or Setting(key=REVIEW_KEY)
     setting.value = {"verify_months": months}
