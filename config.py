@@ -201,6 +201,11 @@ class Config:
             check_fernet_keys("FIELD_ENCRYPTION_KEY", self.FIELD_ENCRYPTION_KEY)
         self.DEFAULT_REGION = env_str("HOTLINE_DEFAULT_REGION", "CN")
         self.SCHEDULER_IN_WEB = env_bool("SCHEDULER_IN_WEB", False)
+        # A session ends after this long unused (a console's heartbeat counts as use) and this long at most.
+        self.SESSION_IDLE_MINUTES = env_int("SESSION_IDLE_MINUTES", 60, minimum=1)
+        self.SESSION_MAX_HOURS = env_int("SESSION_MAX_HOURS", 12, minimum=1)
+        # How often each web process closes the Socket.IO connections of ended sessions (0: never).
+        self.SESSION_SOCKET_CHECK_SECONDS = env_int("SESSION_SOCKET_CHECK_SECONDS", 2)
         self.LOG_LEVEL = env_str("LOG_LEVEL", "INFO")
         self.RATELIMIT_STORAGE_URI = self.REDIS_URL or "memory://"
         self.SOCKETIO_ASYNC_MODE = env_str("SOCKETIO_ASYNC_MODE", "threading")
@@ -280,6 +285,8 @@ class TestingConfig(Config):
         self.TWILIO_NUMBER = self.TWILIO_NUMBER or "+862288880000"
         # Tests write settings and read them back at once, often inside one rolled-back transaction.
         self.LINE_SETTINGS_CACHE_SECONDS = 0
+        # Socket.IO tests share one connection per test; the session check runs only where a test turns it on.
+        self.SESSION_SOCKET_CHECK_SECONDS = env_int("SESSION_SOCKET_CHECK_SECONDS", 0)
         # Tests' sessions are bound to a rolled-back connection; the fast lane writes on its own (tests opt in).
         self.TELEPHONY_FAST_LANE = env_bool("TELEPHONY_FAST_LANE", False)
 

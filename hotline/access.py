@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from flask import Flask, abort, current_app, redirect, request, url_for
+from flask import Flask, abort, current_app, g, redirect, request, url_for
 from flask_login import current_user
 
 from hotline.extensions import csrf
@@ -88,7 +88,9 @@ def check_access() -> Any:
         if not current_user.has_role(value):
             abort(403)
     unsafe = request.method not in ("GET", "HEAD", "OPTIONS")
-    if unsafe and bearer_token() is None and not getattr(view, CSRF_EXEMPT_ATTRIBUTE, False):
+    # Only a request that a valid API token authenticated skips CSRF: a browser never adds that
+    # header by itself. A cookie-authenticated write needs the token whatever other headers come.
+    if unsafe and not g.get("authenticated_by_token") and not getattr(view, CSRF_EXEMPT_ATTRIBUTE, False):
         csrf.protect()
     return None
 

@@ -68,7 +68,7 @@ def init_app(app: Flask) -> None:
             return response
         started = g.get("request_started")
         duration = round((time.perf_counter() - started) * 1000, 1) if started else None
-        user_id = current_user.get_id().split(":")[0] if current_user and current_user.is_authenticated else None
+        user_id = current_user.get_id() if current_user and current_user.is_authenticated else None
         access.info(
             "request",
             extra={

@@ -162,10 +162,15 @@ def make_user(db_session: Any) -> Callable[..., User]:
 
 
 def log_in(client: FlaskClient, user: User) -> FlaskClient:
-    """Log a user into a test client by writing the session, as Flask-Login would."""
+    """Log a user into a test client: start a server-side session and write the cookie, as log-in would."""
+    from hotline.accounts import sessions
+    from hotline.clock import utcnow
+
+    key = sessions.start(db.session, user, utcnow())
     with client.session_transaction() as session:
         session["_user_id"] = user.get_id()
         session["_fresh"] = True
+        session[sessions.COOKIE_KEY] = key
     return client
 
 

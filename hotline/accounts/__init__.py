@@ -4,15 +4,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask, g
+from flask import Flask, g, session
 from flask.sessions import SecureCookieSessionInterface
 from flask_babel import lazy_gettext as _l
 
 from hotline import nav
 from hotline.access import bearer_token
-from hotline.accounts import services
+from hotline.accounts import services, sessions
 from hotline.accounts.cli import users_cli
 from hotline.accounts.routes import bp
+from hotline.clock import utcnow
 from hotline.extensions import db, login
 from hotline.vocabulary import Role
 
@@ -36,7 +37,13 @@ def init_app(app: Flask) -> None:
 
     @login.user_loader
     def load_user(identity: str):  # noqa: ANN202
-        return services.load_session_user(db.session, identity)
+        found = sessions.resume(
+            db.session, identity, session.get(sessions.COOKIE_KEY), utcnow(), sessions.lifetimes_from(app.config)
+        )
+        if found is None:
+            return None
+        g.user_session_id = found[1].id
+        return found[0]
 
     @login.request_loader
     def load_token_user(_request):  # noqa: ANN001, ANN202

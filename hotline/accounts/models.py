@@ -1,4 +1,4 @@
-"""People who log in, their certificates and their API tokens."""
+"""People who log in, their certificates, their sessions and their API tokens."""
 
 from __future__ import annotations
 
@@ -29,8 +29,6 @@ class User(UserMixin, Base):
     languages: Mapped[list[str]] = mapped_column(default=list)
     locale: Mapped[str | None] = mapped_column(String(10))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
-    session_version: Mapped[int] = mapped_column(default=1)
-    """Bumped to log the user out everywhere (password or role change)."""
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     certifications: Mapped[list[Certification]] = relationship(
@@ -51,8 +49,8 @@ class User(UserMixin, Base):
         return self.active
 
     def get_id(self) -> str:
-        """Return the session identity; a bumped session_version logs old sessions out."""
-        return f"{self.id}:{self.session_version}"
+        """Return the identity Flask-Login keeps; the session record (UserSession) decides if it is live."""
+        return str(self.id)
 
     def has_role(self, role: Role | str) -> bool:
         """Return whether the user's role includes `role`."""
@@ -101,3 +99,25 @@ class ApiToken(Base):
     revoked_at: Mapped[datetime | None]
 
     user: Mapped[User] = relationship(back_populates="api_tokens")
+
+
+class UserSession(Base):
+    """A log-in session, checked on every request; ending it logs that browser out everywhere.
+
+    The cookie carries a random key; only its SHA-256 is stored, so a database read
+    gives nobody a session.
+    """
+
+    __tablename__ = "user_sessions"
+
+    id: Mapped[intpk]
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    key_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
+    ended_at: Mapped[datetime | None]
+    end_reason: Mapped[str | None] = mapped_column(String(40))
+    address: Mapped[str | None] = mapped_column(String(64))
+    user_agent: Mapped[str | None] = mapped_column(String(200))
+
+    user: Mapped[User] = relationship()

@@ -4,15 +4,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_limiter.util import get_remote_address
 from flask_login import current_user, login_user, logout_user
 
 from hotline.access import logged_in, public, require_role
-from hotline.accounts import services
+from hotline.accounts import services, sessions
 from hotline.accounts.exceptions import UsernameTaken
 from hotline.accounts.forms import EditUserForm, LoginForm, NewUserForm, PasswordForm, TokenForm
+from hotline.clock import utcnow
 from hotline.extensions import db, limiter
 from hotline.vocabulary import Role
 from hotline.web import safe_next
@@ -42,18 +43,43 @@ def login() -> Any:
     if form.validate_on_submit():
         user = services.authenticate(db.session, form.username.data, form.password.data)
         if user is not None:
-            login_user(user)
+            open_session(user)
             return redirect(safe_next(request.args.get("next"), url_for("home.index")))
         form.password.errors.append(_("Wrong username or password."))
     return render_template("accounts/login.html", form=form), 422 if form.errors else 200
 
 
+def open_session(user: Any) -> None:
+    """Start a server-side session for `user` and put its key in the session cookie."""
+    session[sessions.COOKIE_KEY] = sessions.start(
+        db.session, user, utcnow(), request.remote_addr, request.user_agent.string
+    )
+    login_user(user)
+
+
+def close_session() -> None:
+    """Forget the session in this browser (its record is already ended)."""
+    logout_user()
+    session.pop(sessions.COOKIE_KEY, None)
+
+
 @bp.post("/logout")
 @logged_in
 def logout() -> Any:
-    """Log the user out."""
-    logout_user()
+    """End this session on the server and log the user out."""
+    sessions.end_by_id(db.session, g.get("user_session_id"), "logout", utcnow())
+    close_session()
     flash(_("You have logged out."), "info")
+    return redirect(url_for("accounts.login"))
+
+
+@bp.post("/profile/sessions/end")
+@logged_in
+def log_out_everywhere() -> Any:
+    """End every session of the user, this one included."""
+    services.end_every_session(db.session, current_user, utcnow())
+    close_session()
+    flash(_("You have been logged out everywhere."), "info")
     return redirect(url_for("accounts.login"))
 
 
@@ -65,6 +91,8 @@ def render_profile(token_form: TokenForm | None = None, password_form: PasswordF
         token_form=token_form or TokenForm(prefix="token"),
         password_form=password_form or PasswordForm(prefix="password"),
         tokens=services.list_tokens(db.session, current_user),
+        sessions=sessions.live(db.session, current_user.id, utcnow(), sessions.lifetimes_from(current_app.config)),
+        this_session_id=g.get("user_session_id"),
         **extra,
     ), status
 
@@ -98,7 +126,7 @@ def change_password() -> Any:
         form.current.errors.append(_("Wrong password."))
         return render_profile(password_form=form)
     services.set_password(db.session, current_user, form.new.data)
-    login_user(current_user)
+    open_session(current_user._get_current_object())
     flash(_("Your password has been changed."), "success")
     return redirect(url_for("accounts.profile"))
 

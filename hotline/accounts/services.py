@@ -12,6 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from hotline import audit
+from hotline.accounts import sessions
 from hotline.accounts.exceptions import InvalidRole, UnknownUser, UsernameTaken, WeakPassword
 from hotline.accounts.models import ApiToken, User
 from hotline.clock import utcnow
@@ -85,7 +86,7 @@ def create_user(
 def update_user(
     session: Session, user: User, role: str, active: bool, display_name: str, actor_id: int | None = None
 ) -> User:
-    """Change a user's role, name or active flag; a role change or deactivation logs them out (audited).
+    """Change a user's role, name or active flag; a role change or deactivation ends their sessions (audited).
 
     Raises:
         InvalidRole.
@@ -95,7 +96,7 @@ def update_user(
     except ValueError as exc:
         raise InvalidRole(role) from exc
     if role != user.role or active != user.active:
-        user.session_version += 1
+        sessions.end_all(session, user.id, "role" if role != user.role else "disabled", utcnow(), commit=False)
         audit.record(
             session,
             "user.role_change" if role != user.role else "user.active_change",
@@ -109,10 +110,18 @@ def update_user(
 
 
 def set_password(session: Session, user: User, password: str) -> None:
-    """Change a password and log out every other session of the user."""
+    """Change a password and end every session of the user (the caller may start a fresh one)."""
     user.password_hash = hash_password(password)
-    user.session_version += 1
+    sessions.end_all(session, user.id, "password", utcnow(), commit=False)
     session.commit()
+
+
+def end_every_session(session: Session, user: User, now: datetime) -> int:
+    """End every session of `user` ("log out everywhere"); audited."""
+    ended = sessions.end_all(session, user.id, "everywhere", now, commit=False)
+    audit.record(session, "user.sessions_ended", actor_id=user.id, target=f"user:{user.id}", detail={"ended": ended})
+    session.commit()
+    return ended
 
 
 def list_users(session: Session) -> list[User]:
@@ -139,17 +148,6 @@ def find_user(session: Session, username: str) -> User:
     user = session.scalar(select(User).where(User.username == username))
     if user is None:
         raise UnknownUser(username)
-    return user
-
-
-def load_session_user(session: Session, identity: str) -> User | None:
-    """Return the user for a session identity "id:version", if still valid."""
-    user_id, _, version = identity.partition(":")
-    if not user_id.isdigit() or not version.isdigit():
-        return None
-    user = session.get(User, int(user_id))
-    if user is None or not user.active or user.session_version != int(version):
-        return None
     return user
 
 

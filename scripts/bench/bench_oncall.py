@@ -73,7 +73,6 @@ def rows(rng: random.Random):  # noqa: ANN201
             "skills": ["crisis"] if i % 7 == 0 else [],
             "languages": ["zh"],
             "active": True,
-            "session_version": 1,
             "created_at": START,
         }
         for i in range(1, WORKERS + 1)
