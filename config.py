@@ -18,7 +18,7 @@ from cryptography.fernet import Fernet
 
 BASE_DIR = Path(__file__).resolve().parent
 INSTANCE_DIR = Path(os.environ.get("HOTLINE_INSTANCE_DIR", BASE_DIR / "instance"))
-TELEPHONY_CHOICES = ("simulator", "twilio")
+TELEPHONY_CHOICES = ("simulator", "twilio", "gateway")
 SOCKETIO_ASYNC_MODES = ("threading", "gevent")
 
 
@@ -140,6 +140,14 @@ def env_port_range(name: str, default: str) -> tuple[int, int]:
     return int(first), int(last)
 
 
+def check_sip_template(name: str, placeholder: str) -> str | None:
+    """Return a SIP URI template such as sip:{number}@carrier, refusing one without its placeholder."""
+    value = env_str(name)
+    if value is not None and (not value.startswith(("sip:", "sips:")) or placeholder not in value):
+        raise ConfigError(name, f"expected a sip: URI with {placeholder} in it, got {value!r}")
+    return value
+
+
 def env_networks(name: str, default: str) -> tuple[str, ...]:
     """Return a comma-separated list of IP networks ("" for none), each checked."""
     raw = env_str(name, default) or ""
@@ -223,6 +231,9 @@ class Config:
         # On PostgreSQL, answer new calls on an open line in front of Flask, their arrivals written together.
         self.TELEPHONY_FAST_LANE = env_bool("TELEPHONY_FAST_LANE", True)
         self.load_gateway_sip()
+        if self.TELEPHONY == "gateway" and not self.TWILIO_API_BASE_URL:
+            host, port = self.GATEWAY_REST_LISTEN
+            self.TWILIO_API_BASE_URL = f"http://{host}:{port}"  # the app's twilio client talks to the gateway
         if self.DATABASE_URL.startswith("sqlite"):
             self.SQLALCHEMY_ENGINE_OPTIONS = {"connect_args": {"timeout": 30}}
         else:
@@ -244,6 +255,10 @@ class Config:
         self.GATEWAY_TRUNK_REALM = env_str("GATEWAY_TRUNK_REALM", "*")
         self.GATEWAY_TRUNK_REGISTER_SECONDS = env_int("GATEWAY_TRUNK_REGISTER_SECONDS", 300, minimum=60)
         self.GATEWAY_TRUNK_AREA_CODE = env_str("GATEWAY_TRUNK_AREA_CODE")
+        self.GATEWAY_TRUNK_NUMBER_URI = check_sip_template("GATEWAY_TRUNK_NUMBER_URI", "{number}")
+        self.GATEWAY_CLIENT_URI = check_sip_template("GATEWAY_CLIENT_URI", "{identity}")
+        self.GATEWAY_REST_LISTEN = env_host_port("GATEWAY_REST_LISTEN", "127.0.0.1:8765")
+        self.GATEWAY_CACHE_DIR = env_str("GATEWAY_CACHE_DIR", str(INSTANCE_DIR / "gateway"))
         if self.GATEWAY_TRUNK_AREA_CODE and not self.GATEWAY_TRUNK_AREA_CODE.lstrip("0").isdigit():
             raise ConfigError(
                 "GATEWAY_TRUNK_AREA_CODE", f"expected digits (22 for Tianjin), got {self.GATEWAY_TRUNK_AREA_CODE!r}"
@@ -309,12 +324,14 @@ class ProductionConfig(Config):
             raise ConfigError("PUBLIC_BASE_URL", "required in production (the URL Twilio calls)")
         if self.DATABASE_URL.startswith("sqlite") and env_str("DATABASE_URL") is None:
             raise ConfigError("DATABASE_URL", "required in production")
-        if self.TELEPHONY == "twilio":
+        if self.TELEPHONY in ("twilio", "gateway"):
             for name in ("TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN", "TWILIO_NUMBER"):
                 if not getattr(self, name):
-                    raise ConfigError(name, "required when TELEPHONY=twilio")
+                    raise ConfigError(name, f"required when TELEPHONY={self.TELEPHONY}")
         else:
-            raise ConfigError("TELEPHONY", "must be 'twilio' in production (the simulator is for development)")
+            raise ConfigError(
+                "TELEPHONY", "must be 'twilio' or 'gateway' in production (the simulator is for development)"
+            )
 
 
 CONFIGS: dict[str, type[Config]] = {

@@ -1,8 +1,9 @@
-"""Top-level commands: `serve` (development server with live updates) and `keys`."""
+"""Top-level commands: `serve` (development server with live updates), `keys` and `gateway run`."""
 
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 import click
 from cryptography.fernet import Fernet
@@ -13,6 +14,7 @@ from hotline.extensions import db, socketio
 from hotline.privacy import rotate_personal_fields
 
 keys_cli = AppGroup("keys", help="Field-encryption keys for personal data.")
+gateway_cli = AppGroup("gateway", help="The voice gateway: TwiML on a SIP line (docs/sip-line.md).")
 
 
 @keys_cli.command("generate")
@@ -45,10 +47,51 @@ def serve(host: str, port: int) -> None:
     socketio.run(app, host=host, port=port, allow_unsafe_werkzeug=True, use_reloader=False, log_output=False)
 
 
+@gateway_cli.command("run")
+@click.option("--app-url", default=None, help="where the application listens (default: PUBLIC_BASE_URL)")
+def run_gateway(app_url: str | None) -> None:
+    """Take calls on the SIP line and play the application's TwiML on them, until stopped."""
+    import signal
+    import threading
+
+    from hotline.gateway.runner import NUMBER_WEBHOOKS
+    from hotline.gateway.sip.runner import SipGateway
+    from hotline.gateway.sip.settings import SipSettings
+
+    config = current_app.config
+    for name in ("TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN"):
+        if not config.get(name):
+            raise click.UsageError(f"{name} must be set: the gateway signs webhooks and checks REST requests with it")
+    settings = SipSettings.from_config(config)
+    rest_host, rest_port = config["GATEWAY_REST_LISTEN"]
+    gateway = SipGateway(
+        app_url or config["PUBLIC_BASE_URL"],
+        config["PUBLIC_BASE_URL"],
+        config["TWILIO_AUTH_TOKEN"],
+        config["TWILIO_ACCOUNT_SID"],
+        settings,
+        Path(config["GATEWAY_CACHE_DIR"]),
+        rest_host=rest_host,
+        rest_port=rest_port,
+        **NUMBER_WEBHOOKS,
+    )
+    gateway.start()
+    click.echo(f"gateway: SIP on {settings.host}:{settings.port}, REST on {gateway.rest_url}", err=True)
+    stopped = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stopped.set())
+    try:
+        stopped.wait()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        gateway.stop()
+
+
 def init_app(app: Flask) -> None:
     """Register the top-level commands."""
     from hotline.demo import seed_cli
 
     app.cli.add_command(keys_cli)
+    app.cli.add_command(gateway_cli)
     app.cli.add_command(serve)
     app.cli.add_command(seed_cli)

@@ -20,7 +20,7 @@ def init_app(app: Flask) -> None:
         from hotline.telephony.simulator import routes as simulator_routes
         from hotline.telephony.simulator.network import ensure_webhook_token
 
-        if app.config.get("TELEPHONY") != "twilio":
+        if app.config.get("TELEPHONY") == "simulator":
             ensure_webhook_token(app)
         app.register_blueprint(simulator_routes.bp)
         simulator_routes.register_nav(app)

@@ -107,6 +107,11 @@ def process_command(
     command = _claim(session, command_id, now, due_only=due_only)
     if command is None:
         return None
+    # No transaction stays open during the provider's HTTP request: on SQLite its read lock
+    # would make the webhook that request triggers (a redirect's TwiML fetch) and this commit
+    # deadlock ("database is locked").
+    session.expunge(command)
+    session.commit()
     try:
         command.result = execute(command, provider)
         command.status = "done"
@@ -124,6 +129,7 @@ def process_command(
         else:
             command.status = "failed"
             log.error("telephony %s %s failed: %s", command.kind, command.id, exc)
+    command = session.merge(command)
     session.commit()
     return command.status
 

@@ -212,10 +212,10 @@ def _store_message(kind: str, sid: str, to: str, body: str) -> None:
 
 
 def install_provider(app: Flask) -> None:
-    """Install the provider TELEPHONY names (twilio or simulator) unless one is already installed."""
+    """Install the provider TELEPHONY names unless one is installed (the gateway speaks Twilio's REST)."""
     if app.extensions.get("hotline_telephony") is not None:
         return
-    if app.config.get("TELEPHONY") == "twilio":
+    if app.config.get("TELEPHONY") in ("twilio", "gateway"):
         app.extensions["hotline_telephony"] = TwilioProvider(
             app.config["TWILIO_ACCOUNT_SID"] or "",
             app.config["TWILIO_AUTH_TOKEN"] or "",

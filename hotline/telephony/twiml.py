@@ -31,14 +31,17 @@ def speak(target: VoiceResponse | Gather, settings: LineSettings, name: str, **v
 
 
 def menu(settings: LineSettings, action_url: str, *, welcome: bool, invalid: bool = False) -> VoiceResponse:
-    """Greet (first time) and ask for a key; silence or a wrong key comes back to `action_url`."""
+    """Greet (first time) and ask for a key; silence or a wrong key comes back to `action_url`.
+
+    Every prompt is inside the <Gather>: a caller who knows the menu presses a key during the greeting.
+    """
     response = VoiceResponse()
-    if welcome:
-        speak(response, settings, "greeting")
-        speak(response, settings, "privacy")
-    if invalid:
-        speak(response, settings, "invalid")
     gather = Gather(num_digits=1, action=action_url, method="POST", timeout=6, action_on_empty_result=True)
+    if welcome:
+        speak(gather, settings, "greeting")
+        speak(gather, settings, "privacy")
+    if invalid:
+        speak(gather, settings, "invalid")
     speak(gather, settings, "menu")
     response.append(gather)
     # Engines that ignore actionOnEmptyResult fall through: treat it as no input.

@@ -6,9 +6,11 @@ import collections
 import socket
 import struct
 import threading
+import time
 
 ETH_P_ALL = 0x0003
 PACKET_OUTGOING = 4
+SILENT_BYTES = frozenset(b"\xd5\x55\xff\x7f")  # G.711 A-law and mu-law silence
 
 
 def can_sniff() -> bool:
@@ -26,6 +28,7 @@ class RtpCounter:
     def __init__(self) -> None:
         self.packets: collections.Counter[int] = collections.Counter()
         self.payload_types: dict[int, set[int]] = collections.defaultdict(set)
+        self.voiced: dict[int, list[float]] = collections.defaultdict(list)  # when sound (not silence) arrived
         self._lock = threading.Lock()
         self._sock = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(ETH_P_ALL))
         self._sock.bind(("lo", 0))
@@ -46,6 +49,11 @@ class RtpCounter:
         """RTP packets seen so far towards `port`."""
         with self._lock:
             return self.packets[port]
+
+    def voiced_since(self, port: int, moment: float) -> int:
+        """Packets carrying sound (not G.711 silence) seen towards `port` since `moment` (time.monotonic)."""
+        with self._lock:
+            return sum(1 for seen in self.voiced[port] if seen >= moment)
 
     def _run(self) -> None:
         while not self._stop.is_set():
@@ -71,6 +79,10 @@ class RtpCounter:
         rtp = udp[8:]
         if len(rtp) < 12 or rtp[0] >> 6 != 2:
             return
+        payload = rtp[12 + 4 * (rtp[0] & 0x0F) :]
+        loud = sum(1 for byte in payload if byte not in SILENT_BYTES and abs(byte - 0xD5) > 8 and abs(byte - 0x55) > 8)
         with self._lock:
             self.packets[destination] += 1
             self.payload_types[destination].add(rtp[1] & 0x7F)
+            if payload and loud > len(payload) // 4:
+                self.voiced[destination].append(time.monotonic())

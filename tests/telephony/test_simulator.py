@@ -53,7 +53,14 @@ def test_a_person_calls_and_talks_with_the_worker_who_accepts(app: Flask, live_s
             "call_sid"
         ]
         state_url = f"{live_server.url}/simulator/calls/{sid}"
-        state = until(lambda: (s := caller.get(state_url, timeout=5).json()).get("waiting_for_keys") and s)
+
+        def menu_heard() -> dict[str, Any] | None:
+            """Keys are taken from the greeting on; wait until the menu itself was said."""
+            state = caller.get(state_url, timeout=5).json()
+            said = any("信息和政策咨询请按1" in line["text"] for line in state["transcript"])
+            return state if state.get("waiting_for_keys") and said else None
+
+        state = until(menu_heard)
         assert any("信息和政策咨询请按1" in line["text"] for line in state["transcript"])
         caller.post(f"{state_url}/press", data={"digits": "1"}, timeout=5)
         until(lambda: caller.get(state_url, timeout=5).json()["in_queue"])

@@ -40,12 +40,12 @@ def test_a_broken_placeholder_still_speaks() -> None:
 
 def test_menu_greets_once_and_gathers_one_key_with_empty_result_posted() -> None:
     first = twiml.menu(LineSettings(), "https://h.example/twilio/voice/menu", welcome=True)
-    assert tags(first) == ["Say", "Say", "Gather", "Say", "Redirect"]
+    assert tags(first) == ["Gather", "Say", "Say", "Say", "Redirect"], "keys count from the greeting on"
     gather = parse(first).find("Gather")
     assert gather.get("numDigits") == "1" and gather.get("actionOnEmptyResult") == "true"
     assert gather.get("action") == "https://h.example/twilio/voice/menu"
     again = twiml.menu(LineSettings(), "https://h.example/twilio/voice/menu", welcome=False, invalid=True)
-    assert tags(again) == ["Say", "Gather", "Say", "Redirect"]
+    assert tags(again) == ["Gather", "Say", "Say", "Redirect"]
 
 
 def test_enqueue_names_the_queue_wait_and_action_urls() -> None:

@@ -89,6 +89,7 @@ def dial(call: Call, verb: ET.Element, doc_url: str) -> Effects:
         return (yield from join_conference(call, conference, action, method))
     call.event("dial", detail={"targets": [target.address for target in targets], "timeout": timeout})
     legs = [(target, network.create_leg(call, target, caller_id)) for target in targets]
+    live = bool(legs) and all(getattr(leg.caller, "live", False) for _, leg in legs)
     answering = [
         pair for pair in legs if pair[1].caller.answer == "answered" and pair[1].caller.ring_seconds <= timeout
     ]
@@ -96,9 +97,14 @@ def dial(call: Call, verb: ET.Element, doc_url: str) -> Effects:
     status, talk, bridged = "failed", 0, False
     dial_sid = legs[0][1].sid if legs else ""
     try:
+        if live:
+            answered = yield from ring_live(call, [leg for _, leg in legs], timeout)
+            winner = next((pair for pair in legs if pair[1] is answered), None)
         if winner is None:
-            answers = {leg.caller.answer for _, leg in legs}
-            if answers & {"answered", "no-answer"}:
+            answers = [leg.caller.answer for _, leg in legs]
+            if live:
+                status = _live_status(answers)
+            elif set(answers) & {"answered", "no-answer"}:
                 yield Sleep(timeout)
                 status = "no-answer"
             elif "busy" in answers:
@@ -146,6 +152,38 @@ def dial(call: Call, verb: ET.Element, doc_url: str) -> Effects:
     params = _result(status, dial_sid, talk, bridged)
     call.event("dial-result", text=status, detail=dict(params))
     return Source(action, method, params) if action else None
+
+
+def ring_live(call: Call, legs: list[Call], timeout: float) -> Effects:
+    """Wait until a live party (a SIP phone) answers, all refuse, or `timeout` passes; return who answered.
+
+    The media backend sets each party's `answer` as its phone answers or refuses, and wakes
+    the ringing call with `Network.party_changed`.
+    """
+    network = call.network
+    deadline = network.now + timeout
+    call._ringing = True
+    try:
+        while True:
+            answered = [leg for leg in legs if leg.caller.answer == "answered"]
+            if answered:
+                return answered[0]
+            if all(leg.caller.answer in ("busy", "failed", "no-answer") for leg in legs):
+                return None
+            remaining = deadline - network.now
+            if remaining <= 0:
+                return None
+            yield Sleep(remaining)
+    finally:
+        call._ringing = False
+
+
+def _live_status(answers: list[str]) -> str:
+    if "busy" in answers and not {"ringing", "no-answer"} & set(answers):
+        return "busy"
+    if all(answer == "failed" for answer in answers):
+        return "failed"
+    return "no-answer"
 
 
 def _result(status: str, dial_sid: str, talk: int, bridged: bool) -> dict[str, str]:

@@ -77,6 +77,7 @@ class CallLeg:
         self._input: str | None = None
         self._sequence = 0
         self._reject_status = "no-answer"
+        self._ringing = False  # waiting for a live party (a SIP phone) to answer
 
     def __repr__(self) -> str:
         return f"<Call {self.sid} {self.direction} {self.from_}->{self.to} {self.status}>"

@@ -385,9 +385,20 @@ class Network(Messaging):
             call = self.call(call_sid)
             if call.waiting_for_input is None:
                 raise CallStateError(f"{call_sid} is not waiting for input")
-            call._input = digits
+            call._input = (call._input or "") + digits  # keys a live phone sends one by one add up
             call._wake_at, call._elective = self.now, False
             self._changed.notify_all()
+
+    def party_changed(self, call_sid: str) -> None:
+        """A live party answered or refused: wake the call ringing it (the leg itself, or its <Dial>)."""
+        with self.lock:
+            call = self.calls.get(call_sid)
+            if call is None:
+                return
+            ringing = call if call._ringing else self.calls.get(call.parent_sid or "")
+            if ringing is not None and ringing._ringing and ringing._generator is not None:
+                ringing._wake_at, ringing._elective = self.now, False
+                self._changed.notify_all()
 
     def _end_from_outside(self, call: Call, by: str) -> None:
         if call._generator is not None:

@@ -14,13 +14,13 @@ WAV_HEADER = 44
 
 
 class Player(pj.AudioMediaPlayer):
-    """Play one WAV file once; `finished` is set at its end (from PJSIP's media thread)."""
+    """Play one WAV file (once, or looping); `finished` is set at its end (from PJSIP's media thread)."""
 
-    def __init__(self, path: Path, wake: threading.Event | None = None) -> None:
+    def __init__(self, path: Path, wake: threading.Event | None = None, loop: bool = False) -> None:
         super().__init__()
         self.finished = threading.Event()
         self._wake = wake
-        self.createPlayer(str(path), pj.PJMEDIA_FILE_NO_LOOP)
+        self.createPlayer(str(path), 0 if loop else pj.PJMEDIA_FILE_NO_LOOP)
 
     def onEof2(self) -> None:  # noqa: N802 - pjsua2's name
         """Flag the end of the file; the owner stops and drops the player on the PJSIP thread."""

@@ -49,6 +49,7 @@ class SipCall(pj.Call):
         self.audio: pj.AudioMedia | None = None
         self.players: dict[int, pj.AudioMediaPlayer] = {}
         self.recorder: pj.AudioMediaRecorder | None = None
+        self.when_media: list[Callable[[], None]] = []  # jobs waiting for the audio path (PJSIP thread)
         self._on_end = on_end
 
     def onCallState(self, prm: pj.OnCallStateParam) -> None:  # noqa: N802 - pjsua2's name
@@ -78,6 +79,9 @@ class SipCall(pj.Call):
             if media.type == pj.PJMEDIA_TYPE_AUDIO and media.status == pj.PJSUA_CALL_MEDIA_ACTIVE:
                 self.audio = self.getAudioMedia(index)
                 self.signals.media_ready.set()
+                jobs, self.when_media = self.when_media, []
+                for job in jobs:
+                    job()
                 return
 
     def onDtmfDigit(self, prm: pj.OnDtmfDigitParam) -> None:  # noqa: N802

@@ -115,6 +115,44 @@ class CallLeg:
         except LegHungUp:
             pass
 
+    def answer_soon(self) -> None:
+        """Send 200 OK without waiting for the audio path (from the interpreter's loop)."""
+        self._loop.submit(lambda: self._answer_now(200))
+
+    def _answer_now(self, status: int) -> None:
+        call = self._lookup()
+        if call is None or self.signals.ended.is_set():
+            return
+        op = pj.CallOpParam()
+        op.statusCode = status
+        try:
+            call.answer(op)
+        except pj.Error:
+            pass  # answered already, or gone
+
+    def start_playing(self, path: Path, loop: bool = False) -> None:
+        """Start playing a WAV file (over and over when `loop`) in place of what plays now; return at once."""
+        player_id = next(_player_ids)
+        wake = self.signals.wake
+
+        def start() -> None:
+            call = self._lookup()
+            if call is None or self.signals.ended.is_set():
+                return
+            if call.audio is None:
+                call.when_media.append(start)  # answered a moment ago: play once the audio is up
+                return
+            _stop_players(call)
+            player = Player(path, wake, loop=loop)
+            call.players[player_id] = player
+            player.startTransmit(call.audio)
+
+        self._loop.submit(start)
+
+    def stop_playing(self) -> None:
+        """Stop every prompt playing to this leg; return at once."""
+        self._loop.submit(lambda: _stop_players(self._lookup()))
+
     def clear_keys(self) -> None:
         """Forget keys pressed so far."""
         while True:
@@ -221,6 +259,41 @@ class CallLeg:
 
         self._on_call(connect)
 
+    def bridge_soon(self, other: CallLeg) -> None:
+        """Connect this leg's audio and `other`'s both ways, stopping their prompts; return at once."""
+        other_lookup = other._lookup
+
+        def connect() -> None:
+            call, peer = self._lookup(), other_lookup()
+            if call is None or peer is None:
+                return
+            if call.audio is None or peer.audio is None:
+                (call if call.audio is None else peer).when_media.append(connect)
+                return
+            _stop_players(call)
+            _stop_players(peer)
+            call.audio.startTransmit(peer.audio)
+            peer.audio.startTransmit(call.audio)
+
+        self._loop.submit(connect)
+
+    def hangup_soon(self, status: int = 0) -> None:
+        """End the call (BYE, CANCEL, or a final response `status` when ringing); return at once."""
+
+        def end() -> None:
+            call = self._lookup()
+            if call is None or self.signals.ended.is_set():
+                return
+            op = pj.CallOpParam()
+            if status:
+                op.statusCode = status
+            try:
+                call.hangup(op)
+            except pj.Error:
+                pass
+
+        self._loop.submit(end)
+
     def wait_end(self, timeout: float | None = None) -> bool:
         """Wait until the call ends; return False on timeout."""
         return self.signals.ended.wait(timeout)
@@ -236,6 +309,13 @@ def _drop_player(call: SipCall | None, player_id: int) -> None:
         except pj.Error:
             pass
     release(player)
+
+
+def _stop_players(call: SipCall | None) -> None:
+    if call is None:
+        return
+    for player_id in list(call.players):
+        _drop_player(call, player_id)
 
 
 def _drop_recorder(call: SipCall | None) -> None:

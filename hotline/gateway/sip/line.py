@@ -116,6 +116,42 @@ class SipLine:
         self._threads.add(thread)
         thread.start()
 
+    def place_call(self, uri: str, caller_id: str | None = None) -> CallLeg:
+        """Send an INVITE to `uri` (a worker's phone, a number through the trunk); return its leg at once.
+
+        The leg's signals say when it rings, is answered or ends (with the SIP status).
+
+        Raises:
+            pj.Error: PJSIP refused the URI.
+        """
+        key = next(self._keys)
+
+        def invite() -> SipCall:
+            call = SipCall(self._account, on_end=lambda ended: self._ended(key))
+            op = pj.CallOpParam(True)
+            if caller_id:
+                header = pj.SipHeader()
+                header.hName, header.hValue = "P-Asserted-Identity", f"<tel:{caller_id}>"
+                op.txOption.headers.append(header)
+            self._calls[key] = call
+            try:
+                call.makeCall(uri, op)
+            except pj.Error:
+                self._forget(key)
+                raise
+            return call
+
+        call = self.loop.call(invite)
+        return CallLeg(
+            self.loop,
+            lambda: self._calls.get(key),
+            call.signals,
+            caller=caller_id or "",
+            called=uri,
+            source="",
+            sip_call_id=f"out-{key}",
+        )
+
     def _run_call(self, leg: CallLeg) -> None:
         try:
             self.on_call(leg)

@@ -40,6 +40,8 @@ class SipSettings:
     max_calls: int = 256
     invites_per_window: int = 30  # INVITEs one address may send per window before 503
     invite_window_seconds: float = 10.0
+    client_uri: str = "sip:{identity}@127.0.0.1:5060"  # a worker's registered phone (<Dial><Client>)
+    number_uri: str = "sip:{number}@127.0.0.1:5060"  # a number out through the trunk (<Dial><Number>)
     user_agent: str = "Hotline gateway"
     log_level: int = 1
 
@@ -71,4 +73,14 @@ class SipSettings:
             trunk=trunk,
             max_calls=config.get("GATEWAY_MAX_CALLS", 256),
             invites_per_window=config.get("GATEWAY_INVITES_PER_WINDOW", 30),
+            client_uri=config.get("GATEWAY_CLIENT_URI") or cls.client_uri,
+            number_uri=config.get("GATEWAY_TRUNK_NUMBER_URI") or _number_uri(trunk),
         )
+
+
+def _number_uri(trunk: Trunk) -> str:
+    """Numbers go to the registrar's host when the trunk registers, else to the local proxy."""
+    if trunk.registrar:
+        host = trunk.registrar.split(":", 1)[1].split(";", 1)[0]
+        return f"sip:{{number}}@{host}"
+    return SipSettings.number_uri

@@ -139,3 +139,19 @@ def write(path: Path, text: str) -> Path:
     """Write a scenario and return its path."""
     path.write_text(text)
     return path
+
+
+def answering_phone(steps: list[str], ring_ms: int = 300) -> str:
+    """A phone (UAS) that rings, answers with PCMA, runs `steps`, then waits for the BYE."""
+    head = (
+        "      [last_Via:]\n      [last_From:]\n      [last_To:];tag=[pid]SIPpTag01[call_number]\n"
+        "      [last_Call-ID:]\n      [last_CSeq:]\n      Contact: <sip:phone@[local_ip]:[local_port]>\n"
+    )
+    ringing = "      SIP/2.0 180 Ringing\n" + head + "      Content-Length: 0\n"
+    ok = "      SIP/2.0 200 OK\n" + head
+    ok += "      Content-Type: application/sdp\n      Content-Length: [len]\n\n" + sdp(["PCMA"])
+    body = '  <recv request="INVITE"/>\n'
+    body += f"  <send>\n    <![CDATA[\n{ringing}\n    ]]>\n  </send>\n" + pause(ring_ms)
+    body += f'  <send retrans="500">\n    <![CDATA[\n{ok}\n    ]]>\n  </send>\n'
+    body += '  <recv request="ACK" crlf="true"/>\n' + "".join(steps) + _bye_received(60000)
+    return _scenario("phone", body)

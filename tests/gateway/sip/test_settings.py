@@ -64,3 +64,23 @@ def test_a_registrar_without_credentials_is_refused(monkeypatch: pytest.MonkeyPa
     monkeypatch.delenv("GATEWAY_TRUNK_USERNAME", raising=False)
     with pytest.raises(ConfigError, match="GATEWAY_TRUNK_USERNAME"):
         load_config("testing")
+
+
+def test_telephony_gateway_points_the_twilio_client_at_the_gateways_rest_server(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("TELEPHONY", "gateway")
+    monkeypatch.setenv("GATEWAY_REST_LISTEN", "127.0.0.1:9876")
+    monkeypatch.delenv("TWILIO_API_BASE_URL", raising=False)
+    assert load_config("testing").TWILIO_API_BASE_URL == "http://127.0.0.1:9876"
+
+
+def test_workers_phones_and_numbers_are_rung_at_configured_uris(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("GATEWAY_CLIENT_URI", "sip:{identity}@registrar.example")
+    monkeypatch.setenv("GATEWAY_TRUNK_NUMBER_URI", "sip:{number}@carrier.example;user=phone")
+    settings = SipSettings.from_config(vars(load_config("testing")))
+    assert settings.client_uri.format(identity="worker_7") == "sip:worker_7@registrar.example"
+    assert settings.number_uri.format(number="+8613800138000") == "sip:+8613800138000@carrier.example;user=phone"
+    monkeypatch.setenv("GATEWAY_CLIENT_URI", "sip:fixed@registrar.example")
+    with pytest.raises(ConfigError, match="GATEWAY_CLIENT_URI"):
+        load_config("testing")

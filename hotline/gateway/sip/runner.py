@@ -1,0 +1,72 @@
+"""Run a gateway whose calls are real SIP calls: the interpreter, the REST server and the SIP line."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from hotline.gateway.runner import Gateway
+from hotline.gateway.sip.media import SipMedia
+from hotline.gateway.sip.prompts import Prompts
+from hotline.gateway.sip.settings import SipSettings
+
+
+class SipGateway(Gateway):
+    """A `Gateway` on a SIP line: calls run in real time, their media on PJSIP."""
+
+    def __init__(
+        self,
+        app_base_url: str,
+        public_base_url: str,
+        auth_token: str,
+        account_sid: str,
+        settings: SipSettings,
+        cache_dir: Path,
+        **options: Any,
+    ) -> None:
+        self.media = SipMedia(settings, Prompts(cache_dir))
+        super().__init__(app_base_url, public_base_url, auth_token, account_sid, media=self.media, **options)
+        self.media.attach(self.network)
+
+    @property
+    def line(self):  # noqa: ANN201 - SipLine
+        """The SIP line (counters, settings)."""
+        return self.media.line
+
+    def start(self, realtime: float | None = 1.0) -> SipGateway:
+        """Serve REST, run the calls in real time, and listen for SIP."""
+        super().start(realtime or 1.0)
+        try:
+            self.media.open()
+        except Exception:
+            super().stop()
+            raise
+        return self
+
+    def stop(self) -> None:
+        """Hang up every SIP call, then stop the network and the REST server."""
+        try:
+            self.media.close()
+        finally:
+            super().stop()
+
+
+@contextmanager
+def start_sip_gateway(
+    app_base_url: str,
+    public_base_url: str,
+    auth_token: str,
+    account_sid: str,
+    settings: SipSettings,
+    cache_dir: Path,
+    **options: Any,
+) -> Iterator[SipGateway]:
+    """Start a SIP gateway in this process and stop it afterwards (`Gateway` options pass through)."""
+    gateway = SipGateway(app_base_url, public_base_url, auth_token, account_sid, settings, cache_dir, **options)
+    gateway.start()
+    try:
+        yield gateway
+    finally:
+        gateway.stop()

@@ -1,0 +1,72 @@
+"""TwiML on real SIP calls: the gateway's interpreter with the SIP media, sipp as caller and as phone."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from hotline.gateway.sip.runner import SipGateway, start_sip_gateway
+from tests.gateway.sip import scenarios
+from tests.gateway.sip.conftest import line_settings, needs_raw_sockets, needs_sipp
+from tests.gateway.twiml_app import ACCOUNT, PUBLIC, TOKEN, AppRecord
+from tests.support.ports import free_port, free_udp_port
+from tests.support.rtp import RtpCounter
+from tests.support.sipp import Sipp
+from tests.support.waiting import until
+
+pytestmark = [needs_sipp, needs_raw_sockets]
+
+
+@pytest.fixture
+def phone_port() -> int:
+    """The port the sipp 'phone' (the number a <Dial> rings) listens on."""
+    return free_udp_port()
+
+
+@pytest.fixture
+def gateway(app_url: str, tmp_path: Path, phone_port: int) -> Iterator[SipGateway]:
+    """A SIP gateway against the tiny TwiML app; numbers ring the sipp phone."""
+    settings = line_settings(number_uri=f"sip:{{number}}@127.0.0.1:{phone_port}")
+    with start_sip_gateway(
+        app_url,
+        PUBLIC,
+        TOKEN,
+        ACCOUNT,
+        settings,
+        tmp_path / "prompts",
+        rest_port=free_port(),
+        status_callback_url="/voice/status",
+        voice_url="/voice/incoming",
+    ) as running:
+        yield running
+
+
+def test_a_key_during_the_menu_dials_a_number_and_audio_flows_both_ways(
+    gateway: SipGateway, record: AppRecord, tmp_path: Path, phone_port: int
+):
+    phone = Sipp(
+        scenarios.write(tmp_path / "phone.xml", scenarios.answering_phone([scenarios.audio()])),
+        "127.0.0.1:1",
+        sip_port=phone_port,
+        work_dir=tmp_path,
+    )
+    steps = [scenarios.pause(800), scenarios.rfc2833("3"), scenarios.pause(2500), scenarios.audio()]
+    steps += [scenarios.pause(8000)]
+    caller_scenario = scenarios.call(steps, gateway_hangs_up=False)
+    caller = Sipp(scenarios.write(tmp_path / "caller.xml", caller_scenario), f"127.0.0.1:{gateway.line.settings.port}")
+    caller.work_dir = tmp_path
+    with RtpCounter() as rtp:
+        phone_process = phone.start()
+        run = caller.run()
+        phone_output = phone_process.communicate(timeout=30)[0]
+    assert run.returncode == 0, run.explain()
+    assert phone_process.returncode == 0, phone_output[-3000:]
+    until(lambda: record.posted("/voice/dial-done"), timeout=10)
+    dial_done = record.posted("/voice/dial-done")[0]
+    assert dial_done["DialCallStatus"] == "completed" and dial_done["DialBridged"] == "true"
+    assert record.posted("/voice/menu")[0]["Digits"] == "3"
+    assert rtp.count(phone.media_port) >= 200, "the phone heard the caller"
+    assert rtp.count(caller.media_port) >= 200, "the caller heard the phone (and the menu before it)"
+    assert not gateway.network.errors

@@ -1,0 +1,90 @@
+"""The hotline on a SIP line, end to end: sipp calls, the app's TwiML plays, a worker's SIP phone answers.
+
+The app runs on a live server with its real webhooks and outbox; the gateway's interpreter
+runs them on the SIP line; sipp is the caller (the carrier's side) and a second sipp, which
+rings and answers, is the worker's desk phone.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import time_machine
+from flask import Flask
+
+from hotline.gateway.runner import NUMBER_WEBHOOKS
+from hotline.gateway.sip.runner import SipGateway, start_sip_gateway
+from hotline.telephony.provider_impls import TwilioProvider
+from tests.gateway.sip import scenarios
+from tests.gateway.sip.conftest import line_settings, needs_raw_sockets, needs_sipp
+from tests.support.ports import free_port, free_udp_port
+from tests.support.rtp import RtpCounter
+from tests.support.sipp import Sipp
+from tests.support.waiting import until
+from tests.telephony.line import HOTLINE, Line
+from tests.telephony.test_end_to_end import add_worker, connect_first_waiting
+
+pytestmark = [needs_sipp, needs_raw_sockets]
+NOON = datetime(2025, 3, 10, 4, 0, tzinfo=UTC)  # Monday 12:00 in Shanghai: the line is open
+
+
+@contextmanager
+def sip_line(app: Flask, live_server: Any, tmp_path: Path, phone_port: int) -> Iterator[tuple[Line, SipGateway]]:
+    """Run the app against a SIP gateway; workers' identities ring the sipp phone on `phone_port`."""
+    token, account = app.config["TWILIO_AUTH_TOKEN"], app.config["TWILIO_ACCOUNT_SID"]
+    saved = {key: app.config.get(key) for key in ("PUBLIC_BASE_URL", "TELEPHONY", "TELEPHONY_OUTBOX_DISPATCH")}
+    saved_provider = app.extensions.get("hotline_telephony")
+    settings = line_settings(client_uri=f"sip:{{identity}}@127.0.0.1:{phone_port}")
+    options = {**NUMBER_WEBHOOKS, "rest_port": free_port()}
+    with start_sip_gateway(live_server.url, live_server.url, token, account, settings, tmp_path, **options) as gateway:
+        app.config.update(PUBLIC_BASE_URL=live_server.url, TELEPHONY="gateway", TELEPHONY_OUTBOX_DISPATCH=True)
+        app.extensions["hotline_telephony"] = TwilioProvider(account, token, HOTLINE, api_base_url=gateway.rest_url)
+        try:
+            yield Line(app, gateway), gateway
+        finally:
+            app.config.update(saved)
+            app.extensions["hotline_telephony"] = saved_provider
+
+
+def caller_steps(key: str, seconds_talking: int) -> list[str]:
+    """Press `key` by RFC 2833 during the welcome, then talk (sipp's G.711 sample, again and again)."""
+    steps = [scenarios.pause(1500), scenarios.rfc2833(key)]
+    for _ in range(seconds_talking // 7):
+        steps += [scenarios.audio(), scenarios.pause(7100)]
+    return steps
+
+
+def test_menu_queue_worker_phone_and_hang_up_with_audio_both_ways(app: Flask, live_server: Any, tmp_path: Path) -> None:
+    phone_port = free_udp_port()
+    phone_audio = [scenarios.audio(), scenarios.pause(7100), scenarios.audio(), scenarios.pause(7100)]
+    with time_machine.travel(NOON, tick=True), sip_line(app, live_server, tmp_path, phone_port) as (line, gateway):
+        worker = add_worker(line, "w-sip")
+        phone = Sipp(scenarios.write(tmp_path / "phone.xml", scenarios.answering_phone(phone_audio)), "127.0.0.1:1")
+        phone.sip_port, phone.work_dir = phone_port, tmp_path
+        caller_xml = scenarios.call(caller_steps("2", 21), gateway_hangs_up=False)
+        caller = Sipp(scenarios.write(tmp_path / "caller.xml", caller_xml), f"127.0.0.1:{gateway.line.settings.port}")
+        caller.work_dir = tmp_path
+        with RtpCounter() as rtp:
+            phone_process, caller_process = phone.start(), caller.start()
+            call = until(lambda: next(iter(gateway.network.calls.values()), None), timeout=15)
+            until(lambda: line.call(call.sid).status == "queued", timeout=20)
+            assert connect_first_waiting(line, f"worker_{worker}") == call.sid
+            until(lambda: call.events("bridged"), timeout=20)
+            bridged_at = time.monotonic()
+            caller_output = caller_process.communicate(timeout=60)[0]
+            phone_output = phone_process.communicate(timeout=30)[0]
+        until(lambda: line.call(call.sid).status == "completed", timeout=15)
+        record = line.call(call.sid)
+    assert caller_process.returncode == 0, caller_output[-3000:]
+    assert phone_process.returncode == 0, phone_output[-3000:]
+    assert [gather.digits for gather in call.events("gather")][0] == "2", "the key pressed during the welcome"
+    assert record.service == "emotional" and record.outcome == "answered" and record.worker_id == worker
+    assert record.from_number == "+862222292209", "the caller's local number, with the trunk's area code"
+    assert rtp.voiced_since(phone.media_port, bridged_at) >= 100, "the worker heard the caller"
+    assert rtp.voiced_since(caller.media_port, bridged_at + 0.5) >= 100, "the caller heard the worker"
+    assert not gateway.network.errors
