@@ -129,7 +129,14 @@ def process_command(
         else:
             command.status = "failed"
             log.error("telephony %s %s failed: %s", command.kind, command.id, exc)
-    command = session.merge(command)
+    # One UPDATE, not a read then a write: on SQLite a read first can deadlock with a webhook's write.
+    outcome = {name: getattr(command, name) for name in ("status", "result", "last_error", "due_at")}
+    session.execute(
+        update(TelephonyCommand)
+        .where(TelephonyCommand.id == command.id)
+        .values(**outcome)
+        .execution_options(synchronize_session=False)
+    )
     session.commit()
     return command.status
 
