@@ -23,6 +23,7 @@ from hotline.directory.models import Area, Organisation, Station
 from hotline.knowledge import services
 from hotline.knowledge.exceptions import ImportFailed
 from hotline.knowledge.models import Article
+from hotline.spreadsheets import restored_row, write_csv
 from hotline.vocabulary import Service, TargetGroup
 
 COLUMNS = [
@@ -73,13 +74,9 @@ def _exported(session: Session) -> list[Article]:
 
 
 def export_csv(session: Session) -> str:
-    """Return the articles as CSV text."""
-    out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=COLUMNS, lineterminator="\n")
-    writer.writeheader()
-    for article in _exported(session):
-        writer.writerow(_record(article))
-    return out.getvalue()
+    """Return the articles as CSV text (cells that look like formulas neutralised: hotline.spreadsheets)."""
+    records = (_record(article) for article in _exported(session))
+    return write_csv(COLUMNS, ([record[name] for name in COLUMNS] for record in records))
 
 
 def markdown(article: Article) -> str:
@@ -208,7 +205,8 @@ def records_of(filename: str, data: bytes) -> list[tuple[str, dict[str, str]]]:
     except zipfile.BadZipFile as exc:
         raise ImportFailed([(filename, "the file is not a zip")]) from exc
     if name.endswith(".csv"):
-        return [(f"{filename}:{line}", row) for line, row in enumerate(csv.DictReader(io.StringIO(text)), start=2)]
+        rows = csv.DictReader(io.StringIO(text))
+        return [(f"{filename}:{line}", restored_row(row)) for line, row in enumerate(rows, start=2)]
     if name.endswith((".md", ".markdown")):
         return [(f"{filename}:{line}", fields) for line, fields in parse_markdown(text)]
     raise ImportFailed([(filename, "choose a .csv, .md or .zip file")])

@@ -102,3 +102,11 @@ def test_the_owner_proposes_an_edit_through_the_signed_link(
     supervisor.post(f"/knowledge/manage/{article.id}/versions/{proposal.number}/publish", data={"csrf_token": token})
     db_session.refresh(article)
     assert article.answer == "新答复。"
+
+
+def test_the_csv_export_neutralises_formulas_and_reads_back_the_same(db_session: Any, make_article: Any) -> None:
+    make_article('=HYPERLINK("http://x")', "-答复。", source_title="@来源")
+    text = exchange.export_csv(db_session)
+    assert "'=HYPERLINK" in text and "'@来源" in text
+    ((_where, fields),) = exchange.records_of("k.csv", text.encode())
+    assert fields["question"] == '=HYPERLINK("http://x")' and fields["answer"] == "-答复。"
