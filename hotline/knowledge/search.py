@@ -15,7 +15,7 @@ from typing import Any
 
 from markupsafe import Markup, escape
 from sqlalchemy import select, text
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, joinedload
 
 from hotline.directory.models import Area
 from hotline.knowledge.index import QUESTION_WEIGHT, TABLE
@@ -168,10 +168,12 @@ def ranked_ids(
             f" ORDER BY area_rank DESC, {fresh} LIMIT :limit"
         )
     elif dialect == "sqlite":
+        # CROSS JOIN keeps the FTS5 table as the outer loop: one MATCH, then each hit's article by id.
+        # (A plain JOIN let SQLite scan the articles and run the MATCH once per article: 235 ms at 2,000.)
         params["match"] = query.fts5()
         sql = (
             f"SELECT a.id, {area_rank} AS area_rank, -bm25({TABLE}, {QUESTION_WEIGHT}, 1.0) AS relevance"  # noqa: S608  (fixed fragments, values bound)
-            f" FROM {TABLE} JOIN knowledge_articles a ON a.id = {TABLE}.rowid"
+            f" FROM {TABLE} CROSS JOIN knowledge_articles a ON a.id = {TABLE}.rowid"
             f" WHERE {TABLE} MATCH :match AND {' AND '.join(conditions)}"
         )
     else:
@@ -244,7 +246,7 @@ def search(
     loaded = {
         article.id: article
         for article in session.scalars(
-            select(Article).where(Article.id.in_([i for i, _ in ranked])).options(selectinload(Article.area))
+            select(Article).where(Article.id.in_([i for i, _ in ranked])).options(joinedload(Article.area))
         )
     }
     terms = query.terms if query else ()
