@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import threading
@@ -21,6 +20,7 @@ from hotline.accounts.models import User
 from hotline.accounts.services import hash_password
 from hotline.extensions import db
 from tests.conftest import TEST_PASSWORD, truncate_all
+from tests.support.ports import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -105,12 +105,6 @@ def test_a_logged_in_console_joins_its_rooms_and_gets_events(app: Flask, live_se
         assert all(data.get("offer_id") != 8 for event, data in listener.events if event == "offer.new")
     finally:
         listener.client.disconnect()
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 SERVER = """

@@ -13,6 +13,7 @@ from hotline.routing.models import Offer, WorkerPresence
 from hotline.telephony.models import Call, CallEvent
 from tests.conftest import csrf_token, log_in
 from tests.routing.conftest import queue_call
+from tests.support.signing import signed_post
 
 VALID_INTAKE = {
     "call_type": "content",
@@ -199,14 +200,10 @@ def test_a_warm_transfer_conferences_the_expert_in_and_the_worker_may_leave(
 
 
 def test_the_conference_twiml_needs_twilios_signature(app: Any, client: Any, accepted_call: Any) -> None:
-    from twilio.request_validator import RequestValidator
-
     _worker, call = accepted_call
     path = f"/twilio/console/conference/{call.id}?leg=caller"
     assert client.post(path, data={"CallSid": "CA1"}).status_code == 403
-    url = app.config["PUBLIC_BASE_URL"].rstrip("/") + path
-    signature = RequestValidator(app.config["TWILIO_AUTH_TOKEN"]).compute_signature(url, {"CallSid": "CA1"})
-    answer = client.post(path, data={"CallSid": "CA1"}, headers={"X-Twilio-Signature": signature})
+    answer = signed_post(app, client, path, {"CallSid": "CA1"})
     body = answer.get_data(as_text=True)
     assert answer.status_code == 200 and f"hotline-call-{call.id}</Conference>" in body
     assert 'endConferenceOnExit="true"' in body

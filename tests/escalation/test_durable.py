@@ -7,10 +7,9 @@ import signal
 import subprocess
 import sys
 import threading
-import time
 from collections import Counter
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -23,11 +22,16 @@ from hotline.clock import utcnow
 from hotline.escalation import steps, triggers
 from hotline.escalation.models import Escalation, NotificationAttempt, Referral, ReferralStep
 from hotline.extensions import db
+from hotline.scheduler import HEARTBEAT_KEY
+from hotline.settings import Setting
 from hotline.telephony.providers import RecordingProvider
 from tests.conftest import truncate_all
 from tests.escalation.conftest import build_network, make_case
+from tests.support.waiting import until
 
 ROOT = Path(__file__).resolve().parents[2]
+READY_SECONDS = 180.0
+"""Generous: a fresh scheduler process on a shared, loaded CI machine can take a minute to start."""
 
 
 @pytest.fixture
@@ -117,13 +121,22 @@ def scheduler(app: Flask, tmp_path: Path) -> subprocess.Popen:
     )
 
 
-def wait_for(condition: Any, seconds: float) -> bool:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.3)
-    return condition()
+def heartbeat(app: Flask) -> datetime | None:
+    """Return when the scheduler last beat, read fresh from the database (None before its first beat)."""
+    with db.engine.connect() as connection:
+        value = connection.execute(select(Setting.value).where(Setting.key == HEARTBEAT_KEY)).scalar()
+    return datetime.fromisoformat(value["at"]) if value else None
+
+
+def beats_after(app: Flask, moment: datetime, timeout: float = READY_SECONDS) -> datetime:
+    """Wait until the scheduler beats after `moment` (it is up and running its jobs); return the beat."""
+
+    def beat() -> datetime | None:
+        """the scheduler beat"""
+        at = heartbeat(app)
+        return at if at is not None and at > moment else None
+
+    return until(beat, timeout=timeout, interval=0.5)
 
 
 def test_a_killed_scheduler_loses_nothing_and_runs_no_step_twice(app: Flask, committed: Any, tmp_path: Path) -> None:
@@ -133,7 +146,7 @@ def test_a_killed_scheduler_loses_nothing_and_runs_no_step_twice(app: Flask, com
     late = start_chains(committed, network, [now + timedelta(hours=1)] * 3)  # pending at the kill, however slow
     process = scheduler(app, tmp_path)
     try:
-        assert wait_for(lambda: all(steps_run(app).get(i) == 1 for i in early), 30), "first steps never ran"
+        until(lambda: all(steps_run(app).get(i) == 1 for i in early), timeout=READY_SECONDS, interval=0.3)
     finally:
         process.send_signal(signal.SIGKILL)
         process.wait(10)
@@ -142,13 +155,17 @@ def test_a_killed_scheduler_loses_nothing_and_runs_no_step_twice(app: Flask, com
     committed.rollback()  # end the test's read snapshot before writing (SQLite)
     committed.execute(update(Escalation).where(Escalation.id.in_(early + late)).values(due_at=utcnow()))
     committed.commit()
+    restarted_at = utcnow()
     restarted = scheduler(app, tmp_path)
     try:
         expected = {**{i: 2 for i in early}, **{i: 1 for i in late}}
-        assert wait_for(lambda: {i: steps_run(app).get(i) for i in expected} == expected, 20), steps_run(app)
+        # A loaded machine may take long to start a Python process: wait for its first beat, then its work.
+        beats_after(app, restarted_at)
+        until(lambda: {i: steps_run(app).get(i) for i in expected} == expected, timeout=READY_SECONDS, interval=0.3)
         # Attempts stored but not sent when the first scheduler died go out at the end of a tick.
-        assert wait_for(lambda: attempts_not_sent(app) == 0, 20), attempts_not_sent(app)
-        time.sleep(3.5)  # another tick or two: nothing more happens
+        until(lambda: attempts_not_sent(app) == 0, timeout=READY_SECONDS, interval=0.3)
+        # Two more beats span ten seconds of ticks (escalation ticks every three): nothing more happens.
+        beats_after(app, beats_after(app, utcnow()))
         assert {i: steps_run(app).get(i) for i in expected} == expected
     finally:
         restarted.send_signal(signal.SIGKILL)

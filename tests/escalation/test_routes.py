@@ -8,7 +8,6 @@ from typing import Any
 
 from flask import Flask
 from sqlalchemy import select
-from twilio.request_validator import RequestValidator
 
 from hotline.audit import AuditEntry
 from hotline.escalation import steps, triggers
@@ -16,12 +15,7 @@ from hotline.escalation.models import EscalationPolicy, NotificationAttempt, Ref
 from hotline.escalation.notifications import link_token, serializer
 from tests.conftest import csrf_token, log_in
 from tests.escalation.conftest import NOW, make_case
-
-
-def twilio_post(app: Flask, client: Any, path: str, params: dict[str, str]) -> Any:
-    url = app.config["PUBLIC_BASE_URL"].rstrip("/") + path
-    signature = RequestValidator(app.config["TWILIO_AUTH_TOKEN"]).compute_signature(url, params)
-    return client.post(path, data=params, headers={"X-Twilio-Signature": signature})
+from tests.support.signing import signed_post as twilio_post
 
 
 def started(session: Any, network: Any, provider: Any, consent: bool = False, urgency: str = "normal") -> Referral:

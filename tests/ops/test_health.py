@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import socket
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -11,15 +10,9 @@ from flask import Flask
 
 from hotline.scheduler import HEARTBEAT_KEY, beat
 from hotline.settings import Setting
+from tests.support.ports import free_port
 
 NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
-
-
-def free_port() -> int:
-    """Return a TCP port nobody listens on."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def test_healthz_answers_200_and_reports_the_database(client: Any) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
+import time_machine
 from sqlalchemy import func, select
 
 from hotline.rota import jobs
@@ -89,7 +90,27 @@ def test_the_jobs_are_declared_for_the_single_scheduler() -> None:
         assert callable(resolve(names[name].target))
 
 
-def test_the_tick_entry_points_run_in_an_app_context(db_session: Any, make_shift: Any, crew: dict) -> None:
-    make_shift(DAY, 9, 13, workers=[crew["ann"]])
-    for target in ("reminders_tick", "shift_push_tick", "certificates_tick", "sms_tick", "autodraft_tick"):
-        getattr(jobs, target)()
+def test_the_tick_entry_points_run_in_an_app_context(
+    app: Any, db_session: Any, make_shift: Any, crew: dict, provider: Any
+) -> None:
+    # The scheduler calls the ticks with no arguments: each finds the session, the clock and the
+    # provider from the app context, and does its work.
+    started = make_shift(DAY, 9, 13, workers=[crew["ann"]])
+    make_shift(DAY, 10, 13, workers=[crew["cy"]], label="十点班")
+    crew["bo"].certifications[0].valid_until = DAY + timedelta(days=10)
+    db_session.commit()
+    saved = app.extensions.get("hotline_telephony")
+    app.extensions["hotline_telephony"] = provider
+    try:
+        with time_machine.travel(local(DAY, 9, 0), tick=False):
+            jobs.reminders_tick()
+            assert count(db_session, "shift_reminder") == 1
+            jobs.shift_push_tick()
+            assert db_session.get(RotaMark, f"shift_started:{started.id}:20260310T0100") is not None
+            jobs.certificates_tick()
+            assert count(db_session, "certificate_expiring") >= 1
+            jobs.sms_tick()
+            assert provider.messages
+            jobs.autodraft_tick()
+    finally:
+        app.extensions["hotline_telephony"] = saved

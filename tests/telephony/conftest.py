@@ -8,7 +8,8 @@ from xml.etree import ElementTree
 
 import pytest
 from flask import Flask
-from twilio.request_validator import RequestValidator
+
+from tests.support.signing import signed_post
 
 
 @pytest.fixture(autouse=True)
@@ -20,18 +21,12 @@ def outbox_dispatch_off(app: Flask) -> Iterator[None]:
     app.config["TELEPHONY_OUTBOX_DISPATCH"] = before
 
 
-def sign(app: Flask, path: str, params: dict[str, str]) -> str:
-    """Return the X-Twilio-Signature Twilio would send for a POST to `path`."""
-    url = app.config["PUBLIC_BASE_URL"].rstrip("/") + path
-    return RequestValidator(app.config["TWILIO_AUTH_TOKEN"]).compute_signature(url, params)
-
-
 @pytest.fixture
 def twilio_post(app: Flask, client: Any) -> Callable[..., Any]:
     """POST a correctly signed webhook: twilio_post("/twilio/voice/incoming", CallSid=..., From=...)."""
 
     def post(path: str, **params: str) -> Any:
-        return client.post(path, data=params, headers={"X-Twilio-Signature": sign(app, path, params)})
+        return signed_post(app, client, path, params)
 
     return post
 

@@ -19,6 +19,7 @@ from hotline.gateway.rest import recording_media
 from hotline.telephony import connecting, services
 from hotline.telephony.line_settings import load_line_settings, save_line_settings
 from tests.conftest import log_in
+from tests.support.signing import twilio_signature
 from tests.telephony.line import HOTLINE, Line, phone_line
 
 NOON = datetime(2025, 3, 10, 4, 0, tzinfo=UTC)  # Monday 12:00 in Shanghai
@@ -239,10 +240,8 @@ def test_forged_signature_is_refused_over_http(app: Flask, live_server: Any) -> 
 
 
 def test_missing_parameters_over_http_still_get_twiml(app: Flask, live_server: Any) -> None:
-    from twilio.request_validator import RequestValidator
-
     with time_machine.travel(NOON, tick=False), phone_line(app, live_server, NOON):
         url = f"{live_server.url}/twilio/voice/incoming"
-        signature = RequestValidator(app.config["TWILIO_AUTH_TOKEN"]).compute_signature(url, {})
+        signature = twilio_signature(app, url)
         response = requests.post(url, data={}, headers={"X-Twilio-Signature": signature}, timeout=5)
     assert response.status_code == 200 and "<Enqueue" in response.text

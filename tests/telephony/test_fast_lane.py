@@ -23,7 +23,8 @@ from hotline.telephony.line_settings import SettingsCache
 from hotline.telephony.models import Call, CallEvent
 from hotline.telephony.routes import SETTINGS_CACHE
 from tests.conftest import truncate_all
-from tests.telephony.conftest import said, sign, verbs
+from tests.support.signing import twilio_signature
+from tests.telephony.conftest import said, verbs
 
 NOON = datetime(2025, 3, 10, 4, 0, tzinfo=UTC)  # Monday 12:00 in Shanghai
 NIGHT = datetime(2025, 3, 10, 14, 0, tzinfo=UTC)
@@ -52,7 +53,7 @@ def lane(app: Flask) -> Iterator[ArrivalFastLane]:
 
 def post(app: Flask, lane: ArrivalFastLane, **params: str) -> Any:
     """POST a signed incoming-call webhook through the lane."""
-    headers = {"X-Twilio-Signature": sign(app, PATH, params)}
+    headers = {"X-Twilio-Signature": twilio_signature(app, PATH, params)}
     return Client(lane).post(PATH, data=params, headers=headers)
 
 
@@ -123,7 +124,7 @@ def test_what_the_fast_lane_does_not_answer_gets_the_applications_usual_answer(
             PATH,
             data="CallSid=CA-lane-a&CallSid=CA-lane-b",
             content_type="application/x-www-form-urlencoded",
-            headers={"X-Twilio-Signature": sign(app, PATH, {"CallSid": "CA-lane-a"})},
+            headers={"X-Twilio-Signature": twilio_signature(app, PATH, {"CallSid": "CA-lane-a"})},
         )
         too_long = post(app, lane, CallSid="CA-" + "x" * 100, From=CALLER, To=HOTLINE)
     with time_machine.travel(NIGHT, tick=False):

@@ -13,7 +13,8 @@ from sqlalchemy import func, select
 
 from hotline import signals
 from hotline.telephony.models import Call, CallEvent
-from tests.telephony.conftest import said, sign, verbs
+from tests.support.signing import twilio_signature
+from tests.telephony.conftest import said, verbs
 
 NOON = datetime(2025, 3, 10, 4, 0, tzinfo=UTC)  # Monday 12:00 in Shanghai
 NIGHT = datetime(2025, 3, 10, 14, 0, tzinfo=UTC)
@@ -43,7 +44,7 @@ def test_forged_or_missing_signature_is_refused_and_changes_nothing(app: Flask, 
     tampered = client.post(
         "/twilio/voice/incoming",
         data={**params, "From": "+8613900000000"},
-        headers={"X-Twilio-Signature": sign(app, "/twilio/voice/incoming", params)},
+        headers={"X-Twilio-Signature": twilio_signature(app, "/twilio/voice/incoming", params)},
     )
     assert (forged.status_code, missing.status_code, tampered.status_code) == (403, 403, 403)
     assert db_session.scalar(select(func.count(Call.id))) == 0
