@@ -15,13 +15,14 @@ from hotline.escalation.models import (
 )
 from hotline.rota.models import Shift, ShiftAssignment
 from hotline.settings import Setting
-from hotline.telephony.models import Call, CallEvent, SimulatedMessage, TelephonyCommand
+from hotline.telephony.models import Call, CallEvent, CallSatisfaction, SimulatedMessage, TelephonyCommand
 
 __all__ = [
     "ApiToken",
     "Area",
     "Call",
     "CallEvent",
+    "CallSatisfaction",
     "Case",
     "Certification",
     "ExpertVolunteer",
@@ -43,7 +44,6 @@ __all__ += ["AuditEntry"]
 
 import hotline.reports.models  # noqa: E402, F401  (indexes the figures need)
 from hotline.cases.models import (  # noqa: E402
-    CallSatisfaction,
     CaseEvent,
     CaseNote,
     FollowUp,
@@ -52,7 +52,7 @@ from hotline.cases.models import (  # noqa: E402
     ReturnCall,
 )
 
-__all__ += ["CallSatisfaction", "CaseEvent", "CaseNote", "FollowUp", "IntakeDraft", "IntakeVersion", "ReturnCall"]
+__all__ += ["CaseEvent", "CaseNote", "FollowUp", "IntakeDraft", "IntakeVersion", "ReturnCall"]
 
 from hotline.rota.models import (  # noqa: E402
     CalendarDay,
@@ -86,8 +86,7 @@ __all__ += [
     "WorkerProfile",
 ]
 
-from hotline.console.models import CallTransfer  # noqa: E402
-from hotline.routing.models import Offer, RoutingEntry, WorkerPresence  # noqa: E402
+from hotline.routing.models import CallTransfer, Offer, RoutingEntry, WorkerPresence  # noqa: E402
 
 __all__ += ["CallTransfer", "Offer", "RoutingEntry", "WorkerPresence"]
 __all__ += [

@@ -159,23 +159,26 @@ def init_app(app: Any) -> None:
     app.extensions["hotline_cipher"] = FieldCipher(app.config["FIELD_ENCRYPTION_KEY"])
 
 
-def personal_columns() -> list[tuple[type, list[str], dict[str, str]]]:
-    """Return each model with encrypted columns and which hash column follows which field."""
-    from hotline.cases.models import Case
-    from hotline.telephony.models import Call
-
-    return [
-        (Call, ["from_number"], {"from_number": "from_hash"}),
-        (Case, ["caller_name", "caller_phone"], {"caller_phone": "caller_phone_hash"}),
-    ]
+PersonalColumns = list[tuple[type, list[str], dict[str, str]]]
+"""Models with encrypted columns: (model, encrypted fields, {field: the hash column that follows it})."""
 
 
-def rotate_personal_fields(session: Any, batch: int = 500) -> dict[str, int]:
-    """Re-encrypt personal fields and recompute look-up hashes under the primary key."""
+def rotate_personal_fields(session: Any, columns: PersonalColumns, batch: int = 500) -> dict[str, int]:
+    """Re-encrypt personal fields and recompute look-up hashes under the primary key.
+
+    Args:
+        session: the database session (committed after each batch).
+        columns: the models and fields to rotate; the caller names them (`hotline.commands`),
+            so this foundation module imports none of the packages above it.
+        batch: rows read and written per commit.
+
+    Returns:
+        How many rows of each table were re-encrypted.
+    """
     from sqlalchemy import select
 
     counts: dict[str, int] = {}
-    for model, fields, hashed in personal_columns():
+    for model, fields, hashed in columns:
         done = 0
         last_id = 0
         while True:

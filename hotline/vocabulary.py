@@ -1,4 +1,4 @@
-"""The domain glossary (DESIGN.md) as code: names in code, labels in the UI's language."""
+"""The domain glossary as code: services, target groups, levels, roles… named in code, labelled in the UI's language."""
 
 from __future__ import annotations
 

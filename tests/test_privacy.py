@@ -9,6 +9,7 @@ from flask import Flask
 from sqlalchemy import select, text
 
 from hotline.cases.models import Case
+from hotline.commands import personal_columns
 from hotline.privacy import (
     FieldCipher,
     mask_phone,
@@ -76,7 +77,7 @@ def test_key_rotation_re_encrypts_and_rehashes(app: Flask, db_session: Any) -> N
             db_session.scalar(select(Call.call_sid).where(Call.from_hash.in_(phone_lookup_hashes(NUMBER))))
             == "CA-rotate"
         )
-        rotate_personal_fields(db_session)
+        rotate_personal_fields(db_session, personal_columns())
         app.extensions["hotline_cipher"] = FieldCipher(new_key)
         db_session.expire_all()
         call = db_session.scalar(select(Call).where(Call.call_sid == "CA-rotate"))

@@ -12,10 +12,8 @@ def init_app(app: Flask) -> None:
     from hotline.cases import subject_pages, vocabulary  # noqa: F401  (subject_pages adds its routes to bp)
     from hotline.cases.cli import retention_cli
     from hotline.cases.routes import bp
-    from hotline.cases.survey import bp as survey_bp
 
     app.register_blueprint(bp)
-    app.register_blueprint(survey_bp)
     app.cli.add_command(retention_cli)
     app.jinja_env.globals.update(case_text=vocabulary.template_text)
     nav.register(app, "cases.case_list", _l("Cases"), Role.WORKER, order=30)

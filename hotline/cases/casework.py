@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import String, cast, func, or_, select
 from sqlalchemy.orm import Session
 
-from hotline import audit
+from hotline import audit, signals
 from hotline.accounts.models import User
 from hotline.cases import need_to_know
 from hotline.cases.exceptions import CaseNotFound, CaseNotReady, InvalidTransition, MergeRefused
@@ -21,7 +21,6 @@ from hotline.cases.models import Case, CaseEvent, CaseNote, FollowUp, IntakeVers
 from hotline.cases.vocabulary import CONFIRMED_OUTCOMES
 from hotline.clock import hotline_zone, utcnow
 from hotline.directory.models import Area
-from hotline.escalation.models import Referral
 from hotline.privacy import normalise_phone, phone_lookup_hashes
 from hotline.telephony.models import Call
 
@@ -162,7 +161,7 @@ class CaseView:
     case: Case
     timeline: list[TimelineEntry]
     follow_ups: list[FollowUp]
-    referrals: list[Referral]
+    referrals: list[Any]
     duplicates: list[Case] = field(default_factory=list)
     close_blockers: list[str] = field(default_factory=list)
 
@@ -176,9 +175,7 @@ def view_case(session: Session, case_id: int, viewer_id: int, now: datetime, add
         case=case,
         timeline=timeline(session, case, now),
         follow_ups=list(session.scalars(select(FollowUp).where(FollowUp.case_id == case.id).order_by(FollowUp.due_at))),
-        referrals=list(
-            session.scalars(select(Referral).where(Referral.case_id == case.id).order_by(Referral.created_at))
-        ),
+        referrals=signals.gather(signals.case_referrals, session=session, case_ids=[case.id]),
         duplicates=list(session.scalars(select(Case).where(Case.merged_into_id == case.id))),
         close_blockers=close_blockers(session, case, confirmed=True),
     )
@@ -194,7 +191,7 @@ def timeline(session: Session, case: Case, now: datetime) -> list[TimelineEntry]
         entries.append(TimelineEntry(version.created_at, "intake", version))
     for note in session.scalars(select(CaseNote).where(CaseNote.case_id.in_(ids))):
         entries.append(TimelineEntry(note.created_at, "note", note))
-    for referral in session.scalars(select(Referral).where(Referral.case_id.in_(ids))):
+    for referral in signals.gather(signals.case_referrals, session=session, case_ids=ids):
         entries.append(TimelineEntry(referral.created_at, "referral", referral))
         if referral.acknowledged_at is not None:
             entries.append(TimelineEntry(referral.acknowledged_at, "referral_acknowledged", referral))
@@ -264,14 +261,8 @@ def close_blockers(session: Session, case: Case, confirmed: bool) -> list[str]:
     )
     if pending:
         reasons.append("follow_ups_pending")
-    open_referrals = session.scalar(
-        select(func.count(Referral.id)).where(
-            Referral.case_id == case.id,
-            Referral.outcome.is_(None),
-            Referral.status.not_in(FINISHED_REFERRAL_STATUSES),
-        )
-    )
-    if open_referrals:
+    referrals = signals.gather(signals.case_referrals, session=session, case_ids=[case.id])
+    if any(r.outcome is None and r.status not in FINISHED_REFERRAL_STATUSES for r in referrals):
         reasons.append("referrals_open")
     return reasons
 
@@ -339,9 +330,10 @@ def merge_cases(session: Session, keep_id: int, duplicate_id: int, actor_id: int
     keep, duplicate = get_case(session, keep_id), get_case(session, duplicate_id)
     if keep.id == duplicate.id or keep.merged_into_id is not None or duplicate.merged_into_id is not None:
         raise MergeRefused(duplicate_id)
-    for model in (Call, CaseNote, FollowUp, Referral, ReturnCall):
+    for model in (Call, CaseNote, FollowUp, ReturnCall):
         for row in session.scalars(select(model).where(model.case_id == duplicate.id)):
             row.case_id = keep.id
+    signals.cases_merged.send(session=session, keep_id=keep.id, duplicate_id=duplicate.id)
     keep.services = sorted(set(keep.services) | set(duplicate.services))
     keep.target_groups = sorted(set(keep.target_groups) | set(duplicate.target_groups))
     keep.caller_phone = keep.caller_phone or duplicate.caller_phone

@@ -11,9 +11,8 @@ from sqlalchemy.orm import Session
 
 from hotline.cases.casework import OVERDUE_AFTER, get_case, is_overdue
 from hotline.cases.exceptions import FollowUpNotFound, NoCallbackConsent
-from hotline.cases.models import CallSatisfaction, FollowUp, ReturnCall
+from hotline.cases.models import FollowUp, ReturnCall
 from hotline.cases.vocabulary import FOLLOW_UP_KINDS, FOLLOW_UP_OUTCOMES
-from hotline.telephony.models import Call
 
 
 def schedule_follow_up(
@@ -202,25 +201,6 @@ def claim_due_follow_ups(session: Session, now: datetime, limit: int = 100) -> l
             claimed.append((follow_up.assignee_id, follow_up_payload(follow_up, now)))
     session.commit()
     return claimed
-
-
-def record_satisfaction(session: Session, call_sid: str, digits: str, now: datetime) -> CallSatisfaction | None:
-    """Record the caller's 1-5 answer to the post-call question against the call (the first answer stands).
-
-    Returns None when the answer is not 1-5 or the call is unknown.
-    """
-    if digits not in ("1", "2", "3", "4", "5"):
-        return None
-    call = session.scalar(select(Call).where(Call.call_sid == call_sid))
-    if call is None:
-        return None
-    existing = session.scalar(select(CallSatisfaction).where(CallSatisfaction.call_id == call.id))
-    if existing is not None:
-        return existing
-    entry = CallSatisfaction(call_id=call.id, score=int(digits), created_at=now)
-    session.add(entry)
-    session.commit()
-    return entry
 
 
 def get_follow_up(session: Session, follow_up_id: int) -> FollowUp:

@@ -169,17 +169,6 @@ class ReturnCall(Base):
     worker: Mapped[User | None] = relationship()
 
 
-class CallSatisfaction(Base):
-    """The caller's answer to the optional post-call question (press 1-5)."""
-
-    __tablename__ = "call_satisfaction"
-
-    id: Mapped[intpk]
-    call_id: Mapped[int] = mapped_column(ForeignKey("calls.id", ondelete="CASCADE"), unique=True)
-    score: Mapped[int] = mapped_column(Integer)
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
-
-
 class SubjectRequest(Base):
     """A caller's request about their personal data (PIPL), served by a supervisor: who asked, what, when, by whom.
 

@@ -19,12 +19,11 @@ from enum import StrEnum
 from sqlalchemy import Select, or_, select
 from sqlalchemy.orm import Session
 
-from hotline import audit
+from hotline import audit, signals
 from hotline.accounts.models import User
 from hotline.audit import AuditEntry
 from hotline.cases.exceptions import CaseError
 from hotline.cases.models import Case, FollowUp, IntakeVersion
-from hotline.escalation.models import Referral
 from hotline.telephony.models import Call
 from hotline.vocabulary import Role
 
@@ -63,9 +62,7 @@ def handled_case_ids(user_id: int) -> Select:
             select(IntakeVersion.case_id).where(IntakeVersion.worker_id == user_id, IntakeVersion.case_id.is_not(None)),
             select(Case.id).where(Case.assigned_to_id == user_id),
             select(FollowUp.case_id).where(FollowUp.assignee_id == user_id),
-            select(Referral.case_id).where(
-                Referral.target_kind == "user", Referral.target_id == user_id, Referral.case_id.is_not(None)
-            ),
+            *(query for _receiver, query in signals.case_handlers.send(user_id=user_id)),
         )
     )
 

@@ -20,11 +20,10 @@ from typing import Any
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from hotline import audit
+from hotline import audit, signals
 from hotline.accounts.models import User
 from hotline.cases.exceptions import CaseError
 from hotline.cases.models import (
-    CallSatisfaction,
     Case,
     CaseEvent,
     CaseNote,
@@ -35,9 +34,8 @@ from hotline.cases.models import (
     SubjectRequest,
 )
 from hotline.cases.retention import periods
-from hotline.escalation.models import Escalation, Referral
 from hotline.privacy import mask_phone, normalise_phone, phone_lookup_hashes
-from hotline.telephony.models import Call, CallEvent
+from hotline.telephony.models import Call, CallEvent, CallSatisfaction
 from hotline.telephony.providers import TelephonyError, TelephonyProvider
 
 KINDS = ("access", "export", "erase")
@@ -57,9 +55,9 @@ class SubjectData:
     cases: list[Case] = field(default_factory=list)
     notes: list[CaseNote] = field(default_factory=list)
     intakes: list[IntakeVersion] = field(default_factory=list)
-    referrals: list[Referral] = field(default_factory=list)
+    referrals: list[Any] = field(default_factory=list)
     follow_ups: list[FollowUp] = field(default_factory=list)
-    callbacks: list[Escalation] = field(default_factory=list)
+    callbacks: list[Any] = field(default_factory=list)
     return_calls: list[ReturnCall] = field(default_factory=list)
     surveys: list[CallSatisfaction] = field(default_factory=list)
 
@@ -117,24 +115,14 @@ def collect(session: Session, number: str) -> SubjectData:
             .order_by(IntakeVersion.id)
         )
     )
-    escalations = select(Escalation.id).where(Escalation.call_id.in_(call_ids))
-    data.referrals = list(
-        session.scalars(
-            select(Referral)
-            .where(or_(Referral.case_id.in_(case_ids), Referral.escalation_id.in_(escalations)))
-            .order_by(Referral.id)
-        )
+    data.referrals = sorted(
+        signals.gather(signals.case_referrals, session=session, case_ids=case_ids, call_ids=call_ids),
+        key=lambda referral: referral.id,
     )
     data.follow_ups = list(
         session.scalars(select(FollowUp).where(FollowUp.case_id.in_(case_ids)).order_by(FollowUp.id))
     )
-    data.callbacks = list(
-        session.scalars(
-            select(Escalation)
-            .where(or_(Escalation.call_id.in_(call_ids), Escalation.case_id.in_(case_ids)))
-            .order_by(Escalation.id)
-        )
-    )
+    data.callbacks = signals.gather(signals.case_callbacks, session=session, case_ids=case_ids, call_ids=call_ids)
     data.return_calls = list(
         session.scalars(select(ReturnCall).where(ReturnCall.case_id.in_(case_ids)).order_by(ReturnCall.id))
     )
@@ -352,10 +340,7 @@ def erase_case(session: Session, case: Case, now: datetime) -> None:
         follow_up.note = follow_up.outcome_note = None
     for return_call in session.scalars(select(ReturnCall).where(ReturnCall.case_id == case.id)):
         return_call.note = None
-    for referral in session.scalars(select(Referral).where(Referral.case_id == case.id)):
-        referral.note = referral.outcome_note = None
-    for escalation in session.scalars(select(Escalation).where(Escalation.case_id == case.id)):
-        escalation.note = escalation.override_reason = None
+    signals.case_erased.send(session=session, case_id=case.id, call_id=None)
     for event in session.scalars(select(CaseEvent).where(CaseEvent.case_id == case.id)):
         if "note" in (event.data or {}) or "reason" in (event.data or {}):
             event.data = {key: value for key, value in event.data.items() if key not in ("note", "reason")}
@@ -368,8 +353,7 @@ def erase_call(session: Session, call: Call, now: datetime) -> None:
     call.recording_sid = call.recording_url = call.recording_seconds = None
     for draft in session.scalars(select(IntakeDraft).where(IntakeDraft.call_id == call.id)):
         session.delete(draft)
-    for escalation in session.scalars(select(Escalation).where(Escalation.call_id == call.id)):
-        escalation.note = None
+    signals.case_erased.send(session=session, case_id=None, call_id=call.id)
     session.add(CallEvent(call_id=call.id, kind="subject.erased", at=now, data={}))
 
 

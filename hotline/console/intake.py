@@ -8,9 +8,9 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from hotline.cases import services as cases
 from hotline.console.forms import CRISIS_CHECKLIST
 from hotline.directory.models import Area
-from hotline.routing.adapters import cases_service
 from hotline.telephony.models import Call
 
 QUICK_TYPES = ("silent", "hang-up", "wrong-number", "prank", "test")
@@ -38,28 +38,26 @@ def save_from_form(session: Session, call: Call, worker_id: int, form_data: dict
     Raises:
         IntakeInvalid: the intake has errors, by field.
     """
-    data = cases_service("IntakeData").from_mapping(intake_values(form_data))
-    return cases_service("save_intake")(
-        session, data=data, worker_id=worker_id, call_id=call.id, case_id=call.case_id, now=now
-    )
+    data = cases.IntakeData.from_mapping(intake_values(form_data))
+    return cases.save_intake(session, data=data, worker_id=worker_id, call_id=call.id, case_id=call.case_id, now=now)
 
 
 def save_quick_type(session: Session, call: Call, worker_id: int, call_type: str, now: datetime) -> None:
     """Record a call with no content (silent, hung up, wrong number, prank, test) in one click."""
     if call_type not in QUICK_TYPES:
         raise ValueError(call_type)
-    data = cases_service("IntakeData")(call_type=call_type)
-    cases_service("save_intake")(session, data=data, worker_id=worker_id, call_id=call.id, now=now)
+    data = cases.IntakeData(call_type=call_type)
+    cases.save_intake(session, data=data, worker_id=worker_id, call_id=call.id, now=now)
 
 
 def save_draft(session: Session, call: Call, worker_id: int, values: dict[str, Any], now: datetime) -> None:
     """Keep what the worker has typed so far."""
-    cases_service("save_intake_draft")(session, worker_id, call.id, values, now)
+    cases.save_intake_draft(session, worker_id, call.id, values, now)
 
 
 def load_draft(session: Session, call: Call, worker_id: int) -> dict[str, Any] | None:
     """Return the worker's draft for the call, if any."""
-    return cases_service("load_intake_draft")(session, worker_id, call.id)
+    return cases.load_intake_draft(session, worker_id, call.id)
 
 
 def area_options(session: Session) -> list[Area]:

@@ -11,11 +11,11 @@ from sqlalchemy.orm import Session
 
 from hotline import audit, push
 from hotline.accounts.models import User
+from hotline.cases.services import caller_history
 from hotline.console.exceptions import NotYourCall
-from hotline.console.models import CallTransfer
 from hotline.privacy import mask_phone
 from hotline.routing import adapters
-from hotline.routing.models import Offer, RoutingEntry, WorkerPresence
+from hotline.routing.models import CallTransfer, Offer, RoutingEntry, WorkerPresence
 from hotline.routing.router import offer_payload
 from hotline.telephony.models import Call, CallEvent
 from hotline.vocabulary import Risk
@@ -212,7 +212,7 @@ def record_call_view(session: Session, call: Call, user: User, now: datetime) ->
 
 def call_context(session: Session, call: Call, user: User, now: datetime) -> dict[str, Any]:
     """Return what the current-call page shows besides the intake form."""
-    history = adapters.cases_service("caller_history")(session, call.from_number, exclude_call_id=call.id)
+    history = caller_history(session, call.from_number, exclude_call_id=call.id)
     entry = session.scalar(select(RoutingEntry).where(RoutingEntry.call_id == call.id))
     on_duty = adapters.on_duty_worker_ids(session, now) - {user.id}
     colleagues = session.scalars(

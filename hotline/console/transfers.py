@@ -16,11 +16,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from hotline.console.exceptions import TransferRefused
-from hotline.console.models import CallTransfer
 from hotline.routing import adapters
 from hotline.routing import services as routing
 from hotline.routing.exceptions import InvalidState, NotOnCall
-from hotline.routing.models import WorkerPresence
+from hotline.routing.models import CallTransfer, WorkerPresence
 from hotline.telephony.models import Call
 from hotline.telephony.urls import public_url
 

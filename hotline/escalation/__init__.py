@@ -59,7 +59,7 @@ def on_sms_received(_sender: Any, message_sid: str, from_number: str | None, bod
 
 def init_app(app: Flask) -> None:
     """Register routes, navigation, and the receivers of the triggers and SMS replies."""
-    from hotline.escalation import responder, routes  # noqa: F401  (responder adds its routes to the blueprint)
+    from hotline.escalation import case_file, responder, routes  # noqa: F401  (responder adds its routes to the blueprint)
     from hotline.escalation.models import escalation_label
 
     app.register_blueprint(routes.bp)
@@ -70,3 +70,4 @@ def init_app(app: Flask) -> None:
     signals.callback_needed.connect(on_callback_needed)
     signals.intake_saved.connect(on_intake_saved)
     signals.sms_received.connect(on_sms_received)
+    case_file.connect(signals)

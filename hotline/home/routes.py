@@ -12,6 +12,7 @@ from hotline.access import logged_in
 from hotline.clock import hotline_zone, utcnow
 from hotline.extensions import db
 from hotline.home import services
+from hotline.rota.services import my_shifts
 from hotline.vocabulary import Role
 
 bp = Blueprint("home", __name__)
@@ -28,7 +29,7 @@ def index() -> Any:
     context: dict[str, Any] = {
         "now": now,
         "today": today,
-        "shifts": services.my_shifts(db.session, current_user, now),
+        "shifts": my_shifts(db.session, current_user, now),
         "certification": current_user.valid_certification(today),
     }
     if current_user.has_role(Role.SUPERVISOR):

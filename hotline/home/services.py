@@ -32,22 +32,6 @@ class Overview:
     certificates_expired: list[Certification]
 
 
-def my_shifts(session: Session, user: User, now: datetime, days: int = 14) -> list[tuple[Shift, ShiftAssignment]]:
-    """Return the user's published shifts from now on, for `days` days."""
-    rows = session.execute(
-        select(Shift, ShiftAssignment)
-        .join(ShiftAssignment, ShiftAssignment.shift_id == Shift.id)
-        .where(
-            ShiftAssignment.user_id == user.id,
-            Shift.status == "published",
-            Shift.ends_at > now,
-            Shift.starts_at < now + timedelta(days=days),
-        )
-        .order_by(Shift.starts_at)
-    )
-    return [(shift, assignment) for shift, assignment in rows]
-
-
 def on_duty_now(session: Session, now: datetime) -> list[ShiftAssignment]:
     """Return the published assignments whose shift covers `now` (start inclusive, end exclusive)."""
     return list(

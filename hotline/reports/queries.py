@@ -17,11 +17,11 @@ from typing import Any
 from sqlalchemy import Integer, and_, case, cast, func, or_, select
 from sqlalchemy.orm import Session
 
-from hotline.cases.models import CallSatisfaction, Case, IntakeVersion
+from hotline.cases.models import Case, IntakeVersion
 from hotline.clock import hotline_zone
 from hotline.escalation.models import Referral
 from hotline.reports.figures import Counts
-from hotline.telephony.models import Call
+from hotline.telephony.models import Call, CallSatisfaction
 
 BUCKET_SECONDS = 900
 FLOAT_COUNTS = ("wait_sum", "handle_sum")

@@ -11,11 +11,11 @@ from flask_login import current_user
 from hotline.access import logged_in, public
 from hotline.clock import local, to_utc, utcnow
 from hotline.extensions import db
-from hotline.home.services import my_shifts
 from hotline.rota import feeds, notices, swaps, wishes
 from hotline.rota.exceptions import NotEligible, NotFound, RequestNotValid
 from hotline.rota.forms import EVERY, LeaveForm, SwapForm, WishForm, describe_wish
 from hotline.rota.routes import bp
+from hotline.rota.services import my_shifts
 from hotline.vocabulary import Role
 
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from hotline.accounts.models import Certification, User
@@ -315,3 +315,36 @@ def rota_dict(shifts: list[Shift], layer: str) -> list[dict[str, Any]]:
 
 
 LAYERS = (DRAFT, PUBLISHED)
+
+
+def my_shifts(session: Session, user: User, now: datetime, days: int = 14) -> list[tuple[Shift, ShiftAssignment]]:
+    """Return the user's published shifts from now on, for `days` days."""
+    rows = session.execute(
+        select(Shift, ShiftAssignment)
+        .join(ShiftAssignment, ShiftAssignment.shift_id == Shift.id)
+        .where(
+            ShiftAssignment.user_id == user.id,
+            Shift.status == "published",
+            Shift.ends_at > now,
+            Shift.starts_at < now + timedelta(days=days),
+        )
+        .order_by(Shift.starts_at)
+    )
+    return [(shift, assignment) for shift, assignment in rows]
+
+
+def duty_workers_at(session: Session, at: datetime) -> int:
+    """Count the duty workers on a published shift at `at` (start inclusive, end exclusive)."""
+    return (
+        session.scalar(
+            select(func.count(ShiftAssignment.id))
+            .join(Shift, ShiftAssignment.shift_id == Shift.id)
+            .where(
+                Shift.status == PUBLISHED,
+                Shift.starts_at <= at,
+                Shift.ends_at > at,
+                ShiftAssignment.duty == DUTY_WORKER,
+            )
+        )
+        or 0
+    )

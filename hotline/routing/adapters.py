@@ -1,12 +1,11 @@
-"""The one place routing and the console call other packages' services.
+"""What routing and the console need from the rota and the phone line, in the shape they use.
 
-Each function calls the owning package's service by its agreed name, so a
-change of interface is fixed here and nowhere else.
+Routing sits above telephony and the rota (docs/architecture.md, "Layers"), so
+these are plain imports of those packages' services.
 """
 
 from __future__ import annotations
 
-import importlib
 from datetime import datetime
 from typing import Any
 
@@ -14,15 +13,6 @@ from flask import current_app
 from sqlalchemy.orm import Session
 
 from hotline.telephony.models import Call, CallEvent
-
-
-def _service(module: str, name: str) -> Any | None:
-    """Return `module.name` if the owning package provides it, else None."""
-    try:
-        return getattr(importlib.import_module(module), name, None)
-    except ImportError:
-        return None
-
 
 # --- rota -------------------------------------------------------------------------------------
 
@@ -104,14 +94,3 @@ def simulator_chat(session: Session, call: Call) -> list[dict[str, Any]]:
     from hotline.telephony.simulator.services import conversation
 
     return list(conversation(session, call.call_sid))
-
-
-# --- cases ------------------------------------------------------------------------------------
-
-
-def cases_service(name: str) -> Any:
-    """Return a function of hotline.cases.services (IntakeData, validate_intake, save_intake…)."""
-    provided = _service("hotline.cases.services", name)
-    if provided is None:
-        raise RuntimeError(f"hotline.cases.services.{name} is not available yet")
-    return provided

@@ -1,4 +1,4 @@
-"""Presence, routing entries and offers: the router's whole state lives in these rows."""
+"""Presence, routing entries, offers and transfers: the router's whole state lives in these rows."""
 
 from __future__ import annotations
 
@@ -88,3 +88,24 @@ class Offer(Base):
     responded_at: Mapped[datetime | None]
 
     worker: Mapped[User] = relationship()
+
+
+class CallTransfer(Base):
+    """One transfer of a call, with the legs the phone network created for it."""
+
+    __tablename__ = "call_transfers"
+
+    id: Mapped[intpk]
+    call_id: Mapped[int] = mapped_column(ForeignKey("calls.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[code]
+    """warm (conference with an expert volunteer) or cold (handed to another duty worker)."""
+    status: Mapped[code] = mapped_column(default="started")
+    """started, worker_left, taken, failed."""
+    from_worker_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    to_worker_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    expert_id: Mapped[int | None] = mapped_column(ForeignKey("expert_volunteers.id"))
+    conference: Mapped[str | None] = mapped_column(String(80))
+    worker_leg_sid: Mapped[str | None] = mapped_column(String(64))
+    expert_leg_sid: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session, joinedload
 from hotline import push
 from hotline.privacy import mask_phone
 from hotline.routing import adapters
-from hotline.routing.models import Offer, RoutingEntry, WorkerPresence
+from hotline.routing.models import CallTransfer, Offer, RoutingEntry, WorkerPresence
 from hotline.routing.settings import RoutingSettings, load_routing_settings
 from hotline.telephony.models import Call
 
@@ -354,8 +354,6 @@ def reopen_entry(
     if changed.rowcount != 1:
         return False
     if entry.transfer_from_id is not None:
-        from hotline.console.models import CallTransfer
-
         session.execute(
             update(CallTransfer)
             .where(CallTransfer.call_id == entry.call_id, CallTransfer.kind == "cold", CallTransfer.status == "started")

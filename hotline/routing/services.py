@@ -17,7 +17,7 @@ from hotline import audit, push
 from hotline.accounts.models import User
 from hotline.routing import adapters
 from hotline.routing.exceptions import ConnectFailed, InvalidState, NotOnCall, OfferGone, OfferNotFound
-from hotline.routing.models import Offer, RoutingEntry, WorkerPresence
+from hotline.routing.models import CallTransfer, Offer, RoutingEntry, WorkerPresence
 from hotline.routing.presence import CHOSEN_STATES, change_state, presence_of, start_wrap_up
 from hotline.routing.router import (
     Pushes,
@@ -273,8 +273,6 @@ def connect_target(presence: WorkerPresence) -> str:
 
 def _finish_transfer_source(session: Session, from_worker_id: int, call_id: int, now: datetime, pushes: Pushes) -> None:
     """Put the worker who cold-transferred the call into wrap-up once the target takes it."""
-    from hotline.console.models import CallTransfer
-
     session.execute(
         update(CallTransfer)
         .where(CallTransfer.call_id == call_id, CallTransfer.kind == "cold", CallTransfer.status == "started")

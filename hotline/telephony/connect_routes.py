@@ -8,10 +8,9 @@ from __future__ import annotations
 
 from flask import Response
 
-from hotline.cases import survey
 from hotline.clock import utcnow
 from hotline.extensions import db
-from hotline.telephony import connecting, services, twiml
+from hotline.telephony import connecting, services, survey, twiml
 from hotline.telephony.events import announce
 from hotline.telephony.routes import P_ENQUEUE, P_STATUS, bp, enqueue_twiml, enqueue_without_database, line_settings
 from hotline.telephony.security import twilio_webhook

@@ -1,4 +1,4 @@
-"""Calls and their append-only event timeline."""
+"""Calls, their append-only event timeline, and the caller's answer to the post-call question."""
 
 from __future__ import annotations
 
@@ -128,3 +128,14 @@ class SimulatedMessage(Base):
     sender: Mapped[str | None] = mapped_column(String(60))
     body: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+
+
+class CallSatisfaction(Base):
+    """The caller's answer to the optional post-call question (press 1-5)."""
+
+    __tablename__ = "call_satisfaction"
+
+    id: Mapped[intpk]
+    call_id: Mapped[int] = mapped_column(ForeignKey("calls.id", ondelete="CASCADE"), unique=True)
+    score: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

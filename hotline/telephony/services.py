@@ -16,13 +16,14 @@ from typing import Any
 
 import phonenumbers
 from phonenumbers import geocoder
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from hotline import signals
 from hotline.privacy import normalise_phone
 from hotline.telephony.exceptions import CallNotFound
 from hotline.telephony.line_settings import CRISIS_KEY, CRISIS_PRIORITY, NORMAL_PRIORITY, LineSettings
-from hotline.telephony.models import Call
+from hotline.telephony.models import Call, CallSatisfaction
 from hotline.telephony.timeline import TERMINAL, add_event, compute_outcome, end_call
 
 QUEUE_NAME = "hotline"
@@ -153,22 +154,9 @@ def queued_calls(session: Session) -> list[Call]:
 
 
 def on_duty_workers(session: Session, now: datetime) -> int:
-    """Count the duty workers on a published shift now (for the expected wait)."""
-    from hotline.rota.models import Shift, ShiftAssignment
-
-    return (
-        session.scalar(
-            select(func.count(ShiftAssignment.id))
-            .join(Shift, ShiftAssignment.shift_id == Shift.id)
-            .where(
-                Shift.status == "published",
-                Shift.starts_at <= now,
-                Shift.ends_at > now,
-                ShiftAssignment.duty == "duty_worker",
-            )
-        )
-        or 0
-    )
+    """Count the duty workers on a published shift now (for the expected wait), as the rota answers."""
+    replies = signals.on_duty_count.send(session=session, at=now)
+    return max((int(count or 0) for _receiver, count in replies), default=0)
 
 
 def queue_place(
@@ -263,3 +251,22 @@ def _refresh_outcome(call: Call) -> None:
     """Recompute the outcome of an ended call when a later event (a voicemail) changes it."""
     if call.ended_at is not None:
         call.outcome = compute_outcome(call)
+
+
+def record_satisfaction(session: Session, call_sid: str, digits: str, now: datetime) -> CallSatisfaction | None:
+    """Record the caller's 1-5 answer to the post-call question against the call (the first answer stands).
+
+    Returns None when the answer is not 1-5 or the call is unknown.
+    """
+    if digits not in ("1", "2", "3", "4", "5"):
+        return None
+    call = session.scalar(select(Call).where(Call.call_sid == call_sid))
+    if call is None:
+        return None
+    existing = session.scalar(select(CallSatisfaction).where(CallSatisfaction.call_id == call.id))
+    if existing is not None:
+        return existing
+    entry = CallSatisfaction(call_id=call.id, score=int(digits), created_at=now)
+    session.add(entry)
+    session.commit()
+    return entry

@@ -13,13 +13,13 @@ from typing import Any
 from flask import Blueprint, Response, current_app, request, url_for
 from twilio.twiml.voice_response import VoiceResponse
 
-from hotline.cases.followups import record_satisfaction
 from hotline.clock import utcnow
 from hotline.extensions import db
 from hotline.settings import Setting
 from hotline.telephony.security import twilio_webhook
+from hotline.telephony.services import record_satisfaction
 
-log = logging.getLogger("hotline.cases.survey")
+log = logging.getLogger("hotline.telephony.survey")
 bp = Blueprint("survey", __name__, url_prefix="/twilio/survey")
 SETTING_KEY = "cases.survey"
 DEFAULTS = {

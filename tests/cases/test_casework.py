@@ -11,7 +11,7 @@ from sqlalchemy import select
 from hotline.audit import AuditEntry
 from hotline.cases import casework, followups
 from hotline.cases.exceptions import CaseNotReady, MergeRefused, NoCallbackConsent
-from hotline.cases.models import CallSatisfaction, CaseEvent, CaseNote
+from hotline.cases.models import CaseEvent, CaseNote
 from hotline.escalation.models import Referral
 from hotline.privacy import phone_lookup_hash
 from hotline.telephony.models import Call
@@ -160,16 +160,6 @@ def test_the_tick_pushes_a_due_follow_up_to_the_assignees_console(app: Any, db_s
     received = [message for message in listener.get_received() if message["name"] == "followup.due"]
     assert received and received[0]["args"][0]["case_id"] == case.id
     listener.disconnect()
-
-
-def test_post_call_satisfaction_is_recorded_once_against_the_call(app: Any, db_session: Any) -> None:
-    db_session.add(Call(call_sid="CA-sat"))
-    db_session.commit()
-    assert followups.record_satisfaction(db_session, "CA-sat", "9", NOW) is None
-    assert followups.record_satisfaction(db_session, "CA-sat", "4", NOW).score == 4
-    assert followups.record_satisfaction(db_session, "CA-sat", "1", NOW).score == 4
-    assert followups.record_satisfaction(db_session, "CA-unknown", "4", NOW) is None
-    assert db_session.scalar(select(CallSatisfaction.score)) == 4
 
 
 def test_viewing_a_case_is_audited(app: Any, db_session: Any, make_user: Any) -> None:

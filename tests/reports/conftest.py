@@ -7,10 +7,10 @@ from typing import Any
 
 import pytest
 
-from hotline.cases.models import CallSatisfaction, Case, IntakeVersion
+from hotline.cases.models import Case, IntakeVersion
 from hotline.directory.models import Area, ExpertVolunteer, Station
 from hotline.escalation.models import Referral
-from hotline.telephony.models import Call
+from hotline.telephony.models import Call, CallSatisfaction
 
 
 def utc(day: int, hour: int, minute: int = 0, second: int = 0, month: int = 3) -> datetime:

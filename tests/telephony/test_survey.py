@@ -2,21 +2,18 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 from flask import Flask
 from sqlalchemy import select
-from twilio.request_validator import RequestValidator
 
-from hotline.cases.models import CallSatisfaction
-from hotline.cases.survey import survey_url
-from hotline.telephony.models import Call
+from hotline.telephony.models import Call, CallSatisfaction
+from hotline.telephony.services import record_satisfaction
+from hotline.telephony.survey import survey_url
+from tests.support.signing import signed_post
 
-
-def signed_post(app: Flask, client: Any, path: str, params: dict[str, str]) -> Any:
-    url = app.config["PUBLIC_BASE_URL"] + path
-    signature = RequestValidator(app.config["TWILIO_AUTH_TOKEN"]).compute_signature(url, params)
-    return client.post(path, data=params, headers={"X-Twilio-Signature": signature})
+NOW = datetime(2026, 3, 2, 2, 0, tzinfo=UTC)
 
 
 def test_survey_url_is_absolute(app: Flask) -> None:
@@ -49,3 +46,13 @@ def test_a_wrong_key_asks_once_more_then_hangs_up(app: Flask, client: Any, db_se
 
 def test_unsigned_requests_are_refused(client: Any) -> None:
     assert client.post("/twilio/survey/CA-x/answer", data={"Digits": "5"}).status_code == 403
+
+
+def test_post_call_satisfaction_is_recorded_once_against_the_call(app: Any, db_session: Any) -> None:
+    db_session.add(Call(call_sid="CA-sat"))
+    db_session.commit()
+    assert record_satisfaction(db_session, "CA-sat", "9", NOW) is None
+    assert record_satisfaction(db_session, "CA-sat", "4", NOW).score == 4
+    assert record_satisfaction(db_session, "CA-sat", "1", NOW).score == 4
+    assert record_satisfaction(db_session, "CA-unknown", "4", NOW) is None
+    assert db_session.scalar(select(CallSatisfaction.score)) == 4

@@ -1,7 +1,7 @@
 """The simulator pages: a caller's phone in the browser, and a minimal accept page for workers.
 
 Development and demo only: refused (404) unless SIMULATOR_ENABLED. The worker
-page is a stand-in until the duty console lands; any logged-in worker may accept.
+page accepts a call for any logged-in worker, beside the duty console (/console).
 """
 
 from __future__ import annotations
