@@ -235,9 +235,9 @@ class Config:
             host, port = self.GATEWAY_REST_LISTEN
             self.TWILIO_API_BASE_URL = f"http://{host}:{port}"  # the app's twilio client talks to the gateway
         if self.DATABASE_URL.startswith("sqlite"):
-            self.SQLALCHEMY_ENGINE_OPTIONS = {"connect_args": {"timeout": 30}}
+            self.SQLALCHEMY_ENGINE_OPTIONS = {"connect_args": {"timeout": 30}, "hide_parameters": True}
         else:
-            self.SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+            self.SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True, "hide_parameters": True}
 
     def load_gateway_sip(self) -> None:
         """The gateway's SIP line: listen address, RTP ports, the trunk (registration or peers)."""

@@ -19,6 +19,8 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from flask import current_app
 from sqlalchemy import String, Text, TypeDecorator
 
+from hotline import redaction
+
 WITHHELD_NUMBERS = {"anonymous", "unknown", "restricted", "private", "unavailable", ""}
 
 
@@ -69,15 +71,25 @@ def cipher() -> FieldCipher:
 
 
 class EncryptedString(TypeDecorator):
-    """A string column stored encrypted; the Python side sees plaintext."""
+    """A string column stored encrypted; the Python side sees plaintext.
+
+    A column made with `name=True` (a person's name, an address) also hands its
+    values to the log scrubber, which then replaces them in any log line.
+    """
 
     impl = Text
     cache_ok = True
+
+    def __init__(self, *args: Any, name: bool = False, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.name = name
 
     def process_bind_param(self, value: str | None, dialect: Any) -> str | None:
         """Encrypt on the way in."""
         if value is None:
             return None
+        if self.name:
+            redaction.remember(value)
         return cipher().encrypt(value)
 
     def process_result_value(self, value: str | None, dialect: Any) -> str | None:
@@ -85,10 +97,13 @@ class EncryptedString(TypeDecorator):
         if value is None:
             return None
         try:
-            return cipher().decrypt(value)
+            plaintext = cipher().decrypt(value)
         except InvalidToken:
             current_app.logger.error("field could not be decrypted with any configured key")
             return None
+        if self.name:
+            redaction.remember(plaintext)
+        return plaintext
 
 
 LOOKUP_HASH = String(64)

@@ -1,4 +1,4 @@
-"""Structured logs: one JSON line per request with a request id; no phone numbers in logs."""
+"""Structured logs: one JSON line per request with a request id; no personal data in logs (redaction.py)."""
 
 from __future__ import annotations
 
@@ -12,16 +12,11 @@ from typing import Any
 
 from flask import Flask, Response, g, has_request_context, request
 
-DIGIT_RUN = re.compile(r"\+?\d[\d\- ]{5,}\d")
-
-
-def scrub(text: str) -> str:
-    """Replace anything that looks like a phone number with a placeholder."""
-    return DIGIT_RUN.sub("[number]", text)
+from hotline.redaction import install, safe_traceback, scrub
 
 
 class JsonFormatter(logging.Formatter):
-    """Format records as one JSON object a line, scrubbed of phone-like digit runs."""
+    """Format records as one JSON object a line (records are already scrubbed when made)."""
 
     def format(self, record: logging.LogRecord) -> str:
         """Return the record as JSON."""
@@ -36,13 +31,16 @@ class JsonFormatter(logging.Formatter):
         for key in ("method", "path", "status", "duration_ms", "user_id", "endpoint"):
             if hasattr(record, key):
                 entry[key] = getattr(record, key)
-        if record.exc_info:
-            entry["stack"] = scrub(self.formatException(record.exc_info))
+        if record.exc_info:  # a record made before redaction.install()
+            entry["stack"] = safe_traceback(record.exc_info[1]) if record.exc_info[1] else None
+        elif record.exc_text:
+            entry["stack"] = record.exc_text
         return json.dumps(entry, ensure_ascii=False)
 
 
 def init_app(app: Flask) -> None:
-    """Log every request as one line, and errors with their stack."""
+    """Log every request as one line, and errors with their stack; scrub every record of the process."""
+    install()
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(JsonFormatter())
     logger = logging.getLogger("hotline")
