@@ -25,6 +25,7 @@ LAYERS: list[tuple[str, ...]] = [
         "caching",
         "i18n",
         "nav",
+        "redaction",
         "request_log",
         "privacy",
         "settings",
