@@ -78,6 +78,7 @@ class CallLeg:
         self._sequence = 0
         self._reject_status = "no-answer"
         self._ringing = False  # waiting for a live party (a SIP phone) to answer
+        self._recorded: object = None  # what a live <Record> got, from `Network.recorded`
 
     def __repr__(self) -> str:
         return f"<Call {self.sid} {self.direction} {self.from_}->{self.to} {self.status}>"

@@ -53,6 +53,7 @@ class Recording:
     duration: int
     digits: str
     created_utc: datetime
+    path: str | None = None  # the audio file, when a real call was recorded
 
 
 class Messaging(EventLoop):
@@ -62,10 +63,12 @@ class Messaging(EventLoop):
     sms: Source | None
     messages: list[Message]
     recordings: list[Recording]
+    recording_files: dict[str, str]
 
     def add_recording(self, call: Call, sid: str, url: str, duration: int, digits: str) -> Recording:
         """Store a recording made on a call."""
-        recording = Recording(sid, call.sid, url, duration, digits, self.now_utc())
+        path = self.recording_files.pop(call.sid, None)
+        recording = Recording(sid, call.sid, url, duration, digits, self.now_utc(), path)
         self.recordings.append(recording)
         return recording
 

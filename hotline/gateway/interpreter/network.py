@@ -128,6 +128,7 @@ class Network(Messaging):
         self.messages: list[Message] = []
         self.recordings: list[Recording] = []
         self.conferences = ConferenceRegistry()
+        self.recording_files: dict[str, str] = {}  # call sid (then recording sid) -> WAV file of a live <Record>
         self.log: list[TranscriptEvent] = []
 
     # Making calls.
@@ -386,6 +387,16 @@ class Network(Messaging):
             if call.waiting_for_input is None:
                 raise CallStateError(f"{call_sid} is not waiting for input")
             call._input = (call._input or "") + digits  # keys a live phone sends one by one add up
+            call._wake_at, call._elective = self.now, False
+            self._changed.notify_all()
+
+    def recorded(self, call_sid: str, spoken: RecordingInput, path: str | None = None) -> None:
+        """A live <Record> ended (a key, silence, the limit, a hang-up); `path` holds its audio."""
+        with self.lock:
+            call = self.call(call_sid)
+            if path:
+                self.recording_files[call_sid] = path
+            call._recorded = spoken
             call._wake_at, call._elective = self.now, False
             self._changed.notify_all()
 

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 from hotline.gateway.interpreter.legs import Effects
 from hotline.gateway.interpreter.model import KEY_PRESS_SECONDS, RECORDING_READY_SECONDS, HungUp, Sleep, Source
 from hotline.gateway.interpreter.queues import new_sid
-from hotline.gateway.media.backend import WAIT_FOR_INPUT, GatherPrompt, Prompt
+from hotline.gateway.media.backend import WAIT_FOR_INPUT, GatherPrompt, Prompt, RecordingInput, RecordingRequest
 
 if TYPE_CHECKING:
     from hotline.gateway.interpreter.calls import Call
@@ -150,9 +150,18 @@ def record(call: Call, verb: ET.Element, doc_url: str) -> Effects:
     if verb.get("playBeep", "true").lower() != "false":
         call.event("beep")
         yield from sound(call, Prompt("beep"))
-    spoken = call.network.media.record(call)
-    seconds = min(max(spoken.seconds, 0.0), max_length)
     recording_sid = new_sid("RE")
+    spoken = call.network.media.record(call, RecordingRequest(recording_sid, max_length, finish_on_key, timeout))
+    live = spoken is WAIT_FOR_INPUT
+    if live:  # a real phone: the media reports the end (a key, silence, the limit, a hang-up)
+        started_at = call.network.now
+        call._recorded = None
+        while call._recorded is None:
+            yield Sleep(max_length + timeout + 5.0)
+            if call._recorded is None and call.network.now - started_at > max_length + timeout + 5.0:
+                call._recorded = RecordingInput(seconds=max_length, finish_key=None)
+        spoken, call._recorded = call._recorded, None
+    seconds = min(max(spoken.seconds, 0.0), max_length)
     recording_url = f"https://api.twilio.com/2010-04-01/Accounts/{call.account_sid}/Recordings/{recording_sid}"
     started = format_datetime(call.network.now_utc())
 
@@ -173,14 +182,15 @@ def record(call: Call, verb: ET.Element, doc_url: str) -> Effects:
 
     call.event("record", detail={"seconds": seconds, "finish_key": spoken.finish_key, "hang_up": spoken.hang_up})
     queue_callback("in-progress")
-    yield Sleep(seconds)
+    if not live:
+        yield Sleep(seconds)
     if spoken.hang_up:
         digits = "hangup"
     elif seconds < max_length and spoken.finish_key and spoken.finish_key in finish_on_key:
         digits = spoken.finish_key
     else:
         digits = ""
-        if seconds < max_length:
+        if seconds < max_length and not live:
             yield Sleep(timeout)
     duration = int(round(seconds))
     if duration == 0:

@@ -72,6 +72,16 @@ class RecordingInput:
     hang_up: bool = False
 
 
+@dataclass(frozen=True)
+class RecordingRequest:
+    """What a <Record> asks of the media: where its sound goes and when it ends."""
+
+    recording_sid: str
+    max_length: float
+    finish_on_key: str
+    timeout: float
+
+
 class Party(Protocol):
     """The person or phone at the far end of one call leg, as far as the interpreter needs to know.
 
@@ -102,8 +112,11 @@ class MediaBackend(Protocol):
     def collect_digits(self, call: CallLeg, prompt: GatherPrompt) -> Keys:
         """Return the keys the party presses at this <Gather>, None for silence, or WAIT_FOR_INPUT."""
 
-    def record(self, call: CallLeg) -> RecordingInput:
-        """Record the party at a <Record>; return what was said (its length, how it ended)."""
+    def record(self, call: CallLeg, request: RecordingRequest) -> RecordingInput | _WaitForInput:
+        """Record the party at a <Record>; return what was said (its length, how it ended).
+
+        A live backend returns WAIT_FOR_INPUT and reports the end later with `Network.recorded`.
+        """
 
     def bridge(self, call: CallLeg, other: CallLeg) -> None:
         """Connect two answered legs so that their parties hear each other (a <Dial> answered)."""

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from hotline.gateway.media.backend import WAIT_FOR_INPUT, GatherPrompt, Keys, Prompt, RecordingInput
+from hotline.gateway.media.backend import WAIT_FOR_INPUT, GatherPrompt, Keys, Prompt, RecordingInput, RecordingRequest
 
 if TYPE_CHECKING:
     from hotline.gateway.interpreter.legs import CallLeg
@@ -124,7 +124,7 @@ class SimulatedMedia:
         """Ask the party's script."""
         return call.caller.answer_gather(prompt)
 
-    def record(self, call: CallLeg) -> RecordingInput:
+    def record(self, call: CallLeg, request: RecordingRequest) -> RecordingInput:
         """Ask the party's script what it says."""
         return call.caller.next_recording()
 

@@ -280,8 +280,12 @@ class RestResources:
         return 204, {}
 
     def _fetch_recording_media(self, params: Params, sid: str, extension: str) -> tuple[int, Media]:
-        if not any(recording.sid == sid for recording in self.network.recordings):
+        recording = next((recording for recording in self.network.recordings if recording.sid == sid), None)
+        if recording is None:
             raise RestError(
                 404, 20404, f"The requested resource {self._uri(f'/Recordings/{sid}.{extension}')} was not found"
             )
+        if recording.path:  # a real call's recording: its WAV (the .mp3 name serves the same sound)
+            with open(recording.path, "rb") as audio:
+                return 200, Media(MEDIA_TYPES["wav"], audio.read())
         return 200, Media(MEDIA_TYPES[extension], recording_media(sid, extension))

@@ -7,6 +7,7 @@ dropped on any thread never destroys a PJSIP object there.
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import queue
 import time
@@ -17,7 +18,7 @@ import pjsua2 as pj
 
 from hotline.gateway.sip.audio import Player, Recorder, wav_seconds
 from hotline.gateway.sip.call import CallSignals, SipCall
-from hotline.gateway.sip.loop import PjLoop, release
+from hotline.gateway.sip.loop import LoopStopped, PjLoop, release
 
 _player_ids = itertools.count(1)
 
@@ -110,10 +111,8 @@ class CallLeg:
                 op.reason = reason
             call.hangup(op)
 
-        try:
+        with contextlib.suppress(LegHungUp, LoopStopped):
             self._on_call(end)
-        except LegHungUp:
-            pass
 
     def answer_soon(self) -> None:
         """Send 200 OK without waiting for the audio path (from the interpreter's loop)."""
@@ -258,6 +257,28 @@ class CallLeg:
             peer.audio.startTransmit(call.audio)
 
         self._on_call(connect)
+
+    def start_recording(self, path: Path) -> None:
+        """Start writing what the caller says to a WAV file; return at once."""
+
+        def start() -> None:
+            call = self._lookup()
+            if call is None or self.signals.ended.is_set():
+                return
+            if call.audio is None:
+                call.when_media.append(start)
+                return
+            _drop_recorder(call)
+            call.recorder = Recorder(path)
+            call.audio.startTransmit(call.recorder)
+
+        self._loop.submit(start)
+
+    def stop_recording(self, path: Path) -> float:
+        """Close the recording (its WAV header written) and return its length in seconds."""
+        with contextlib.suppress(LoopStopped, TimeoutError):  # the line stopped: the file holds what it has
+            self._loop.call(lambda: _drop_recorder(self._lookup()))
+        return wav_seconds(path) if path.exists() else 0.0
 
     def bridge_soon(self, other: CallLeg) -> None:
         """Connect this leg's audio and `other`'s both ways, stopping their prompts; return at once."""

@@ -18,7 +18,7 @@ from hotline.gateway.sip.call import SipCall
 from hotline.gateway.sip.caller_id import called_of, caller_of, header_values
 from hotline.gateway.sip.endpoint import init_endpoint
 from hotline.gateway.sip.leg import CallLeg, LegHungUp
-from hotline.gateway.sip.loop import PjLoop, release
+from hotline.gateway.sip.loop import LoopStopped, PjLoop, release
 from hotline.gateway.sip.settings import SipSettings
 
 log = logging.getLogger(__name__)
@@ -155,8 +155,8 @@ class SipLine:
     def _run_call(self, leg: CallLeg) -> None:
         try:
             self.on_call(leg)
-        except LegHungUp:
-            log.info("call %s: the caller hung up", leg.sip_call_id)
+        except (LegHungUp, LoopStopped):
+            log.info("call %s: the caller hung up (or the line stopped)", leg.sip_call_id)
         except Exception:
             log.exception("call %s failed", leg.sip_call_id)
         finally:

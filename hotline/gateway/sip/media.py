@@ -13,10 +13,12 @@ import logging
 import math
 import queue
 import threading
+from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from hotline.gateway.interpreter.model import CallStateError, UnknownCallError
-from hotline.gateway.media.backend import WAIT_FOR_INPUT, GatherPrompt, Keys, Prompt, RecordingInput
+from hotline.gateway.media.backend import WAIT_FOR_INPUT, GatherPrompt, Keys, Prompt, RecordingInput, RecordingRequest
 from hotline.gateway.sip.leg import CallLeg as SipLeg
 from hotline.gateway.sip.line import SipLine
 from hotline.gateway.sip.prompts import Prompts
@@ -48,6 +50,17 @@ class SipParty:
         self.answered_sip = False  # the interpreter answered the call and the 200 OK went out
 
 
+@dataclass
+class LiveRecording:
+    """A <Record> in progress on a SIP leg: it ends at a finishing key, a hang-up or its limit."""
+
+    path: Path
+    request: RecordingRequest
+    done: threading.Event = field(default_factory=threading.Event)
+    key: str | None = None
+    hung_up: bool = False
+
+
 class SipMedia:
     """Real calls on a SIP line; `attach` it to the network before `open`."""
 
@@ -57,6 +70,9 @@ class SipMedia:
         self.line = SipLine(settings, self._take_call)
         self.network: Network | None = None
         self._rooms: dict[str, dict[str, bool]] = {}  # conference sid -> call sid -> muted
+        self._recordings: dict[str, LiveRecording] = {}  # call sid -> its <Record> in progress
+        self.recordings_dir = prompts.cache_dir / "recordings"
+        self.recordings_dir.mkdir(parents=True, exist_ok=True)
 
     def attach(self, network: Network) -> None:
         """Give the backend the network whose calls it carries."""
@@ -87,8 +103,19 @@ class SipMedia:
                 digit, _method = leg.signals.digits.get(timeout=0.5)
             except queue.Empty:
                 continue
+            recording = self._recordings.get(call_sid)
+            if recording is not None:
+                if digit in recording.request.finish_on_key:
+                    recording.key = digit
+                    recording.done.set()
+                continue
             with contextlib.suppress(CallStateError, UnknownCallError):
                 network.press(call_sid, digit)  # a key outside a <Gather> is dropped, as on Twilio
+        recording = self._recordings.get(call_sid)
+        if recording is not None:  # the recording is kept: its thread reports the hang-up
+            recording.hung_up = True
+            recording.done.set()
+            return
         with contextlib.suppress(UnknownCallError):
             network.hang_up(call_sid)
 
@@ -164,10 +191,25 @@ class SipMedia:
         self._answer_if_due(call)
         return WAIT_FOR_INPUT
 
-    def record(self, call: CallLeg) -> RecordingInput:
-        """Recording on a SIP line is not wired to the interpreter yet: an empty recording."""
-        self._answer_if_due(call)
-        return RecordingInput(seconds=0.0, finish_key=None)
+    def record(self, call: CallLeg, request: RecordingRequest) -> RecordingInput | object:
+        """Start recording the caller to a WAV file; the end is reported with `Network.recorded`."""
+        leg = self._answer_if_due(call)
+        if leg is None:
+            return RecordingInput(seconds=0.0, finish_key=None)
+        recording = LiveRecording(self.recordings_dir / f"{request.recording_sid}.wav", request)
+        self._recordings[call.sid] = recording
+        leg.stop_playing()
+        leg.start_recording(recording.path)
+        threading.Thread(target=self._finish_recording, args=(call.sid, leg, recording), daemon=True).start()
+        return WAIT_FOR_INPUT
+
+    def _finish_recording(self, call_sid: str, leg: SipLeg, recording: LiveRecording) -> None:
+        recording.done.wait(recording.request.max_length)
+        seconds = leg.stop_recording(recording.path)
+        self._recordings.pop(call_sid, None)
+        spoken = RecordingInput(seconds=seconds, finish_key=recording.key, hang_up=recording.hung_up)
+        with contextlib.suppress(UnknownCallError):
+            self.network.recorded(call_sid, spoken, str(recording.path))
 
     def bridge(self, call: CallLeg, other: CallLeg) -> None:
         """Let the two parties hear each other."""

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import array
+import math
+import wave
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import requests
 
 from hotline.gateway.sip.runner import SipGateway, start_sip_gateway
 from tests.gateway.sip import scenarios
@@ -70,3 +74,44 @@ def test_a_key_during_the_menu_dials_a_number_and_audio_flows_both_ways(
     assert rtp.count(phone.media_port) >= 200, "the phone heard the caller"
     assert rtp.count(caller.media_port) >= 200, "the caller heard the phone (and the menu before it)"
     assert not gateway.network.errors
+
+
+def voiced_seconds(path: Path) -> float:
+    """Seconds of a WAV file louder than line noise (20 ms frames)."""
+    with wave.open(str(path), "rb") as sound:
+        rate, frames = sound.getframerate(), sound.readframes(sound.getnframes())
+    samples = array.array("h", frames)
+    frame = rate // 50
+    loud = 0
+    for start in range(0, len(samples) - frame, frame):
+        chunk = samples[start : start + frame]
+        if math.sqrt(sum(value * value for value in chunk) / frame) > 300:
+            loud += 1
+    return loud / 50
+
+
+def test_voicemail_records_what_the_caller_says_and_the_rest_server_serves_it(
+    gateway: SipGateway, record: AppRecord, tmp_path: Path
+):
+    steps = [scenarios.pause(800), scenarios.rfc2833("2"), scenarios.pause(4000), scenarios.audio()]
+    steps += [scenarios.pause(7300), scenarios.sip_info("#")]
+    caller = Sipp(
+        scenarios.write(tmp_path / "caller.xml", scenarios.call(steps)), f"127.0.0.1:{gateway.line.settings.port}"
+    )
+    caller.work_dir = tmp_path
+    run = caller.run()
+    assert run.returncode == 0, run.explain()
+    recorded = until(lambda: record.posted("/voice/recorded"), timeout=10)[0]
+    assert recorded["Digits"] == "#"
+    assert 5 <= int(recorded["RecordingDuration"]) <= 12
+    callback = until(lambda: record.posted("/voice/recording"), timeout=10)[0]
+    assert callback["RecordingStatus"] == "completed" and callback["RecordingSid"] == recorded["RecordingSid"]
+    audio = requests.get(
+        f"{gateway.rest_url}/2010-04-01/Accounts/{ACCOUNT}/Recordings/{recorded['RecordingSid']}.wav",
+        auth=(ACCOUNT, TOKEN),
+        timeout=5,
+    )
+    assert audio.status_code == 200 and audio.content.startswith(b"RIFF")
+    saved = tmp_path / "voicemail.wav"
+    saved.write_bytes(audio.content)
+    assert voiced_seconds(saved) >= 4.0, "the 4.7 s of sound sipp sent are in the recording"
