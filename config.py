@@ -180,7 +180,6 @@ class Config:
     WTF_CSRF_TIME_LIMIT = None
     BABEL_DEFAULT_LOCALE = "zh"
     LANGUAGES = ("zh", "en")
-    LOGIN_RATE_LIMIT = "10 per minute"
     SIMULATOR_ENABLED = True
 
     def __init__(self) -> None:
@@ -209,6 +208,8 @@ class Config:
             check_fernet_keys("FIELD_ENCRYPTION_KEY", self.FIELD_ENCRYPTION_KEY)
         self.DEFAULT_REGION = env_str("HOTLINE_DEFAULT_REGION", "CN")
         self.SCHEDULER_IN_WEB = env_bool("SCHEDULER_IN_WEB", False)
+        # How many proxies (nginx: 1) stand in front of the web processes and set X-Forwarded-For/-Proto.
+        self.TRUSTED_PROXY_HOPS = env_int("TRUSTED_PROXY_HOPS", 0)
         # A session ends after this long unused (a console's heartbeat counts as use) and this long at most.
         self.SESSION_IDLE_MINUTES = env_int("SESSION_IDLE_MINUTES", 60, minimum=1)
         self.SESSION_MAX_HOURS = env_int("SESSION_MAX_HOURS", 12, minimum=1)
@@ -289,7 +290,6 @@ class TestingConfig(Config):
 
     ENV_NAME = "testing"
     TESTING = True
-    LOGIN_RATE_LIMIT = "5 per minute"
 
     def __init__(self) -> None:
         super().__init__()

@@ -66,7 +66,17 @@ def create_app(config_name: str | None = None, overrides: dict[str, Any] | None 
     from hotline import scheduler
 
     scheduler.init_app(app)
+    trust_proxies(app)
     return app
+
+
+def trust_proxies(app: Flask) -> None:
+    """Take the client's address and scheme from the TRUSTED_PROXY_HOPS proxies in front (outermost layer)."""
+    hops = app.config.get("TRUSTED_PROXY_HOPS", 0)
+    if hops:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)  # type: ignore[method-assign]
 
 
 def init_socketio(app: Flask) -> None:

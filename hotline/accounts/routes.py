@@ -4,13 +4,24 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, request, session, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    g,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_babel import gettext as _
-from flask_limiter.util import get_remote_address
 from flask_login import current_user, login_user, logout_user
 
 from hotline.access import logged_in, public, require_role
-from hotline.accounts import services, sessions
+from hotline.accounts import services, sessions, throttle
 from hotline.accounts.exceptions import UsernameTaken
 from hotline.accounts.forms import EditUserForm, LoginForm, NewUserForm, PasswordForm, TokenForm
 from hotline.clock import utcnow
@@ -21,32 +32,42 @@ from hotline.web import safe_next
 bp = Blueprint("accounts", __name__)
 
 
-def login_limit() -> str:
-    """Return the configured log-in rate limit per address and username."""
-    return current_app.config["LOGIN_RATE_LIMIT"]
-
-
-def login_limit_key() -> str:
-    """Count attempts per address and username, so one typing user does not lock out an office."""
-    return f"{get_remote_address()}|{request.form.get('username', '').strip().lower()}"
-
-
 @bp.route("/login", methods=["GET", "POST"])
 @public("the log-in page is how one gets an account session")
-@limiter.limit(login_limit, methods=["POST"], key_func=login_limit_key)
-@limiter.limit("60 per minute", methods=["POST"])
 def login() -> Any:
-    """Show the log-in form and log the user in."""
+    """Show the log-in form and log the user in; failed attempts slow down (accounts.throttle)."""
     if current_user.is_authenticated:
         return redirect(url_for("home.index"))
     form = LoginForm()
-    if form.validate_on_submit():
-        user = services.authenticate(db.session, form.username.data, form.password.data)
-        if user is not None:
-            open_session(user)
-            return redirect(safe_next(request.args.get("next"), url_for("home.index")))
+    if not form.validate_on_submit():
+        return render_template("accounts/login.html", form=form), 422 if form.errors else 200
+    secret = current_app.config["SECRET_KEY"]
+    device = throttle.read_device(secret, request.cookies.get(throttle.DEVICE_COOKIE))
+    attempt = throttle.Attempt(request.remote_addr or "", form.username.data, device)
+    wait = throttle.wait_seconds(limiter.storage, attempt)
+    if wait:
+        form.password.errors.append(_("Too many attempts. Try again in %(seconds)d seconds.", seconds=wait))
+        response = make_response(render_template("accounts/login.html", form=form), 429)
+        response.headers["Retry-After"] = str(wait)
+        return response
+    user = services.authenticate(db.session, form.username.data, form.password.data)
+    services.record_log_in(db.session, form.username.data, user)
+    if user is None:
+        throttle.failed(limiter.storage, attempt)
         form.password.errors.append(_("Wrong username or password."))
-    return render_template("accounts/login.html", form=form), 422 if form.errors else 200
+        return render_template("accounts/login.html", form=form), 422
+    throttle.succeeded(limiter.storage, attempt)
+    open_session(user)
+    response = redirect(safe_next(request.args.get("next"), url_for("home.index")))
+    response.set_cookie(
+        throttle.DEVICE_COOKIE,
+        throttle.device_cookie(secret, device, user.username),
+        max_age=throttle.DEVICE_COOKIE_DAYS * 86400,
+        httponly=True,
+        secure=current_app.config.get("SESSION_COOKIE_SECURE", False),
+        samesite="Lax",
+    )
+    return response
 
 
 def open_session(user: Any) -> None:

@@ -51,6 +51,16 @@ def authenticate(session: Session, username: str, password: str) -> User | None:
     return user
 
 
+def record_log_in(session: Session, username: str, user: User | None) -> None:
+    """Audit a log-in attempt with the client's address (never the typed username: it may be a password)."""
+    if user is not None:
+        audit.record(session, "user.log_in", actor_id=user.id, target=f"user:{user.id}")
+    else:
+        known = session.scalar(select(User.id).where(User.username == username.strip()))
+        audit.record(session, "user.log_in_failed", target=f"user:{known}" if known else None)
+    session.commit()
+
+
 def create_user(
     session: Session,
     username: str,
