@@ -4,26 +4,9 @@
   "use strict";
   var config = JSON.parse(document.getElementById("console-config").textContent);
   var S = config.strings;
-  var csrf = document.querySelector('meta[name="csrf-token"]').content;
   var clockOffset = config.serverNow ? Date.parse(config.serverNow) - Date.now() : 0;
 
-  function api(method, url, body) {
-    return fetch(url, {
-      method: method,
-      credentials: "same-origin",
-      headers: { "Content-Type": "application/json", "X-CSRFToken": csrf, Accept: "application/json" },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    }).then(function (response) {
-      return response.json().catch(function () { return null; }).then(function (data) {
-        if (!response.ok) {
-          var error = new Error((data && data.error && data.error.message) || response.statusText);
-          error.status = response.status;
-          throw error;
-        }
-        return data;
-      });
-    });
-  }
+  var api = window.hotlineHttp.json;
 
   function flash(message, kind) {
     var box = document.getElementById("console-flash");
@@ -46,9 +29,7 @@
   function swap(id, url) {
     var element = document.getElementById(id);
     if (!element) return Promise.resolve();
-    return fetch(url, { credentials: "same-origin" }).then(function (response) {
-      if (response.ok) return response.text().then(function (html) { element.innerHTML = html; });
-    });
+    return window.hotlineHttp.text(url).then(function (html) { element.innerHTML = html; }, function () {});
   }
   function refresh() {
     return Promise.all([

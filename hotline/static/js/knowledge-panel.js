@@ -6,7 +6,6 @@
   var panel = document.getElementById("knowledge-panel");
   if (!panel) return;
   var strings = JSON.parse(panel.dataset.strings);
-  var csrf = document.querySelector('meta[name="csrf-token"]').content;
   var input = document.getElementById("knowledge-q");
   var results = document.getElementById("knowledge-results");
   var articleBox = document.getElementById("knowledge-article");
@@ -28,23 +27,10 @@
     return query.toString();
   }
 
-  function fetchText(url) {
-    return fetch(url, { credentials: "same-origin", headers: { Accept: "text/html" } }).then(function (response) {
-      if (!response.ok) throw new Error(response.statusText);
-      return response.text();
-    });
-  }
+  var fetchText = window.hotlineHttp.text;
 
   function post(url, body) {
-    return fetch(url, {
-      method: "POST",
-      credentials: "same-origin",
-      headers: { "Content-Type": "application/json", "X-CSRFToken": csrf, Accept: "application/json" },
-      body: JSON.stringify(body),
-    }).then(function (response) {
-      if (!response.ok) throw new Error(response.statusText);
-      return response.json();
-    });
+    return window.hotlineHttp.json("POST", url, body);
   }
 
   function showResults() {

@@ -5,7 +5,6 @@
 
 const state = JSON.parse(document.getElementById("rota-data").textContent);
 const S = state.strings;
-const csrf = document.querySelector('meta[name="csrf-token"]').content;
 const grid = document.getElementById("rota-grid");
 const statusLine = document.getElementById("rota-status");
 let picked = null; // a chip picked up with the keyboard: {assignmentId, name}
@@ -28,17 +27,7 @@ function fmt(text, values) {
   return text.replace(/%\((\w+)\)s/g, (_, key) => values[key] ?? "");
 }
 
-async function api(method, url, body) {
-  const response = await fetch(url, {
-    method,
-    headers: { "Content-Type": "application/json", "X-CSRFToken": csrf, Accept: "application/json" },
-    body: body === undefined ? undefined : JSON.stringify(body),
-    credentials: "same-origin",
-  });
-  const data = response.status === 204 ? {} : await response.json();
-  if (!response.ok) throw new Error(data.error ? data.error.message : response.statusText);
-  return data;
-}
+const api = window.hotlineHttp.json;
 
 function say(text, isError = false) {
   statusLine.textContent = text;
