@@ -19,8 +19,7 @@ def count_duty_workers(sender: object, session: Any, at: datetime) -> int:
 
 def init_app(app: Flask) -> None:
     """Register the rota's routes and navigation."""
-    from hotline.rota import pages, pattern_pages, self_service, worker_pages  # noqa: F401  (views on the blueprint)
-    from hotline.rota.routes import bp
+    from hotline.rota.routes import api, bp, manage, mine, patterns, workers  # noqa: F401  (views on bp)
 
     app.register_blueprint(bp)
     signals.on_duty_count.connect(count_duty_workers, weak=False)

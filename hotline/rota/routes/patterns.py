@@ -14,7 +14,8 @@ from hotline.extensions import db
 from hotline.rota import editing
 from hotline.rota.exceptions import InvalidShift, NotFound, ShiftEnded, ShiftPublished
 from hotline.rota.forms import ShiftForm, SlotForm
-from hotline.rota.routes import bp, json_body
+from hotline.rota.routes import bp
+from hotline.rota.routes.api import json_body
 from hotline.vocabulary import Role
 
 MINIMUMS = ("min_duty_workers", "min_qualified", "min_supervisors")

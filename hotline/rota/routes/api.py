@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 from typing import Any
 
-from flask import Blueprint, Response, current_app, jsonify, request
+from flask import Response, current_app, jsonify, request
 from flask_login import current_user
 
 from hotline.access import logged_in, require_role
@@ -15,11 +15,11 @@ from hotline.extensions import db
 from hotline.rota import autodraft, board, editing
 from hotline.rota.exceptions import AlreadyAssigned, CertificateProblem, NotFound, ShiftEnded
 from hotline.rota.models import DRAFT, DUTY_WORKER, EXPERT, PUBLISHED, SUPERVISOR
+from hotline.rota.routes import bp
 from hotline.rota.services import on_duty, rota_dict, shifts_between
 from hotline.rota.validation import validate
 from hotline.vocabulary import Role
 
-bp = Blueprint("rota", __name__)
 ROLES = (DUTY_WORKER, SUPERVISOR, EXPERT)
 
 
