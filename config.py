@@ -229,8 +229,6 @@ class Config:
         self.SCHEDULER_HEARTBEAT_MAX_AGE = env_int("SCHEDULER_HEARTBEAT_MAX_AGE", 60)
         # How long a web process may answer calls from its copy of the phone line's settings (0: read every time).
         self.LINE_SETTINGS_CACHE_SECONDS = env_int("LINE_SETTINGS_CACHE_SECONDS", 5)
-        # On PostgreSQL, answer new calls on an open line in front of Flask, their arrivals written together.
-        self.TELEPHONY_FAST_LANE = env_bool("TELEPHONY_FAST_LANE", True)
         self.load_gateway_sip()
         if self.TELEPHONY == "gateway" and not self.TWILIO_API_BASE_URL:
             host, port = self.GATEWAY_REST_LISTEN
@@ -302,8 +300,6 @@ class TestingConfig(Config):
         self.LINE_SETTINGS_CACHE_SECONDS = 0
         # Socket.IO tests share one connection per test; the session check runs only where a test turns it on.
         self.SESSION_SOCKET_CHECK_SECONDS = env_int("SESSION_SOCKET_CHECK_SECONDS", 0)
-        # Tests' sessions are bound to a rolled-back connection; the fast lane writes on its own (tests opt in).
-        self.TELEPHONY_FAST_LANE = env_bool("TELEPHONY_FAST_LANE", False)
 
 
 class ProductionConfig(Config):

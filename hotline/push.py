@@ -68,11 +68,6 @@ def call_updated(payload: dict[str, Any]) -> None:
     _emit("call.updated", payload, CONSOLE_ROOM)
 
 
-def calls_updated(payloads: list[dict[str, Any]]) -> None:
-    """Tell every console that several calls changed, in one message."""
-    _emit("calls.updated", payloads, CONSOLE_ROOM)
-
-
 def transfer_failed(worker_id: int, call_id: int) -> None:
     """Tell the worker who started a transfer that nobody took it."""
     _emit("transfer.failed", {"call_id": call_id}, user_room(worker_id))

@@ -51,10 +51,6 @@ LAYERS: list[tuple[str, ...]] = [
 ]
 LAYER_OF = {unit: number for number, units in enumerate(LAYERS) for unit in units}
 
-LEAVING = {"hotline/telephony/fast_lane.py", "hotline/telephony/arrival_writer.py"}
-"""Modules issue 14 section 1 deletes (the fast lane, which imports ops' metrics): not walked meanwhile.
-Take a file out of this set when it is deleted (test_leaving_modules_still_exist says so)."""
-
 
 def module_name(path: Path) -> str:
     """Return the dotted module name of a file under hotline/."""
@@ -99,8 +95,6 @@ def unit_imports() -> dict[tuple[str, str], list[str]]:
     """Return, for each pair of units (importer, imported), where the imports are (path:line)."""
     edges: dict[tuple[str, str], list[str]] = defaultdict(list)
     for path in sorted(HOTLINE.rglob("*.py")):
-        if str(path.relative_to(HOTLINE.parent)) in LEAVING:
-            continue
         importer = unit_of(module_name(path))
         for line, imported in imported_modules(path):
             target = unit_of(imported)
@@ -176,8 +170,3 @@ def test_the_walk_counts_imports_inside_functions() -> None:
 def test_a_loop_through_three_packages_is_a_cycle() -> None:
     edges = {("a", "b"): ["x"], ("b", "c"): ["y"], ("c", "a"): ["z"], ("c", "d"): ["w"]}
     assert cycles(edges) == [["a", "b", "c"]]
-
-
-def test_leaving_modules_still_exist() -> None:
-    gone = sorted(name for name in LEAVING if not (HOTLINE.parent / name).exists())
-    assert gone == [], f"remove {gone} from LEAVING in tests/test_layers.py"

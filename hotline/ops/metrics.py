@@ -43,23 +43,7 @@ WEBHOOK_RESPONSES = Counter(
     registry=REGISTRY,
 )
 
-FAST_LANE_ANSWERS = Counter(
-    "hotline_webhook_fast_lane_answers",
-    "New calls on an open line answered in front of the application (PostgreSQL's fast lane).",
-    registry=REGISTRY,
-)
-ARRIVAL_BATCHES = Counter(
-    "hotline_arrival_batches",
-    "Statements that wrote arriving calls together (group commit); arrivals written divided by this is the batch size.",
-    registry=REGISTRY,
-)
-ARRIVALS_WRITTEN = Counter(
-    "hotline_arrivals_batched",
-    "Arriving calls handed to the group commit (a repeated CallSid included).",
-    registry=REGISTRY,
-)
-
-PROCESS_COLLECTORS = (WEBHOOK_LATENCY, WEBHOOK_RESPONSES, FAST_LANE_ANSWERS, ARRIVAL_BATCHES, ARRIVALS_WRITTEN)
+PROCESS_COLLECTORS = (WEBHOOK_LATENCY, WEBHOOK_RESPONSES)
 """What this process counts itself (in multiprocess mode every process's samples are read from the shared folder)."""
 
 

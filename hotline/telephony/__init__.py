@@ -7,7 +7,7 @@ def init_app(app: Flask) -> None:
     """Register the webhooks, the calls API, the settings page, the simulator, and install the provider."""
     import hotline.telephony.connect_routes  # noqa: F401  (its views join routes.bp)
     import hotline.telephony.voicemail_routes  # noqa: F401  (its views join routes.bp)
-    from hotline.telephony import api_routes, fast_lane, manage_routes, routes, survey
+    from hotline.telephony import api_routes, manage_routes, routes, survey
     from hotline.telephony.provider_impls import install_provider
 
     app.register_blueprint(routes.bp)
@@ -16,7 +16,6 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(survey.bp)
     manage_routes.register_nav(app)
     install_provider(app)
-    fast_lane.install(app)
     if app.config.get("SIMULATOR_ENABLED"):
         from hotline.telephony.simulator import routes as simulator_routes
         from hotline.telephony.simulator.network import ensure_webhook_token

@@ -76,22 +76,6 @@ def announce_arrival(call_id: int, values: Mapping[str, Any]) -> None:
     _send(signals.call_created, call_id=call_id)
 
 
-def announce_arrivals(arrivals: list[tuple[int, Mapping[str, Any]]]) -> None:
-    """Announce calls that arrived together (the fast lane's batch): one event for the consoles, a signal for each.
-
-    One call goes out as `call.updated`, as from the application; several as one
-    `calls.updated` carrying the list of their payloads, so that a surge of calls
-    costs the message queue and each console one message a batch, not one a call.
-    """
-    payloads = [payload_of(values) for _call_id, values in arrivals]
-    if len(payloads) == 1:
-        push.call_updated(payloads[0])
-    else:
-        push.calls_updated(payloads)
-    for call_id, _values in arrivals:
-        _send(signals.call_created, call_id=call_id)
-
-
 def _send(signal: Any, **data: Any) -> list[Any]:
     """Send a signal, logging (not raising) a receiver's failure; return the receivers' replies."""
     app = current_app._get_current_object()  # type: ignore[attr-defined]

@@ -49,17 +49,9 @@ async def fan_out(urls: list[str], cookies: list[str], trigger_url: str, args: a
 
         return on_call
 
-    def batch_listener(client_number: int):  # noqa: ANN202
-        async def on_calls(batch: list[dict]) -> None:
-            for data in batch:
-                received.setdefault(data.get("call_sid", ""), []).append(time.perf_counter())
-
-        return on_calls
-
     async def connect(number: int) -> None:
         client = socketio.AsyncClient(reconnection=False)
         client.on("call.updated", listener(number))
-        client.on("calls.updated", batch_listener(number))
         headers = {"Cookie": cookies[number % len(cookies)]} if cookies else {}
         await client.connect(urls[number % len(urls)], headers=headers, transports=["websocket"], wait_timeout=20)
         clients.append(client)

@@ -152,7 +152,7 @@
     socket.on("connect", function () { showConnection(true); refresh(); document.dispatchEvent(new CustomEvent("hotline:online")); });
     socket.on("disconnect", function () { showConnection(false); });
     socket.on("connect_error", function () { showConnection(false); });
-    ["board.changed", "presence.updated", "offer.closed", "call.updated", "calls.updated", "referral.updated"].forEach(function (name) {
+    ["board.changed", "presence.updated", "offer.closed", "call.updated", "referral.updated"].forEach(function (name) {
       socket.on(name, refreshSoon);
     });
     socket.on("offer.new", function (payload) {
