@@ -67,6 +67,12 @@ def bearer_token() -> str | None:
     return None
 
 
+def carries_credentials() -> bool:
+    """Return whether the request carries a cookie or an Authorization header: without either nobody is signed in."""
+    environ = request.environ
+    return "HTTP_COOKIE" in environ or "HTTP_AUTHORIZATION" in environ
+
+
 def check_access() -> Any:
     """Refuse the request unless the endpoint's declared access allows the current user."""
     if request.endpoint is None:

@@ -11,6 +11,8 @@ from __future__ import annotations
 from flask import Flask, Response, request
 from flask_login import current_user
 
+from hotline.access import carries_credentials
+
 RESPONDER_PREFIX = "/r/"
 
 
@@ -18,7 +20,7 @@ def forbid_storing(response: Response) -> Response:
     """Mark the response no-store when it answers a logged-in user or a responder link."""
     if request.endpoint == "static":
         return response
-    if request.path.startswith(RESPONDER_PREFIX) or current_user.is_authenticated:
+    if request.path.startswith(RESPONDER_PREFIX) or (carries_credentials() and current_user.is_authenticated):
         response.headers["Cache-Control"] = "no-store"
         response.headers.setdefault("Pragma", "no-cache")
     return response

@@ -61,12 +61,15 @@ def init_app(app: Flask) -> None:
     def log_request(response: Response) -> Response:
         from flask_login import current_user
 
+        from hotline.access import carries_credentials
+
         response.headers["X-Request-ID"] = g.get("request_id", "")
         if not access.isEnabledFor(logging.INFO):
             return response
         started = g.get("request_started")
         duration = round((time.perf_counter() - started) * 1000, 1) if started else None
-        user_id = current_user.get_id() if current_user and current_user.is_authenticated else None
+        signed_in = carries_credentials() and current_user.is_authenticated  # no user is loaded for nothing
+        user_id = current_user.get_id() if signed_in else None
         access.info(
             "request",
             extra={

@@ -19,7 +19,18 @@ from hotline.vocabulary import Role
 
 
 class TokenAwareSessionInterface(SecureCookieSessionInterface):
-    """Never set a session cookie on a request authenticated by an API token."""
+    """Never set a session cookie on a request authenticated by an API token; sign cookies with one serializer."""
+
+    def __init__(self) -> None:
+        self.serializers: dict[tuple[Any, ...], Any] = {}
+
+    def get_signing_serializer(self, app: Flask) -> Any:
+        """Return the cookie serializer for the app's keys, built once per set of keys (Flask builds one a request)."""
+        key = (app.secret_key, *(app.config.get("SECRET_KEY_FALLBACKS") or ()))
+        serializer = self.serializers.get(key)
+        if serializer is None:
+            serializer = self.serializers[key] = super().get_signing_serializer(app)
+        return serializer
 
     def save_session(self, app: Flask, session: Any, response: Any) -> None:
         """Save the session unless the request carried an API token."""

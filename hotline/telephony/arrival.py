@@ -71,7 +71,8 @@ def receive_call(
         stored = get_call(session, call_sid)
         values = {column.key: getattr(stored, column.key) for column in Call.__table__.columns}
         return Arrival(session, stored.id, values, False, _line_of(stored))
-    session.commit()
+    if _current(session).in_transaction():
+        session.commit()
     return Arrival(session, call_id, {"id": call_id, **row}, True, line)
 
 
@@ -114,18 +115,23 @@ def insert_call(
 
     On PostgreSQL the events are inserted from a data-modifying CTE that inserts
     the call, so the whole arrival is one statement, atomic by itself: when the
-    session has no transaction of its own yet, it runs in autocommit, which saves
-    the BEGIN and COMMIT round trips. Otherwise (or on SQLite) the statements run
-    in the session's transaction. Either way they bypass the ORM's execution
-    layer: nothing here is an ORM entity.
+    session holds no transaction yet, it runs on a connection of its own in
+    autocommit, outside the session (no BEGIN, no COMMIT, none of the session's
+    bookkeeping). Otherwise (or on SQLite) the statements run in the session's
+    transaction, which the caller commits. Nothing here is an ORM entity.
     """
-    dialect = session.get_bind().dialect.name
+    bind = session.get_bind()
+    dialect = bind.dialect.name
     if dialect == "postgresql":
-        connection = session.connection(execution_options=_single_statement_options(session))
         parameters = dict(row)
         for number, (kind, data) in enumerate(events):
             parameters |= {f"kind_{number}": kind, f"at_{number}": at, f"data_{number}": data}
-        return connection.execute(_arrival_statement(dialect, len(events)), parameters).scalar()
+        statement = _arrival_statement(dialect, len(events))
+        engine = _autocommit_engine(bind) if _holds_no_transaction(session, bind) else None
+        if engine is None:
+            return session.connection().execute(statement, parameters).scalar()
+        with engine.connect() as connection:
+            return connection.execute(statement, parameters).scalar()
     connection = session.connection()
     call_id = connection.execute(_arrival_statement(dialect, 0), row).scalar()
     if call_id is not None:
@@ -136,16 +142,24 @@ def insert_call(
     return call_id
 
 
-def _single_statement_options(session: Session) -> dict[str, str] | None:
-    """Return the options that run a lone statement in autocommit, when the session may take them.
+def _holds_no_transaction(session: Session, bind: Any) -> bool:
+    """Return whether the session holds no transaction and draws connections from an engine.
 
-    Only a session that holds no transaction yet and draws connections from the
-    engine (not one bound to a caller's connection, as the tests' are) may.
+    A session bound to a caller's connection (as the tests' are) always runs its
+    statements in that connection's transaction.
     """
-    current = session() if isinstance(session, scoped_session) else session
-    if current.in_transaction() or not isinstance(current.get_bind(), Engine):
-        return None
-    return {"isolation_level": "AUTOCOMMIT"}
+    return not _current(session).in_transaction() and isinstance(bind, Engine)
+
+
+def _current(session: Session) -> Session:
+    """Return the session itself, behind Flask-SQLAlchemy's scoped session."""
+    return session() if isinstance(session, scoped_session) else session
+
+
+@functools.lru_cache(maxsize=8)
+def _autocommit_engine(engine: Engine) -> Engine:
+    """Return the engine's autocommit twin, made once per process: same pool, each statement committed alone."""
+    return engine.execution_options(isolation_level="AUTOCOMMIT")
 
 
 @functools.cache
