@@ -256,6 +256,10 @@ class Config:
         self.GATEWAY_TRUNK_AREA_CODE = env_str("GATEWAY_TRUNK_AREA_CODE")
         self.GATEWAY_TRUNK_NUMBER_URI = check_sip_template("GATEWAY_TRUNK_NUMBER_URI", "{number}")
         self.GATEWAY_CLIENT_URI = check_sip_template("GATEWAY_CLIENT_URI", "{identity}")
+        self.GATEWAY_APOLOGY_WAV = env_str("GATEWAY_APOLOGY_WAV")
+        if self.GATEWAY_APOLOGY_WAV and not Path(self.GATEWAY_APOLOGY_WAV).is_file():
+            raise ConfigError("GATEWAY_APOLOGY_WAV", f"no such file {self.GATEWAY_APOLOGY_WAV!r}")
+        self.GATEWAY_FALLBACK = env_str("GATEWAY_FALLBACK")
         self.GATEWAY_REST_LISTEN = env_host_port("GATEWAY_REST_LISTEN", "127.0.0.1:8765")
         self.GATEWAY_CACHE_DIR = env_str("GATEWAY_CACHE_DIR", str(INSTANCE_DIR / "gateway"))
         if self.GATEWAY_TRUNK_AREA_CODE and not self.GATEWAY_TRUNK_AREA_CODE.lstrip("0").isdigit():

@@ -130,6 +130,12 @@ def make_app(record: AppRecord) -> Flask:
         response.hangup()
         return twiml(response)
 
+    @app.post("/voice/reject")
+    def reject() -> Response:
+        response = VoiceResponse()
+        response.reject(reason=request.args.get("reason", "rejected"))
+        return twiml(response)
+
     @app.post("/voice/recorded")
     def recorded() -> Response:
         response = VoiceResponse()

@@ -17,8 +17,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from hotline.gateway.interpreter.calls import APPLICATION_ERROR
 from hotline.gateway.interpreter.model import CallStateError, UnknownCallError
 from hotline.gateway.media.backend import WAIT_FOR_INPUT, GatherPrompt, Keys, Prompt, RecordingInput, RecordingRequest
+from hotline.gateway.sip.audio import wav_seconds
 from hotline.gateway.sip.leg import CallLeg as SipLeg
 from hotline.gateway.sip.line import SipLine
 from hotline.gateway.sip.prompts import Prompts
@@ -31,6 +33,8 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 # SIP final statuses of an INVITE we sent, as Twilio's call statuses.
+APOLOGY = "非常抱歉，热线系统暂时出现故障。"
+FALLBACK_RING_SECONDS = 30.0
 BUSY_CODES = frozenset({486, 600})
 NO_ANSWER_CODES = frozenset({408, 480, 487, 603})
 
@@ -171,6 +175,12 @@ class SipMedia:
     def play(self, call: CallLeg, prompt: Prompt) -> float:
         """Start a prompt on the call's SIP leg; return how long it lasts (inf when it loops forever)."""
         leg = self._answer_if_due(call)
+        if prompt.kind == "say" and prompt.text == APPLICATION_ERROR:
+            path = self._apology()
+            seconds = wav_seconds(path)
+            if leg is not None:
+                leg.start_playing(path)
+            return seconds
         path, seconds = self.prompts.render(prompt)
         if prompt.loop != 1 or prompt.kind == "hold-music":
             if leg is not None:
@@ -235,7 +245,34 @@ class SipMedia:
         status = 0
         if call.direction == "inbound" and call.answered_at is None:
             status = 486 if call.status == "busy" else 603
+        elif call.hung_up_by == "application-error" and self.settings.fallback and leg.live:
+            threading.Thread(target=self._put_through, args=(leg,), name="sip-fallback", daemon=True).start()
+            return
         leg.hangup_soon(status)
+
+    def _apology(self) -> Path:
+        """The line's recorded apology, else a spoken one in Mandarin (never the English stand-in)."""
+        if self.settings.apology_wav:
+            return Path(self.settings.apology_wav)
+        return self.prompts.say(APOLOGY, "cmn")
+
+    def _put_through(self, leg: SipLeg) -> None:
+        """The application failed: ring the fallback and bridge the caller to it, outside any TwiML."""
+        fallback = self.settings.fallback or ""
+        uri = fallback if fallback.startswith(("sip:", "sips:")) else self.settings.number_uri.format(number=fallback)
+        log.warning("the application failed on %s: putting the caller through to %s", leg.sip_call_id, uri)
+        try:
+            other = self.line.place_call(uri, leg.caller)
+        except Exception:
+            log.exception("cannot ring the fallback %s", uri)
+            leg.hangup_soon()
+            return
+        if other.signals.confirmed.wait(FALLBACK_RING_SECONDS) and leg.live:
+            leg.bridge_soon(other)
+            while leg.live and other.live:
+                leg.signals.ended.wait(0.5)
+        leg.hangup_soon()
+        other.hangup_soon()
 
     def _answer_if_due(self, call: CallLeg) -> SipLeg | None:
         leg = _leg(call)

@@ -42,6 +42,8 @@ class SipSettings:
     invite_window_seconds: float = 10.0
     client_uri: str = "sip:{identity}@127.0.0.1:5060"  # a worker's registered phone (<Dial><Client>)
     number_uri: str = "sip:{number}@127.0.0.1:5060"  # a number out through the trunk (<Dial><Number>)
+    apology_wav: str | None = None  # the line's recorded apology, played when the application fails
+    fallback: str | None = None  # a number or SIP URI the caller is put through to when the application fails
     user_agent: str = "Hotline gateway"
     log_level: int = 1
 
@@ -74,6 +76,8 @@ class SipSettings:
             max_calls=config.get("GATEWAY_MAX_CALLS", 256),
             invites_per_window=config.get("GATEWAY_INVITES_PER_WINDOW", 30),
             client_uri=config.get("GATEWAY_CLIENT_URI") or cls.client_uri,
+            apology_wav=config.get("GATEWAY_APOLOGY_WAV"),
+            fallback=config.get("GATEWAY_FALLBACK"),
             number_uri=config.get("GATEWAY_TRUNK_NUMBER_URI") or _number_uri(trunk),
         )
 

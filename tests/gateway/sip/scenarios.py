@@ -116,7 +116,8 @@ def call(
 def refused(status: int, codecs: tuple[str, ...] = ("PCMA",), caller: str = "22292209") -> str:
     """An INVITE that must be answered with `status` (then sipp ACKs it)."""
     invite = _request("INVITE", caller, 1, "application/sdp", sdp(list(codecs)))
-    body = invite + '  <recv response="100" optional="true"/>\n' + f'  <recv response="{status}"/>\n'
+    body = invite + '  <recv response="100" optional="true"/>\n  <recv response="180" optional="true"/>\n'
+    body += f'  <recv response="{status}"/>\n'
     return _scenario("refused", body + _request("ACK", caller, 1))
 
 

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import array
 import math
+import time
 import wave
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 import requests
 
-from hotline.gateway.sip.runner import SipGateway, start_sip_gateway
+from hotline.gateway.sip.runner import SipGateway
 from tests.gateway.sip import scenarios
 from tests.gateway.sip.conftest import line_settings, needs_raw_sockets, needs_sipp
 from tests.gateway.twiml_app import ACCOUNT, PUBLIC, TOKEN, AppRecord
@@ -30,21 +31,35 @@ def phone_port() -> int:
 
 
 @pytest.fixture
-def gateway(app_url: str, tmp_path: Path, phone_port: int) -> Iterator[SipGateway]:
-    """A SIP gateway against the tiny TwiML app; numbers ring the sipp phone."""
-    settings = line_settings(number_uri=f"sip:{{number}}@127.0.0.1:{phone_port}")
-    with start_sip_gateway(
-        app_url,
-        PUBLIC,
-        TOKEN,
-        ACCOUNT,
-        settings,
-        tmp_path / "prompts",
-        rest_port=free_port(),
-        status_callback_url="/voice/status",
-        voice_url="/voice/incoming",
-    ) as running:
-        yield running
+def start_gateway(app_url: str, tmp_path: Path, phone_port: int) -> Iterator[Callable[..., SipGateway]]:
+    """Start SIP gateways against the tiny TwiML app; numbers ring the sipp phone."""
+    running: list[SipGateway] = []
+
+    def start(voice_url: str = "/voice/incoming", **changes: object) -> SipGateway:
+        settings = line_settings(number_uri=f"sip:{{number}}@127.0.0.1:{phone_port}", **changes)
+        gateway = SipGateway(
+            app_url,
+            PUBLIC,
+            TOKEN,
+            ACCOUNT,
+            settings,
+            tmp_path / "prompts",
+            rest_port=free_port(),
+            status_callback_url="/voice/status",
+            voice_url=voice_url,
+        )
+        running.append(gateway.start())
+        return gateway
+
+    yield start
+    for gateway in running:
+        gateway.stop()
+
+
+@pytest.fixture
+def gateway(start_gateway: Callable[..., SipGateway]) -> SipGateway:
+    """A SIP gateway against the tiny TwiML app's menu."""
+    return start_gateway()
 
 
 def test_a_key_during_the_menu_dials_a_number_and_audio_flows_both_ways(
@@ -115,3 +130,38 @@ def test_voicemail_records_what_the_caller_says_and_the_rest_server_serves_it(
     saved = tmp_path / "voicemail.wav"
     saved.write_bytes(audio.content)
     assert voiced_seconds(saved) >= 4.0, "the 4.7 s of sound sipp sent are in the recording"
+
+
+def test_the_application_failing_gives_an_apology_and_the_fallback_phone_not_silence(
+    start_gateway: Callable[..., SipGateway], record: AppRecord, tmp_path: Path, phone_port: int
+):
+    gateway = start_gateway(fallback="+8613800000009")
+    phone = Sipp(
+        scenarios.write(tmp_path / "phone.xml", scenarios.answering_phone([scenarios.audio()])),
+        "127.0.0.1:1",
+        sip_port=phone_port,
+        work_dir=tmp_path,
+    )
+    steps = [scenarios.pause(800), scenarios.rfc2833("9"), scenarios.pause(9000)]
+    caller = Sipp(
+        scenarios.write(tmp_path / "caller.xml", scenarios.call(steps, gateway_hangs_up=False)),
+        f"127.0.0.1:{gateway.line.settings.port}",
+        work_dir=tmp_path,
+    )
+    with RtpCounter() as rtp:
+        phone_process = phone.start()
+        pressed = time.monotonic()
+        run = caller.run()
+        phone_output = phone_process.communicate(timeout=30)[0]
+    assert run.returncode == 0, run.explain()
+    assert phone_process.returncode == 0, "the fallback phone rang and answered: " + phone_output[-2000:]
+    assert record.posted("/voice/menu")[0]["Digits"] == "9"
+    assert rtp.voiced_since(caller.media_port, pressed + 1.0) >= 50, "the caller heard the apology and the phone"
+
+
+@pytest.mark.parametrize(("reason", "status"), [("busy", 486), ("rejected", 603)])
+def test_reject_refuses_the_invite_with_486_or_603(start_gateway, app_url, tmp_path: Path, reason: str, status: int):
+    gateway = start_gateway(voice_url=f"/voice/reject?reason={reason}")
+    scenario = scenarios.write(tmp_path / "refused.xml", scenarios.refused(status))
+    run = Sipp(scenario, f"127.0.0.1:{gateway.line.settings.port}", work_dir=tmp_path).run()
+    assert run.returncode == 0, run.explain()
