@@ -243,7 +243,12 @@ class Config:
         self.GATEWAY_SIP_LISTEN = env_host_port("GATEWAY_SIP_LISTEN", "127.0.0.1:5080")
         self.GATEWAY_SIP_PUBLIC_ADDRESS = env_str("GATEWAY_SIP_PUBLIC_ADDRESS")
         self.GATEWAY_RTP_PORTS = env_port_range("GATEWAY_RTP_PORTS", "40000-40999")
-        self.GATEWAY_MAX_CALLS = env_int("GATEWAY_MAX_CALLS", 256, minimum=1)
+        self.GATEWAY_MAX_CALLS = env_int("GATEWAY_MAX_CALLS", 4, minimum=1)
+        if self.GATEWAY_MAX_CALLS > 4:
+            raise ConfigError(
+                "GATEWAY_MAX_CALLS",
+                "pjsua2-python 2.15.1.post1 holds at most 4 calls per process: run more gateways behind Kamailio",
+            )
         self.GATEWAY_INVITES_PER_WINDOW = env_int("GATEWAY_INVITES_PER_WINDOW", 30, minimum=1)
         self.GATEWAY_TRUNK_PEERS = env_networks("GATEWAY_TRUNK_PEERS", "127.0.0.1/32")
         self.GATEWAY_TRUNK_REGISTRAR = check_url(

@@ -9,6 +9,9 @@ from hotline.gateway.sip.settings import SipSettings
 # G.711 A-law first (Chinese carriers), then mu-law; every other codec off.
 CODEC_PRIORITIES = {"PCMA/8000": 200, "PCMU/8000": 100}
 CLOCK_RATE = 8000
+# pjsua2-python 2.15.1.post1 is built with pjsua's default PJSUA_MAX_CALLS: 4 calls per process,
+# a bridged conversation taking two. More calls take more gateway processes behind Kamailio.
+PJSUA_CALL_LIMIT = 4
 
 
 def init_endpoint(endpoint: pj.Endpoint, settings: SipSettings) -> int:
@@ -20,7 +23,7 @@ def init_endpoint(endpoint: pj.Endpoint, settings: SipSettings) -> int:
     config = pj.EpConfig()
     config.uaConfig.threadCnt = 0
     config.uaConfig.mainThreadOnly = True
-    config.uaConfig.maxCalls = settings.max_calls
+    config.uaConfig.maxCalls = min(settings.max_calls, PJSUA_CALL_LIMIT)
     config.uaConfig.userAgent = settings.user_agent
     config.logConfig.level = settings.log_level
     config.logConfig.consoleLevel = settings.log_level

@@ -37,7 +37,7 @@ class SipSettings:
     public_address: str | None = None  # the address written in Contact and SDP behind NAT
     rtp_ports: tuple[int, int] = (40000, 40999)
     trunk: Trunk = dataclasses.field(default_factory=Trunk)
-    max_calls: int = 256
+    max_calls: int = 4  # PJSIP's own limit in the pinned wheel (endpoint.PJSUA_CALL_LIMIT)
     invites_per_window: int = 30  # INVITEs one address may send per window before 503
     invite_window_seconds: float = 10.0
     client_uri: str = "sip:{identity}@127.0.0.1:5060"  # a worker's registered phone (<Dial><Client>)
@@ -73,7 +73,7 @@ class SipSettings:
             public_address=config.get("GATEWAY_SIP_PUBLIC_ADDRESS"),
             rtp_ports=config.get("GATEWAY_RTP_PORTS", (40000, 40999)),
             trunk=trunk,
-            max_calls=config.get("GATEWAY_MAX_CALLS", 256),
+            max_calls=config.get("GATEWAY_MAX_CALLS", 4),
             invites_per_window=config.get("GATEWAY_INVITES_PER_WINDOW", 30),
             client_uri=config.get("GATEWAY_CLIENT_URI") or cls.client_uri,
             apology_wav=config.get("GATEWAY_APOLOGY_WAV"),

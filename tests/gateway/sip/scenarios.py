@@ -19,9 +19,16 @@ _DIALOG = """      From: <sip:{caller}@[local_ip]:[local_port]>;tag=[pid]SIPpTag
       Max-Forwards: 70"""
 
 
-def _request(method: str, caller: str, cseq: int, body_type: str = "", body: str = "", extra: str = "") -> str:
-    head = f"      {method} sip:[service]@[remote_ip]:[remote_port] SIP/2.0\n"
+def _request(
+    method: str, caller: str, cseq: int, body_type: str = "", body: str = "", extra: str = "", dialog: bool = True
+) -> str:
+    """A request; inside a dialog it goes to the far end's Contact along the recorded route."""
+    in_dialog = dialog and method not in ("INVITE", "OPTIONS", "FROBNICATE")
+    target = "[next_url]" if in_dialog else "sip:[service]@[remote_ip]:[remote_port]"
+    head = f"      {method} {target} SIP/2.0\n"
     head += "      Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]\n"
+    if in_dialog:
+        head += "      [routes]\n"
     dialog = _DIALOG.format(
         caller=caller, to_tag="" if method == "INVITE" else "[peer_tag_param]", cseq=cseq, method=method
     )
@@ -59,7 +66,7 @@ def _answered() -> str:
         '  <recv response="100" optional="true"/>\n'
         '  <recv response="180" optional="true"/>\n'
         '  <recv response="183" optional="true"/>\n'
-        '  <recv response="200" rtd="true"/>\n'
+        '  <recv response="200" rtd="true" rrs="true"/>\n'
     )
 
 
@@ -118,7 +125,7 @@ def refused(status: int, codecs: tuple[str, ...] = ("PCMA",), caller: str = "222
     invite = _request("INVITE", caller, 1, "application/sdp", sdp(list(codecs)))
     body = invite + '  <recv response="100" optional="true"/>\n  <recv response="180" optional="true"/>\n'
     body += f'  <recv response="{status}"/>\n'
-    return _scenario("refused", body + _request("ACK", caller, 1))
+    return _scenario("refused", body + _request("ACK", caller, 1, dialog=False))
 
 
 def any_final(caller: str = "22292209") -> str:
@@ -127,8 +134,9 @@ def any_final(caller: str = "22292209") -> str:
     body = invite + '  <recv response="100" optional="true"/>\n  <recv response="180" optional="true"/>\n'
     for status in (403, 486, 503):
         body += f'  <recv response="{status}" optional="true" next="ack"/>\n'
-    body += '  <recv response="200"/>\n' + _request("ACK", caller, 1) + hang_up(caller)
-    body += '  <nop next="end"/>\n  <label id="ack"/>\n' + _request("ACK", caller, 1) + '  <label id="end"/>\n'
+    body += '  <recv response="200" rrs="true"/>\n' + _request("ACK", caller, 1) + hang_up(caller)
+    body += '  <nop next="end"/>\n  <label id="ack"/>\n' + _request("ACK", caller, 1, dialog=False)
+    body += '  <label id="end"/>\n'
     return _scenario("either", body)
 
 
