@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
 import click
+from flask import current_app, has_app_context
 from flask.cli import AppGroup
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -28,7 +29,7 @@ from hotline.vocabulary import AreaLevel, CertificationLevel, ExpertSkill, Role,
 
 DISTRICT_CODE = "120115"
 DISTRICT_CENTRE = (39.7167, 117.3083)
-DEMO_PASSWORD = "hotline-demo-2026"
+DEMO_PASSWORD = "hotline-demo-desk-2026"
 STREETS = 6  # all six streets of Baodi
 TOWNSHIPS = 10  # the first ten of its eighteen towns
 COMMUNITY_SUFFIXES = {"street": ("东里社区", "西苑社区", "南街社区"), "town": ("东村", "西村")}
@@ -360,8 +361,18 @@ def seed_rota(session: Session, start: date, weeks: int = 4) -> int:
     return made
 
 
+class DemoRefused(RuntimeError):
+    """The demo seed was asked to run in production."""
+
+
 def seed_demo(session: Session, now: datetime | None = None) -> list[tuple[str, str]]:
-    """Create the whole demo district; return the demo accounts."""
+    """Create the whole demo district; return the demo accounts.
+
+    Raises:
+        DemoRefused: the app runs in production (the demo's password is published).
+    """
+    if has_app_context() and current_app.config.get("ENV_NAME") == "production":
+        raise DemoRefused("the demo seed creates accounts with a published password: it refuses to run in production")
     now = now or utcnow()
     today = now.astimezone(hotline_zone()).date()
     district, areas = seed_areas(session)
@@ -384,14 +395,17 @@ seed_cli = AppGroup("seed", help="Demo data.")
 @seed_cli.command("demo")
 @click.option("--if-empty", is_flag=True, help="Do nothing when accounts already exist.")
 def seed_demo_command(if_empty: bool) -> None:
-    """Create the demo district, its people, experts, organisations and a published rota."""
+    """Create the demo district, its people, experts, organisations and a published rota (never in production)."""
     if if_empty and (db.session.scalar(select(func.count(User.id))) or 0) > 0:
         click.echo("database already has accounts; demo not seeded again")
         accounts = [
             (user.username, user.role) for user in db.session.scalars(select(User).order_by(User.role, User.username))
         ]
     else:
-        accounts = seed_demo(db.session)
+        try:
+            accounts = seed_demo(db.session)
+        except DemoRefused as exc:
+            raise click.ClickException(str(exc)) from exc
     click.echo(f"Demo accounts (password for all: {DEMO_PASSWORD}):")
     for username, role in accounts:
         click.echo(f"  {username:<12} {role}")

@@ -16,7 +16,7 @@ users_cli = AppGroup("users", help="Manage accounts.")
 @users_cli.command("create")
 @click.option("--username", required=True)
 @click.option("--role", required=True, type=click.Choice([role.value for role in Role]))
-@click.option("--password", required=True, help="At least 10 characters.")
+@click.option("--password", required=True, help="At least 12 characters, not a common password.")
 @click.option("--name", "display_name", default=None, help="Display name (default: the username).")
 def create(username: str, role: str, password: str, display_name: str | None) -> None:
     """Create an account."""

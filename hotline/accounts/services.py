@@ -12,27 +12,28 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from hotline import audit
-from hotline.accounts import sessions
+from hotline.accounts import passwords, sessions
 from hotline.accounts.exceptions import InvalidRole, UnknownUser, UsernameTaken, WeakPassword
 from hotline.accounts.models import ApiToken, User
 from hotline.clock import utcnow
 from hotline.vocabulary import Role
 
-MIN_PASSWORD_LENGTH = 10
+MIN_PASSWORD_LENGTH = passwords.MIN_LENGTH
 TOKEN_PREFIX = "hl_"
 _hasher = PasswordHasher()
 # A hash to verify against when the username is unknown, so timing does not reveal it.
 _DUMMY_HASH = _hasher.hash("not-a-real-password")
 
 
-def hash_password(password: str) -> str:
-    """Hash a password with argon2id.
+def hash_password(password: str, username: str | None = None) -> str:
+    """Hash a password with argon2id once the policy (accounts.passwords) accepts it.
 
     Raises:
-        WeakPassword: the password is shorter than MIN_PASSWORD_LENGTH.
+        WeakPassword: the policy refuses it; `code` says why.
     """
-    if len(password) < MIN_PASSWORD_LENGTH:
-        raise WeakPassword(f"at least {MIN_PASSWORD_LENGTH} characters")
+    problem = passwords.problem(password, username)
+    if problem is not None:
+        raise WeakPassword(problem)
     return _hasher.hash(password)
 
 
@@ -84,7 +85,7 @@ def create_user(
     user = User(
         username=username,
         role=role,
-        password_hash=hash_password(password),
+        password_hash=hash_password(password, username),
         display_name=display_name or username,
         phone=phone,
     )
@@ -121,7 +122,7 @@ def update_user(
 
 def set_password(session: Session, user: User, password: str) -> None:
     """Change a password and end every session of the user (the caller may start a fresh one)."""
-    user.password_hash = hash_password(password)
+    user.password_hash = hash_password(password, user.username)
     sessions.end_all(session, user.id, "password", utcnow(), commit=False)
     session.commit()
 

@@ -23,7 +23,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, Regexp, ValidationError
 
-from hotline.accounts.services import MIN_PASSWORD_LENGTH
+from hotline.accounts.forms import PasswordPolicy
 from hotline.rota.models.calendar import DAY_KINDS
 from hotline.vocabulary import CertificationLevel, ExpertSkill, Role, Service, choices
 
@@ -174,7 +174,7 @@ class NewWorkerForm(WorkerForm):
         ],
     )
     role = SelectField(_l("Role"))
-    password = PasswordField(_l("Initial password"), validators=[DataRequired(), Length(min=MIN_PASSWORD_LENGTH)])
+    password = PasswordField(_l("Initial password"), validators=[DataRequired(), PasswordPolicy("username")])
 
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)
