@@ -1,22 +1,18 @@
-"""Small builders for case tests."""
+"""Small builders for case tests: the shared factories, dated at NOW."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
+from functools import partial
 
-from hotline.cases.models import Case
-from hotline.privacy import phone_lookup_hash
+from tests.support import factories
+from tests.support.factories import NUMBER
 
 NOW = datetime(2026, 3, 2, 2, 0, tzinfo=UTC)
-NUMBER = "+8613812345678"
+__all__ = ["NOW", "NUMBER", "make_call", "make_case"]
 
+make_case = partial(factories.make_case, created_at=NOW)
+"""Add a case with a caller number and its look-up hash, created at NOW (tests.support.factories.make_case)."""
 
-def make_case(session: Any, reference: str = "HL-T-1", phone: str | None = NUMBER, **fields: Any) -> Case:
-    """Add a case with a caller number and its look-up hash."""
-    values = {"status": "open", "services": ["info"], "consent_callback": True, "created_at": NOW, "summary": "咨询"}
-    values.update(fields)
-    case = Case(reference=reference, caller_phone=phone, caller_phone_hash=phone_lookup_hash(phone), **values)
-    session.add(case)
-    session.commit()
-    return case
+make_call = partial(factories.make_call, created_at=NOW)
+"""Add a call from a number with its look-up hash, created at NOW (tests.support.factories.make_call)."""

@@ -24,7 +24,7 @@ def test_the_case_list_searches_by_number_and_masks_it(client: Any, login_as: An
 
 def test_the_case_page_shows_the_timeline_and_records_the_view(client: Any, make_user: Any, db_session: Any) -> None:
     handler = make_user("worker")
-    worker = make_case(db_session)
+    worker = make_case(db_session, "HL-T-1")
     db_session.add(IntakeVersion(case_id=worker.id, worker_id=handler.id))  # wrote its intake: need-to-know
     db_session.commit()
     log_in(client, handler)

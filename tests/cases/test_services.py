@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -21,9 +21,7 @@ from hotline.cases.services import (
 from hotline.privacy import phone_lookup_hash
 from hotline.signals import intake_saved
 from hotline.telephony.models import Call
-
-NOW = datetime(2026, 3, 2, 2, 0, tzinfo=UTC)
-NUMBER = "+8613812345678"
+from tests.cases.helpers import NOW, NUMBER, make_call
 
 
 def content(**overrides: Any) -> IntakeData:
@@ -36,13 +34,6 @@ def content(**overrides: Any) -> IntakeData:
     }
     values.update(overrides)
     return IntakeData(**values)
-
-
-def make_call(session: Any, sid: str = "CA1", number: str | None = NUMBER, **fields: Any) -> Call:
-    call = Call(call_sid=sid, from_number=number, from_hash=phone_lookup_hash(number), created_at=NOW, **fields)
-    session.add(call)
-    session.commit()
-    return call
 
 
 def test_a_content_call_needs_services_summary_and_outcome(app: Any) -> None:

@@ -16,6 +16,7 @@ from hotline.directory.models import Area, ExpertVolunteer, Organisation, Statio
 from hotline.escalation.policies import seed_default_policies
 from hotline.rota.models import Shift, ShiftAssignment
 from hotline.telephony.providers import RecordingProvider
+from tests.support import factories
 
 NOW = datetime(2026, 3, 10, 2, 0, tzinfo=UTC)  # Tuesday 10:00 in Shanghai
 
@@ -156,9 +157,6 @@ def network(db_session: Any, make_user: Any) -> Network:
     return build_network(db_session, make_user)
 
 
-counter = iter(range(1, 1_000_000))
-
-
 def make_case(
     session: Any,
     area: Area | None,
@@ -169,20 +167,19 @@ def make_case(
     name: str | None = "张三",
     assigned_to_id: int | None = None,
 ) -> Case:
-    """Create a case in an area (given to `assigned_to_id`, who then has need-to-know)."""
-    case = Case(
-        reference=f"T-{next(counter):06d}",
+    """Create a case in an area (given to `assigned_to_id`, who then has need-to-know): the shared builder."""
+    return factories.make_case(
+        session,
+        phone=phone,
         area_id=area.id if area else None,
-        caller_phone=phone,
         caller_name=name,
         consent_share=consent,
+        consent_callback=False,
+        services=[],
         risk=risk,
         summary="独居老人需要上门探访",
         assigned_to_id=assigned_to_id,
     )
-    session.add(case)
-    session.commit()
-    return case
 
 
 @pytest.fixture

@@ -12,19 +12,8 @@ from sqlalchemy import func, select
 from hotline import signals
 from hotline.escalation import steps, triggers
 from hotline.escalation.models import Escalation, Referral, ResponderReplyCode, SmsReply
-from hotline.telephony.models import Call
 from tests.escalation.conftest import NOW, make_case
-
-counter = iter(range(1, 1_000_000))
-
-
-def make_call(session: Any, number: str | None, case: Any = None) -> Call:
-    call = Call(
-        call_sid=f"CA{next(counter):032d}", from_number=number, status="completed", case_id=case.id if case else None
-    )
-    session.add(call)
-    session.commit()
-    return call
+from tests.support.factories import make_call
 
 
 def chains(session: Any) -> list[Escalation]:
@@ -36,7 +25,7 @@ def test_each_callback_reason_creates_a_callback_referral_to_the_duty_team(
 ) -> None:
     with time_machine.travel(NOW, tick=False):
         for reason in ("missed", "abandoned", "voicemail", "callback-requested"):
-            call = make_call(db_session, "+8613812340000")
+            call = make_call(db_session, number="+8613812340000", status="completed")
             signals.callback_needed.send(app, call_id=call.id, reason=reason)
         created = chains(db_session)
         assert [c.trigger for c in created] == ["missed", "abandoned", "voicemail", "callback-requested"]
@@ -50,7 +39,7 @@ def test_each_callback_reason_creates_a_callback_referral_to_the_duty_team(
 def test_a_call_with_no_number_creates_nothing_unless_it_left_a_voicemail(
     app: Flask, db_session: Any, network: Any
 ) -> None:
-    withheld = make_call(db_session, None)
+    withheld = make_call(db_session, number=None, status="completed")
     signals.callback_needed.send(app, call_id=withheld.id, reason="missed")
     signals.callback_needed.send(app, call_id=withheld.id, reason="abandoned")
     assert chains(db_session) == []
@@ -59,14 +48,14 @@ def test_a_call_with_no_number_creates_nothing_unless_it_left_a_voicemail(
 
 
 def test_one_call_gets_one_callback_referral(app: Flask, db_session: Any, network: Any) -> None:
-    call = make_call(db_session, "+8613812340001")
+    call = make_call(db_session, number="+8613812340001", status="completed")
     signals.callback_needed.send(app, call_id=call.id, reason="abandoned")
     signals.callback_needed.send(app, call_id=call.id, reason="voicemail")
     assert len(chains(db_session)) == 1
 
 
 def test_nobody_on_duty_waits_for_the_next_shift(db_session: Any, network: Any, provider: Any) -> None:
-    call = make_call(db_session, "+8613812340002")
+    call = make_call(db_session, number="+8613812340002", status="completed")
     night = NOW - timedelta(hours=12)
     triggers.callback_for_call(db_session, call.id, "missed", night)
     steps.run_due(db_session, night, provider)
