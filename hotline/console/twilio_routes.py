@@ -11,11 +11,21 @@ from hotline.console.routes import bp
 from hotline.console.transfers import conference_name
 from hotline.extensions import db
 from hotline.telephony.models import Call
+from hotline.telephony.routes import apologise_and_hang_up, enqueue_without_database
 from hotline.telephony.security import twilio_webhook
+from hotline.telephony.webhook_support import safe_twiml, xml
+
+
+def conference_without_database() -> Response:
+    """Hold the caller in the queue, apologising; a worker's or expert's leg hears the apology and hangs up."""
+    if request.args.get("leg") == "caller":
+        return enqueue_without_database()
+    return apologise_and_hang_up()
 
 
 @bp.post("/twilio/console/conference/<int:call_id>")
 @twilio_webhook
+@safe_twiml(conference_without_database)
 def conference(call_id: int) -> Any:
     """Put a leg (caller, worker or expert) into the call's conference; it ends when the caller leaves."""
     call = db.session.get(Call, call_id)
@@ -32,4 +42,4 @@ def conference(call_id: int) -> Any:
             beep=False,
         )
         response.append(dial)
-    return Response(str(response), mimetype="text/xml")
+    return xml(response)

@@ -11,6 +11,7 @@ def init_app(app: Flask) -> None:
     from hotline.telephony.provider_impls import install_provider
 
     app.register_blueprint(routes.bp)
+    app.after_request(routes.answer_errors_with_twiml)
     app.register_blueprint(api_routes.bp)
     app.register_blueprint(manage_routes.bp)
     app.register_blueprint(survey.bp)

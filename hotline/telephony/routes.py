@@ -25,7 +25,7 @@ from hotline.telephony.line_settings import LineSettings, SettingsCache
 from hotline.telephony.security import twilio_webhook
 from hotline.telephony.timeline import TERMINAL, apply_status_callback
 from hotline.telephony.urls import public_url
-from hotline.telephony.webhook_support import int_param, no_content, param, safe_twiml, xml
+from hotline.telephony.webhook_support import int_param, log, no_content, param, safe_twiml, xml
 
 bp = Blueprint("telephony", __name__)
 SETTINGS_CACHE = "hotline_telephony_settings"
@@ -94,6 +94,54 @@ def voicemail_without_database() -> Response:
 def goodbye_without_database() -> Response:
     """Say goodbye."""
     return xml(twiml.goodbye(cached_settings()))
+
+
+def apologise_and_hang_up() -> Response:
+    """Apologise and hang up: for a leg that is not a caller's (a worker, an expert, a responder)."""
+    response = VoiceResponse()
+    twiml.speak(response, cached_settings(), "apology")
+    response.hangup()
+    return xml(response)
+
+
+LAST_RESORT = (
+    '<?xml version="1.0" encoding="UTF-8"?><Response><Say language="cmn-CN">很抱歉,系统暂时出现问题。</Say>'
+    "<Hangup/></Response>"
+)
+"""The answer when even a safe answer failed to build."""
+
+
+def safe_answer_for(path: str) -> Response:
+    """Return the safe TwiML for a path under /twilio/ whose view never answered (404, 405, 413, 500...).
+
+    A caller's webhook (/twilio/voice/) holds the caller in the queue; SMS gets no
+    reply; any other leg (a conference, a responder, the survey) hears an apology.
+    """
+    if path.startswith("/twilio/voice/"):
+        return enqueue_without_database()
+    if path.startswith("/twilio/sms/"):
+        return xml(MessagingResponse())
+    return apologise_and_hang_up()
+
+
+def answer_errors_with_twiml(response: Response) -> Response:
+    """Turn an error answer under /twilio/ into 200 with safe TwiML; a refused signature (403) stays refused.
+
+    Installed after every request, so it covers what no view's `@safe_twiml` can:
+    an unknown path, an id beyond the id range (the bounded converter's 404), a
+    wrong method, a body too large, an error before the view ran.
+    """
+    if response.status_code < 400 or response.status_code == 403 or not request.path.startswith("/twilio/"):
+        return response
+    try:
+        body = safe_answer_for(request.path).get_data()
+    except Exception:  # noqa: BLE001  (Twilio must get TwiML, whatever failed)
+        log.exception("safe TwiML for %s failed; answering the last resort", request.path)
+        body = LAST_RESORT.encode("utf-8")
+    response.status_code = 200
+    response.set_data(body)
+    response.mimetype = "text/xml"
+    return response
 
 
 # The call flow.

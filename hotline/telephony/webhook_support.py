@@ -1,12 +1,16 @@
 """What every Twilio webhook view needs: its parameters, TwiML and empty answers, and the safety net.
 
 `@safe_twiml` turns any failure of a view into the safe TwiML it names, so a
-caller never hears an error or silence.
+caller never hears an error or silence. Parameters are read without the
+characters XML cannot hold, numbers only when finite, and every TwiML answer is
+cleaned of them again, so that no value Twilio sends makes an answer invalid.
 """
 
 from __future__ import annotations
 
 import logging
+import math
+import re
 from collections.abc import Callable
 from functools import wraps
 from typing import Any
@@ -18,11 +22,20 @@ from twilio.twiml.voice_response import VoiceResponse
 from hotline.extensions import db
 
 log = logging.getLogger("hotline.telephony.routes")  # the webhooks' logger, whichever module the view is in
+NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+"""Characters XML 1.0 cannot hold: NUL and the other C0 controls but tab and line ends, lone surrogates, U+FFFE/F."""
+LARGEST_NUMBER = 10**9
+"""Larger than any count Twilio sends (seconds, digits, positions); anything beyond is malformed."""
+
+
+def xml_text(text: str) -> str:
+    """Return the text without the characters XML cannot hold."""
+    return NOT_XML.sub("", text)
 
 
 def xml(response: VoiceResponse | MessagingResponse) -> Response:
-    """Return TwiML as an HTTP response."""
-    return Response(str(response), mimetype="text/xml")
+    """Return TwiML as an HTTP response, valid XML whatever text went into it."""
+    return Response(xml_text(str(response)), mimetype="text/xml")
 
 
 def no_content() -> Response:
@@ -31,16 +44,19 @@ def no_content() -> Response:
 
 
 def param(name: str) -> str:
-    """Return a POST (or query) parameter as text, empty when missing."""
-    return (request.form.get(name) or request.args.get(name) or "").strip()
+    """Return a POST (or query) parameter as text without what XML cannot hold, empty when missing."""
+    return xml_text(request.form.get(name) or request.args.get(name) or "").strip()
 
 
 def int_param(name: str) -> int | None:
-    """Return a numeric parameter, None when missing or malformed."""
+    """Return a numeric parameter as a whole number; None when missing, malformed, infinite, NaN or absurdly large."""
     try:
-        return int(float(param(name)))
+        number = float(param(name))
     except ValueError:
         return None
+    if not math.isfinite(number) or abs(number) > LARGEST_NUMBER:
+        return None
+    return int(number)
 
 
 def safe_twiml(fallback: Callable[[], Response]) -> Callable[[Callable[..., Response]], Callable[..., Response]]:
