@@ -266,6 +266,7 @@ class Config:
             raise ConfigError("GATEWAY_APOLOGY_WAV", f"no such file {self.GATEWAY_APOLOGY_WAV!r}")
         self.GATEWAY_FALLBACK = env_str("GATEWAY_FALLBACK")
         self.GATEWAY_REST_LISTEN = env_host_port("GATEWAY_REST_LISTEN", "127.0.0.1:8765")
+        self.GATEWAY_HEALTH_LISTEN = env_host_port("GATEWAY_HEALTH_LISTEN", "127.0.0.1:8766")
         self.GATEWAY_CACHE_DIR = env_str("GATEWAY_CACHE_DIR", str(INSTANCE_DIR / "gateway"))
         if self.GATEWAY_TRUNK_AREA_CODE and not self.GATEWAY_TRUNK_AREA_CODE.lstrip("0").isdigit():
             raise ConfigError(

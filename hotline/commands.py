@@ -82,12 +82,16 @@ def run_gateway(app_url: str | None) -> None:
         config["TWILIO_ACCOUNT_SID"],
         settings,
         Path(config["GATEWAY_CACHE_DIR"]),
+        health_address=config["GATEWAY_HEALTH_LISTEN"],
         rest_host=rest_host,
         rest_port=rest_port,
         **NUMBER_WEBHOOKS,
     )
     gateway.start()
-    click.echo(f"gateway: SIP on {settings.host}:{settings.port}, REST on {gateway.rest_url}", err=True)
+    health = gateway.health.url if gateway.health else "-"
+    click.echo(
+        f"gateway: SIP on {settings.host}:{settings.port}, REST on {gateway.rest_url}, health on {health}", err=True
+    )
     stopped = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stopped.set())
     try:

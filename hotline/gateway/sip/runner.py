@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from hotline.gateway.runner import Gateway
+from hotline.gateway.sip.health import HealthServer
 from hotline.gateway.sip.media import SipMedia
 from hotline.gateway.sip.prompts import Prompts
 from hotline.gateway.sip.settings import SipSettings
@@ -24,9 +25,11 @@ class SipGateway(Gateway):
         account_sid: str,
         settings: SipSettings,
         cache_dir: Path,
+        health_address: tuple[str, int] | None = None,
         **options: Any,
     ) -> None:
         self.media = SipMedia(settings, Prompts(cache_dir))
+        self.health = HealthServer(self.media.line, *health_address) if health_address else None
         super().__init__(app_base_url, public_base_url, auth_token, account_sid, media=self.media, **options)
         self.media.attach(self.network)
 
@@ -43,11 +46,15 @@ class SipGateway(Gateway):
         except Exception:
             super().stop()
             raise
+        if self.health is not None:
+            self.health.start()
         return self
 
     def stop(self) -> None:
         """Hang up every SIP call, then stop the network and the REST server."""
         try:
+            if self.health is not None:
+                self.health.stop()
             self.media.close()
         finally:
             super().stop()

@@ -1,0 +1,62 @@
+"""/readyz and /metrics of the SIP line: calls counted, refusals by status, a lost registration."""
+
+from __future__ import annotations
+
+import ipaddress
+from pathlib import Path
+
+import requests
+
+from hotline.gateway.sip.health import HealthServer
+from hotline.gateway.sip.settings import Trunk
+from tests.gateway.sip import scenarios
+from tests.gateway.sip.conftest import needs_sipp
+from tests.support.ports import free_udp_port
+from tests.support.sipp import Sipp
+from tests.support.waiting import until
+
+pytestmark = needs_sipp
+
+
+def test_a_line_taking_peer_calls_is_ready_and_counts_refusals(start_line, tmp_path: Path) -> None:
+    line = start_line(lambda leg: None, trunk=Trunk(peers=(ipaddress.ip_network("10.0.0.0/8"),)))
+    health = HealthServer(line).start()
+    try:
+        ready = requests.get(f"{health.url}/readyz", timeout=5)
+        assert ready.status_code == 200 and ready.json()["trunk"] == "peers only"
+        scenario = scenarios.write(tmp_path / "refused.xml", scenarios.refused(403))
+        assert Sipp(scenario, f"127.0.0.1:{line.settings.port}", work_dir=tmp_path).run().returncode == 0
+        metrics = requests.get(f"{health.url}/metrics", timeout=5).text
+        assert 'hotline_gateway_sip_refused_total{status="403"} 1' in metrics
+        assert "hotline_gateway_sip_calls_up 0" in metrics
+    finally:
+        health.stop()
+
+
+def test_a_registrar_that_refuses_makes_the_line_not_ready(start_line, tmp_path: Path) -> None:
+    registrar_port = free_udp_port()
+    refusing = scenarios._scenario(
+        "registrar",
+        '  <recv request="REGISTER"/>\n  <send>\n    <![CDATA[\n'
+        "      SIP/2.0 403 Forbidden\n      [last_Via:]\n      [last_From:]\n      [last_To:];tag=reg\n"
+        "      [last_Call-ID:]\n      [last_CSeq:]\n      Content-Length: 0\n\n    ]]>\n  </send>\n",
+    )
+    registrar = Sipp(scenarios.write(tmp_path / "registrar.xml", refusing), "127.0.0.1:1", sip_port=registrar_port)
+    registrar.work_dir = tmp_path
+    process = registrar.start()
+    try:
+        trunk = Trunk(registrar=f"sip:127.0.0.1:{registrar_port}", username="022222", password="secret")
+        line = start_line(lambda leg: None, trunk=trunk)
+        health = HealthServer(line).start()
+        try:
+            until(lambda: line.registration_failures >= 1, timeout=15)
+            ready = requests.get(f"{health.url}/readyz", timeout=5)
+            assert ready.status_code == 503 and ready.json()["trunk"] == "lost"
+            metrics = requests.get(f"{health.url}/metrics", timeout=5).text
+            assert "hotline_gateway_sip_registered 0" in metrics
+            assert "hotline_gateway_sip_registration_failures_total 1" in metrics
+        finally:
+            health.stop()
+    finally:
+        process.terminate()
+        process.communicate(timeout=10)
