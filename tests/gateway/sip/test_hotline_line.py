@@ -66,17 +66,17 @@ def test_menu_queue_worker_phone_and_hang_up_with_audio_both_ways(app: Flask, li
         worker = add_worker(line, "w-sip")
         phone = Sipp(scenarios.write(tmp_path / "phone.xml", scenarios.answering_phone(phone_audio)), "127.0.0.1:1")
         phone.sip_port, phone.work_dir = phone_port, tmp_path
-        caller_xml = scenarios.call(caller_steps("2", 21), gateway_hangs_up=False)
+        caller_xml = scenarios.call(caller_steps("2", 35), gateway_hangs_up=False)
         caller = Sipp(scenarios.write(tmp_path / "caller.xml", caller_xml), f"127.0.0.1:{gateway.line.settings.port}")
         caller.work_dir = tmp_path
         with RtpCounter() as rtp:
             phone_process, caller_process = phone.start(), caller.start()
-            call = until(lambda: next(iter(gateway.network.calls.values()), None), timeout=15)
-            until(lambda: line.call(call.sid).status == "queued", timeout=20)
+            call = until(lambda: next(iter(gateway.network.calls.values()), None), timeout=60)
+            until(lambda: line.call(call.sid).status == "queued", timeout=60)
             assert connect_first_waiting(line, f"worker_{worker}") == call.sid
-            until(lambda: call.events("bridged"), timeout=20)
+            until(lambda: call.events("bridged"), timeout=60)
             bridged_at = time.monotonic()
-            caller_output = caller_process.communicate(timeout=60)[0]
+            caller_output = caller_process.communicate(timeout=120)[0]
             phone_output = phone_process.communicate(timeout=30)[0]
         until(lambda: line.call(call.sid).status == "completed", timeout=15)
         record = line.call(call.sid)
