@@ -7,6 +7,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import pytest
 from flask import Flask, g
 
 from hotline import push
@@ -36,6 +37,8 @@ def console_of(app: Flask, user: User) -> Any:
     """Connect a logged-in console (it joins its rooms on connect) and drop what connecting sent."""
     from hotline.extensions import socketio
 
+    if app.config.get("REDIS_URL") and not app.config.get("SOCKETIO_NO_QUEUE"):
+        pytest.skip("the Socket.IO test client refuses a message queue (tests/console/test_events.py covers it)")
     # The test's app context outlives each connection: forget the user Flask-Login cached in `g`.
     g.pop("_login_user", None)
     listener = socketio.test_client(app, flask_test_client=log_in(app.test_client(), user))
