@@ -11,6 +11,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from hotline.clock import utcnow
 from hotline.db import Base, code, intpk
+from hotline.privacy import EncryptedJSON
 
 
 class AuditEntry(Base):
@@ -26,7 +27,7 @@ class AuditEntry(Base):
     """e.g. case.view, export, user.role_change, rota.publish, settings.change."""
     target: Mapped[str | None] = mapped_column(String(120))
     """What was acted on, as "kind:id" (case:42, user:7)."""
-    detail: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    detail: Mapped[dict[str, Any]] = mapped_column(EncryptedJSON(), default=dict)
     address: Mapped[str | None] = mapped_column(String(64))
 
 

@@ -11,21 +11,10 @@ from flask import Flask, current_app
 from flask.cli import AppGroup
 
 from hotline.extensions import db, socketio
-from hotline.privacy import PersonalColumns, rotate_personal_fields
+from hotline.privacy import rotate_personal_fields
 
 keys_cli = AppGroup("keys", help="Field-encryption keys for personal data.")
 gateway_cli = AppGroup("gateway", help="The voice gateway: TwiML on a SIP line (docs/sip-line.md).")
-
-
-def personal_columns() -> PersonalColumns:
-    """Return each model with encrypted columns and which hash column follows which field."""
-    from hotline.cases.models import Case
-    from hotline.telephony.models import Call
-
-    return [
-        (Call, ["from_number"], {"from_number": "from_hash"}),
-        (Case, ["caller_name", "caller_phone"], {"caller_phone": "caller_phone_hash"}),
-    ]
 
 
 @keys_cli.command("generate")
@@ -37,7 +26,7 @@ def generate_key() -> None:
 @keys_cli.command("rotate")
 def rotate_keys() -> None:
     """Re-encrypt every personal field and look-up hash under the first key of FIELD_ENCRYPTION_KEY."""
-    counts = rotate_personal_fields(db.session, personal_columns())
+    counts = rotate_personal_fields(db.session)
     for table, count in counts.items():
         click.echo(f"{table}: {count} rows re-encrypted")
 

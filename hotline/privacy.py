@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import json
+from dataclasses import dataclass
 from typing import Any
 
 import phonenumbers
@@ -106,6 +108,27 @@ class EncryptedString(TypeDecorator):
         return plaintext
 
 
+class EncryptedJSON(TypeDecorator):
+    """A JSON value stored encrypted (the token of its JSON text); the Python side sees the value."""
+
+    impl = Text
+    cache_ok = True
+
+    def process_bind_param(self, value: Any, dialect: Any) -> str | None:
+        """Serialise and encrypt on the way in (None as JSON null, as the JSON type stores it)."""
+        return cipher().encrypt(json.dumps(value, ensure_ascii=False, separators=(",", ":")))
+
+    def process_result_value(self, value: str | None, dialect: Any) -> Any:
+        """Decrypt and parse on the way out; an undecryptable value reads as None."""
+        if value is None:
+            return None
+        try:
+            return json.loads(cipher().decrypt(value))
+        except InvalidToken:
+            current_app.logger.error("field could not be decrypted with any configured key")
+            return None
+
+
 LOOKUP_HASH = String(64)
 
 
@@ -174,43 +197,69 @@ def init_app(app: Any) -> None:
     app.extensions["hotline_cipher"] = FieldCipher(app.config["FIELD_ENCRYPTION_KEY"])
 
 
-PersonalColumns = list[tuple[type, list[str], dict[str, str]]]
-"""Models with encrypted columns: (model, encrypted fields, {field: the hash column that follows it})."""
+@dataclass(frozen=True)
+class EncryptedModel:
+    """A mapped class with encrypted columns, and the look-up hash column that follows each hashed one."""
+
+    model: type
+    key: str
+    fields: tuple[str, ...]
+    hashed: dict[str, str]
 
 
-def rotate_personal_fields(session: Any, columns: PersonalColumns, batch: int = 500) -> dict[str, int]:
-    """Re-encrypt personal fields and recompute look-up hashes under the primary key.
+def personal_columns() -> list[EncryptedModel]:
+    """Return every mapped class with encrypted columns, found from the mappers (no list kept by hand).
+
+    A column's look-up hash is declared on it:
+    `mapped_column(EncryptedString(), info={"lookup_hash": "from_hash"})`.
+    """
+    from hotline.db import Base
+
+    found = []
+    for mapper in sorted(Base.registry.mappers, key=lambda m: m.class_.__name__):
+        fields, hashed = [], {}
+        for attribute in mapper.column_attrs:
+            column = attribute.columns[0]
+            if isinstance(column.type, EncryptedString | EncryptedJSON) and column.table is mapper.local_table:
+                fields.append(attribute.key)
+                if "lookup_hash" in column.info:
+                    hashed[attribute.key] = column.info["lookup_hash"]
+        if fields:
+            key = mapper.get_property_by_column(mapper.primary_key[0]).key
+            found.append(EncryptedModel(mapper.class_, key, tuple(fields), hashed))
+    return found
+
+
+def rotate_personal_fields(session: Any, batch: int = 500) -> dict[str, int]:
+    """Re-encrypt every encrypted column and recompute look-up hashes under the primary key.
 
     Args:
         session: the database session (committed after each batch).
-        columns: the models and fields to rotate; the caller names them (`hotline.commands`),
-            so this foundation module imports none of the packages above it.
         batch: rows read and written per commit.
 
     Returns:
         How many rows of each table were re-encrypted.
     """
     from sqlalchemy import select
+    from sqlalchemy.orm.attributes import flag_modified
 
     counts: dict[str, int] = {}
-    for model, fields, hashed in columns:
-        done = 0
-        last_id = 0
+    for entry in personal_columns():
+        model, done, last_id = entry.model, 0, 0
+        key = getattr(model, entry.key)
         while True:
-            rows = list(session.scalars(select(model).where(model.id > last_id).order_by(model.id).limit(batch)))
+            rows = list(session.scalars(select(model).where(key > last_id).order_by(key).limit(batch)))
             if not rows:
                 break
             for row in rows:
-                for field in fields:
-                    value = getattr(row, field)
+                for field in entry.fields:
                     # Re-assigning the plaintext makes SQLAlchemy write it again, encrypted anew.
-                    from sqlalchemy.orm.attributes import flag_modified
-
+                    value = getattr(row, field)
                     setattr(row, field, value)
                     flag_modified(row, field)
-                    if field in hashed:
-                        setattr(row, hashed[field], cipher().lookup_hash(value) if value else None)
-                last_id = row.id
+                    if field in entry.hashed:
+                        setattr(row, entry.hashed[field], cipher().lookup_hash(value) if value else None)
+                last_id = getattr(row, entry.key)
                 done += 1
             session.commit()
         counts[model.__tablename__] = done

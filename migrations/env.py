@@ -9,7 +9,7 @@ from alembic import context
 from flask import current_app
 
 from hotline.db import JSONType, UTCDateTime, include_name
-from hotline.privacy import EncryptedString
+from hotline.privacy import EncryptedJSON, EncryptedString
 
 logger = logging.getLogger("alembic.env")
 config = context.config
@@ -22,7 +22,7 @@ def render_item(type_: str, obj: Any, autogen_context: Any) -> str | bool:
         return False
     if isinstance(obj, UTCDateTime):
         return "sa.DateTime(timezone=True)"
-    if isinstance(obj, EncryptedString):
+    if isinstance(obj, EncryptedString | EncryptedJSON):
         return "sa.Text()"
     if obj is JSONType or (type(obj).__name__ == "JSON" and getattr(obj, "_variant_mapping", None)):
         autogen_context.imports.add("from sqlalchemy.dialects import postgresql")

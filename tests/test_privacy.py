@@ -8,12 +8,13 @@ from cryptography.fernet import Fernet
 from flask import Flask
 from sqlalchemy import select, text
 
-from hotline.cases.models import Case
-from hotline.commands import personal_columns
+from hotline.audit import AuditEntry
+from hotline.cases.models import Case, CaseNote, IntakeVersion
 from hotline.privacy import (
     FieldCipher,
     mask_phone,
     normalise_phone,
+    personal_columns,
     phone_lookup_hash,
     phone_lookup_hashes,
     rotate_personal_fields,
@@ -77,11 +78,72 @@ def test_key_rotation_re_encrypts_and_rehashes(app: Flask, db_session: Any) -> N
             db_session.scalar(select(Call.call_sid).where(Call.from_hash.in_(phone_lookup_hashes(NUMBER))))
             == "CA-rotate"
         )
-        rotate_personal_fields(db_session, personal_columns())
+        rotate_personal_fields(db_session)
         app.extensions["hotline_cipher"] = FieldCipher(new_key)
         db_session.expire_all()
         call = db_session.scalar(select(Call).where(Call.call_sid == "CA-rotate"))
         assert call.from_number == NUMBER
         assert call.from_hash == phone_lookup_hash(NUMBER)
+    finally:
+        app.extensions["hotline_cipher"] = FieldCipher(old_key)
+
+
+def test_rotation_finds_every_encrypted_column_from_the_mappers() -> None:
+    found = {entry.model.__tablename__: entry for entry in personal_columns()}
+    expected = {
+        "calls": {"from_number"},
+        "cases": {"caller_name", "caller_phone", "summary", "actions_taken"},
+        "case_notes": {"body"},
+        "intake_versions": {"data"},
+        "follow_ups": {"note", "outcome_note"},
+        "return_calls": {"note"},
+        "escalations": {"note", "override_reason"},
+        "referrals": {"target_phone", "note", "outcome_note"},
+        "notification_attempts": {"destination", "body"},
+        "sms_replies": {"reply"},
+        "responder_reply_codes": {"phone"},
+        "users": {"phone"},
+        "certifications": {"number"},
+        "stations": {"phone", "duty_contact_name", "duty_contact_phone"},
+        "expert_volunteers": {"phone", "email", "notes"},
+        "organisations": {"contact_name"},
+        "audit_log": {"detail"},
+        "worker_profiles": {"notes"},
+        "rota_notices": {"sms_to"},
+        "leave_requests": {"reason", "decision_note"},
+        "swap_requests": {"reason", "decision_note"},
+    }
+    for table, fields in expected.items():
+        assert fields <= set(found[table].fields), table
+    assert found["calls"].hashed == {"from_number": "from_hash"}
+    assert found["cases"].hashed == {"caller_phone": "caller_phone_hash"}
+    assert found["worker_profiles"].key == "user_id"
+
+
+def test_rotation_re_encrypts_notes_json_and_audit_details(app: Flask, db_session: Any) -> None:
+    case = Case(reference="HL-T-ROT", summary="独居老人")
+    db_session.add(case)
+    db_session.flush()
+    db_session.add_all(
+        [
+            CaseNote(case_id=case.id, body="邻居说他摔倒了"),
+            IntakeVersion(case_id=case.id, data={"summary": "独居老人", "risk": "low"}),
+            AuditEntry(action="case.break_glass", detail={"reason": "母亲来电"}),
+        ]
+    )
+    db_session.commit()
+    old_key, new_key = app.config["FIELD_ENCRYPTION_KEY"], Fernet.generate_key().decode()
+    try:
+        app.extensions["hotline_cipher"] = FieldCipher(f"{new_key},{old_key}")
+        counts = rotate_personal_fields(db_session)
+        assert counts["case_notes"] >= 1 and counts["audit_log"] >= 1
+        app.extensions["hotline_cipher"] = FieldCipher(new_key)  # the old key is gone
+        db_session.expire_all()
+        assert db_session.scalar(select(CaseNote.body).where(CaseNote.case_id == case.id)) == "邻居说他摔倒了"
+        data = db_session.scalar(select(IntakeVersion.data).where(IntakeVersion.case_id == case.id))
+        assert data == {"summary": "独居老人", "risk": "low"}
+        assert db_session.scalar(select(Case.summary).where(Case.id == case.id)) == "独居老人"
+        reasons = db_session.scalars(select(AuditEntry.detail).where(AuditEntry.action == "case.break_glass")).all()
+        assert {"reason": "母亲来电"} in reasons
     finally:
         app.extensions["hotline_cipher"] = FieldCipher(old_key)

@@ -9,7 +9,8 @@ from sqlalchemy import Boolean, Date, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from hotline.clock import utcnow
-from hotline.db import Base, code, e164, intpk, short_text
+from hotline.db import Base, code, intpk, short_text
+from hotline.privacy import EncryptedString
 from hotline.vocabulary import CertificationLevel, Role
 
 
@@ -23,7 +24,7 @@ class User(UserMixin, Base):
     display_name: Mapped[short_text]
     password_hash: Mapped[str] = mapped_column(String(200))
     role: Mapped[code] = mapped_column(index=True)
-    phone: Mapped[e164 | None]
+    phone: Mapped[str | None] = mapped_column(EncryptedString())
     email: Mapped[str | None] = mapped_column(String(200))
     skills: Mapped[list[str]] = mapped_column(default=list)
     languages: Mapped[list[str]] = mapped_column(default=list)
@@ -71,7 +72,7 @@ class Certification(Base):
     id: Mapped[intpk]
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     level: Mapped[code]
-    number: Mapped[str] = mapped_column(String(60))
+    number: Mapped[str] = mapped_column(EncryptedString())
     issuing_body: Mapped[short_text]
     registered_on: Mapped[date | None] = mapped_column(Date)
     valid_until: Mapped[date] = mapped_column(Date, index=True)

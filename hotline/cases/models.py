@@ -5,12 +5,12 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from hotline.clock import utcnow
 from hotline.db import Base, code, intpk
-from hotline.privacy import LOOKUP_HASH, EncryptedString
+from hotline.privacy import LOOKUP_HASH, EncryptedJSON, EncryptedString
 
 if TYPE_CHECKING:
     from hotline.accounts.models import User
@@ -27,14 +27,14 @@ class Case(Base):
     id: Mapped[intpk]
     reference: Mapped[str] = mapped_column(String(30), unique=True)
     status: Mapped[code] = mapped_column(default="open")
-    caller_name: Mapped[str | None] = mapped_column(EncryptedString())
-    caller_phone: Mapped[str | None] = mapped_column(EncryptedString())
+    caller_name: Mapped[str | None] = mapped_column(EncryptedString(name=True))
+    caller_phone: Mapped[str | None] = mapped_column(EncryptedString(), info={"lookup_hash": "caller_phone_hash"})
     caller_phone_hash: Mapped[str | None] = mapped_column(LOOKUP_HASH, index=True)
     area_id: Mapped[int | None] = mapped_column(ForeignKey("areas.id"), index=True)
     services: Mapped[list[str]] = mapped_column(default=list)
     target_groups: Mapped[list[str]] = mapped_column(default=list)
     risk: Mapped[code] = mapped_column(default="none")
-    summary: Mapped[str | None] = mapped_column(Text)
+    summary: Mapped[str | None] = mapped_column(EncryptedString())
     outcome: Mapped[str | None] = mapped_column(String(40))
     consent_callback: Mapped[bool] = mapped_column(Boolean, default=False)
     consent_share: Mapped[bool] = mapped_column(Boolean, default=False)
@@ -44,7 +44,7 @@ class Case(Base):
     closed_at: Mapped[datetime | None]
     gender: Mapped[str | None] = mapped_column(String(20))
     age_group: Mapped[str | None] = mapped_column(String(20))
-    actions_taken: Mapped[str | None] = mapped_column(Text)
+    actions_taken: Mapped[str | None] = mapped_column(EncryptedString())
     merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"), index=True)
     """Set on a duplicate merged into another case; the duplicate stays, closed, for the record."""
     confirmed_outcome: Mapped[str | None] = mapped_column(String(40))
@@ -73,7 +73,7 @@ class IntakeVersion(Base):
     call_type: Mapped[code] = mapped_column(default="content")
     risk: Mapped[code] = mapped_column(default="none")
     outcome: Mapped[str | None] = mapped_column(String(40))
-    data: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    data: Mapped[dict[str, Any]] = mapped_column(EncryptedJSON(), default=dict)
     current: Mapped[bool] = mapped_column(Boolean, default=True)
     """True on the latest intake saved for its call (what the figures count)."""
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -102,7 +102,7 @@ class CaseNote(Base):
     id: Mapped[intpk]
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
     author_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
-    body: Mapped[str] = mapped_column(Text)
+    body: Mapped[str] = mapped_column(EncryptedString())
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     author: Mapped[User | None] = relationship()
@@ -139,11 +139,11 @@ class FollowUp(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     status: Mapped[code] = mapped_column(default="pending")
     """pending, done or cancelled."""
-    note: Mapped[str | None] = mapped_column(Text)
+    note: Mapped[str | None] = mapped_column(EncryptedString())
     notified_at: Mapped[datetime | None]
     completed_at: Mapped[datetime | None]
     outcome: Mapped[str | None] = mapped_column(String(40))
-    outcome_note: Mapped[str | None] = mapped_column(Text)
+    outcome_note: Mapped[str | None] = mapped_column(EncryptedString())
     version: Mapped[int] = mapped_column(Integer, default=0)
 
     case: Mapped[Case] = relationship()
@@ -164,7 +164,7 @@ class ReturnCall(Base):
     problem_solved: Mapped[str | None] = mapped_column(String(20))
     """yes, partly or no; None when the caller was not reached."""
     satisfaction: Mapped[int | None] = mapped_column(Integer)
-    note: Mapped[str | None] = mapped_column(Text)
+    note: Mapped[str | None] = mapped_column(EncryptedString())
 
     worker: Mapped[User | None] = relationship()
 

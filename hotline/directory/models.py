@@ -9,6 +9,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from hotline.clock import utcnow
 from hotline.db import Base, code, e164, intpk, short_text
+from hotline.privacy import EncryptedString
 
 station_areas = Table(
     "station_areas",
@@ -56,12 +57,12 @@ class Station(Base):
     tier: Mapped[code] = mapped_column(index=True)
     area_id: Mapped[int | None] = mapped_column(ForeignKey("areas.id"), index=True)
     parent_id: Mapped[int | None] = mapped_column(ForeignKey("stations.id"))
-    phone: Mapped[e164 | None]
+    phone: Mapped[str | None] = mapped_column(EncryptedString())
     address: Mapped[str | None] = mapped_column(String(300))
     latitude: Mapped[float | None] = mapped_column(Float)
     longitude: Mapped[float | None] = mapped_column(Float)
-    duty_contact_name: Mapped[str | None] = mapped_column(String(100))
-    duty_contact_phone: Mapped[e164 | None]
+    duty_contact_name: Mapped[str | None] = mapped_column(EncryptedString(name=True))
+    duty_contact_phone: Mapped[str | None] = mapped_column(EncryptedString())
     notify_channels: Mapped[list[str]] = mapped_column(default=list)
     """Channels this responder takes (sms, voice, webhook); empty means what the urgency picks."""
     webhook_url: Mapped[str | None] = mapped_column(String(500))
@@ -82,8 +83,8 @@ class ExpertVolunteer(Base):
     name: Mapped[short_text]
     profession: Mapped[short_text]
     organisation: Mapped[str | None] = mapped_column(String(200))
-    phone: Mapped[e164 | None]
-    email: Mapped[str | None] = mapped_column(String(200))
+    phone: Mapped[str | None] = mapped_column(EncryptedString())
+    email: Mapped[str | None] = mapped_column(EncryptedString())
     skills: Mapped[list[str]] = mapped_column(default=list)
     languages: Mapped[list[str]] = mapped_column(default=list)
     duty_weekdays: Mapped[list[int]] = mapped_column(default=list)
@@ -92,7 +93,7 @@ class ExpertVolunteer(Base):
     duty_end: Mapped[time | None] = mapped_column(Time)
     max_open_referrals: Mapped[int] = mapped_column(Integer, default=3)
     user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), unique=True)
-    notes: Mapped[str | None] = mapped_column(Text)
+    notes: Mapped[str | None] = mapped_column(EncryptedString())
     notify_channels: Mapped[list[str]] = mapped_column(default=list)
     """Channels this responder takes (sms, voice, webhook); empty means what the urgency picks."""
     webhook_url: Mapped[str | None] = mapped_column(String(500))
@@ -111,7 +112,7 @@ class Organisation(Base):
     description: Mapped[str | None] = mapped_column(Text)
     services: Mapped[list[str]] = mapped_column(default=list)
     area_id: Mapped[int | None] = mapped_column(ForeignKey("areas.id"), index=True)
-    contact_name: Mapped[str | None] = mapped_column(String(100))
+    contact_name: Mapped[str | None] = mapped_column(EncryptedString(name=True))
     phone: Mapped[e164 | None]
     email: Mapped[str | None] = mapped_column(String(200))
     website: Mapped[str | None] = mapped_column(String(300))

@@ -16,12 +16,13 @@ from enum import StrEnum
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint, select, update
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, UniqueConstraint, select, update
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from hotline.cases.models import Case
 from hotline.clock import utcnow
 from hotline.db import Base, code, intpk, short_text
+from hotline.privacy import EncryptedJSON, EncryptedString
 
 
 class Reason(StrEnum):
@@ -220,7 +221,7 @@ class Escalation(Base):
     reason: Mapped[code]
     urgency: Mapped[code]
     skill: Mapped[str | None] = mapped_column(String(40))
-    note: Mapped[str | None] = mapped_column(Text)
+    note: Mapped[str | None] = mapped_column(EncryptedString())
     area_id: Mapped[int | None] = mapped_column(ForeignKey("areas.id"))
     policy_id: Mapped[int | None] = mapped_column(ForeignKey("escalation_policies.id", ondelete="SET NULL"))
     policy: Mapped[dict[str, Any]] = mapped_column(default=dict)
@@ -230,7 +231,7 @@ class Escalation(Base):
     due_at: Mapped[datetime | None]
     version: Mapped[int] = mapped_column(Integer, default=0)
     consent_override: Mapped[bool] = mapped_column(Boolean, default=False)
-    override_reason: Mapped[str | None] = mapped_column(Text)
+    override_reason: Mapped[str | None] = mapped_column(EncryptedString())
     override_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     started_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -267,12 +268,12 @@ class Referral(Base):
     """station, expert, organisation or user."""
     target_id: Mapped[int] = mapped_column(Integer, default=0)
     target_name: Mapped[str | None] = mapped_column(String(200))
-    target_phone: Mapped[str | None] = mapped_column(String(20))
+    target_phone: Mapped[str | None] = mapped_column(EncryptedString())
     station_id: Mapped[int | None] = mapped_column(ForeignKey("stations.id"), index=True)
     expert_id: Mapped[int | None] = mapped_column(ForeignKey("expert_volunteers.id"), index=True)
     organisation_id: Mapped[int | None] = mapped_column(ForeignKey("organisations.id"), index=True)
     user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
-    note: Mapped[str | None] = mapped_column(Text)
+    note: Mapped[str | None] = mapped_column(EncryptedString())
     due_at: Mapped[datetime | None]
     version: Mapped[int] = mapped_column(Integer, default=0)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
@@ -280,7 +281,7 @@ class Referral(Base):
     acknowledged_at: Mapped[datetime | None]
     closed_at: Mapped[datetime | None]
     outcome: Mapped[str | None] = mapped_column(String(40))
-    outcome_note: Mapped[str | None] = mapped_column(Text)
+    outcome_note: Mapped[str | None] = mapped_column(EncryptedString())
 
     case: Mapped[Case | None] = relationship()
     escalation: Mapped[Escalation | None] = relationship(back_populates="referrals")
@@ -303,7 +304,8 @@ class ReferralStep(Base):
     actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     dedupe_key: Mapped[str | None] = mapped_column(String(60))
     """Set on step runs ("step:2:0"): the database refuses a step that runs twice."""
-    detail: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    detail: Mapped[dict[str, Any]] = mapped_column(EncryptedJSON(), default=dict)
+    """Who, why, via which channel, and the responder's note: encrypted, as notes may name people."""
 
     escalation: Mapped[Escalation] = relationship(back_populates="events")
 
@@ -317,8 +319,8 @@ class NotificationAttempt(Base):
     id: Mapped[intpk]
     referral_id: Mapped[int] = mapped_column(ForeignKey("referrals.id"), index=True)
     channel: Mapped[code]
-    destination: Mapped[str] = mapped_column(String(300))
-    body: Mapped[str | None] = mapped_column(Text)
+    destination: Mapped[str] = mapped_column(EncryptedString())
+    body: Mapped[str | None] = mapped_column(EncryptedString())
     two_way: Mapped[bool] = mapped_column(Boolean, default=True)
     """False where replies and links are not allowed (SMS to mainland China through Twilio)."""
     status: Mapped[code] = mapped_column(default="queued")
@@ -341,7 +343,7 @@ class ResponderReplyCode(Base):
     id: Mapped[intpk]
     referral_id: Mapped[int] = mapped_column(ForeignKey("referrals.id"), unique=True)
     code: Mapped[str] = mapped_column(String(12), index=True)
-    phone: Mapped[str | None] = mapped_column(String(20))
+    phone: Mapped[str | None] = mapped_column(EncryptedString())
     expires_at: Mapped[datetime]
     used_at: Mapped[datetime | None]
 
@@ -355,7 +357,7 @@ class SmsReply(Base):
     message_sid: Mapped[str] = mapped_column(String(64), unique=True)
     referral_id: Mapped[int | None] = mapped_column(ForeignKey("referrals.id"))
     result: Mapped[code]
-    reply: Mapped[str] = mapped_column(Text)
+    reply: Mapped[str] = mapped_column(EncryptedString())
     at: Mapped[datetime] = mapped_column(default=utcnow)
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from hotline.clock import utcnow
@@ -25,7 +25,7 @@ class Call(Base):
     id: Mapped[intpk]
     call_sid: Mapped[str] = mapped_column(String(64), unique=True)
     direction: Mapped[code] = mapped_column(default="inbound")
-    from_number: Mapped[str | None] = mapped_column(EncryptedString())
+    from_number: Mapped[str | None] = mapped_column(EncryptedString(), info={"lookup_hash": "from_hash"})
     """The caller's number in E.164, encrypted; None when withheld."""
     from_hash: Mapped[str | None] = mapped_column(LOOKUP_HASH, index=True)
     caller_city: Mapped[str | None] = mapped_column(String(100))
@@ -126,7 +126,7 @@ class SimulatedMessage(Base):
     call_sid: Mapped[str | None] = mapped_column(String(64), index=True)
     to_address: Mapped[str | None] = mapped_column(EncryptedString())
     sender: Mapped[str | None] = mapped_column(String(60))
-    body: Mapped[str] = mapped_column(Text, default="")
+    body: Mapped[str] = mapped_column(EncryptedString(), default="")
     created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
 
 

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Integer, String, Text
+from sqlalchemy import ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from hotline.accounts.models import User
 from hotline.clock import utcnow
 from hotline.db import Base, code, intpk
+from hotline.privacy import EncryptedString
 
 PENDING = "pending"
 APPROVED = "approved"
@@ -25,7 +26,7 @@ class WorkerProfile(Base):
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
     max_hours_per_week: Mapped[int | None] = mapped_column(Integer)
     """Overrides the rota's maximum hours per week (part-time workers)."""
-    notes: Mapped[str | None] = mapped_column(Text)
+    notes: Mapped[str | None] = mapped_column(EncryptedString())
 
 
 class RotaPreference(Base):
@@ -51,12 +52,12 @@ class LeaveRequest(Base):
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     starts_at: Mapped[datetime]
     ends_at: Mapped[datetime]
-    reason: Mapped[str | None] = mapped_column(Text)
+    reason: Mapped[str | None] = mapped_column(EncryptedString())
     status: Mapped[code] = mapped_column(default=PENDING, index=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     decided_at: Mapped[datetime | None]
-    decision_note: Mapped[str | None] = mapped_column(Text)
+    decision_note: Mapped[str | None] = mapped_column(EncryptedString())
 
     user: Mapped[User] = relationship(foreign_keys=[user_id])
 
@@ -72,12 +73,12 @@ class SwapRequest(Base):
     colleague_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     colleague_shift_id: Mapped[int | None] = mapped_column(ForeignKey("shifts.id", ondelete="CASCADE"))
     """The colleague's shift the requester takes in exchange; None when the colleague just takes over."""
-    reason: Mapped[str | None] = mapped_column(Text)
+    reason: Mapped[str | None] = mapped_column(EncryptedString())
     status: Mapped[code] = mapped_column(default=PENDING, index=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     decided_at: Mapped[datetime | None]
-    decision_note: Mapped[str | None] = mapped_column(Text)
+    decision_note: Mapped[str | None] = mapped_column(EncryptedString())
 
     requester: Mapped[User] = relationship(foreign_keys=[requester_id])
     colleague: Mapped[User] = relationship(foreign_keys=[colleague_id])

@@ -10,7 +10,8 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from hotline.accounts.models import User
 from hotline.clock import utcnow
-from hotline.db import Base, JSONType, code, e164, intpk
+from hotline.db import Base, JSONType, code, intpk
+from hotline.privacy import EncryptedString
 
 
 class RotaVersion(Base):
@@ -51,7 +52,7 @@ class RotaNotice(Base):
     """Set by scheduled work so a second tick never sends the same notice twice."""
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     read_at: Mapped[datetime | None]
-    sms_to: Mapped[e164 | None]
+    sms_to: Mapped[str | None] = mapped_column(EncryptedString())
     sms_status: Mapped[code] = mapped_column(default="none")
     """none, pending, sent or failed."""
     sms_attempts: Mapped[int] = mapped_column(Integer, default=0)
