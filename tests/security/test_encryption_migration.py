@@ -30,6 +30,8 @@ def raw_rows() -> str:
 def test_the_migration_encrypts_rows_already_there_and_the_downgrade_restores_them(app: Flask) -> None:
     with app.app_context():
         try:
+            db.session.remove()
+            db.engine.dispose()  # no pooled connection may hold a transaction while SQLite alters tables
             downgrade(revision="1100_001")
             flags = {"at": AT, "no": False, "yes": True}
             with db.engine.begin() as connection:
