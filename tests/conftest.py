@@ -111,6 +111,15 @@ def db_session(app: Flask) -> Iterator[Any]:
 
 
 @pytest.fixture(autouse=True)
+def no_simulator_gateway_left(app: Flask) -> Iterator[None]:
+    """Stop the simulated line's gateway if a test started it (the app's provider starts it on first use)."""
+    yield
+    from hotline.telephony.simulator.gateway import stop_simulator_gateway
+
+    stop_simulator_gateway(app)
+
+
+@pytest.fixture(autouse=True)
 def fresh_rate_limits(app: Flask) -> None:
     """Start every test with empty rate-limit counters."""
     from hotline.extensions import limiter

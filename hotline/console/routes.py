@@ -23,6 +23,7 @@ from hotline.escalation import board as escalation_board
 from hotline.extensions import db
 from hotline.routing import adapters
 from hotline.telephony.models import Call
+from hotline.telephony.providers import TelephonyError
 from hotline.vocabulary import Role
 
 bp = Blueprint("console", __name__)
@@ -197,4 +198,6 @@ def transfer(call_id: int) -> Any:
             "no_conference": _("There is no conference to leave."),
         }
         flash(messages.get(str(exc), _("The transfer could not be made.")), "error")
+    except TelephonyError:
+        flash(_("The phone network did not answer. Try again in a moment."), "error")
     return redirect(url_for("console.current_call", call_id=call_id))

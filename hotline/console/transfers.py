@@ -21,6 +21,7 @@ from hotline.routing import services as routing
 from hotline.routing.exceptions import InvalidState, NotOnCall
 from hotline.routing.models import CallTransfer, WorkerPresence
 from hotline.telephony.models import Call
+from hotline.telephony.providers import TelephonyError
 from hotline.telephony.urls import public_url
 
 
@@ -74,6 +75,7 @@ def leave_conference(session: Session, call: Call, worker_id: int, now: datetime
 
     Raises:
         TransferRefused: there is no warm transfer of this call by this worker.
+        TelephonyError: the phone network did not answer (retryable); nothing changed.
     """
     transfer = session.scalar(
         select(CallTransfer)
@@ -83,7 +85,12 @@ def leave_conference(session: Session, call: Call, worker_id: int, now: datetime
     if transfer is None or transfer.status != "started":
         raise TransferRefused("no_conference")
     if transfer.worker_leg_sid:
-        provider.hang_up(transfer.worker_leg_sid)
+        try:
+            provider.hang_up(transfer.worker_leg_sid)
+        except TelephonyError as exc:
+            if exc.retryable:
+                raise
+            # The network refused for good: the worker's leg has ended already, so the worker has left.
     transfer.status, transfer.updated_at = "worker_left", now
     adapters.add_call_event(session, call, "transfer.worker_left", now, worker_id=worker_id)
     session.commit()

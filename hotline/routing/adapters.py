@@ -49,7 +49,7 @@ def queued_calls(session: Session) -> list[Call]:
 
 
 def get_provider() -> Any:
-    """Return the telephony provider (Twilio or the simulator)."""
+    """Return the telephony provider (Twilio's REST API, at Twilio or at the simulator's gateway)."""
     from hotline.telephony.providers import get_provider as provider
 
     return provider()
@@ -59,14 +59,6 @@ def connect_to_worker(session: Session, call: Call, target: str, provider: Any) 
     """Take the caller out of the queue to `target` (worker_<id> for the softphone, or an E.164 number)."""
     from hotline.telephony.connecting import connect_to_worker as provided
 
-    network = getattr(provider, "network", None)
-    network = network() if callable(network) else None
-    if network is not None:
-        # The simulated phone network answers the worker's leg as the console's text channel.
-        from hotline.gateway.interpreter import CallerScript
-
-        callee = target if target.startswith("+") else f"client:{target}"
-        network.callees[callee] = CallerScript(ring_seconds=1.0, talk_seconds=6 * 3600.0)
     provided(session, call, target, provider)
 
 

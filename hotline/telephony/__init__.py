@@ -19,9 +19,6 @@ def init_app(app: Flask) -> None:
     install_provider(app)
     if app.config.get("SIMULATOR_ENABLED"):
         from hotline.telephony.simulator import routes as simulator_routes
-        from hotline.telephony.simulator.network import ensure_webhook_token
 
-        if app.config.get("TELEPHONY") == "simulator":
-            ensure_webhook_token(app)
         app.register_blueprint(simulator_routes.bp)
         simulator_routes.register_nav(app)

@@ -112,16 +112,17 @@ class TelephonyCommand(Base):
 
 
 class SimulatedMessage(Base):
-    """What the simulator provider was asked to do (SMS, outgoing calls) and simulated chat lines.
+    """A line of the simulator's text channel between a simulated caller and the worker (kind chat).
 
-    The simulator page reads these so a person can see the notifications the app sent.
+    The SMS and calls the app sends on the simulated line are kept by the simulator's
+    gateway, not here; rows of kind sms or call are from before the gateway.
     """
 
     __tablename__ = "simulated_messages"
 
     id: Mapped[intpk]
     kind: Mapped[code]
-    """sms, call, chat."""
+    """chat (sms and call in rows written before the gateway)."""
     sid: Mapped[str | None] = mapped_column(String(64))
     call_sid: Mapped[str | None] = mapped_column(String(64), index=True)
     to_address: Mapped[str | None] = mapped_column(EncryptedString())

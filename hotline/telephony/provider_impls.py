@@ -1,19 +1,21 @@
-"""The two real providers behind `TelephonyProvider`: Twilio's REST API and the in-app simulator.
+"""The real provider behind `TelephonyProvider`: Twilio's REST API, at Twilio or at a gateway.
 
-`install_provider(app)` picks one by TELEPHONY. Only this module talks to the
-twilio REST client; the rest of the application calls `get_provider()`.
+`install_provider(app)` picks the line by TELEPHONY: a Twilio account, or the
+simulator's in-process gateway (`simulator/gateway.py`), reached the same way.
+Only this module talks to the twilio REST client; the rest of the application
+calls `get_provider()`.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 from urllib.parse import urlsplit
 
 from flask import Flask
 
-from hotline.telephony.providers import RecordingAudio, RecordingProvider, TelephonyError
+from hotline.telephony.providers import RecordingAudio, TelephonyError
 
 log = logging.getLogger("hotline.telephony.providers")
 STATUS_EVENTS = ["initiated", "ringing", "answered", "completed"]
@@ -21,14 +23,18 @@ MEDIA_CHUNK = 64 * 1024
 
 
 class TwilioProvider:
-    """Twilio's REST API (TWILIO_API_BASE_URL points it at a compatible server for tests)."""
+    """Twilio's REST API; TWILIO_API_BASE_URL points it at a compatible server (a gateway).
+
+    `api_base_url` may be a function, asked before each request (the simulator's gateway
+    starts on first use, on a port of its own).
+    """
 
     def __init__(
         self,
         account_sid: str,
         auth_token: str,
         from_number: str | None,
-        api_base_url: str | None = None,
+        api_base_url: str | Callable[[], str] | None = None,
         timeout: float = 10.0,
     ) -> None:
         self.account_sid = account_sid
@@ -37,16 +43,17 @@ class TwilioProvider:
         self.api_base_url = api_base_url
         self.timeout = timeout
         self._client: Any = None
+        self._client_base_url: str | None = None
 
     @property
     def client(self) -> Any:
-        """Return the twilio REST client (built on first use)."""
-        if self._client is None:
+        """Return the twilio REST client (built on first use, again when the base URL changes)."""
+        base_url = self.api_base_url() if callable(self.api_base_url) else self.api_base_url
+        if self._client is None or base_url != self._client_base_url:
             from hotline.telephony.twilio_http import build_client
 
-            self._client = build_client(
-                self.account_sid, self.auth_token, api_base_url=self.api_base_url, timeout=self.timeout
-            )
+            self._client = build_client(self.account_sid, self.auth_token, api_base_url=base_url, timeout=self.timeout)
+            self._client_base_url = base_url
         return self._client
 
     def send_sms(self, to: str, body: str, status_callback: str | None = None) -> str:
@@ -139,78 +146,6 @@ def _stream(response: Any) -> Iterator[bytes]:
         response.close()
 
 
-class SimulatorProvider(RecordingProvider):
-    """Development provider: keeps SMS and calls for the simulator page; redirects calls in the simulated network."""
-
-    def __init__(self, app: Flask) -> None:
-        super().__init__()
-        self.app = app
-
-    def network(self) -> Any:
-        """Return the simulator's running phone network, if any."""
-        return self.app.extensions.get("hotline_simulator_network")
-
-    def send_sms(self, to: str, body: str, status_callback: str | None = None) -> str:
-        """Keep the SMS for the simulator page."""
-        sid = super().send_sms(to, body, status_callback)
-        self._persist("sms", sid, to, body)
-        return sid
-
-    def place_call(self, to: str, url: str, status_callback: str | None = None) -> str:
-        """Keep the outgoing call for the simulator page (nobody answers it)."""
-        sid = super().place_call(to, url, status_callback)
-        self._persist("call", sid, to, url)
-        return sid
-
-    def redirect_call(self, call_sid: str, url: str) -> None:
-        """Redirect the call in the simulated network."""
-        super().redirect_call(call_sid, url)
-        network = self.network()
-        if network is None:
-            return
-        try:
-            network.update_call(call_sid, url=url)
-        except Exception as exc:  # noqa: BLE001  (the engine's errors mean "no such live call")
-            raise TelephonyError(f"simulated call {call_sid}: {exc}") from exc
-
-    def hang_up(self, call_sid: str) -> None:
-        """End the call in the simulated network."""
-        super().hang_up(call_sid)
-        network = self.network()
-        if network is None:
-            return
-        try:
-            network.update_call(call_sid, status="completed")
-        except Exception as exc:  # noqa: BLE001
-            raise TelephonyError(f"simulated call {call_sid}: {exc}") from exc
-
-    def delete_recording(self, recording_sid: str) -> None:
-        """Forget the recording in the simulated network too."""
-        super().delete_recording(recording_sid)
-        network = self.network()
-        if network is None:
-            return
-        with network.lock:
-            network.recordings[:] = [recording for recording in network.recordings if recording.sid != recording_sid]
-
-    def _persist(self, kind: str, sid: str, to: str, body: str) -> None:
-        """Store the message in the background, so a caller holding a transaction is never blocked."""
-        from hotline.telephony.outbox import run_in_background
-
-        run_in_background(self.app, _store_message, kind, sid, to, body)
-
-
-def _store_message(kind: str, sid: str, to: str, body: str) -> None:
-    from sqlalchemy.orm import Session
-
-    from hotline.extensions import db
-    from hotline.telephony.models import SimulatedMessage
-
-    with Session(db.engine) as session:
-        session.add(SimulatedMessage(kind=kind, sid=sid, to_address=to, sender="hotline", body=body))
-        session.commit()
-
-
 def install_provider(app: Flask) -> None:
     """Install the provider TELEPHONY names unless one is installed (the gateway speaks Twilio's REST)."""
     if app.extensions.get("hotline_telephony") is not None:
@@ -223,4 +158,7 @@ def install_provider(app: Flask) -> None:
             api_base_url=app.config.get("TWILIO_API_BASE_URL"),
         )
     else:
-        app.extensions["hotline_telephony"] = SimulatorProvider(app)
+        from hotline.telephony.simulator.gateway import ensure_webhook_token, simulator_provider
+
+        ensure_webhook_token(app)
+        app.extensions["hotline_telephony"] = simulator_provider(app)

@@ -42,50 +42,40 @@ pytestmark = pytest.mark.skipif(
 
 @pytest.fixture
 def simulated_line(app: Flask, live_server: Any, real_socketio: None) -> Iterator[str]:
-    """The simulated phone network calling the live server, the line open all day, a worker on duty now."""
-    from hotline.telephony.provider_impls import SimulatorProvider
-    from hotline.telephony.simulator.network import stop_network
+    """The simulated phone line calling the live server, the line open all day, a worker on duty now."""
+    from tests.support.simulator import simulated_line as line
 
-    keys = ("PUBLIC_BASE_URL", "TELEPHONY_OUTBOX_DISPATCH", "SIMULATOR_SPEED")
-    saved = {key: app.config.get(key) for key in keys}
-    saved_provider = app.extensions.get("hotline_telephony")
-    app.config.update(PUBLIC_BASE_URL=live_server.url, TELEPHONY_OUTBOX_DISPATCH=True, SIMULATOR_SPEED=20.0)
-    app.extensions["hotline_telephony"] = SimulatorProvider(app)
-    with app.app_context():
-        days = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-        hours = {"weekly": {day: [["00:00", "24:00"]] for day in days}, "open_on_holidays": True}
-        db.session.add(Setting(key="telephony.hours", value=hours))
-        worker = User(
-            username="duty-worker",
-            display_name="王芳",
-            password_hash=hash_password(TEST_PASSWORD),
-            role="worker",
-            skills=["psychology"],
-        )
-        now = utcnow()
-        worker.certifications.append(
-            Certification(
-                level="intermediate",
-                number="S001",
-                issuing_body="民政局",
-                valid_until=(now + timedelta(days=365)).date(),
+    with line(app, live_server.url):
+        with app.app_context():
+            days = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+            hours = {"weekly": {day: [["00:00", "24:00"]] for day in days}, "open_on_holidays": True}
+            db.session.add(Setting(key="telephony.hours", value=hours))
+            worker = User(
+                username="duty-worker",
+                display_name="王芳",
+                password_hash=hash_password(TEST_PASSWORD),
+                role="worker",
+                skills=["psychology"],
             )
-        )
-        db.session.add(worker)
-        db.session.flush()
-        shift = Shift(
-            label="白班", starts_at=now - timedelta(hours=1), ends_at=now + timedelta(hours=8), status="published"
-        )
-        shift.assignments.append(ShiftAssignment(duty="duty_worker", user_id=worker.id))
-        db.session.add(shift)
-        db.session.commit()
-        db.session.remove()
-    try:
+            now = utcnow()
+            worker.certifications.append(
+                Certification(
+                    level="intermediate",
+                    number="S001",
+                    issuing_body="民政局",
+                    valid_until=(now + timedelta(days=365)).date(),
+                )
+            )
+            db.session.add(worker)
+            db.session.flush()
+            shift = Shift(
+                label="白班", starts_at=now - timedelta(hours=1), ends_at=now + timedelta(hours=8), status="published"
+            )
+            shift.assignments.append(ShiftAssignment(duty="duty_worker", user_id=worker.id))
+            db.session.add(shift)
+            db.session.commit()
+            db.session.remove()
         yield live_server.url
-    finally:
-        stop_network(app)
-        app.config.update(saved)
-        app.extensions["hotline_telephony"] = saved_provider
 
 
 def call_in(base_url: str, digits: str) -> tuple[requests.Session, str]:

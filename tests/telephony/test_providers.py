@@ -11,7 +11,7 @@ from flask import Flask
 
 from hotline.gateway import start_gateway
 from hotline.gateway.interpreter import CallerScript, Recording
-from hotline.telephony.provider_impls import SimulatorProvider, TwilioProvider, install_provider
+from hotline.telephony.provider_impls import TwilioProvider, install_provider
 from hotline.telephony.providers import RecordingProvider, TelephonyError
 
 TOKEN = "provider-token"
@@ -33,11 +33,6 @@ def conformance(provider: Any) -> None:
 
 def test_recording_provider_conforms() -> None:
     conformance(RecordingProvider())
-
-
-def test_simulator_provider_conforms(app: Flask) -> None:
-    with app.app_context():
-        conformance(SimulatorProvider(app))
 
 
 def test_twilio_provider_conforms_against_the_rest_server(fake: Any) -> None:
@@ -80,9 +75,28 @@ def test_the_provider_is_chosen_by_telephony(app: Flask) -> None:
     install_provider(twilio_app)
     assert isinstance(twilio_app.extensions["hotline_telephony"], TwilioProvider)
     simulator_app = Flask("s")
-    simulator_app.config.update(TELEPHONY="simulator")
+    simulator_app.config.update(TELEPHONY="simulator", PUBLIC_BASE_URL="http://127.0.0.1:9")
     install_provider(simulator_app)
-    assert isinstance(simulator_app.extensions["hotline_telephony"], SimulatorProvider)
+    provider = simulator_app.extensions["hotline_telephony"]
+    assert isinstance(provider, TwilioProvider) and callable(provider.api_base_url)
+    assert simulator_app.config["TWILIO_AUTH_TOKEN"].startswith("simulator-")  # the line signs its webhooks
+
+
+def test_the_simulated_line_is_the_twilio_provider_against_the_in_process_gateway(app: Flask) -> None:
+    from hotline.telephony.simulator.gateway import simulator_gateway, simulator_provider, stop_simulator_gateway
+
+    provider = simulator_provider(app)
+    try:
+        conformance(provider)
+        gateway = simulator_gateway(app)
+        assert provider.api_base_url() == gateway.rest_url
+        assert gateway.rest.requests_to("POST", r"/Messages\.json")[0].params["Body"] == "您好"
+        assert gateway.rest.requests_to("POST", r"/Calls\.json")[0].username == app.config["TWILIO_ACCOUNT_SID"]
+        stop_simulator_gateway(app)
+        conformance(provider)  # a new gateway on another port: the client follows it
+        assert simulator_gateway(app).rest_url == provider._client_base_url
+    finally:
+        stop_simulator_gateway(app)
 
 
 def test_a_slow_twilio_api_never_delays_connecting(app: Flask, live_server: Any) -> None:
@@ -148,7 +162,7 @@ def test_unreachable_twilio_fails_a_recording_fetch() -> None:
 
 
 def test_simulated_providers_give_a_generated_tone(app: Flask) -> None:
-    for provider in (RecordingProvider(), SimulatorProvider(app)):
+    for provider in (RecordingProvider(),):
         audio = provider.fetch_recording("https://api.twilio.com/2010-04-01/Accounts/AC1/Recordings/RE1")
         body = b"".join(audio.chunks)
         assert audio.simulated and audio.content_type == "audio/wav"

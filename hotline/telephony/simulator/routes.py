@@ -1,7 +1,9 @@
 """The simulator pages: a caller's phone in the browser, and a minimal accept page for workers.
 
-Development and demo only: refused (404) unless SIMULATOR_ENABLED. The worker
-page accepts a call for any logged-in worker, beside the duty console (/console).
+Development and demo only: refused (404) unless SIMULATOR_ENABLED. The phone
+network is the simulator gateway (`gateway.py`), which the app reaches over REST
+as it would reach Twilio. The worker page is a minimal way to take a call without
+the duty console; any logged-in worker may accept.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from hotline.telephony import services as call_services
 from hotline.telephony.exceptions import CallNotWaiting
 from hotline.telephony.providers import get_provider
 from hotline.telephony.simulator import services
-from hotline.telephony.simulator.network import get_network
+from hotline.telephony.simulator.gateway import simulator_gateway
 from hotline.vocabulary import Role
 
 bp = Blueprint("simulator", __name__, url_prefix="/simulator")
@@ -35,8 +37,9 @@ def refuse_unless_enabled() -> None:
 
 
 def network() -> Any:
-    """Return the simulator's phone network (it posts to this server)."""
-    return get_network(current_app._get_current_object(), request.host_url)  # type: ignore[attr-defined]
+    """Return the simulator gateway's phone network (it posts to this server)."""
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    return simulator_gateway(app, request.host_url).network
 
 
 def fail(error: Exception) -> Any:
@@ -63,20 +66,20 @@ def dial() -> Any:
 @bp.get("/calls/<call_sid>")
 @public(REASON)
 def call_state(call_sid: str) -> Any:
-    """Return what the caller heard so far, the conversation, and the messages the app sent."""
+    """Return what the caller heard so far, the conversation, and the messages and calls the app sent."""
     try:
         state = services.snapshot(network(), call_sid)
     except services.SimulatorError as error:
         return fail(error)
     state["conversation"] = services.conversation(db.session, call_sid)
-    state["outbound"] = services.outbound(db.session)
+    state["outbound"] = services.outbound(network())
     return jsonify(state)
 
 
 @bp.post("/calls/<call_sid>/press")
 @public(REASON)
 def press(call_sid: str) -> Any:
-    """Press keys (empty: stay silent)."""
+    """Press keys (empty: stay silent), while a prompt plays or after it."""
     try:
         services.press(network(), call_sid, (request.form.get("digits") or "")[:10])
     except services.SimulatorError as error:
@@ -87,7 +90,7 @@ def press(call_sid: str) -> Any:
 @bp.post("/calls/<call_sid>/hangup")
 @public(REASON)
 def hang_up(call_sid: str) -> Any:
-    """Hang up."""
+    """Hang up a simulated phone (the caller's, or one the app called)."""
     try:
         services.hang_up(network(), call_sid)
     except services.SimulatorError as error:
@@ -108,8 +111,8 @@ def caller_says(call_sid: str) -> Any:
 @bp.get("/messages")
 @public(REASON)
 def messages() -> Any:
-    """Return the latest SMS and calls the app sent (a station's or volunteer's phone, simulated)."""
-    return jsonify({"outbound": services.outbound(db.session)})
+    """Return the latest SMS and calls the app sent, and the phones it called (a station's, an expert's)."""
+    return jsonify({"outbound": services.outbound(network()), "phones": services.phones(network())})
 
 
 @bp.post("/sms")
@@ -128,7 +131,7 @@ def reply_by_sms() -> Any:
 @bp.get("/worker")
 @logged_in
 def worker_page() -> Any:
-    """Show waiting calls with an Accept button, and the call this worker is on (stand-in for the console)."""
+    """Show waiting calls with an Accept button, and the call this worker is on."""
     return render_template("telephony/simulator_worker.html")
 
 
@@ -149,7 +152,7 @@ def accept(call_sid: str) -> Any:
     if call is None:
         return fail(LookupError(call_sid))
     try:
-        services.accept(db.session, network(), call, current_user.id, get_provider())
+        services.accept(db.session, call, current_user.id, get_provider())
     except CallNotWaiting as error:
         return fail(error)
     return jsonify({"ok": True})

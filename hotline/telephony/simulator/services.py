@@ -1,13 +1,19 @@
-"""What the simulator page does: dial, press keys, hang up, chat, accept as a worker, read the transcript."""
+"""What the simulator page does: dial, press keys, hang up, chat, accept as a worker, read the transcript.
+
+The caller's side acts on the simulator gateway's network directly (it plays the phone);
+the app's side goes through the provider, over REST, as with Twilio.
+"""
 
 from __future__ import annotations
 
+import math
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from hotline.gateway.media.simulated import WAIT_FOR_INPUT, CallerScript
 from hotline.privacy import mask_phone
 from hotline.telephony import services as call_services
 from hotline.telephony.connecting import connect_to_worker
@@ -24,6 +30,10 @@ SHOWN_KINDS = (
     "dequeue",
     "dial",
     "bridged",
+    "conference",
+    "conference-left",
+    "conference-mute",
+    "barge-in",
     "record",
     "beep",
     "hangup",
@@ -38,15 +48,13 @@ class SimulatorError(Exception):
 
 
 def dial(network: Any, from_number: str, to_number: str) -> str:
-    """Start a call from `from_number` that pauses at every menu for the person's keys; return its sid."""
-    from hotline.gateway.interpreter import WAIT_FOR_INPUT, CallerScript
-
-    script = CallerScript(on_gather=lambda prompt: WAIT_FOR_INPUT)
+    """Start a call from `from_number` that waits at every menu for the person's keys; return its sid."""
+    script = CallerScript(on_gather=lambda prompt: WAIT_FOR_INPUT, talk_seconds=math.inf)
     return network.dial_in(from_number, to_number, script).sid
 
 
 def press(network: Any, call_sid: str, digits: str) -> None:
-    """Press keys (or '' to stay silent) on a call waiting at a menu."""
+    """Press keys (or '' to stay silent) on a call at a menu, while its prompt plays or after."""
     try:
         network.press(call_sid, digits)
     except Exception as exc:  # noqa: BLE001  (the engine's errors: unknown call, not waiting)
@@ -54,7 +62,7 @@ def press(network: Any, call_sid: str, digits: str) -> None:
 
 
 def hang_up(network: Any, call_sid: str) -> None:
-    """Hang up the simulated caller."""
+    """Hang up a simulated phone: the caller's, or one the app called (an expert's, a responder's)."""
     try:
         network.hang_up(call_sid)
     except Exception as exc:  # noqa: BLE001
@@ -62,35 +70,44 @@ def hang_up(network: Any, call_sid: str) -> None:
 
 
 def snapshot(network: Any, call_sid: str) -> dict[str, Any]:
-    """Return what the caller has heard and done so far, and whether the call waits for keys."""
+    """Return what the caller has heard and done so far, and whether the call takes keys now."""
     with network.lock:
         try:
             call = network.call(call_sid)
         except Exception as exc:  # noqa: BLE001
             raise SimulatorError(str(exc)) from exc
-        lines = [
-            {"kind": event.kind, "at": round(event.at, 1), "text": event.text}
-            for event in call.transcript
-            if event.kind in SHOWN_KINDS
-        ]
-        return {
-            "call_sid": call.sid,
-            "status": call.status,
-            "live": call.is_live,
-            "waiting_for_keys": call.waiting_for_input is not None,
-            "in_queue": call.queue_sid is not None,
-            "bridged": call.bridged_with is not None,
-            "transcript": lines,
-        }
+        return _state(network, call)
 
 
-def accept(session: Session, network: Any, call: Call, worker_id: int, provider: TelephonyProvider) -> None:
-    """Take a waiting call as a worker: the network will ring and answer `client:worker_<id>`."""
-    from hotline.gateway.interpreter import CallerScript
+def _state(network: Any, call: Any) -> dict[str, Any]:
+    lines = [
+        {"kind": event.kind, "at": round(event.at, 1), "text": event.text or event.digits or ""}
+        for event in call.transcript
+        if event.kind in SHOWN_KINDS
+    ]
+    return {
+        "call_sid": call.sid,
+        "to": call.to,
+        "status": call.status,
+        "live": call.is_live,
+        "waiting_for_keys": call.waiting_for_input is not None,
+        "in_queue": call.queue_sid is not None,
+        "bridged": call.bridged_with is not None,
+        "in_conference": network.conferences.of_call(call.sid) is not None,
+        "transcript": lines,
+    }
 
-    identity = f"worker_{worker_id}"
-    network.callees[f"client:{identity}"] = CallerScript(ring_seconds=1.0, talk_seconds=6 * 3600.0)
-    connect_to_worker(session, call, identity, provider)
+
+def phones(network: Any, limit: int = 10) -> list[dict[str, Any]]:
+    """Return the phone calls the app placed (an expert's phone, a responder's), newest first, with their state."""
+    with network.lock:
+        placed = [call for call in network.calls.values() if call.direction == "outbound-api"]
+        return [_state(network, call) for call in reversed(placed[-limit:])]
+
+
+def accept(session: Session, call: Call, worker_id: int, provider: TelephonyProvider) -> None:
+    """Take a waiting call as a worker: the caller is redirected to ring `client:worker_<id>`, which answers."""
+    connect_to_worker(session, call, f"worker_{worker_id}", provider)
 
 
 def end_conversation(network: Any, call_sid: str) -> None:
@@ -117,17 +134,21 @@ def conversation(session: Session, call_sid: str) -> list[dict[str, str]]:
     return [{"sender": row.sender or "", "text": row.body} for row in rows]
 
 
-def outbound(session: Session, limit: int = 30) -> list[dict[str, Any]]:
-    """Return the latest SMS and calls the app sent through the simulator provider."""
-    rows = session.scalars(
-        select(SimulatedMessage)
-        .where(SimulatedMessage.kind.in_(("sms", "call")))
-        .order_by(SimulatedMessage.id.desc())
-        .limit(limit)
-    )
-    return [
-        {"kind": row.kind, "to": row.to_address, "body": row.body, "at": row.created_at.isoformat()} for row in rows
-    ]
+def outbound(network: Any, limit: int = 30) -> list[dict[str, Any]]:
+    """Return the latest SMS and calls the app sent through the simulator gateway, newest first."""
+    with network.lock:
+        sent = [
+            (message.created_utc, "sms", message.to, message.body)
+            for message in network.messages
+            if message.direction == "outbound-api"
+        ]
+        sent += [
+            (call.created_utc, "call", call.to, call.start.url if call.start else "")
+            for call in network.calls.values()
+            if call.direction == "outbound-api"
+        ]
+    sent.sort(key=lambda item: item[0], reverse=True)
+    return [{"kind": kind, "to": to, "body": body, "at": at.isoformat()} for at, kind, to, body in sent[:limit]]
 
 
 def worker_view(session: Session, worker_id: int) -> dict[str, Any]:
