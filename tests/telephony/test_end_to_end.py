@@ -110,7 +110,8 @@ def test_a_worker_listens_to_the_voicemail_through_the_app(app: Flask, live_serv
             assert session.scalar(callback) is not None
             worker = session.get(User, worker_id)
             assert worker is not None
-        response = log_in(app.test_client(), worker).get(f"/console/calls/{record.id}/recording")
+        with line.app.app_context():
+            response = log_in(app.test_client(), worker).get(f"/console/calls/{record.id}/recording")
         assert response.status_code == 200 and response.mimetype == "audio/mpeg"
         assert response.data == recording_media(record.recording_sid or "", "mp3")
         (fetch,) = line.gateway.rest.requests_to("GET", r"/Recordings/RE\w+\.mp3$")
