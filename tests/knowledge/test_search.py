@@ -117,3 +117,14 @@ def test_editing_a_published_article_changes_search_only_when_published(db_sessi
 def test_one_character_is_a_prefix(db_session: Any, make_article: Any) -> None:
     make_article("老年人优待证", "年满六十周岁可以办理。")
     assert questions(search.search(db_session, "老", date(2026, 12, 2))) == ["老年人优待证"]
+
+
+def test_only_the_newest_matches_are_ranked_when_there_are_too_many(db_session: Any, make_article: Any) -> None:
+    oldest = make_article("低保怎么申请", "向街道提出申请。低保低保低保。")
+    middle = make_article("低保的材料", "身份证。")
+    newest = make_article("低保的标准", "按本市标准。")
+    query = search.parse("低保", [])
+    ranked = search.ranked_ids(db_session, query, TODAY, [], None, 10, candidates=2)
+    assert {article_id for article_id, _ in ranked} == {middle.id, newest.id}
+    everything = search.ranked_ids(db_session, query, TODAY, [], None, 10)
+    assert {article_id for article_id, _ in everything} == {oldest.id, middle.id, newest.id}
