@@ -9,7 +9,7 @@ cannot exist without appearing there (tests/test_api.py checks each is described
 from __future__ import annotations
 
 import re
-from datetime import date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from apispec import APISpec
@@ -17,6 +17,7 @@ from apispec.yaml_utils import load_yaml_from_docstring
 from flask import Blueprint, Flask, Response, jsonify, request
 from werkzeug.exceptions import HTTPException
 
+from hotline import api_contract
 from hotline.access import is_api_request, logged_in, public
 
 API_PREFIX = "/api/v1"
@@ -41,13 +42,38 @@ def error_response(status: int, code: str, message: str, fields: dict[str, Any] 
     return response
 
 
+def parse_date(raw: str) -> date:
+    """Parse an RFC 3339 full-date, years outside 2 … 9998 moved to those bounds.
+
+    Raises:
+        ValueError: not a YYYY-MM-DD date.
+    """
+    if re.fullmatch(r"\d{4}-\d{2}-\d{2}", raw) and raw[:4] in ("0000", "0001", "9999"):
+        raw = ("0002" if raw[:4] < "0002" else "9998") + raw[4:]
+    return date.fromisoformat(raw)
+
+
+def parse_datetime(raw: str) -> datetime:
+    """Parse an ISO 8601 / RFC 3339 date-time (leap seconds and years outside 2 … 9998 moved inside).
+
+    Raises:
+        ValueError: not a date-time.
+    """
+    text = raw.strip().upper().replace("Z", "+00:00").replace(" ", "+")
+    text = re.sub(r"^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}):60", r"\1:59", text)
+    value = datetime.fromisoformat(parse_date(text[:10]).isoformat() + text[10:])
+    if value.tzinfo is not None:
+        value.astimezone(UTC)  # raises OverflowError at the edges of the calendar
+    return value
+
+
 def query_date(name: str) -> date | None:
     """Parse an optional YYYY-MM-DD query parameter, or raise a 400 ApiError."""
     raw = request.args.get(name)
     if not raw:
         return None
     try:
-        return date.fromisoformat(raw)
+        return parse_date(raw)
     except ValueError as exc:
         raise ApiError(400, "invalid_parameter", f"{name} must be a date (YYYY-MM-DD)", {name: raw}) from exc
 
@@ -58,9 +84,15 @@ def query_datetime(name: str) -> datetime | None:
     if not raw:
         return None
     try:
-        return datetime.fromisoformat(raw.replace("Z", "+00:00").replace(" ", "+"))
-    except ValueError as exc:
+        return parse_datetime(raw)
+    except (ValueError, OverflowError) as exc:
         raise ApiError(400, "invalid_parameter", f"{name} must be an ISO 8601 date-time", {name: raw}) from exc
+
+
+def period(first: date, second: date, longest_days: int) -> tuple[date, date]:
+    """Return the days between two dates, earlier first, cut to `longest_days` after the earlier one."""
+    start, end = min(first, second), max(first, second)
+    return start, min(end, start + timedelta(days=longest_days))
 
 
 def flask_path_to_openapi(rule: str) -> str:
@@ -100,18 +132,29 @@ def build_openapi(app: Flask) -> dict[str, Any]:
         view = app.view_functions[rule.endpoint]
         operations = load_yaml_from_docstring(view.__doc__ or "") or {}
         methods = sorted((rule.methods or set()) - {"HEAD", "OPTIONS"})
-        spec.path(
-            path=flask_path_to_openapi(rule.rule),
-            operations={method.lower(): operations.get(method.lower(), {}) for method in methods},
-        )
+        documented = {method.lower(): operations.get(method.lower(), {}) for method in methods}
+        for operation in documented.values():
+            api_contract.complete_operation(app, rule, operation)
+        spec.path(path=flask_path_to_openapi(rule.rule), operations=documented)
     return spec.to_dict()
+
+
+def http_error_response(error: HTTPException) -> Response:
+    """Answer an HTTP error in the error shape, keeping its Allow header (405)."""
+    response = error_response(
+        error.code or 500, (error.name or "error").lower().replace(" ", "_"), error.description or ""
+    )
+    valid_methods = getattr(error, "valid_methods", None)
+    if valid_methods:
+        response.headers["Allow"] = ", ".join(valid_methods)
+    return response
 
 
 def handle_http_error(error: HTTPException) -> Any:
     """Answer API errors as JSON; leave pages to the page handlers."""
     if not is_api_request():
         return error
-    return error_response(error.code or 500, (error.name or "error").lower().replace(" ", "_"), error.description or "")
+    return http_error_response(error)
 
 
 def handle_api_error(error: ApiError) -> Response:
@@ -168,8 +211,10 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(bp)
     app.register_error_handler(ApiError, handle_api_error)
     app.register_error_handler(HTTPException, handle_http_error)
+    app.before_request(api_contract.check_request)
 
 
 def register_openapi(app: Flask) -> None:
     """Build the OpenAPI document once every blueprint is registered."""
     app.extensions["hotline_openapi"] = build_openapi(app)
+    api_contract.compile_document(app, app.extensions["hotline_openapi"])

@@ -23,7 +23,6 @@ from werkzeug.exceptions import NotFound
 from werkzeug.routing import IntegerConverter
 
 from hotline.access import is_api_request
-from hotline.api import error_response
 
 # The id columns are 32-bit signed integers on PostgreSQL.
 LARGEST_ID = 2**31 - 1
@@ -93,6 +92,8 @@ def refused_fields() -> dict[str, str]:
 
 def refuse_control_characters() -> Any:
     """Answer 400 when the request carries a control character, before the view runs."""
+    from hotline.api import error_response  # hotline.api builds on this module
+
     if request.path.startswith(EXEMPT_PREFIXES):
         return None
     refused = refused_fields()

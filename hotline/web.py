@@ -12,7 +12,7 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
 from hotline.access import is_api_request, public
-from hotline.api import error_response
+from hotline.api import error_response, http_error_response
 from hotline.extensions import db
 from hotline.i18n import LANGUAGE_COOKIE
 from hotline.privacy import mask_phone
@@ -51,10 +51,9 @@ def switch_language(code: str) -> Any:
 def page_error(error: HTTPException) -> Any:
     """Render an error page for people, JSON for the API."""
     if is_api_request():
-        return error_response(
-            error.code or 500, (error.name or "error").lower().replace(" ", "_"), error.description or ""
-        )
-    return render_template("error.html", error=error), error.code or 500
+        return http_error_response(error)
+    headers = {"Allow": ", ".join(error.valid_methods)} if getattr(error, "valid_methods", None) else {}
+    return render_template("error.html", error=error), error.code or 500, headers
 
 
 def csrf_error(error: CSRFError) -> Any:

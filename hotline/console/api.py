@@ -59,10 +59,32 @@ def save_draft(call_id: int) -> Any:
       parameters:
         - {name: call_id, in: path, required: true, schema: {type: integer}}
       requestBody:
-        content: {application/json: {schema: {type: object}}}
+        required: true
+        content:
+          application/json:
+            schema:
+              type: object
+              additionalProperties: false
+              description: The intake form's fields as typed so far
+              properties:
+                call_type: {type: string}
+                caller_name: {type: string}
+                caller_phone: {type: string}
+                consent_callback: {type: boolean}
+                consent_share: {type: boolean}
+                gender: {type: string}
+                age_group: {type: string}
+                area_id: {type: string}
+                target_groups: {type: array, items: {type: string}}
+                services: {type: array, items: {type: string}}
+                risk: {type: string}
+                crisis_checklist: {type: array, items: {type: string}}
+                summary: {type: string}
+                actions_taken: {type: string}
+                outcome: {type: string}
       responses:
         200: {description: Saved}
-        400: {description: Not a JSON object}
+        400: {description: Not a JSON object of the intake's fields}
         404: {description: No such call of mine}
     """
     call = _api_call(call_id)
@@ -84,9 +106,14 @@ def risk_alert(call_id: int) -> Any:
       parameters:
         - {name: call_id, in: path, required: true, schema: {type: integer}}
       requestBody:
-        content: {application/json: {schema: {type: object, properties: {risk: {type: string}}}}}
+        content:
+          application/json:
+            schema:
+              type: object
+              additionalProperties: false
+              properties: {risk: {type: string, enum: [none, low, medium, high, imminent]}}
       responses:
-        200: {description: "{alerted: true} when the alert went out, false when it already had"}
+        200: {description: "{alerted: true} when the alert went out; false when it already had or the risk is lower"}
         404: {description: No such call of mine}
     """
     call = _api_call(call_id)
@@ -123,16 +150,26 @@ def chat_say(call_id: int) -> Any:
       parameters:
         - {name: call_id, in: path, required: true, schema: {type: integer}}
       requestBody:
-        content: {application/json: {schema: {type: object, properties: {body: {type: string}}}}}
+        required: true
+        content:
+          application/json:
+            schema:
+              type: object
+              additionalProperties: false
+              required: [body]
+              properties: {body: {type: string, minLength: 1, maxLength: 1000, x-not-blank: true}}
       responses:
         200: {description: Sent}
-        400: {description: Empty line, or not in simulator mode}
+        400: {description: Empty line}
         404: {description: No such call of mine}
+        409: {description: The line is not the simulator's (no text channel)}
     """
     call = _api_call(call_id)
     body = str((request.get_json(silent=True) or {}).get("body", "")).strip()
-    if not body or not adapters.is_simulator():
+    if not body:
         raise ApiError(400, "invalid_body", _("Write something first."))
+    if not adapters.is_simulator():
+        raise ApiError(409, "not_simulator", _("Only the simulator has a text channel."))
     adapters.send_simulator_chat(db.session, call, "worker", body[:1000], utcnow())
     push.chat_line(call.id)
     return jsonify({"sent": True})

@@ -10,7 +10,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from hotline.access import require_role
-from hotline.api import API_PREFIX, ApiError, query_date
+from hotline.api import API_PREFIX, ApiError, period, query_date
 from hotline.clock import local, utcnow
 from hotline.extensions import db
 from hotline.reports import charts, exports, figures, services
@@ -44,6 +44,9 @@ def summary_api() -> Response:
     ---
     get:
       summary: Call, referral and satisfaction figures for local days from..to, by day, service and area
+      description: >-
+        The period is the days between from and to, the earlier first, cut to 366 days
+        after the earlier; the answer's from and to say which days it covers.
       security: [{bearer: []}]
       parameters:
         - {name: from, in: query, required: true, schema: {type: string, format: date}}
@@ -52,7 +55,7 @@ def summary_api() -> Response:
         200:
           description: The figures (defined in docs/reports.md), each also in by_day, by_service and by_area
         400:
-          description: A date is missing or wrong, or the range is backwards or longer than 366 days
+          description: A date is missing or wrong
           content: {application/json: {schema: {$ref: "#/components/schemas/Error"}}}
         403:
           description: Not a manager
@@ -61,6 +64,7 @@ def summary_api() -> Response:
     start, end = query_date("from"), query_date("to")
     if start is None or end is None:
         raise ApiError(400, "invalid_parameter", "from and to are required (YYYY-MM-DD)", {"from": start, "to": end})
+    start, end = period(start, end, 366)
     try:
         return jsonify(services.summary(db.session, start, end))
     except services.RangeInvalid as exc:

@@ -192,9 +192,12 @@ def start_in_background(app: Flask, request_id: int) -> None:
 
 def _run_in_thread(app: Flask, request_id: int) -> None:
     from hotline.clock import utcnow
+    from hotline.db import immediate_transactions
     from hotline.extensions import db
 
-    with app.app_context():
+    # IMMEDIATE as in a request: the claim reads then writes, and on SQLite a deferred
+    # transaction that began reading cannot wait for the write lock ("database is locked").
+    with app.app_context(), immediate_transactions():
         try:
             run_request(db.session, request_id, utcnow())
         finally:

@@ -9,6 +9,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from hotline.access import logged_in, require_role
+from hotline.accounts.services import get_user
 from hotline.api import API_PREFIX, ApiError
 from hotline.clock import utcnow
 from hotline.extensions import db
@@ -57,7 +58,14 @@ def set_my_presence() -> Any:
     post:
       summary: Set my presence (available, busy, break, offline)
       requestBody:
-        content: {application/json: {schema: {type: object, properties: {state: {type: string}}}}}
+        required: true
+        content:
+          application/json:
+            schema:
+              type: object
+              additionalProperties: false
+              required: [state]
+              properties: {state: {type: string, enum: [available, busy, break, offline]}}
       responses:
         200: {description: My presence}
         400: {description: Unknown state, content: {application/json: {schema: {$ref: "#/components/schemas/Error"}}}}
@@ -75,10 +83,25 @@ def set_worker_presence(user_id: int) -> Any:
       summary: Set a worker's presence
       parameters:
         - {name: user_id, in: path, required: true, schema: {type: integer}}
+      requestBody:
+        required: true
+        content:
+          application/json:
+            schema:
+              type: object
+              additionalProperties: false
+              required: [state]
+              properties: {state: {type: string, enum: [available, busy, break, offline]}}
       responses:
         200: {description: The worker's presence}
         400: {description: Unknown state, content: {application/json: {schema: {$ref: "#/components/schemas/Error"}}}}
+        404: {description: No such worker, content: {application/json: {schema: {$ref: "#/components/schemas/Error"}}}}
+        409:
+          description: The worker is on a call
+          content: {application/json: {schema: {$ref: "#/components/schemas/Error"}}}
     """
+    if get_user(db.session, user_id) is None:
+        raise ApiError(404, "not_found", _("No such worker."))
     return _set_state(user_id)
 
 
@@ -92,17 +115,24 @@ def set_connect_via() -> Any:
       requestBody:
         content:
           application/json:
-            schema: {type: object, properties: {connect_via: {type: string, enum: [browser, phone]}}}
+            schema:
+              type: object
+              additionalProperties: false
+              required: [connect_via]
+              properties: {connect_via: {type: string, enum: [browser, phone]}}
+        required: true
       responses:
         200: {description: My presence}
-        400: {description: Unknown choice or no phone number on my profile}
+        400: {description: Unknown choice}
+        409: {description: "no_phone: my profile has no phone number to ring"}
     """
     choice = str(_payload().get("connect_via", ""))
     try:
         presence = services.set_connect_via(db.session, current_user.id, choice, utcnow())
     except InvalidState as exc:
         message = _("Add your phone number to your profile first.") if str(exc) == "no_phone" else _("Unknown choice.")
-        raise ApiError(400, "invalid_choice", message, {"connect_via": choice}) from exc
+        status, code = (409, "no_phone") if str(exc) == "no_phone" else (400, "invalid_choice")
+        raise ApiError(status, code, message, {"connect_via": choice}) from exc
     return jsonify(_presence_json(presence))
 
 

@@ -9,7 +9,7 @@ from flask import Blueprint, Response, jsonify, request
 from flask_login import current_user
 
 from hotline.access import logged_in
-from hotline.api import API_PREFIX, ApiError, query_datetime
+from hotline.api import API_PREFIX, ApiError, parse_date, query_datetime
 from hotline.clock import hotline_zone
 from hotline.extensions import db
 from hotline.privacy import mask_phone
@@ -68,7 +68,7 @@ def bound(name: str, end_of_day: bool) -> datetime | None:
     raw = request.args.get(name)
     if raw and len(raw) == 10:
         try:
-            day = datetime.fromisoformat(raw).date()
+            day = parse_date(raw)
         except ValueError as exc:
             raise ApiError(400, "invalid_parameter", f"{name} must be a date or date-time", {name: raw}) from exc
         return datetime.combine(day, time.max if end_of_day else time.min, tzinfo=hotline_zone())
@@ -88,8 +88,14 @@ def list_calls() -> Response:
       security: [{bearer: []}]
       parameters:
         - {name: status, in: query, schema: {type: string}, description: "queued, ringing, in-progress, completed…"}
-        - {name: from, in: query, schema: {type: string}, description: "arrived at or after (date or ISO date-time)"}
-        - {name: to, in: query, schema: {type: string}, description: "arrived at or before (date or ISO date-time)"}
+        - name: from
+          in: query
+          description: "arrived at or after (a date: its start in the hotline's zone; or an RFC 3339 date-time)"
+          schema: {anyOf: [{type: string, format: date}, {type: string, format: date-time}]}
+        - name: to
+          in: query
+          description: "arrived at or before (a date: its end in the hotline's zone; or an RFC 3339 date-time)"
+          schema: {anyOf: [{type: string, format: date}, {type: string, format: date-time}]}
       responses:
         200:
           description: "{calls: [...]} without timelines; caller numbers masked below supervisor"

@@ -125,7 +125,7 @@ def test_minimums_that_do_not_add_up_are_refused_in_the_users_language(
         json={"min_duty_workers": 1, "min_qualified": 2, "min_supervisors": 1},
         headers=headers,
     )
-    assert refused.status_code == 400
+    assert refused.status_code == 409
     assert refused.get_json()["error"]["code"] == "invalid_minimums"
     assert "不能" in refused.get_json()["error"]["message"]
     not_a_number = client.patch(

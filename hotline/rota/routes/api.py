@@ -9,7 +9,7 @@ from flask import Response, current_app, jsonify, request
 from flask_login import current_user
 
 from hotline.access import logged_in, require_role
-from hotline.api import API_PREFIX, ApiError, query_date, query_datetime
+from hotline.api import API_PREFIX, ApiError, parse_date, period, query_date, query_datetime
 from hotline.clock import local, utcnow
 from hotline.extensions import db
 from hotline.rota import autodraft, board, editing
@@ -24,15 +24,11 @@ ROLES = (DUTY_WORKER, SUPERVISOR, EXPERT)
 
 
 def date_range(default_days: int = 6) -> tuple[date, date]:
-    """Read ?from= and ?to= (local dates; default this week), refusing reversed or year-long ranges."""
+    """Read ?from= and ?to= (local dates; default this week): the days between them, at most 366."""
     today = local(utcnow()).date()
     date_from = query_date("from") or today - timedelta(days=today.weekday())
     date_to = query_date("to") or date_from + timedelta(days=default_days)
-    if date_to < date_from or (date_to - date_from).days > 366:
-        raise ApiError(
-            400, "invalid_parameter", "to must be on or after from, at most a year later", {"to": str(date_to)}
-        )
-    return date_from, date_to
+    return period(date_from, date_to, 366)
 
 
 def json_body() -> dict[str, Any]:
@@ -46,7 +42,7 @@ def json_body() -> dict[str, Any]:
 def body_date(body: dict[str, Any], name: str) -> date:
     """Return a YYYY-MM-DD field of the body, or raise a 400."""
     try:
-        return date.fromisoformat(str(body[name]))
+        return parse_date(str(body[name]))
     except (KeyError, ValueError) as exc:
         raise ApiError(400, "invalid_parameter", f"{name} must be a date (YYYY-MM-DD)", {name: body.get(name)}) from exc
 
@@ -86,6 +82,9 @@ def rota() -> Response:
     ---
     get:
       summary: The published rota (managers may ask for the draft)
+      description: >-
+        The days between from and to (default: this week), the earlier first, at most 366 days
+        after the earlier; the answer's from and to say which days it covers.
       security: [{bearer: []}]
       parameters:
         - {name: from, in: query, schema: {type: string, format: date}}
@@ -144,7 +143,34 @@ def validate_draft() -> Response:
       requestBody:
         content:
           application/json:
-            schema: {type: object, properties: {from: {type: string}, to: {type: string}, changes: {type: array}}}
+            schema:
+              type: object
+              additionalProperties: false
+              required: [from, to]
+              properties:
+                from: {type: string, format: date}
+                to: {type: string, format: date, description: "the days between from and to, at most 366"}
+                changes:
+                  type: array
+                  items:
+                    oneOf:
+                      - type: object
+                        additionalProperties: false
+                        required: [op, shift_id, duty]
+                        properties:
+                          op: {type: string, enum: [add]}
+                          shift_id: {type: integer}
+                          duty: {type: string, enum: [duty_worker, supervisor, expert]}
+                          user_id: {type: integer}
+                          expert_id: {type: integer}
+                          skill: {type: string}
+                      - type: object
+                        additionalProperties: false
+                        required: [op, assignment_id]
+                        properties:
+                          op: {type: string, enum: [remove]}
+                          assignment_id: {type: integer}
+        required: true
       responses:
         200:
           description: "{errors, warnings, issues: [{rule, severity, message, shift_id, user_id, expert_id}]}"
@@ -153,9 +179,7 @@ def validate_draft() -> Response:
           content: {application/json: {schema: {$ref: "#/components/schemas/Error"}}}
     """
     body = json_body()
-    date_from, date_to = body_date(body, "from"), body_date(body, "to")
-    if date_to < date_from or (date_to - date_from).days > 366:
-        raise ApiError(400, "invalid_parameter", "to must be on or after from, at most a year later")
+    date_from, date_to = period(body_date(body, "from"), body_date(body, "to"), 366)
     changes = body.get("changes") or []
     if not isinstance(changes, list):
         raise ApiError(400, "invalid_parameter", "changes must be a list", {"changes": changes})
@@ -196,15 +220,21 @@ def add_assignment() -> Any:
           application/json:
             schema:
               type: object
+              additionalProperties: false
+              required: [shift_id, duty]
               properties:
                 shift_id: {type: integer}
-                duty: {type: string}
-                user_id: {type: integer}
-                expert_id: {type: integer}
+                duty: {type: string, enum: [duty_worker, supervisor, expert]}
+                user_id: {type: integer, description: the worker (duty_worker, supervisor)}
+                expert_id: {type: integer, description: the expert volunteer (expert)}
                 skill: {type: string}
+        required: true
       responses:
         201:
           description: "{id}"
+        404:
+          description: No such shift, worker or expert
+          content: {application/json: {schema: {$ref: "#/components/schemas/Error"}}}
         409:
           description: Refused (certificate expired or missing, already on the shift, shift over), with the reason
           content: {application/json: {schema: {$ref: "#/components/schemas/Error"}}}
@@ -232,9 +262,23 @@ def move_assignment(assignment_id: int) -> Any:
       security: [{bearer: []}]
       parameters:
         - {name: assignment_id, in: path, required: true, schema: {type: integer}}
+      requestBody:
+        required: true
+        content:
+          application/json:
+            schema:
+              type: object
+              additionalProperties: false
+              required: [shift_id]
+              properties:
+                shift_id: {type: integer}
+                duty: {type: string, enum: [duty_worker, supervisor, expert]}
       responses:
         200:
           description: "{id}"
+        404:
+          description: No such draft duty or shift
+          content: {application/json: {schema: {$ref: "#/components/schemas/Error"}}}
         409:
           description: Refused, with the reason
           content: {application/json: {schema: {$ref: "#/components/schemas/Error"}}}
@@ -266,6 +310,9 @@ def remove_assignment(assignment_id: int) -> Any:
         404:
           description: No such draft duty
           content: {application/json: {schema: {$ref: "#/components/schemas/Error"}}}
+        409:
+          description: The shift is over
+          content: {application/json: {schema: {$ref: "#/components/schemas/Error"}}}
     """
     edit_errors(lambda: editing.remove_assignment(db.session, assignment_id, utcnow()))
     return "", 204
@@ -282,7 +329,14 @@ def request_draft() -> Any:
       requestBody:
         content:
           application/json:
-            schema: {type: object, properties: {from: {type: string}, to: {type: string}}}
+            schema:
+              type: object
+              additionalProperties: false
+              required: [from, to]
+              properties:
+                from: {type: string, format: date}
+                to: {type: string, format: date, description: "the days between from and to, at most 62"}
+        required: true
       responses:
         202:
           description: "{id, status}; poll GET /api/v1/rota/drafts/{id}"
@@ -291,9 +345,7 @@ def request_draft() -> Any:
           content: {application/json: {schema: {$ref: "#/components/schemas/Error"}}}
     """
     body = json_body()
-    date_from, date_to = body_date(body, "from"), body_date(body, "to")
-    if date_to < date_from or (date_to - date_from).days > 62:
-        raise ApiError(400, "invalid_parameter", "a draft covers from one day to about two months")
+    date_from, date_to = period(body_date(body, "from"), body_date(body, "to"), 62)
     draft = autodraft.queue_request(db.session, date_from, date_to, current_user.id, utcnow())
     autodraft.start_in_background(current_app._get_current_object(), draft.id)  # type: ignore[attr-defined]
     return jsonify(autodraft.request_dict(draft)), 202

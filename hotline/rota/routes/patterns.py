@@ -119,23 +119,26 @@ def change_shift(shift_id: int) -> Any:
           application/json:
             schema:
               type: object
+              additionalProperties: false
+              required: [min_duty_workers, min_qualified, min_supervisors]
               properties:
-                min_duty_workers: {type: integer}
-                min_qualified: {type: integer}
-                min_supervisors: {type: integer}
+                min_duty_workers: {type: integer, minimum: 0, maximum: 100}
+                min_qualified: {type: integer, minimum: 0, maximum: 100}
+                min_supervisors: {type: integer, minimum: 0, maximum: 100}
+        required: true
       responses:
         200:
           description: "{id}"
         400:
-          description: >-
-            A minimum is missing or not a whole number (invalid_body), or the minimums do not add up
-            (invalid_minimums); the message is in the user's language
+          description: A minimum is missing or not a whole number from 0 to 100
           content: {application/json: {schema: {$ref: "#/components/schemas/Error"}}}
         404:
           description: No such shift
           content: {application/json: {schema: {$ref: "#/components/schemas/Error"}}}
         409:
-          description: The shift is over
+          description: >-
+            The shift is over (shift_ended), or the minimums contradict each other: more intermediate
+            or senior workers than duty workers (invalid_minimums, the message in the user's language)
           content: {application/json: {schema: {$ref: "#/components/schemas/Error"}}}
     """
     body = json_body()
@@ -147,7 +150,7 @@ def change_shift(shift_id: int) -> Any:
         shift = editing.update_shift(db.session, shift_id, utcnow(), *values)
     except InvalidShift as exc:
         message = _("Minimums cannot be negative, nor more intermediate or senior workers than duty workers.")
-        raise ApiError(400, "invalid_minimums", message) from exc
+        raise ApiError(409, "invalid_minimums", message) from exc
     except NotFound as exc:
         raise ApiError(404, "not_found", "no such shift") from exc
     except ShiftEnded as exc:
@@ -168,6 +171,9 @@ def remove_shift(shift_id: int) -> Any:
       responses:
         204:
           description: Deleted
+        404:
+          description: No such shift
+          content: {application/json: {schema: {$ref: "#/components/schemas/Error"}}}
         409:
           description: The shift is published (remove its people instead) or over
           content: {application/json: {schema: {$ref: "#/components/schemas/Error"}}}
