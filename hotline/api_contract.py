@@ -10,6 +10,7 @@ framework (401, 403, 400, 404) so the document lists every status it returns.
 
 from __future__ import annotations
 
+import json
 import math
 import re
 from dataclasses import dataclass
@@ -17,6 +18,7 @@ from typing import Any
 
 import jsonschema_rs
 from flask import Flask, current_app, request
+from flask_babel import gettext as _
 
 from hotline.access import access_of
 from hotline.inputs import LARGEST_ID
@@ -28,6 +30,7 @@ PRINTABLE = f"^[^{CONTROL}]*$"
 # `x-not-blank: true` in a docstring: printable, and something besides white space.
 NOT_BLANK = f"^[^{CONTROL}]*[^\\s\\u0000-\\u001f\\u007f-\\u009f][^{CONTROL}]*$"
 INTEGER = re.compile(r"-?\d{1,19}")
+REQUIRED = re.compile(r'^"([^"]+)" is a required property')
 ERROR = {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
 SHARED_ANSWERS = {
     "400": "A parameter or the body does not match this document, or holds a control character",
@@ -120,7 +123,12 @@ def validator(schema: dict[str, Any], components: dict[str, Any]) -> Any:
 
 
 def convert(raw: str, schema: dict[str, Any]) -> Any:
-    """Turn a query string value into its declared type; leave it a string when it does not parse."""
+    """Turn a query string value into its declared type; leave it a string when it does not parse.
+
+    A date-time's `+08:00` sent unencoded arrives as ` 08:00`: it is read as the `+` it was.
+    """
+    if "date-time" in json.dumps(schema):
+        raw = raw.replace(" ", "+")
     kind = schema.get("type")
     if kind == "integer" and INTEGER.fullmatch(raw):
         return int(raw)
@@ -139,8 +147,11 @@ def problems(checker: Any, instance: Any, prefix: str) -> dict[str, str]:
     """Return {field: message} for each schema violation."""
     found: dict[str, str] = {}
     for error in checker.iter_errors(instance):
-        path = ".".join(str(part) for part in error.instance_path)
-        found.setdefault(f"{prefix}{path}" if path else prefix.rstrip(".") or "body", error.message)
+        parts = [str(part) for part in error.instance_path]
+        missing = REQUIRED.match(error.message)
+        if missing:
+            parts.append(missing.group(1))
+        found.setdefault(".".join(parts) or prefix or "body", error.message)
     return found
 
 
@@ -153,13 +164,13 @@ def request_problems(operation: Operation) -> dict[str, str]:
             for name, parameter in operation.query.items()
             if name in request.args
         }
-        found.update(problems(operation.query_validator, values, ""))
+        found.update(problems(operation.query_validator, values, "query"))
     if operation.body_validator is not None and (request.content_length or request.data):
         body = request.get_json(silent=True) if request.is_json else None
         if body is None:
             found["body"] = "expected a JSON body (Content-Type: application/json)"
         else:
-            found.update(problems(operation.body_validator, body, ""))
+            found.update(problems(operation.body_validator, body, "body"))
     elif operation.body_validator is not None and operation.body_required:
         found["body"] = "a JSON body is required"
     return found
@@ -178,7 +189,7 @@ def check_request() -> Any:
     found = request_problems(operation)
     if not found:
         return None
-    message = "; ".join(f"{field}: {text}" for field, text in found.items())
+    message = _("These values do not fit what the API accepts: %(fields)s", fields=", ".join(found))
     return error_response(400, "invalid_request", message[:500], found)
 
 

@@ -50,7 +50,7 @@ def _parameters() -> tuple[str, int | None, str | None, int]:
     if code:
         area_id = services.area_id_by_code(db.session, code)
         if area_id is None:
-            raise ApiError(400, "invalid_parameter", "area must be the official code of a known area", {"area": code})
+            raise ApiError(404, "unknown_area", "no area has this official code", {"area": code})
     service = request.args.get("service") or None
     if service is not None and service not in {member.value for member in Service}:
         raise ApiError(400, "invalid_parameter", "service must be one of the glossary's", {"service": service})
@@ -116,7 +116,10 @@ def knowledge_search() -> Response:
                         version: {type: integer}
                         url: {type: string, description: "the article's page"}
         400:
-          description: A malformed parameter (q too long, unknown area code or service, limit out of range)
+          description: A malformed parameter (q too long, unknown service, limit out of range)
+          content: {application/json: {schema: {$ref: "#/components/schemas/Error"}}}
+        404:
+          description: "unknown_area: no area has this official code"
           content: {application/json: {schema: {$ref: "#/components/schemas/Error"}}}
         401:
           description: Not authenticated

@@ -104,16 +104,18 @@ def test_the_api_returns_ranked_articles_with_their_source(login_as: Any, make_a
 def test_the_api_refuses_bad_parameters_and_strangers(app: Any, login_as: Any, db_session: Any) -> None:
     assert app.test_client().get("/api/v1/knowledge?q=低保").status_code == 401
     client = login_as("worker")
-    for query in ("area=999999999999", "service=nothing", "limit=0", "limit=x", "q=" + "低" * 201):
+    for query in ("service=nothing", "limit=0", "limit=x", "q=" + "低" * 201):
         response = client.get(f"/api/v1/knowledge?{query}")
         assert response.status_code == 400, query
-        assert response.get_json()["error"]["code"] == "invalid_parameter"
+        assert response.get_json()["error"]["code"] in ("invalid_parameter", "invalid_request")
+    unknown_area = client.get("/api/v1/knowledge?area=999999999999")
+    assert unknown_area.status_code == 404 and unknown_area.get_json()["error"]["code"] == "unknown_area"
 
 
 def test_the_api_is_in_the_openapi_document(client: Any) -> None:
     document = client.get("/api/v1/openapi.json").get_json()
     operation = document["paths"]["/api/v1/knowledge"]["get"]
-    assert set(operation["responses"]) == {"200", "400", "401"}
+    assert set(operation["responses"]) == {"200", "400", "401", "404"}
 
 
 def test_the_panel_records_a_use_and_a_gap_with_the_call(accepted_call: Any, db_session: Any, app: Any) -> None:

@@ -94,7 +94,7 @@ def test_a_one_off_shift_and_its_minimums(client: Any, make_user: Any, db_sessio
             json={"min_duty_workers": 1, "min_qualified": 2, "min_supervisors": 1},
             headers=headers,
         ).status_code
-        == 400
+        == 409
     )
     assert client.delete(f"/api/v1/rota/shifts/{shift.id}", headers=headers).status_code == 204
     past = client.post(
@@ -133,7 +133,8 @@ def test_minimums_that_do_not_add_up_are_refused_in_the_users_language(
         json={"min_duty_workers": "two", "min_qualified": 1, "min_supervisors": 1},
         headers=headers,
     )
-    assert not_a_number.status_code == 400 and "整数" in not_a_number.get_json()["error"]["message"]
+    assert not_a_number.status_code == 400 and "min_duty_workers" in not_a_number.get_json()["error"]["fields"]
+    assert "不符合" in not_a_number.get_json()["error"]["message"]
     db_session.refresh(shift)
     assert (shift.min_duty_workers, shift.min_qualified, shift.min_supervisors) == (2, 1, 1)
 

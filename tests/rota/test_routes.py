@@ -48,7 +48,8 @@ def test_oncall_with_the_demo_lists_certified_workers_at_ten_and_none_at_three(
 def test_oncall_refuses_bad_parameters(client: Any, login_as: Any) -> None:
     login_as("worker")
     assert client.get("/api/v1/oncall?at=yesterday").status_code == 400
-    assert client.get("/api/v1/oncall?at=2026-03-10T10:00:00").get_json()["error"]["code"] == "invalid_parameter"
+    naive = client.get("/api/v1/oncall?at=2026-03-10T10:00:00")  # RFC 3339 needs the offset
+    assert naive.status_code == 400 and "at" in naive.get_json()["error"]["fields"]
     assert client.get("/api/v1/oncall?role=boss&at=2026-03-10T10:00:00Z").status_code == 400
 
 
@@ -65,7 +66,8 @@ def test_the_rota_api_shows_the_published_rota_and_the_draft_to_managers(
     log_in(client, make_user("manager"))
     draft = client.get("/api/v1/rota?from=2026-03-10&to=2026-03-10&layer=draft").get_json()
     assert len(draft["shifts"]) == 2
-    assert client.get("/api/v1/rota?from=2026-03-10&to=2026-03-01").status_code == 400
+    backwards = client.get("/api/v1/rota?from=2026-03-10&to=2026-03-01").get_json()
+    assert (backwards["from"], backwards["to"]) == ("2026-03-01", "2026-03-10")
 
 
 def api_headers(client: Any) -> dict[str, str]:

@@ -85,7 +85,9 @@ ROUTES: dict[str, Row] = {
     "console.hang_up": Row("POST", lambda w: f"/console/calls/{w.call.id}/hang-up", {}, refused=(404,)),
     "console.transfer": Row("POST", lambda w: f"/console/calls/{w.call.id}/transfer", {}, refused=(404,)),
     "console.chat_lines": Row("GET", lambda w: f"/api/v1/console/calls/{w.call.id}/chat", refused=(404,)),
-    "console.chat_say": Row("POST", lambda w: f"/api/v1/console/calls/{w.call.id}/chat", {}, refused=(404,)),
+    "console.chat_say": Row(
+        "POST", lambda w: f"/api/v1/console/calls/{w.call.id}/chat", {"body": "hello"}, refused=(404,)
+    ),
     "console.save_draft": Row("PUT", lambda w: f"/api/v1/console/calls/{w.call.id}/draft", {}, refused=(404,)),
     "console.risk_alert": Row("POST", lambda w: f"/api/v1/console/calls/{w.call.id}/risk-alert", {}, refused=(404,)),
 }

@@ -69,4 +69,4 @@ def test_unknown_call_and_bad_parameters_answer_the_error_shape(client: Any, mak
     missing = client.get("/api/v1/calls/CA-none")
     assert missing.status_code == 404 and missing.get_json()["error"]["code"] == "not_found"
     bad = client.get("/api/v1/calls?from=yesterday")
-    assert bad.status_code == 400 and bad.get_json()["error"]["fields"] == {"from": "yesterday"}
+    assert bad.status_code == 400 and set(bad.get_json()["error"]["fields"]) == {"from"}
