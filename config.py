@@ -208,6 +208,8 @@ class Config:
             check_fernet_keys("FIELD_ENCRYPTION_KEY", self.FIELD_ENCRYPTION_KEY)
         self.DEFAULT_REGION = env_str("HOTLINE_DEFAULT_REGION", "CN")
         self.SCHEDULER_IN_WEB = env_bool("SCHEDULER_IN_WEB", False)
+        # Supervisors, managers and admins must log in with a TOTP code (never off in production).
+        self.SECOND_FACTOR_REQUIRED = env_bool("SECOND_FACTOR_REQUIRED", True)
         # How many proxies (nginx: 1) stand in front of the web processes and set X-Forwarded-For/-Proto.
         self.TRUSTED_PROXY_HOPS = env_int("TRUSTED_PROXY_HOPS", 0)
         # A session ends after this long unused (a console's heartbeat counts as use) and this long at most.
@@ -291,6 +293,8 @@ class DevelopmentConfig(Config):
             "field_encryption_key", lambda: Fernet.generate_key().decode()
         )
         self.SCHEDULER_IN_WEB = env_bool("SCHEDULER_IN_WEB", True)
+        # The demo's supervisors, managers and admin log in with their password alone unless turned on.
+        self.SECOND_FACTOR_REQUIRED = env_bool("SECOND_FACTOR_REQUIRED", False)
 
 
 class TestingConfig(Config):
@@ -310,6 +314,8 @@ class TestingConfig(Config):
         self.LINE_SETTINGS_CACHE_SECONDS = 0
         # Socket.IO tests share one connection per test; the session check runs only where a test turns it on.
         self.SESSION_SOCKET_CHECK_SECONDS = env_int("SESSION_SOCKET_CHECK_SECONDS", 0)
+        # Test users log in with their password; the second-factor tests turn this on.
+        self.SECOND_FACTOR_REQUIRED = env_bool("SECOND_FACTOR_REQUIRED", False)
 
 
 class ProductionConfig(Config):
@@ -326,6 +332,8 @@ class ProductionConfig(Config):
             raise ConfigError("SECRET_KEY", "required in production, at least 32 characters")
         if not self.FIELD_ENCRYPTION_KEY:
             raise ConfigError("FIELD_ENCRYPTION_KEY", "required in production")
+        if not self.SECOND_FACTOR_REQUIRED:
+            raise ConfigError("SECOND_FACTOR_REQUIRED", "cannot be turned off in production")
         if env_str("PUBLIC_BASE_URL") is None:
             raise ConfigError("PUBLIC_BASE_URL", "required in production (the URL Twilio calls)")
         if self.DATABASE_URL.startswith("sqlite") and env_str("DATABASE_URL") is None:

@@ -98,3 +98,9 @@ class EditUserForm(FlaskForm):
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)
         self.role.choices = choices(Role)
+
+
+class CodeForm(FlaskForm):
+    """A code from the authenticator app, or a recovery code."""
+
+    code = StringField(_l("Code"), validators=[DataRequired(), Length(max=20)])

@@ -122,3 +122,17 @@ class UserSession(Base):
     user_agent: Mapped[str | None] = mapped_column(String(200))
 
     user: Mapped[User] = relationship()
+
+
+class SecondFactor(Base):
+    """A user's TOTP second factor: the shared secret (encrypted) and the recovery codes' hashes."""
+
+    __tablename__ = "second_factors"
+
+    id: Mapped[intpk]
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), unique=True)
+    secret: Mapped[str] = mapped_column(EncryptedString())
+    recovery_hashes: Mapped[list[str]] = mapped_column(default=list)
+    last_step: Mapped[int | None]
+    """The last time step accepted, so a code cannot be used twice."""
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

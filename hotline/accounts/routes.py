@@ -21,9 +21,9 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 
 from hotline.access import logged_in, public, require_role
-from hotline.accounts import services, sessions, throttle
+from hotline.accounts import second_factor, services, sessions, throttle
 from hotline.accounts.exceptions import UsernameTaken
-from hotline.accounts.forms import EditUserForm, LoginForm, NewUserForm, PasswordForm, TokenForm
+from hotline.accounts.forms import CodeForm, EditUserForm, LoginForm, NewUserForm, PasswordForm, TokenForm
 from hotline.clock import utcnow
 from hotline.extensions import db, limiter
 from hotline.vocabulary import Role
@@ -57,8 +57,13 @@ def login() -> Any:
         form.password.errors.append(_("Wrong username or password."))
         return render_template("accounts/login.html", form=form), 422
     throttle.succeeded(limiter.storage, attempt)
-    open_session(user)
-    response = redirect(safe_next(request.args.get("next"), url_for("home.index")))
+    target = safe_next(request.args.get("next"), url_for("home.index"))
+    if second_factor.of(db.session, user.id) or second_factor.required(user, enforced()):
+        session[PENDING] = {"user_id": user.id, "at": utcnow().timestamp(), "next": target}
+        response = redirect(url_for("accounts.second_step"))
+    else:
+        open_session(user)
+        response = redirect(target)
     response.set_cookie(
         throttle.DEVICE_COOKIE,
         throttle.device_cookie(secret, device, user.username),
@@ -68,6 +73,104 @@ def login() -> Any:
         samesite="Lax",
     )
     return response
+
+
+PENDING = "_second_factor_pending"
+PENDING_SECONDS = 300
+
+
+def enforced() -> bool:
+    """Return whether supervisors and above must use a second factor."""
+    return current_app.config["SECOND_FACTOR_REQUIRED"]
+
+
+def pending_user() -> Any:
+    """Return the user who gave their password in the last 5 minutes and owes a code, else None."""
+    pending = session.get(PENDING)
+    if not pending or utcnow().timestamp() - pending["at"] > PENDING_SECONDS:
+        return None
+    return services.get_user(db.session, pending["user_id"])
+
+
+@bp.route("/login/code", methods=["GET", "POST"])
+@public("the second step of logging in; the first (the password) is in the session")
+def second_step() -> Any:
+    """Ask for the authenticator's code (or a recovery code) and finish logging in."""
+    user = pending_user()
+    if user is None or not user.active:
+        return redirect(url_for("accounts.login"))
+    if second_factor.of(db.session, user.id) is None:
+        return redirect(url_for("accounts.enrol_at_login"))
+    form = CodeForm()
+    if form.validate_on_submit():
+        attempt = throttle.Attempt(request.remote_addr or "", user.username)
+        wait = throttle.wait_seconds(limiter.storage, attempt)
+        if wait:
+            form.code.errors.append(_("Too many attempts. Try again in %(seconds)d seconds.", seconds=wait))
+            return render_template("accounts/second_step.html", form=form), 429
+        if second_factor.verify(db.session, user, form.code.data, utcnow()):
+            target = session.pop(PENDING)["next"]
+            open_session(user)
+            return redirect(target)
+        throttle.failed(limiter.storage, attempt)
+        form.code.errors.append(_("Wrong code."))
+    return render_template("accounts/second_step.html", form=form), 422 if form.errors else 200
+
+
+@bp.route("/login/enrol", methods=["GET", "POST"])
+@public("a supervisor who gave their password sets up the second factor it requires")
+def enrol_at_login() -> Any:
+    """Set up the second factor a supervisor, manager or admin needs, then log them in."""
+    user = pending_user()
+    if user is None or not user.active:
+        return redirect(url_for("accounts.login"))
+    return enrolment(user, finish=True)
+
+
+@bp.route("/profile/second-factor", methods=["GET", "POST"])
+@logged_in
+def enrol_from_profile() -> Any:
+    """Set up (or replace) the second factor from the profile page."""
+    return enrolment(current_user._get_current_object(), finish=False)
+
+
+def enrolment(user: Any, finish: bool) -> Any:
+    """Show the QR code and secret; on a right code save the factor and show the recovery codes once."""
+    secret = session.get("_second_factor_secret") or second_factor.new_secret()
+    session["_second_factor_secret"] = secret
+    form = CodeForm()
+    if form.validate_on_submit():
+        codes = second_factor.enrol(db.session, user, secret, form.code.data, utcnow())
+        if codes is not None:
+            session.pop("_second_factor_secret", None)
+            target = url_for("accounts.profile")
+            if finish:
+                target = session.pop(PENDING)["next"]
+                open_session(user)
+            return render_template("accounts/recovery_codes.html", codes=codes, target=target)
+        form.code.errors.append(_("Wrong code."))
+    return render_template(
+        "accounts/enrol.html", form=form, secret=secret, qr=second_factor.qr_data_uri(secret, user.username)
+    ), 422 if form.errors else 200
+
+
+@bp.post("/profile/second-factor/recovery-codes")
+@logged_in
+def renew_recovery_codes() -> Any:
+    """Replace the recovery codes and show the new ones once."""
+    codes = second_factor.renew_recovery_codes(db.session, current_user)
+    return render_template("accounts/recovery_codes.html", codes=codes, target=url_for("accounts.profile"))
+
+
+@bp.post("/profile/second-factor/remove")
+@logged_in
+def remove_second_factor() -> Any:
+    """Turn the second factor off (workers only, where it is optional)."""
+    if second_factor.required(current_user, enforced()):
+        abort(403)
+    second_factor.remove(db.session, current_user)
+    flash(_("The second factor is off."), "info")
+    return redirect(url_for("accounts.profile"))
 
 
 def open_session(user: Any) -> None:
@@ -114,6 +217,8 @@ def render_profile(token_form: TokenForm | None = None, password_form: PasswordF
         tokens=services.list_tokens(db.session, current_user),
         sessions=sessions.live(db.session, current_user.id, utcnow(), sessions.lifetimes_from(current_app.config)),
         this_session_id=g.get("user_session_id"),
+        second_factor_on=second_factor.of(db.session, current_user.id) is not None,
+        second_factor_required=second_factor.required(current_user, enforced()),
         **extra,
     ), status
 
