@@ -29,8 +29,36 @@
     post(urls.sms, { from: document.getElementById("sms-from").value, body: document.getElementById("sms-body").value })
       .then((body) => { document.getElementById("sms-replies").textContent = (body.replies || []).join(" / ") || (body.error ? body.error.message : ""); });
   });
+  const callUrl = (phone) => `${urls.caller}/calls/${phone}`;
+  const button = (label, onClick) => {
+    const node = document.createElement("button");
+    node.type = "button"; node.textContent = label; node.addEventListener("click", onClick);
+    return node;
+  };
+  let shownPhones = "";
+  const renderPhones = (phones) => {
+    const seen = JSON.stringify(phones);
+    if (seen === shownPhones) return; // keep keys being typed
+    shownPhones = seen;
+    document.getElementById("phones").replaceChildren(...phones.map((phone) => {
+      const li = document.createElement("li");
+      const heard = phone.transcript.filter((line) => ["say", "play", "conference", "conference-left"].includes(line.kind)).slice(-2);
+      li.append(document.createTextNode(`${phone.to} · ${phone.status}${phone.in_conference ? ` · ${text.inConference}` : ""}`));
+      heard.forEach((line) => { const p = document.createElement("p"); p.className = "hint"; p.textContent = `${line.kind}: ${line.text}`; li.append(p); });
+      if (phone.live) {
+        if (phone.waiting_for_keys) {
+          const keys = document.createElement("input");
+          keys.size = 4; keys.setAttribute("aria-label", text.keys);
+          li.append(keys, button(text.press, () => post(`${callUrl(phone.call_sid)}/press`, { digits: keys.value })));
+        }
+        li.append(button(text.hangUp, () => post(`${callUrl(phone.call_sid)}/hangup`)));
+      }
+      return li;
+    }));
+  };
   const refreshMessages = () => fetch(urls.messages).then((r) => r.json()).then((body) => {
     list("outbound", body.outbound, (item) => `${item.kind} → ${item.to}: ${item.body}`);
+    renderPhones(body.phones || []);
   });
   setInterval(refreshMessages, 2000);
   refreshMessages();
