@@ -175,7 +175,8 @@ def log_in(client: FlaskClient, user: User) -> FlaskClient:
     from hotline.accounts import sessions
     from hotline.clock import utcnow
 
-    key = sessions.start(db.session, user, utcnow())
+    with client.application.app_context():
+        key = sessions.start(db.session, user, utcnow())
     with client.session_transaction() as session:
         session["_user_id"] = user.get_id()
         session["_fresh"] = True
