@@ -19,6 +19,7 @@ from werkzeug.exceptions import HTTPException
 
 from hotline import api_contract
 from hotline.access import is_api_request, logged_in, public
+from hotline.api_errors import error_response
 
 API_PREFIX = "/api/v1"
 bp = Blueprint("api", __name__)
@@ -33,13 +34,6 @@ class ApiError(Exception):
         self.code = code
         self.message = message
         self.fields = fields or {}
-
-
-def error_response(status: int, code: str, message: str, fields: dict[str, Any] | None = None) -> Response:
-    """Return the one error shape every API failure uses."""
-    response = jsonify({"error": {"code": code, "message": message, "fields": fields or {}}})
-    response.status_code = status
-    return response
 
 
 def parse_date(raw: str) -> date:

@@ -178,7 +178,7 @@ def request_problems(operation: Operation) -> dict[str, str]:
 
 def check_request() -> Any:
     """Refuse an API request its operation in the document does not accept."""
-    from hotline.api import error_response
+    from hotline.api_errors import error_response
 
     if request.url_rule is None:
         return None

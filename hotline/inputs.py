@@ -92,7 +92,7 @@ def refused_fields() -> dict[str, str]:
 
 def refuse_control_characters() -> Any:
     """Answer 400 when the request carries a control character, before the view runs."""
-    from hotline.api import error_response  # hotline.api builds on this module
+    from hotline.api_errors import error_response
 
     if request.path.startswith(EXEMPT_PREFIXES):
         return None
