@@ -24,6 +24,7 @@ from werkzeug.serving import make_server
 from config import normalise_database_url
 from hotline import create_app
 from hotline.accounts.models import Certification, User
+from hotline.db import UNMAPPED_TABLES
 from hotline.extensions import db
 
 TEST_PASSWORD = "correct-horse-battery"
@@ -207,7 +208,7 @@ def truncate_all(app: Flask) -> None:
     """Delete every row (for tests that commit through a live server)."""
     with app.app_context():
         with db.engine.begin() as connection:
-            tables = [table.name for table in reversed(db.metadata.sorted_tables)]
+            tables = [table.name for table in reversed(db.metadata.sorted_tables)] + list(UNMAPPED_TABLES)
             if connection.dialect.name == "postgresql":
                 connection.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
             else:
