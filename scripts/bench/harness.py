@@ -24,6 +24,11 @@ from typing import Any
 import requests
 
 ROOT = Path(__file__).resolve().parents[2]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))  # tests.support: the one free-port helper, shared with the test suite
+
+from tests.support.ports import free_port  # noqa: E402
+
 PYTHON = sys.executable
 GUNICORN_CONF = ROOT / "deploy" / "gunicorn.conf.py"
 BENCH_DIR = Path(__file__).resolve().parent
@@ -39,13 +44,6 @@ POSTGRES_ADMIN = os.environ.get("BENCH_POSTGRES_ADMIN", "postgresql://postgres@1
 def exit_cleanly_on_sigterm() -> None:
     """Turn SIGTERM into SystemExit so `with` blocks stop the servers they started."""
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
-
-
-def free_port() -> int:
-    """Return a TCP port nobody listens on right now."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def sqlite_url(folder: Path) -> str:

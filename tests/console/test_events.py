@@ -5,8 +5,6 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -21,6 +19,7 @@ from hotline.accounts.services import hash_password
 from hotline.extensions import db
 from tests.conftest import TEST_PASSWORD, truncate_all
 from tests.support.ports import free_port
+from tests.support.waiting import until
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -59,22 +58,18 @@ class Listener:
     def __init__(self) -> None:
         self.client = socketio.Client(reconnection=False)
         self.events: list[tuple[str, Any]] = []
-        self.arrived = threading.Event()
         self.client.on("*", self._record)
 
     def _record(self, event: str, data: Any = None) -> None:
         self.events.append((event, data))
-        self.arrived.set()
 
     def wait_for(self, name: str, timeout: float = 10.0) -> Any:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            for event, data in self.events:
-                if event == name:
-                    return data
-            self.arrived.wait(0.2)
-            self.arrived.clear()
-        raise AssertionError(f"no {name} event; got {self.events}")
+        """Return the data of the first `name` event, waiting for it to arrive."""
+
+        def arrived() -> list[Any]:
+            return [data for event, data in self.events if event == name][:1]
+
+        return until(arrived, timeout=timeout, interval=0.05)[0]
 
 
 def test_an_anonymous_console_is_refused(live_server: Any, real_socketio: None) -> None:
@@ -140,15 +135,12 @@ def two_servers(app: Flask, tmp_path: Path) -> Iterator[list[str]]:
         urls.append(f"http://127.0.0.1:{port}")
     try:
         for url in urls:
-            deadline = time.monotonic() + 60
-            while True:
-                try:
-                    if requests.get(f"{url}/healthz", timeout=2).status_code == 200:
-                        break
-                except requests.RequestException:
-                    pass
-                assert time.monotonic() < deadline, f"{url} did not start"
-                time.sleep(0.3)
+            until(
+                lambda url=url: requests.get(f"{url}/healthz", timeout=2).status_code == 200,
+                timeout=60,
+                interval=0.3,
+                ignoring=(requests.RequestException,),
+            )
         yield urls
     finally:
         for process in processes:

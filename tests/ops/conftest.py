@@ -18,6 +18,7 @@ from flask import Flask
 from sqlalchemy.engine import make_url
 
 from scripts.bench import harness
+from tests.support.ports import free_port
 
 
 def suite_is_postgresql(app: Flask) -> bool:
@@ -67,7 +68,7 @@ def start_server() -> Iterator[Callable[..., harness.Server]]:
         worker_class: str = "gevent",
         **env: str,
     ) -> harness.Server:
-        port = port or harness.free_port()
+        port = port or free_port()
         settings = harness.app_env(
             database_url, f"http://127.0.0.1:{port}", redis_url, SCHEDULER_HEARTBEAT_MAX_AGE="0", **env
         )

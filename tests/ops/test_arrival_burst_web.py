@@ -14,8 +14,9 @@ from flask import Flask
 
 from scripts.bench import harness
 from tests.ops.conftest import call_form, needs_postgresql, post, rows
-from tests.ops.test_faults_services import console_client, eventually
+from tests.ops.test_faults_services import console_client
 from tests.ops.test_faults_web import answered_properly, events_by_call
+from tests.support.waiting import until
 
 pytestmark = pytest.mark.timeout(180)
 
@@ -42,7 +43,7 @@ def test_a_burst_of_new_calls_is_answered_stored_and_heard_once_each(
             assert all("<Gather" in answer.text for answer in answers)  # the menu, every one
 
             everyone = ["CAburst0000", *sids]
-            eventually(lambda: sorted(heard) == everyone, timeout=10)
+            until(lambda: sorted(heard) == everyone, timeout=10)
         finally:
             console.disconnect()
 

@@ -17,23 +17,9 @@ from flask import Flask
 from scripts.bench import harness
 from tests.ops.conftest import call_form, needs_postgresql, post, rows
 from tests.ops.test_faults_web import answered_properly
+from tests.support.waiting import until
 
 pytestmark = pytest.mark.timeout(180)
-
-
-def eventually(check: Any, timeout: float = 20, interval: float = 0.25) -> Any:
-    """Call check() until it returns something true; fail after `timeout` seconds."""
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            result = check()
-        except requests.RequestException:
-            result = None
-        if result:
-            return result
-        if time.monotonic() > deadline:
-            raise AssertionError(f"not true after {timeout} s: {check.__doc__ or check}")
-        time.sleep(interval)
 
 
 def timed_post(server: harness.Server, path: str, form: dict[str, str]) -> tuple[requests.Response, float]:
@@ -63,7 +49,7 @@ def test_webhooks_answer_within_a_second_while_redis_is_down(
         console, heard = console_client(server, "redisworker")
         try:
             assert answered_properly(post(server, "/twilio/voice/incoming", call_form("CAredis0000")))
-            eventually(lambda: "CAredis0000" in heard, timeout=10)
+            until(lambda: "CAredis0000" in heard, timeout=10, ignoring=(requests.RequestException,))
 
             redis.stop()
             for number in range(1, 11):
@@ -79,7 +65,7 @@ def test_webhooks_answer_within_a_second_while_redis_is_down(
                 """/readyz answers 200 again."""
                 return requests.get(server.url + "/readyz", timeout=5).status_code == 200
 
-            eventually(ready_again)
+            until(ready_again, ignoring=(requests.RequestException,))
             response, took = timed_post(server, "/twilio/voice/incoming", call_form("CAredis0011", 11))
             assert answered_properly(response) and took < 1.0
 
@@ -88,7 +74,7 @@ def test_webhooks_answer_within_a_second_while_redis_is_down(
                 post(server, "/twilio/voice/incoming", call_form(f"CAredisx{time.monotonic_ns()}", 12))
                 return console.connected and any(sid and sid.startswith("CAredisx") for sid in heard)
 
-            eventually(console_hears_again, timeout=30, interval=1)
+            until(console_hears_again, timeout=30, interval=1, ignoring=(requests.RequestException,))
         finally:
             console.disconnect()
     recorded = rows(fault_database, "SELECT count(*) FROM calls WHERE call_sid LIKE 'CAredis0%'")[0][0]
@@ -124,7 +110,7 @@ def test_requests_fail_cleanly_while_postgresql_restarts_then_recover(app: Flask
             """A new call is answered properly again."""
             return answered_properly(post(server, "/twilio/voice/incoming", call_form("CApg0004", 4)))
 
-        eventually(recorded_again)
+        until(recorded_again, ignoring=(requests.RequestException,))
         assert requests.get(server.url + "/readyz", timeout=5).status_code == 200
         calls = rows(database_url, "SELECT call_sid FROM calls ORDER BY call_sid")
         # Nothing committed before the restart is lost; the call that arrived during it was told to wait.

@@ -18,6 +18,7 @@ from flask import Flask
 
 from scripts.bench import harness
 from tests.ops.conftest import call_form, post, rows
+from tests.support.ports import free_port
 
 pytestmark = pytest.mark.timeout(180)
 APOLOGY = "很抱歉,系统暂时出现问题"  # what the database-free fallback TwiML says
@@ -84,7 +85,7 @@ def test_a_burst_of_duplicated_menu_choices_queues_each_caller_once(
 
 
 def test_a_killed_web_process_loses_no_call_and_the_queue_goes_on(fault_database: str, start_server: Any) -> None:
-    port = harness.free_port()
+    port = free_port()
     server = start_server(fault_database, port=port)
     sids = [f"CAkill{number:04d}" for number in range(40)]
 

@@ -19,6 +19,7 @@ from hotline.clock import utcnow
 from tests.conftest import TEST_PASSWORD, csrf_token
 from tests.console.conftest import real_socketio  # noqa: F401  (the fixture)
 from tests.console.test_events import committed_user, cookie_header, staff_session
+from tests.support.waiting import until
 
 
 def form_log_in(client: FlaskClient, username: str, password: str = TEST_PASSWORD) -> None:
@@ -125,16 +126,6 @@ def test_lifetimes_come_from_the_environment(monkeypatch: Any) -> None:
     assert (settings.SESSION_IDLE_MINUTES, settings.SESSION_MAX_HOURS) == (15, 9)
 
 
-def wait_until(condition: Any, timeout: float = 10.0) -> bool:
-    """Poll `condition` until it holds or `timeout` passes."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.05)
-    return condition()
-
-
 @pytest.mark.usefixtures("real_socketio")
 def test_an_open_console_connection_closes_within_seconds_of_log_out(app: Flask, live_server: Any) -> None:
     committed_user(app, "socket-worker")
@@ -155,7 +146,7 @@ def test_an_open_console_connection_closes_within_seconds_of_log_out(app: Flask,
         assert consoles[0].call("console.heartbeat", timeout=10)["ok"] is True
         ended_at = time.monotonic()
         assert browser.post(f"{live_server.url}/logout", timeout=10).status_code in (200, 302)
-        assert wait_until(lambda: not any(console.connected for console in consoles), timeout=10)
+        until(lambda: not any(console.connected for console in consoles), timeout=10, interval=0.05)
         assert time.monotonic() - ended_at < 5
         assert stolen.get(f"{live_server.url}/api/v1/me", timeout=10).status_code == 401
         again = socketio.Client(reconnection=False)

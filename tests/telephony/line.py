@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -19,6 +18,7 @@ from hotline.gateway import Gateway, start_gateway
 from hotline.gateway.runner import NUMBER_WEBHOOKS
 from hotline.telephony.models import Call, TelephonyCommand
 from hotline.telephony.provider_impls import TwilioProvider
+from tests.support.waiting import until
 
 HOTLINE = "+862288880000"
 
@@ -50,16 +50,16 @@ class Line:
 
     def wait_for_commands(self, timeout: float = 10.0) -> None:
         """Wait until the outbox has sent everything it was given."""
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
+
+        def sent_everything() -> bool:
+            """The outbox has no pending or sending command."""
             with self.app.app_context(), self.session() as session:
                 busy = session.scalar(
                     select(TelephonyCommand.id).where(TelephonyCommand.status.in_(("pending", "sending")))
                 )
-            if busy is None:
-                return
-            time.sleep(0.05)
-        raise AssertionError("outbox commands were not sent in time")
+            return busy is None
+
+        until(sent_everything, timeout=timeout, interval=0.05)
 
     def signals_named(self, name: str) -> list[dict[str, Any]]:
         """Return the data of every signal of this name the app sent."""
