@@ -35,6 +35,11 @@ on_duty_count = hotline_signals.signal("on-duty-count")
 """The line asks how many duty workers a published shift has at a moment (for the expected wait).
 kwargs: session, at. The rota's receiver returns the count; with no receiver the line assumes one."""
 
+call_readers = hotline_signals.signal("call-readers")
+"""Need-to-know asks which calls a user may read besides those they answered. kwargs: user_id.
+A receiver returns a query (Select) of call ids (routing: the call ringing in the user's console
+or the one they are on now)."""
+
 # The case file: cases sit below escalation, so they ask for escalation's records by these
 # signals (sent with no sender, inside the asker's transaction) instead of importing its models.
 

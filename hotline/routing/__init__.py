@@ -29,6 +29,23 @@ def on_call_ended(sender: Any, call_id: int, **_: Any) -> None:
     services.call_ended(db.session, call_id, utcnow())
 
 
+def readable_call_ids(sender: Any = None, *, user_id: int, **_: Any) -> Any:
+    """Return a query of the ids of the calls ringing in the user's console or that they are on now."""
+    from sqlalchemy import select
+
+    from hotline.routing.models import Offer, WorkerPresence
+
+    return (
+        select(Offer.call_id)
+        .where(Offer.worker_id == user_id, Offer.status == "ringing")
+        .union(
+            select(WorkerPresence.current_call_id).where(
+                WorkerPresence.user_id == user_id, WorkerPresence.current_call_id.is_not(None)
+            )
+        )
+    )
+
+
 def init_app(app: Flask) -> None:
     """Register the routing API and settings page, and listen to the phone line."""
     from hotline.routing.routes import bp
@@ -36,4 +53,5 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(bp)
     signals.call_queued.connect(on_call_queued, weak=False)
     signals.call_ended.connect(on_call_ended, weak=False)
+    signals.call_readers.connect(readable_call_ids, weak=False)
     nav.register(app, "routing.settings_page", _l("Call routing"), Role.MANAGER, order=80)

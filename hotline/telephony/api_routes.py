@@ -78,6 +78,19 @@ def bound(name: str, end_of_day: bool) -> datetime | None:
     return value
 
 
+def reader_id() -> int | None:
+    """Return whose calls the current user may read: None for a supervisor (every call), else their own id.
+
+    Raises:
+        ApiError: 403 need_to_know for managers and admins, who read figures (reports), not calls.
+    """
+    if current_user.role == Role.SUPERVISOR.value:
+        return None
+    if current_user.role != Role.WORKER.value:
+        raise ApiError(403, "need_to_know", "Managers and admins read figures (reports), not calls.")
+    return current_user.id
+
+
 @bp.get(f"{API_PREFIX}/calls")
 @logged_in
 def list_calls() -> Response:
@@ -98,20 +111,27 @@ def list_calls() -> Response:
           schema: {anyOf: [{type: string, format: date}, {type: string, format: date-time}]}
       responses:
         200:
-          description: "{calls: [...]} without timelines; caller numbers masked below supervisor"
+          description: >-
+            {calls: [...]} without timelines, caller numbers masked below supervisor: every call for a
+            supervisor; for a worker the calls they answered, the one ringing for them and the one they are on
         400:
           description: A malformed parameter
           content: {application/json: {schema: {$ref: "#/components/schemas/Error"}}}
         401:
           description: Not authenticated
           content: {application/json: {schema: {$ref: "#/components/schemas/Error"}}}
+        403:
+          description: need_to_know (managers and admins read figures, not calls)
+          content: {application/json: {schema: {$ref: "#/components/schemas/Error"}}}
     """
+    reader = reader_id()
     calls = queries.list_calls(
         db.session,
         status=request.args.get("status") or None,
         start=bound("from", end_of_day=False),
         end=bound("to", end_of_day=True),
         limit=LIST_LIMIT,
+        reader_id=reader,
     )
     return jsonify({"calls": [call_json(call, with_events=False) for call in calls]})
 
@@ -132,11 +152,19 @@ def get_call(call_sid: str) -> Response:
         401:
           description: Not authenticated
           content: {application/json: {schema: {$ref: "#/components/schemas/Error"}}}
+        403:
+          description: >-
+            need_to_know: a worker reads only the calls they answered, the one ringing for them and the
+            one they are on; managers and admins read figures, not calls
+          content: {application/json: {schema: {$ref: "#/components/schemas/Error"}}}
         404:
           description: No such call
           content: {application/json: {schema: {$ref: "#/components/schemas/Error"}}}
     """
+    reader = reader_id()
     call = queries.call_by_sid(db.session, call_sid)
     if call is None:
         raise ApiError(404, "not_found", "no call with this CallSid", {"call_sid": call_sid})
+    if reader is not None and not queries.may_read_call(db.session, call, reader):
+        raise ApiError(403, "need_to_know", "You did not answer this call and it is not ringing for you.")
     return jsonify(call_json(call, with_events=True))

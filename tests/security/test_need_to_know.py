@@ -35,7 +35,7 @@ SECRET_NAME = "王秘密"
 PEOPLE = ("handler", "other_worker", "supervisor", "manager", "admin")
 ROLE_OF = {"handler": "worker", "other_worker": "worker", "supervisor": "supervisor", "manager": "manager"}
 ROLE_OF["admin"] = "admin"
-CASE_ARGUMENTS = {"case_id", "follow_up_id", "referral_id", "escalation_id", "call_id"}
+CASE_ARGUMENTS = {"case_id", "follow_up_id", "referral_id", "escalation_id", "call_id", "call_sid"}
 BY_QUERY = {"escalation.new"}  # names its case in the query string (?case_id=)
 
 
@@ -90,11 +90,13 @@ ROUTES: dict[str, Row] = {
     ),
     "console.save_draft": Row("PUT", lambda w: f"/api/v1/console/calls/{w.call.id}/draft", {}, refused=(404,)),
     "console.risk_alert": Row("POST", lambda w: f"/api/v1/console/calls/{w.call.id}/risk-alert", {}, refused=(404,)),
+    "telephony_api.get_call": Row("GET", lambda w: f"/api/v1/calls/{w.call.call_sid}"),
 }
 LISTS: dict[str, Callable[[World], str]] = {
     "cases.case_list": lambda w: "/cases",
     "cases.follow_up_list": lambda w: "/follow-ups?all=1",
     "escalation.api_referrals": lambda w: "/api/v1/referrals",
+    "telephony_api.list_calls": lambda w: "/api/v1/calls",
 }
 # Case-bearing routes outside the matrix, each for a stated reason.
 EXEMPT = {
@@ -223,9 +225,13 @@ def test_lists_show_only_cases_one_may_read(client: Any, world: World, endpoint:
     with time_machine.travel(NOW + timedelta(hours=1), tick=False):
         log_in(client, world.people[person])
         response = client.get(LISTS[endpoint](world))
+    if endpoint == "telephony_api.list_calls" and person in ("manager", "admin"):
+        assert response.status_code == 403 and response.get_json()["error"]["code"] == "need_to_know"
+        return  # managers and admins read figures, not calls
     assert response.status_code == 200, (endpoint, person)
     body = response.get_data(as_text=True)
     shown = world.case.reference in body or f'"id": {world.referral.id}' in body or f'"id":{world.referral.id}' in body
+    shown = shown or world.call.call_sid in body
     if endpoint == "cases.follow_up_list" and person == "supervisor":
         assert shown  # ?all=1: every follow-up
     elif endpoint == "cases.follow_up_list":
@@ -233,3 +239,42 @@ def test_lists_show_only_cases_one_may_read(client: Any, world: World, endpoint:
     else:
         assert shown == needs_to_know(person), (endpoint, person)
     assert SECRET_SUMMARY not in body or needs_to_know(person), (endpoint, person)
+
+
+def test_a_worker_reads_the_call_ringing_for_them_and_the_one_they_are_on(
+    client: Any, db_session: Any, world: World, make_user: Any
+) -> None:
+    """A live call offered to a worker (or the one they are on) opens to them in the calls API; no other does."""
+    from hotline.routing.models import Offer, RoutingEntry, WorkerPresence
+
+    other = world.people["other_worker"]
+    live = Call(call_sid="CA" + "2" * 32, from_number="+8613900000002", status="ringing", created_at=NOW)
+    on_it = Call(call_sid="CA" + "3" * 32, from_number="+8613900000003", status="in-progress", created_at=NOW)
+    db_session.add_all([live, on_it])
+    db_session.flush()
+    entry = RoutingEntry(call_id=live.id, queued_at=NOW)
+    db_session.add(entry)
+    db_session.flush()
+    db_session.add(
+        Offer(
+            entry_id=entry.id,
+            call_id=live.id,
+            worker_id=other.id,
+            round=1,
+            entry_version=1,
+            due_at=NOW + timedelta(minutes=1),
+        )
+    )
+    db_session.add(WorkerPresence(user_id=other.id, state="busy", current_call_id=on_it.id))
+    db_session.commit()
+    with time_machine.travel(NOW + timedelta(minutes=1), tick=False):
+        log_in(client, other)
+        listed = {call["call_sid"] for call in client.get("/api/v1/calls").get_json()["calls"]}
+        assert listed == {live.call_sid, on_it.call_sid}
+        assert client.get(f"/api/v1/calls/{live.call_sid}").status_code == 200
+        assert client.get(f"/api/v1/calls/{on_it.call_sid}").status_code == 200
+        refused = client.get(f"/api/v1/calls/{world.call.call_sid}")
+        assert refused.status_code == 403 and refused.get_json()["error"]["code"] == "need_to_know"
+        db_session.execute(Offer.__table__.update().values(status="declined"))
+        db_session.commit()
+        assert client.get(f"/api/v1/calls/{live.call_sid}").status_code == 403
