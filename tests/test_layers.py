@@ -40,7 +40,7 @@ LAYERS: list[tuple[str, ...]] = [
         "web",
     ),
     ("gateway",),  # plays Twilio's part; imports only configuration and foundations
-    ("accounts", "directory"),
+    ("accounts", "directory", "sms"),
     ("telephony",),
     ("rota",),
     ("routing",),

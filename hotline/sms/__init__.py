@@ -1,0 +1,1 @@
+"""Template SMS to mainland numbers: Alibaba Cloud and Tencent Cloud providers, templates, callbacks, callers' SMS."""
