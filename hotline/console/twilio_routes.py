@@ -11,7 +11,7 @@ from hotline.console.routes import bp
 from hotline.console.transfers import conference_name
 from hotline.extensions import db
 from hotline.telephony.models import Call
-from hotline.telephony.routes import apologise_and_hang_up, enqueue_without_database
+from hotline.telephony.routes.voice import apologise_and_hang_up, enqueue_without_database
 from hotline.telephony.security import twilio_webhook
 from hotline.telephony.webhook_support import safe_twiml, xml
 

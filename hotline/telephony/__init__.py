@@ -5,17 +5,17 @@ from flask import Flask
 
 def init_app(app: Flask) -> None:
     """Register the webhooks, the calls API, the settings page, the simulator, and install the provider."""
-    import hotline.telephony.connect_routes  # noqa: F401  (its views join routes.bp)
-    import hotline.telephony.voicemail_routes  # noqa: F401  (its views join routes.bp)
-    from hotline.telephony import api_routes, manage_routes, routes, survey
+    import hotline.telephony.routes.connect  # noqa: F401  (its views join voice.bp)
+    import hotline.telephony.routes.voicemail  # noqa: F401  (its views join voice.bp)
     from hotline.telephony.provider_impls import install_provider
+    from hotline.telephony.routes import api, manage, survey, voice
 
-    app.register_blueprint(routes.bp)
-    app.after_request(routes.answer_errors_with_twiml)
-    app.register_blueprint(api_routes.bp)
-    app.register_blueprint(manage_routes.bp)
+    app.register_blueprint(voice.bp)
+    app.after_request(voice.answer_errors_with_twiml)
+    app.register_blueprint(api.bp)
+    app.register_blueprint(manage.bp)
     app.register_blueprint(survey.bp)
-    manage_routes.register_nav(app)
+    manage.register_nav(app)
     install_provider(app)
     if app.config.get("SIMULATOR_ENABLED"):
         from hotline.telephony.simulator import routes as simulator_routes

@@ -96,7 +96,7 @@ class LineSettings:
     menu_attempts: int = 3
     dial_timeout_seconds: int = 20
     rendered: dict[Any, str] = field(default_factory=dict, repr=False, compare=False)
-    """TwiML that depends only on these settings, rendered once (see hotline.telephony.routes.menu_text)."""
+    """TwiML that depends only on these settings, rendered once (see hotline.telephony.routes.voice.menu_text)."""
 
     def prompt(self, name: str) -> Prompt:
         """Return a prompt, falling back to its default."""

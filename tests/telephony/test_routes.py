@@ -200,7 +200,7 @@ def test_line_settings_are_kept_a_few_seconds_and_dropped_when_this_process_save
 ) -> None:
     from hotline.settings import Setting
     from hotline.telephony.line_settings import Prompt, load_line_settings, save_line_settings
-    from hotline.telephony.routes import SETTINGS_CACHE
+    from hotline.telephony.routes.voice import SETTINGS_CACHE
 
     monkeypatch.setitem(app.config, "LINE_SETTINGS_CACHE_SECONDS", 60)
     monkeypatch.delitem(app.extensions, SETTINGS_CACHE, raising=False)

@@ -3,7 +3,7 @@
 Every route checks X-Twilio-Signature (`@twilio_webhook`), answers fast, and
 never lets a caller hear an error: each has its own safe TwiML for when
 anything fails (`@safe_twiml`), built without the database. Voicemail and
-callbacks are in `voicemail_routes`, connecting a worker in `connect_routes`;
+callbacks are in `voicemail.py`, connecting a worker in `connect.py`;
 their views join this blueprint.
 """
 

@@ -14,7 +14,7 @@ from hotline.clock import utcnow
 from hotline.extensions import db
 from hotline.telephony import services, twiml
 from hotline.telephony.events import announce
-from hotline.telephony.routes import (
+from hotline.telephony.routes.voice import (
     P_OPTIONS,
     P_RECORDING,
     P_VOICEMAIL_DONE,

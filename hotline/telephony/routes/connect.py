@@ -12,7 +12,14 @@ from hotline.clock import utcnow
 from hotline.extensions import db
 from hotline.telephony import connecting, services, survey, twiml
 from hotline.telephony.events import announce
-from hotline.telephony.routes import P_ENQUEUE, P_STATUS, bp, enqueue_twiml, enqueue_without_database, line_settings
+from hotline.telephony.routes.voice import (
+    P_ENQUEUE,
+    P_STATUS,
+    bp,
+    enqueue_twiml,
+    enqueue_without_database,
+    line_settings,
+)
 from hotline.telephony.security import twilio_webhook
 from hotline.telephony.timeline import TERMINAL
 from hotline.telephony.urls import public_url

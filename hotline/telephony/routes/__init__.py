@@ -1,0 +1,8 @@
+"""Telephony's HTTP routes, in rooms by who calls them.
+
+voice.py: Twilio's voice and SMS webhooks (blueprint "telephony"), joined by
+voicemail.py (voicemail and callback requests) and connect.py (putting the
+caller through to a worker); survey.py: the post-call question ("survey");
+api.py: the calls API ("telephony_api"); manage.py: the manager's line settings
+and closures ("telephony_manage").
+"""
