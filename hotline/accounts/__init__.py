@@ -59,10 +59,12 @@ def init_app(app: Flask) -> None:
     @login.request_loader
     def load_token_user(_request):  # noqa: ANN001, ANN202
         token = bearer_token()
-        user = services.user_for_token(db.session, token) if token else None
-        if user is not None:
-            g.authenticated_by_token = True
-        return user
+        row = services.use_token(db.session, token) if token else None
+        if row is None:
+            return None
+        g.authenticated_by_token = True
+        g.api_token_id = row.id
+        return row.user
 
     app.session_interface = TokenAwareSessionInterface()
 

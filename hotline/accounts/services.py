@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from hotline import audit
@@ -108,6 +108,7 @@ def update_user(
         raise InvalidRole(role) from exc
     if role != user.role or active != user.active:
         sessions.end_all(session, user.id, "role" if role != user.role else "disabled", utcnow(), commit=False)
+        revoke_every_token(session, user.id, utcnow())
         audit.record(
             session,
             "user.role_change" if role != user.role else "user.active_change",
@@ -121,16 +122,24 @@ def update_user(
 
 
 def set_password(session: Session, user: User, password: str) -> None:
-    """Change a password and end every session of the user (the caller may start a fresh one)."""
+    """Change a password, end every session of the user and revoke their API tokens (the caller may log in again)."""
     user.password_hash = hash_password(password, user.username)
     sessions.end_all(session, user.id, "password", utcnow(), commit=False)
+    revoke_every_token(session, user.id, utcnow())
     session.commit()
 
 
 def end_every_session(session: Session, user: User, now: datetime) -> int:
-    """End every session of `user` ("log out everywhere"); audited."""
+    """End every session of `user` and revoke their API tokens ("log out everywhere"); audited."""
     ended = sessions.end_all(session, user.id, "everywhere", now, commit=False)
-    audit.record(session, "user.sessions_ended", actor_id=user.id, target=f"user:{user.id}", detail={"ended": ended})
+    revoked = revoke_every_token(session, user.id, now)
+    audit.record(
+        session,
+        "user.sessions_ended",
+        actor_id=user.id,
+        target=f"user:{user.id}",
+        detail={"ended": ended, "tokens_revoked": revoked},
+    )
     session.commit()
     return ended
 
@@ -186,13 +195,50 @@ def revoke_token(session: Session, user: User, token_id: int) -> bool:
     return True
 
 
-def user_for_token(session: Session, token: str, now: datetime | None = None) -> User | None:
-    """Return the active user owning an unrevoked token, noting its use."""
+def revoke_every_token(session: Session, user_id: int, now: datetime) -> int:
+    """Revoke every live API token of a user (not committed); return how many."""
+    result = session.execute(
+        update(ApiToken)
+        .where(ApiToken.user_id == user_id, ApiToken.revoked_at.is_(None))
+        .values(revoked_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount or 0
+
+
+def live_tokens(session: Session, token_ids: set[int]) -> set[int]:
+    """Return which of these tokens are unrevoked and belong to an active account (for open connections)."""
+    if not token_ids:
+        return set()
+    rows = session.scalars(
+        select(ApiToken.id)
+        .join(User, User.id == ApiToken.user_id)
+        .where(ApiToken.id.in_(token_ids), ApiToken.revoked_at.is_(None), User.active.is_(True))
+    )
+    return set(rows)
+
+
+def token_row(session: Session, token: str) -> ApiToken | None:
+    """Return the unrevoked token row of an active user for this token, if any."""
     row = session.scalar(select(ApiToken).where(ApiToken.token_hash == token_digest(token)))
     if row is None or row.revoked_at is not None or not row.user.active:
+        return None
+    return row
+
+
+def user_for_token(session: Session, token: str, now: datetime | None = None) -> User | None:
+    """Return the active user owning an unrevoked token, noting its use."""
+    row = use_token(session, token, now)
+    return row.user if row is not None else None
+
+
+def use_token(session: Session, token: str, now: datetime | None = None) -> ApiToken | None:
+    """Return the unrevoked token row of an active user for this token, noting its use (every 5 minutes)."""
+    row = token_row(session, token)
+    if row is None:
         return None
     now = now or utcnow()
     if row.last_used_at is None or now - row.last_used_at > timedelta(minutes=5):
         row.last_used_at = now
         session.commit()
-    return row.user
+    return row

@@ -1,7 +1,8 @@
 """Socket.IO events of the console: authenticated connections, rooms, heartbeats.
 
-A connection is refused unless the login session identifies a member of staff, and
-closed within seconds once that session ends (`session_watch`).
+A connection is refused unless the login session (or an API token) identifies a member
+of staff, and closed within seconds once that session ends or the token is revoked
+(`session_watch`).
 Each connection joins "console", "user:<id>" and "role:<role>" for every role the
 user's role includes, so a manager also gets what supervisors get.
 """
@@ -26,7 +27,11 @@ def on_connect(auth: Any = None) -> None:
     if not current_user.is_authenticated:
         raise ConnectionRefusedError("unauthorized")
     if g.get("user_session_id") is not None:
-        session_watch.watch(current_app._get_current_object(), request.sid, g.user_session_id)
+        session_watch.watch(current_app._get_current_object(), request.sid, session_id=g.user_session_id)
+    elif g.get("api_token_id") is not None:
+        session_watch.watch(current_app._get_current_object(), request.sid, token_id=g.api_token_id)
+    else:
+        raise ConnectionRefusedError("unauthorized")
     join_room(CONSOLE_ROOM)
     join_room(user_room(current_user.id))
     for role in Role:

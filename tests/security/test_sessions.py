@@ -159,3 +159,89 @@ def test_an_open_console_connection_closes_within_seconds_of_log_out(app: Flask,
         app.config["SESSION_SOCKET_CHECK_SECONDS"] = 0
         for console in consoles:
             console.disconnect()
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+def test_a_password_change_role_change_disabling_and_log_out_everywhere_revoke_api_tokens(
+    app: Flask, client: FlaskClient, make_user: Any, db_session: Any
+) -> None:
+    changes = {
+        "password": lambda user: services.set_password(db_session, user, "a-much-longer-passphrase-42"),
+        "role": lambda user: services.update_user(db_session, user, "supervisor", True, user.display_name),
+        "disabled": lambda user: services.update_user(db_session, user, "worker", False, user.display_name),
+        "everywhere": lambda user: services.end_every_session(db_session, user, utcnow()),
+    }
+    for name, change in changes.items():
+        user = make_user("worker")
+        tokens = [services.issue_token(db_session, user, "laptop"), services.issue_token(db_session, user, "phone")]
+        assert all(client.get("/api/v1/me", headers=bearer(token)).status_code == 200 for token in tokens), name
+        change(user)
+        assert [client.get("/api/v1/me", headers=bearer(token)).status_code for token in tokens] == [401, 401], name
+        assert all(row.revoked_at is not None for row in services.list_tokens(db_session, user)), name
+
+
+def test_the_password_form_revokes_the_tokens(client: FlaskClient, make_user: Any, db_session: Any) -> None:
+    user = make_user("worker")
+    token = services.issue_token(db_session, user, "laptop")
+    form_log_in(client, user.username)
+    new = "a-much-longer-passphrase-42"
+    answer = client.post(
+        "/profile/password",
+        data={
+            "password-current": TEST_PASSWORD,
+            "password-new": new,
+            "password-confirm": new,
+            "csrf_token": csrf_token(client, "/profile"),
+        },
+    )
+    assert answer.status_code == 302
+    assert client.application.test_client().get("/api/v1/me", headers=bearer(token)).status_code == 401
+
+
+@pytest.mark.usefixtures("real_socketio")
+def test_a_console_connected_by_an_api_token_closes_within_seconds_of_its_revocation(
+    app: Flask, live_server: Any
+) -> None:
+    from hotline.accounts.models import User
+    from hotline.extensions import db
+
+    user_id = committed_user(app, "token-worker")
+    with app.app_context():
+        user = db.session.get(User, user_id)
+        tokens = {name: services.issue_token(db.session, user, name) for name in ("revoked", "password")}
+        revoked_id = services.list_tokens(db.session, user)[-1].id
+        db.session.remove()
+    consoles = {name: socketio.Client(reconnection=False) for name in tokens}
+    app.config["SESSION_SOCKET_CHECK_SECONDS"] = 1
+    try:
+        for name, console in consoles.items():
+            console.connect(live_server.url, transports=["websocket"], headers=bearer(tokens[name]), wait_timeout=10)
+        assert all(console.connected for console in consoles.values())
+        assert consoles["revoked"].call("console.heartbeat", timeout=10)["ok"] is True
+        with app.app_context():
+            assert services.revoke_token(db.session, db.session.get(User, user_id), revoked_id)
+            db.session.remove()
+        started = time.monotonic()
+        until(lambda: not consoles["revoked"].connected, timeout=10, interval=0.05)
+        assert time.monotonic() - started < 5 and consoles["password"].connected
+        with app.app_context():
+            services.set_password(db.session, db.session.get(User, user_id), "a-much-longer-passphrase-42")
+            db.session.remove()
+        until(lambda: not consoles["password"].connected, timeout=10, interval=0.05)
+        assert (
+            requests.get(f"{live_server.url}/api/v1/me", headers=bearer(tokens["password"]), timeout=10).status_code
+            == 401
+        )
+        again = socketio.Client(reconnection=False)
+        try:
+            again.connect(live_server.url, transports=["websocket"], headers=bearer(tokens["password"]), wait_timeout=5)
+        except socketio.exceptions.ConnectionError:
+            pass
+        assert not again.connected
+    finally:
+        app.config["SESSION_SOCKET_CHECK_SECONDS"] = 0
+        for console in consoles.values():
+            console.disconnect()
