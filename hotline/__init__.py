@@ -21,6 +21,7 @@ PACKAGES = (
     "directory",
     "knowledge",
     "escalation",
+    "workorders",
     "reports",
     "manage",
     "ops",

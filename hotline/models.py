@@ -15,6 +15,7 @@ from hotline.escalation.models import (
 )
 from hotline.rota.models import Shift, ShiftAssignment
 from hotline.settings import Setting
+from hotline.workorders.models import StationMember, WorkOrder, WorkOrderAttachment, WorkOrderEvent
 from hotline.telephony.models import Call, CallEvent, CallSatisfaction, SimulatedMessage, TelephonyCommand
 
 __all__ = [
@@ -34,7 +35,11 @@ __all__ = [
     "SimulatedMessage",
     "Station",
     "TelephonyCommand",
+    "StationMember",
     "User",
+    "WorkOrder",
+    "WorkOrderAttachment",
+    "WorkOrderEvent",
     "station_areas",
 ]
 

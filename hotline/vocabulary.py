@@ -8,8 +8,13 @@ from flask_babel import lazy_gettext as _l
 
 
 class Role(StrEnum):
-    """What a person may do; each role includes the ones before it."""
+    """What a person may do; each role includes the ones before it.
 
+    A station account (a member of a station or organisation) comes first: it may
+    reach only the station pages, where each order is checked against its unit.
+    """
+
+    STATION = "station"
     WORKER = "worker"
     SUPERVISOR = "supervisor"
     MANAGER = "manager"
@@ -110,6 +115,7 @@ class Risk(StrEnum):
 
 
 _LABELS: tuple[tuple[StrEnum, object], ...] = (
+    (Role.STATION, _l("Station member")),
     (Role.WORKER, _l("Duty worker")),
     (Role.SUPERVISOR, _l("Supervisor")),
     (Role.MANAGER, _l("Manager")),

@@ -46,7 +46,7 @@ LAYERS: list[tuple[str, ...]] = [
     ("routing",),
     ("cases",),
     ("escalation",),
-    ("console",),
+    ("console", "workorders"),
     ("knowledge", "reports", "home", "manage"),
     # the application: assembles and runs everything above
     ("ops", "scheduler", "demo", "commands", "models", "__init__"),

@@ -1,0 +1,127 @@
+"""The scheduler's side of work orders: open orders for new referrals, act on deadlines that passed.
+
+Each act is an event with a dedupe key the database refuses twice
+(`sign_overdue:<dispatch>`, `handle_overdue:<deadline>`, `centre_told:<deadline>`),
+written in the same transaction as the flag on the order; a deadline that passed
+while the scheduler was down is acted on at its next tick, once.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+
+from sqlalchemy import and_, or_, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from hotline.escalation.models import Referral
+from hotline.workorders.deadlines import second_limit
+from hotline.workorders.models import OrderState, WorkOrder, WorkOrderEvent
+from hotline.workorders.services import dispatch_from_referral, log
+
+log_ = logging.getLogger("hotline.workorders")
+UNIT_TARGETS = ("station", "organisation")
+
+
+def referrals_without_order(session: Session) -> list[int]:
+    """Return the station and organisation referrals of chains that the orders do not follow yet."""
+    followed = select(WorkOrder.referral_id).where(WorkOrder.referral_id.is_not(None))
+    query = (
+        select(Referral.id)
+        .where(
+            Referral.target_kind.in_(UNIT_TARGETS),
+            Referral.escalation_id.is_not(None),
+            Referral.id.not_in(followed),
+            Referral.status.in_(("pending", "notified", "accepted", "acknowledged")),
+        )
+        .order_by(Referral.id)
+    )
+    return list(session.scalars(query))
+
+
+def open_orders(session: Session, now: datetime) -> int:
+    """Open (or move) the order of each new station or organisation referral; return how many changed."""
+    changed = 0
+    for referral_id in referrals_without_order(session):
+        try:
+            before = session.scalar(select(WorkOrder.id).where(WorkOrder.referral_id == referral_id))
+            order = dispatch_from_referral(session, referral_id, now)
+        except Exception:  # noqa: BLE001  (one bad referral must not stop the others)
+            session.rollback()
+            log_.exception("work order for referral %s failed", referral_id)
+            continue
+        if order is not None and before is None and order.referral_id == referral_id:
+            changed += 1
+    return changed
+
+
+def flag(session: Session, order: WorkOrder, kind: str, key: str, now: datetime, **values: object) -> bool:
+    """Set a flag on the order and log it once; return False when it was done already."""
+    for name, value in values.items():
+        setattr(order, name, value)
+    order.version += 1
+    log(session, order, kind, now, via="scheduler", dedupe_key=key)
+    try:
+        session.commit()
+    except IntegrityError:
+        session.rollback()
+        return False
+    return True
+
+
+def act_on_deadlines(session: Session, now: datetime) -> list[tuple[int, str]]:
+    """Flag orders past their sign-for or handling limit, and tell the centre past the second; return the acts."""
+    acts: list[tuple[int, str]] = []
+    late_sign = select(WorkOrder).where(
+        WorkOrder.state == OrderState.DISPATCHED.value,
+        WorkOrder.sign_due_at <= now,
+        WorkOrder.sign_overdue_at.is_(None),
+    )
+    for order in session.scalars(late_sign).all():
+        if flag(
+            session, order, "sign_overdue", f"sign_overdue:{order.dispatched_at:%Y%m%d%H%M%S}", now, sign_overdue_at=now
+        ):
+            acts.append((order.id, "sign_overdue"))
+    late_handle = select(WorkOrder).where(
+        WorkOrder.state.in_((OrderState.SIGNED.value, OrderState.IN_PROGRESS.value)),
+        WorkOrder.handle_due_at <= now,
+        WorkOrder.handle_overdue_at.is_(None),
+    )
+    for order in session.scalars(late_handle).all():
+        if flag(
+            session,
+            order,
+            "handle_overdue",
+            f"handle_overdue:{order.handle_due_at:%Y%m%d%H%M%S}",
+            now,
+            handle_overdue_at=now,
+        ):
+            acts.append((order.id, "handle_overdue"))
+    flagged = select(WorkOrder).where(
+        WorkOrder.centre_told_at.is_(None),
+        or_(
+            and_(WorkOrder.state == OrderState.DISPATCHED.value, WorkOrder.sign_overdue_at.is_not(None)),
+            and_(
+                WorkOrder.state.in_((OrderState.SIGNED.value, OrderState.IN_PROGRESS.value)),
+                WorkOrder.handle_overdue_at.is_not(None),
+            ),
+        ),
+    )
+    for order in session.scalars(flagged).all():
+        if order.state == OrderState.DISPATCHED:
+            second = second_limit(order.dispatched_at, order.sign_due_at)
+        else:
+            second = second_limit(order.signed_at or order.dispatched_at, order.handle_due_at)
+        if second <= now and flag(
+            session, order, "centre_told", f"centre_told:{second:%Y%m%d%H%M%S}", now, centre_told_at=now
+        ):
+            acts.append((order.id, "centre_told"))
+    return acts
+
+
+def events_of(session: Session, order_id: int) -> list[WorkOrderEvent]:
+    """Return an order's events, oldest first."""
+    return list(
+        session.scalars(select(WorkOrderEvent).where(WorkOrderEvent.order_id == order_id).order_by(WorkOrderEvent.id))
+    )
