@@ -306,4 +306,22 @@ def edit_user(user_id: int) -> Any:
         flash(_("The account has been saved."), "success")
         return redirect(url_for("accounts.users"))
     status = 422 if form.errors else 200
-    return render_template("accounts/user_form.html", form=form, user=user), status
+    factor = second_factor.of(db.session, user.id)
+    return render_template("accounts/user_form.html", form=form, user=user, factor=factor), status
+
+
+@bp.post("/admin/users/<int:user_id>/second-factor/reset")
+@require_role(Role.ADMIN)
+def reset_second_factor(user_id: int) -> Any:
+    """Reset an account's second factor (lost phone): they set up a new one at their next log-in (audited)."""
+    user = services.get_user(db.session, user_id) or abort(404)
+    if second_factor.reset(db.session, user, current_user, utcnow()):
+        flash(
+            _("The second factor has been reset; %(name)s sets up a new one at the next log-in.", name=user.username),
+            "success",
+        )
+    else:
+        flash(_("This account had no second factor; its sessions have been ended."), "info")
+    if user.id == current_user.id:
+        return redirect(url_for("accounts.login"))
+    return redirect(url_for("accounts.edit_user", user_id=user.id))

@@ -15,6 +15,8 @@ import segno
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from hotline import audit
+from hotline.accounts import sessions
 from hotline.accounts.models import SecondFactor, User
 from hotline.vocabulary import Role
 
@@ -105,6 +107,28 @@ def remove(session: Session, user: User) -> None:
     if factor is not None:
         session.delete(factor)
         session.commit()
+
+
+def reset(session: Session, user: User, actor: User, now: datetime) -> bool:
+    """Reset a user's second factor for an admin: remove it and end the user's sessions (audited).
+
+    The user sets up a new one at their next log-in (supervisors and above) or may turn it
+    on again on the profile page (workers). Returns whether they had one.
+    """
+    factor = of(session, user.id)
+    if factor is not None:
+        session.delete(factor)
+    ended = sessions.end_all(session, user.id, "second_factor_reset", now, commit=False)
+    entry = audit.record(
+        session,
+        "user.second_factor_reset",
+        actor_id=actor.id,
+        target=f"user:{user.id}",
+        detail={"had_one": factor is not None, "sessions_ended": ended},
+    )
+    entry.at = now
+    session.commit()
+    return factor is not None
 
 
 def _fresh_codes(factor: SecondFactor) -> list[str]:

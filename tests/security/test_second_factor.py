@@ -114,3 +114,41 @@ def test_tests_and_the_demo_may_turn_it_off_production_may_not(monkeypatch: Any)
         load_config("production")
     monkeypatch.setenv("SECOND_FACTOR_REQUIRED", "true")
     assert load_config("production").SECOND_FACTOR_REQUIRED is True
+
+
+@pytest.mark.usefixtures("required")
+def test_an_admin_resets_a_lost_second_factor_and_the_user_sets_up_a_new_one(
+    app: Flask, make_user: Any, db_session: Any
+) -> None:
+    from hotline.audit import AuditEntry
+
+    supervisor, admin, manager = make_user("supervisor"), make_user("admin"), make_user("manager")
+    phone = app.test_client()
+    give_password(phone, supervisor.username)
+    old_secret, _codes = enrol(phone, "/login/enrol")
+    assert logged_in(phone)
+    reset = f"/admin/users/{supervisor.id}/second-factor/reset"
+
+    intruder = app.test_client()
+    give_password(intruder, manager.username)
+    enrol(intruder, "/login/enrol")
+    assert intruder.post(reset, data={"csrf_token": csrf_token(intruder, "/profile")}).status_code == 403
+
+    desk = app.test_client()
+    give_password(desk, admin.username)
+    enrol(desk, "/login/enrol")
+    page = desk.get(f"/admin/users/{supervisor.id}").get_data(as_text=True)
+    assert "重置双重验证" in page and reset in page
+    assert desk.post(reset).status_code == 400  # no CSRF token
+    answer = desk.post(reset, data={"csrf_token": csrf_token(desk, f"/admin/users/{supervisor.id}")})
+    assert answer.status_code == 302 and answer.headers["Location"].endswith(f"/admin/users/{supervisor.id}")
+    assert not logged_in(phone)
+    entry = db_session.query(AuditEntry).filter_by(action="user.second_factor_reset").one()
+    assert entry.actor_id == admin.id and entry.target == f"user:{supervisor.id}"
+
+    again = app.test_client()
+    assert give_password(again, supervisor.username).headers["Location"].endswith("/login/code")
+    assert again.get("/login/code").headers["Location"].endswith("/login/enrol")  # the old app no longer counts
+    assert not logged_in(again)
+    new_secret, _codes = enrol(again, "/login/enrol")
+    assert new_secret != old_secret and logged_in(again)
