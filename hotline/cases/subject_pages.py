@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
-from flask import Response, abort, current_app, render_template
+from flask import abort, current_app, render_template, send_file
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from hotline.access import require_role
-from hotline.cases import need_to_know, subjects
+from hotline.cases import need_to_know, subject_archive, subjects
 from hotline.cases.forms import EraseForm, SubjectForm
 from hotline.cases.routes import bp
 from hotline.clock import utcnow
@@ -72,19 +71,16 @@ def subject_find() -> Any:
 @bp.post("/cases/subjects/export")
 @require_role(Role.SUPERVISOR)
 def subject_export() -> Any:
-    """Download what is held about the caller as JSON, for them (audited, recorded as an export)."""
+    """Download what is held about the caller, for them: a zip of the JSON and their recordings (audited)."""
     supervisor_only()
     form = SubjectForm()
     number = number_of(form) if form.validate_on_submit() else None
     if number is None:
         return render_index(form, 422)
-    now = utcnow()
-    document = subjects.export(db.session, number, form.requested_by.data, current_user, now)
-    body = json.dumps(document, ensure_ascii=False, indent=2)
-    filename = f"personal-data-{now:%Y%m%d-%H%M%S}.json"
-    return Response(
-        body, mimetype="application/json", headers={"Content-Disposition": f"attachment; filename={filename}"}
+    archive = subject_archive.export_archive(
+        db.session, number, form.requested_by.data, current_user, utcnow(), get_provider()
     )
+    return send_file(archive.file, mimetype="application/zip", as_attachment=True, download_name=archive.filename)
 
 
 @bp.post("/cases/subjects/erase")

@@ -245,14 +245,6 @@ def export_document(data: SubjectData, now: datetime) -> dict[str, Any]:
     }
 
 
-def export(session: Session, number: str, requested_by: str, actor: User, now: datetime) -> dict[str, Any]:
-    """Return the export document for the caller, and record the request as served."""
-    data = collect(session, number)
-    document = export_document(data, now)
-    serve(session, "export", data, requested_by, actor, now, {"exported": data.counts()})
-    return document
-
-
 @dataclass
 class Erasure:
     """What an erasure did: cases and calls erased, cases kept and why, recordings the network kept."""

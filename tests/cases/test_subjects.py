@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import io
 import json
+import zipfile
 from datetime import timedelta
 from typing import Any
 
@@ -78,13 +80,23 @@ def test_finding_what_is_held_is_audited_and_recorded(client: Any, db_session: A
     assert entry.actor_id == supervisor.id and "13812345678" not in json.dumps(entry.detail)
 
 
-def test_the_export_is_a_json_copy_for_the_person(client: Any, db_session: Any, make_user: Any, held: Any) -> None:
+def open_archive(response: Any) -> tuple[dict[str, Any], zipfile.ZipFile]:
+    """Return the export's JSON document and the zip it came in."""
+    assert response.status_code == 200 and response.mimetype == "application/zip"
+    assert "attachment" in response.headers["Content-Disposition"] and ".zip" in response.headers["Content-Disposition"]
+    archive = zipfile.ZipFile(io.BytesIO(response.data))
+    response.close()  # a server closes the archive's file once sent; the test client leaves it to us
+    return json.loads(archive.read("personal-data.json")), archive
+
+
+def test_the_export_is_a_zip_with_the_json_copy_for_the_person(
+    client: Any, db_session: Any, make_user: Any, held: Any, provider: Any
+) -> None:
     log_in(client, make_user("supervisor"))
     token = csrf_token(client, "/cases/subjects")
     response = client.post("/cases/subjects/export", data={**ASKED, "csrf_token": token})
-    assert response.status_code == 200 and "attachment" in response.headers["Content-Disposition"]
     assert response.headers["Cache-Control"] == "no-store"
-    document = response.get_json()
+    document, archive = open_archive(response)
     assert document["about"] == NUMBER and {case["reference"] for case in document["cases"]} == {
         "HL-OLD",
         "HL-HOLD",
@@ -92,7 +104,9 @@ def test_the_export_is_a_json_copy_for_the_person(client: Any, db_session: Any, 
     }
     old = next(case for case in document["cases"] if case["reference"] == "HL-OLD")
     assert old["caller_name"] == "李大爷" and old["notes"][0]["text"] == "老人说儿子不来看他"
-    assert document["calls"][0]["recording"]["id"] == "RE" + "3" * 32
+    recording = document["calls"][0]["recording"]
+    assert recording["id"] == "RE" + "3" * 32 and recording["file"] == f"recordings/{recording['id']}.wav"
+    assert archive.read(recording["file"])[:4] == b"RIFF"  # the simulator's tone: nothing real was recorded
     assert db_session.scalar(select(SubjectRequest.kind)) == "export"
 
 
@@ -132,3 +146,51 @@ def test_the_legal_hold_is_a_setting(db_session: Any, make_user: Any, held: Any)
     save_periods(db_session, {"legal_hold_days": 7}, make_user("manager").id, NOW)
     erasure = subjects.erase(db_session, NUMBER, "本人", supervisor, NOW, RecordingProvider())
     assert sorted(erasure.erased_cases) == ["HL-HOLD", "HL-OLD"] and erasure.kept_cases == {"HL-OPEN": "open"}
+
+
+def test_the_export_carries_the_recordings_fetched_from_the_phone_network(
+    app: Flask, client: Any, db_session: Any, make_user: Any, held: Any
+) -> None:
+    """End to end: the Twilio provider fetches each recording from the Twilio-compatible server's Recordings."""
+    from hotline.gateway import start_gateway
+    from hotline.gateway.interpreter import Recording
+    from hotline.gateway.rest import recording_media
+    from hotline.telephony.provider_impls import TwilioProvider
+
+    account, auth_token = "AC" + "5" * 32, "subject-token"
+    kept, gone = "RE" + "3" * 32, "RE" + "4" * 32
+    held["call"].recording_url = f"https://api.twilio.com/2010-04-01/Accounts/{account}/Recordings/{kept}"
+    lost = Call(
+        call_sid="CA-subject-lost",
+        from_number=NUMBER,
+        from_hash=phone_lookup_hash(NUMBER),
+        recording_sid=gone,
+        recording_url=f"https://api.twilio.com/2010-04-01/Accounts/{account}/Recordings/{gone}",
+        created_at=NOW - timedelta(days=10),
+    )
+    db_session.add(lost)
+    db_session.commit()
+    saved = app.extensions.get("hotline_telephony")
+    with start_gateway("http://127.0.0.1:9", "https://hotline.example.org", auth_token, account) as network:
+        network.network.recordings.append(Recording(kept, "CA-subject", "", 12, "", NOW - timedelta(days=420)))
+        app.extensions["hotline_telephony"] = TwilioProvider(
+            account, auth_token, "+862288880000", api_base_url=network.rest_url
+        )
+        try:
+            supervisor = make_user("supervisor")
+            log_in(client, supervisor)
+            token = csrf_token(client, "/cases/subjects")
+            response = client.post("/cases/subjects/export", data={**ASKED, "csrf_token": token})
+        finally:
+            app.extensions["hotline_telephony"] = saved
+        fetches = network.rest.requests_to("GET", r"/Recordings/RE\d+\.mp3$")
+    document, archive = open_archive(response)
+    by_id = {call["recording"]["id"]: call["recording"] for call in document["calls"] if call["recording"]}
+    assert by_id[kept]["file"] == f"recordings/{kept}.mp3" and by_id[gone]["file"] is None
+    assert archive.read(f"recordings/{kept}.mp3") == recording_media(kept, "mp3")
+    assert sorted(archive.namelist()) == ["personal-data.json", f"recordings/{kept}.mp3"]
+    assert {fetch.username for fetch in fetches} == {account} and len(fetches) == 2
+    entry = db_session.scalar(select(AuditEntry).where(AuditEntry.action == "subject.export"))
+    assert entry.actor_id == supervisor.id
+    assert entry.detail["recordings_included"] == [kept] and entry.detail["recordings_unavailable"] == [gone]
+    assert NUMBER not in json.dumps(entry.detail)
