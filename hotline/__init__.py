@@ -22,6 +22,7 @@ PACKAGES = (
     "knowledge",
     "escalation",
     "workorders",
+    "callbacks",
     "reports",
     "manage",
     "ops",

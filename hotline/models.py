@@ -113,3 +113,7 @@ from hotline.knowledge.models import (  # noqa: E402
 )
 
 __all__ += ["Article", "ArticleUse", "ArticleVersion", "SynonymGroup", "UnansweredQuestion"]
+
+from hotline.callbacks.models import CallbackAttempt, CallbackEvent, CallbackTask  # noqa: E402
+
+__all__ += ["CallbackAttempt", "CallbackEvent", "CallbackTask"]

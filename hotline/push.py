@@ -105,3 +105,13 @@ def rota_notice(user_id: int, payload: dict[str, Any]) -> None:
 def rota_changed(payload: dict[str, Any]) -> None:
     """Tell every console that a shift started or ended, so on-duty lists stay live."""
     _emit("rota.changed", payload, CONSOLE_ROOM)
+
+
+def callbacks_changed(reason: str = "") -> None:
+    """Tell every console that the callback queue changed (a task opened, taken, tried or closed)."""
+    _emit("callbacks.changed", {"reason": reason}, CONSOLE_ROOM)
+
+
+def callback_dialled(worker_id: int, task_id: int, dial_status: str) -> None:
+    """Tell the worker who dialled a callback how the leg to the caller ended."""
+    _emit("callback.dialled", {"task_id": task_id, "dial_status": dial_status}, user_room(worker_id))

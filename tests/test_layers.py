@@ -46,6 +46,7 @@ LAYERS: list[tuple[str, ...]] = [
     ("routing",),
     ("cases",),
     ("escalation",),
+    ("callbacks",),
     ("console", "workorders"),
     ("knowledge", "reports", "home", "manage"),
     # the application: assembles and runs everything above
