@@ -1,8 +1,10 @@
 // Behaviour every page may use, bound here because the CSP allows no inline script or handler.
-document.addEventListener("click", (event) => {
-  const printer = event.target.closest("[data-print]");
-  if (printer) {
+(() => {
+  "use strict";
+
+  document.addEventListener("click", (event) => {
+    if (!event.target.closest("[data-print]")) return;
     event.preventDefault();
     window.print();
-  }
-});
+  });
+})();

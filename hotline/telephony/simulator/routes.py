@@ -42,6 +42,13 @@ def network() -> Any:
     return simulator_gateway(app, request.host_url).network
 
 
+def field(name: str) -> str:
+    """Return a posted text value: from the JSON body (the pages' scripts) or the form (tests, curl)."""
+    body = request.get_json(silent=True) if request.is_json else None
+    value = (body if isinstance(body, dict) else request.form).get(name)
+    return value if isinstance(value, str) else ""
+
+
 def fail(error: Exception) -> Any:
     """Answer a simulator error as JSON 409."""
     return jsonify({"error": {"code": "conflict", "message": str(error), "fields": {}}}), 409
@@ -58,7 +65,7 @@ def caller_page() -> Any:
 @public(REASON)
 def dial() -> Any:
     """Dial the hotline from the number typed in."""
-    from_number = (request.form.get("from") or "+8613800138000").strip()[:20]
+    from_number = (field("from") or "+8613800138000").strip()[:20]
     call_sid = services.dial(network(), from_number, current_app.config.get("TWILIO_NUMBER") or "+862200000000")
     return jsonify({"call_sid": call_sid}), 201
 
@@ -81,7 +88,7 @@ def call_state(call_sid: str) -> Any:
 def press(call_sid: str) -> Any:
     """Press keys (empty: stay silent), while a prompt plays or after it."""
     try:
-        services.press(network(), call_sid, (request.form.get("digits") or "")[:10])
+        services.press(network(), call_sid, (field("digits") or "")[:10])
     except services.SimulatorError as error:
         return fail(error)
     return jsonify({"ok": True})
@@ -102,7 +109,7 @@ def hang_up(call_sid: str) -> Any:
 @public(REASON)
 def caller_says(call_sid: str) -> Any:
     """The caller "talks": a line of text to the worker."""
-    text = (request.form.get("text") or "").strip()
+    text = (field("text") or "").strip()
     if text:
         services.say(db.session, call_sid, "caller", text, utcnow())
     return jsonify({"ok": True})
@@ -119,8 +126,8 @@ def messages() -> Any:
 @public(REASON)
 def reply_by_sms() -> Any:
     """Send an SMS to the hotline number from a phone (e.g. a station answering "1 <code>"); return the replies."""
-    from_number = (request.form.get("from") or "").strip()[:20]
-    body = (request.form.get("body") or "").strip()[:1600]
+    from_number = (field("from") or "").strip()[:20]
+    body = (field("body") or "").strip()[:1600]
     if not from_number or not body:
         return jsonify({"error": {"code": "invalid", "message": "from and body are required", "fields": {}}}), 400
     to_number = current_app.config.get("TWILIO_NUMBER") or "+862200000000"
@@ -162,7 +169,7 @@ def accept(call_sid: str) -> Any:
 @logged_in
 def worker_says(call_sid: str) -> Any:
     """The worker "talks": a line of text to the caller."""
-    text = (request.form.get("text") or "").strip()
+    text = (field("text") or "").strip()
     if text:
         services.say(db.session, call_sid, "worker", text, utcnow())
     return jsonify({"ok": True})
