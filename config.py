@@ -270,6 +270,14 @@ class Config:
         self.GATEWAY_REST_LISTEN = env_host_port("GATEWAY_REST_LISTEN", "127.0.0.1:8765")
         self.GATEWAY_HEALTH_LISTEN = env_host_port("GATEWAY_HEALTH_LISTEN", "127.0.0.1:8766")
         self.GATEWAY_CACHE_DIR = env_str("GATEWAY_CACHE_DIR", str(INSTANCE_DIR / "gateway"))
+        # Workers' SIP phones register at Kamailio with credentials the app issues (auth_ephemeral's scheme).
+        self.GATEWAY_PHONE_REGISTRAR = check_url(
+            "GATEWAY_PHONE_REGISTRAR", env_str("GATEWAY_PHONE_REGISTRAR"), ("sip",)
+        )
+        self.GATEWAY_PHONE_SECRET = env_str("GATEWAY_PHONE_SECRET")
+        if self.GATEWAY_PHONE_SECRET and len(self.GATEWAY_PHONE_SECRET) < 16:
+            raise ConfigError("GATEWAY_PHONE_SECRET", "at least 16 characters (Kamailio's auth_ephemeral secret)")
+        self.GATEWAY_PHONE_HOURS = env_int("GATEWAY_PHONE_HOURS", 24, minimum=1)
         if self.GATEWAY_TRUNK_AREA_CODE and not self.GATEWAY_TRUNK_AREA_CODE.lstrip("0").isdigit():
             raise ConfigError(
                 "GATEWAY_TRUNK_AREA_CODE", f"expected digits (22 for Tianjin), got {self.GATEWAY_TRUNK_AREA_CODE!r}"

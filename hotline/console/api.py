@@ -12,8 +12,8 @@ from hotline import push
 from hotline.access import logged_in
 from hotline.api import API_PREFIX, ApiError
 from hotline.clock import utcnow
-from hotline.console import intake, services, softphone
-from hotline.console.exceptions import NotYourCall, SoftphoneUnavailable
+from hotline.console import intake, services, sip_phone, softphone
+from hotline.console.exceptions import NotYourCall, SipPhoneUnavailable, SoftphoneUnavailable
 from hotline.console.routes import bp
 from hotline.extensions import db
 from hotline.routing import adapters
@@ -47,6 +47,45 @@ def softphone_token() -> Any:
     except SoftphoneUnavailable as exc:
         raise ApiError(503, "softphone_unavailable", str(exc)) from exc
     return jsonify({"mode": "twilio", "token": token, "identity": softphone.identity(current_user.id)})
+
+
+@bp.get(f"{API_PREFIX}/console/sip-phone")
+@logged_in
+def sip_phone_credentials() -> Any:
+    """Issue my SIP phone's registration credentials.
+    ---
+    get:
+      summary: Credentials for my SIP desk phone or softphone at the line's registrar (Kamailio)
+      description: >-
+        The gateway rings the phone registered as `identity` when a call is put through to me.
+        The credentials expire (`expires_at`); fetch new ones before then. Never typed by hand.
+      responses:
+        200:
+          description: My phone's credentials
+          content:
+            application/json:
+              schema:
+                type: object
+                required: [identity, aor, registrar, username, password, ttl, expires_at]
+                properties:
+                  identity: {type: string}
+                  aor: {type: string}
+                  registrar: {type: string}
+                  username: {type: string}
+                  password: {type: string}
+                  ttl: {type: integer}
+                  expires_at: {type: string, format: date-time}
+        404:
+          description: "sip_phone_unavailable: workers' SIP phones are not configured on this line"
+          content: {application/json: {schema: {$ref: "#/components/schemas/Error"}}}
+    """
+    try:
+        issued = sip_phone.credentials(current_app.config, current_user.id, utcnow())
+    except SipPhoneUnavailable as exc:
+        raise ApiError(404, "sip_phone_unavailable", _("SIP phones are not set up on this line.")) from exc
+    response = jsonify(issued)
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 @bp.put(f"{API_PREFIX}/console/calls/<int:call_id>/draft")

@@ -27,3 +27,7 @@ class NotAllowedToListen(ConsoleError):
 
 class RecordingUnavailable(ConsoleError):
     """The phone network could not deliver the recording's media now."""
+
+
+class SipPhoneUnavailable(ConsoleError):
+    """Workers' SIP phones are not configured (no registrar or no shared secret)."""

@@ -19,6 +19,7 @@ from flask import Flask
 
 from hotline.gateway.runner import NUMBER_WEBHOOKS
 from hotline.gateway.sip.runner import SipGateway, start_sip_gateway
+from hotline.gateway.sip.settings import SipSettings
 from hotline.telephony.provider_impls import TwilioProvider
 from tests.gateway.sip import scenarios
 from tests.gateway.sip.conftest import line_settings, needs_raw_sockets, needs_sipp
@@ -34,12 +35,15 @@ NOON = datetime(2025, 3, 10, 4, 0, tzinfo=UTC)  # Monday 12:00 in Shanghai: the 
 
 
 @contextmanager
-def sip_line(app: Flask, live_server: Any, tmp_path: Path, phone_port: int) -> Iterator[tuple[Line, SipGateway]]:
-    """Run the app against a SIP gateway; workers' identities ring the sipp phone on `phone_port`."""
+def sip_line(
+    app: Flask, live_server: Any, tmp_path: Path, phone_port: int | None = None, settings: SipSettings | None = None
+) -> Iterator[tuple[Line, SipGateway]]:
+    """Run the app against a SIP gateway; workers' identities ring the sipp phone on `phone_port`
+    (or where `settings.client_uri` says)."""
     token, account = app.config["TWILIO_AUTH_TOKEN"], app.config["TWILIO_ACCOUNT_SID"]
     saved = {key: app.config.get(key) for key in ("PUBLIC_BASE_URL", "TELEPHONY", "TELEPHONY_OUTBOX_DISPATCH")}
     saved_provider = app.extensions.get("hotline_telephony")
-    settings = line_settings(client_uri=f"sip:{{identity}}@127.0.0.1:{phone_port}")
+    settings = settings or line_settings(client_uri=f"sip:{{identity}}@127.0.0.1:{phone_port}")
     options = {**NUMBER_WEBHOOKS, "rest_port": free_port()}
     with start_sip_gateway(live_server.url, live_server.url, token, account, settings, tmp_path, **options) as gateway:
         app.config.update(PUBLIC_BASE_URL=live_server.url, TELEPHONY="gateway", TELEPHONY_OUTBOX_DISPATCH=True)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 import threading
 from pathlib import Path
@@ -12,32 +11,28 @@ import pytest
 from hotline.gateway.sip.leg import CallLeg
 from tests.gateway.sip import scenarios
 from tests.gateway.sip.conftest import needs_sipp
+from tests.support.kamailio import KAMAILIO, environment, local_config
 from tests.support.ports import free_udp_port
 from tests.support.sipp import Sipp
 
-KAMAILIO = shutil.which("kamailio")
-DEPLOY = Path(__file__).parents[3] / "deploy" / "kamailio"
 needs_kamailio = pytest.mark.skipif(KAMAILIO is None, reason="kamailio is not installed (Debian kamailio)")
-
-
-def local_config(tmp_path: Path, port: int, gateway_port: int) -> Path:
-    """The sample configuration on 127.0.0.1, the carrier being 127.0.0.0/8, one gateway."""
-    listed = tmp_path / "dispatcher.list"
-    listed.write_text(f"1 sip:127.0.0.1:{gateway_port}\n")
-    text = (DEPLOY / "kamailio.cfg").read_text()
-    text = text.replace("udp:0.0.0.0:5060", f"udp:127.0.0.1:{port}")
-    text = text.replace('"198.51.100.0/24"', '"127.0.0.0/8"').replace('"/etc/kamailio/dispatcher.list"', f'"{listed}"')
-    text = text.replace("log_stderror=no", "log_stderror=yes")
-    config = tmp_path / "kamailio.cfg"
-    config.write_text(text)
-    return config
 
 
 @needs_kamailio
 def test_kamailio_accepts_the_sample_configuration(tmp_path: Path) -> None:
-    config = local_config(tmp_path, free_udp_port(), free_udp_port())
-    checked = subprocess.run([KAMAILIO, "-c", "-f", str(config)], capture_output=True, text=True, timeout=30)
+    config = local_config(tmp_path, free_udp_port(), [free_udp_port()])
+    command = [KAMAILIO or "kamailio", "-c", "-f", str(config)]
+    checked = subprocess.run(command, capture_output=True, text=True, timeout=30, env=environment())
     assert checked.returncode == 0, checked.stderr[-2000:]
+
+
+@needs_kamailio
+def test_kamailio_refuses_to_start_without_the_phone_secret(tmp_path: Path) -> None:
+    config = local_config(tmp_path, free_udp_port(), [free_udp_port()])
+    without = {name: value for name, value in environment().items() if name != "GATEWAY_PHONE_SECRET"}
+    command = [KAMAILIO or "kamailio", "-c", "-f", str(config)]
+    checked = subprocess.run(command, capture_output=True, text=True, timeout=30, env=without)
+    assert checked.returncode != 0 and "GATEWAY_PHONE_SECRET" in checked.stderr
 
 
 @needs_kamailio
@@ -52,12 +47,13 @@ def test_a_call_through_kamailio_reaches_the_gateway(start_line, tmp_path: Path)
 
     line = start_line(on_call)
     port = free_udp_port()
-    config = local_config(tmp_path, port, line.settings.port)
+    config = local_config(tmp_path, port, [line.settings.port])
     proxy = subprocess.Popen(
-        [KAMAILIO, "-DD", "-E", "-f", str(config), "-Y", str(tmp_path), "-P", str(tmp_path / "kamailio.pid")],
+        [KAMAILIO or "kamailio", "-DD", "-E", "-f", str(config), "-Y", str(tmp_path), "-P", str(tmp_path / "pid")],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
         text=True,
+        env=environment(),
     )
     try:
         options = scenarios._request("OPTIONS", "22292209", 1).replace("[service]@", "")

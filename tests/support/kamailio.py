@@ -1,0 +1,98 @@
+"""Run Kamailio with the sample configuration (deploy/kamailio/kamailio.cfg) on 127.0.0.1."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import uuid
+from pathlib import Path
+
+from tests.support.ports import free_udp_port
+from tests.support.waiting import until
+
+KAMAILIO = shutil.which("kamailio")
+DEPLOY = Path(__file__).parents[2] / "deploy" / "kamailio"
+PHONE_SECRET = "test-phone-secret-0123456789"
+
+
+def local_config(tmp_path: Path, port: int, gateway_ports: list[int]) -> Path:
+    """The sample configuration on 127.0.0.1:`port`, the carrier being 127.0.0.0/8, the gateways listed."""
+    listed = tmp_path / "dispatcher.list"
+    listed.write_text("".join(f"1 sip:127.0.0.1:{gateway}\n" for gateway in gateway_ports))
+    text = (DEPLOY / "kamailio.cfg").read_text()
+    text = text.replace("udp:0.0.0.0:5060", f"udp:127.0.0.1:{port}")
+    text = text.replace('"198.51.100.0/24"', '"127.0.0.0/8"').replace('"/etc/kamailio/dispatcher.list"', f'"{listed}"')
+    text = text.replace("log_stderror=no", "log_stderror=yes")
+    config = tmp_path / "kamailio.cfg"
+    config.write_text(text)
+    return config
+
+
+def environment() -> dict[str, str]:
+    """The environment Kamailio reads its phone secret from (GATEWAY_PHONE_SECRET, as the app does)."""
+    return {**os.environ, "GATEWAY_PHONE_SECRET": PHONE_SECRET}
+
+
+class Kamailio:
+    """Kamailio in the foreground of a child process, on its own port, stopped by `stop()`."""
+
+    def __init__(self, tmp_path: Path, gateway_ports: list[int]) -> None:
+        self.port = free_udp_port()
+        self.work_dir = tmp_path / f"kamailio-{self.port}"
+        self.work_dir.mkdir()
+        self.config = local_config(self.work_dir, self.port, gateway_ports)
+        self.log = self.work_dir / "kamailio.log"
+        self.process: subprocess.Popen | None = None
+
+    @property
+    def uri(self) -> str:
+        """The registrar's SIP URI."""
+        return f"sip:127.0.0.1:{self.port}"
+
+    def start(self) -> Kamailio:
+        """Start it; `wait_ready()` tells when it answers."""
+        command = [KAMAILIO or "kamailio", "-DD", "-E", "-f", str(self.config), "-Y", str(self.work_dir)]
+        command += ["-P", str(self.work_dir / "kamailio.pid")]
+        with self.log.open("w") as log:
+            self.process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=environment())
+        return self
+
+    def answers_options(self) -> bool:
+        """Send one OPTIONS to Kamailio itself and say whether it answered 200."""
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+            probe.bind(("127.0.0.1", 0))
+            probe.settimeout(1.0)
+            port, tag = probe.getsockname()[1], uuid.uuid4().hex
+            request = (
+                f"OPTIONS sip:127.0.0.1:{self.port} SIP/2.0\r\n"
+                f"Via: SIP/2.0/UDP 127.0.0.1:{port};branch=z9hG4bK{tag}\r\n"
+                f"From: <sip:probe@127.0.0.1:{port}>;tag={tag}\r\nTo: <sip:127.0.0.1:{self.port}>\r\n"
+                f"Call-ID: {tag}@127.0.0.1\r\nCSeq: 1 OPTIONS\r\nMax-Forwards: 70\r\nContent-Length: 0\r\n\r\n"
+            )
+            probe.sendto(request.encode(), ("127.0.0.1", self.port))
+            try:
+                return probe.recv(4096).startswith(b"SIP/2.0 200")
+            except OSError:
+                return False
+
+    def wait_ready(self, timeout: float = 60) -> Kamailio:
+        """Wait until Kamailio answers OPTIONS (it failed to start if it exited)."""
+        until(lambda: self.answers_options() or (self.process and self.process.poll() is not None), timeout=timeout)
+        assert self.process is not None and self.process.poll() is None, self.output()
+        return self
+
+    def stop(self) -> None:
+        """Stop it and wait for it to exit."""
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(timeout=10)
+
+    def output(self) -> str:
+        """What it logged, for an assertion message."""
+        return self.log.read_text(errors="replace")[-4000:]
