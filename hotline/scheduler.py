@@ -49,6 +49,7 @@ JOBS: tuple[Job, ...] = (
     Job("rota-reminders", "hotline.rota.jobs:reminders_tick", 60),
     Job("rota-shift-pushes", "hotline.rota.jobs:shift_push_tick", 20),
     Job("rota-certificates", "hotline.rota.jobs:certificates_tick", 3600),
+    Job("rota-calendar", "hotline.rota.jobs:calendar_tick", 900, at_start=True),
     Job("rota-sms", "hotline.rota.jobs:sms_tick", 30),
     Job("rota-autodraft", "hotline.rota.jobs:autodraft_tick", 15),
     Job("knowledge-review", "hotline.knowledge.jobs:review_tick", 24 * 3600, at_start=True),

@@ -38,6 +38,7 @@ LAYERS: list[tuple[str, ...]] = [
         "api",
         "spreadsheets",
         "web",
+        "workdays",
     ),
     ("gateway",),  # plays Twilio's part; imports only configuration and foundations
     ("accounts", "directory", "sms"),

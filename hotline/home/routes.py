@@ -14,6 +14,7 @@ from hotline.extensions import db
 from hotline.home import services
 from hotline.rota.services import my_shifts
 from hotline.vocabulary import Role
+from hotline.workdays import services as workdays
 
 bp = Blueprint("home", __name__)
 
@@ -32,6 +33,9 @@ def index() -> Any:
         "shifts": my_shifts(db.session, current_user, now),
         "certification": current_user.valid_certification(today),
     }
+    if current_user.has_role(Role.MANAGER):
+        context["calendar_pending"] = workdays.next_year_pending(db.session, today)
+        db.session.commit()  # the year may have been seeded just now
     if current_user.has_role(Role.SUPERVISOR):
         context["on_duty"] = services.on_duty_now(db.session, now)
         context["overview"] = services.overview(db.session, day_start, today)

@@ -10,7 +10,6 @@ from sqlalchemy.orm import Session, selectinload
 
 from hotline.accounts.models import User
 from hotline.directory.models import ExpertVolunteer
-from hotline.rota import calendar
 from hotline.rota.certificates import valid_certificate
 from hotline.rota.models import DRAFT
 from hotline.rota.rules import load_rules
@@ -18,6 +17,7 @@ from hotline.rota.services import rota_dict, shifts_between
 from hotline.rota.staffing import suggest_for_shifts
 from hotline.rota.validation import validate
 from hotline.rota.workers import STAFF_ROLES
+from hotline.workdays import services as calendar
 
 
 def period(anchor: date, view: str) -> tuple[date, date]:
@@ -79,7 +79,12 @@ def board(session: Session, anchor: date, view: str, now: datetime) -> dict[str,
         "to": last.isoformat(),
         "now": now.isoformat(),
         "days": [
-            {"date": d.isoformat(), "kind": row.kind, "holiday_name": row.holiday_name, "makeup": row.makeup}
+            {
+                "date": d.isoformat(),
+                "kind": row.kind,
+                "holiday_name": calendar.holiday_label(row.holiday_name) or None,
+                "makeup": row.makeup,
+            }
             for d, row in sorted(days.items())
         ],
         "unconfirmed_years": [y.year for y in years if not y.ready],

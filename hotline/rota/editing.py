@@ -14,7 +14,6 @@ from sqlalchemy.orm import Session
 from hotline.accounts.models import User
 from hotline.clock import hotline_zone
 from hotline.directory.models import ExpertVolunteer
-from hotline.rota import calendar
 from hotline.rota.certificates import certificate_problem
 from hotline.rota.exceptions import (
     AlreadyAssigned,
@@ -36,6 +35,7 @@ from hotline.rota.models import (
 )
 from hotline.rota.rules import MAX_SHIFT_HOURS, load_rules
 from hotline.rota.services import local_range
+from hotline.workdays import services as calendar
 
 DEFAULT_SLOTS = ((time(9), time(13), "上午班"), (time(13), time(17), "下午班"))
 DUTIES = (*ANSWERING_DUTIES, EXPERT)

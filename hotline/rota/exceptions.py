@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from hotline.workdays.exceptions import CalendarNotConfirmed  # noqa: F401 (the calendar's refusal, caught by rota pages)
+
 
 class RotaError(Exception):
     """Base class for rota errors."""
@@ -36,14 +38,6 @@ class InvalidShift(RotaError):
 
 class ShiftPublished(RotaError):
     """The shift has been published; it cannot be deleted, only restaffed."""
-
-
-class CalendarNotConfirmed(RotaError):
-    """The calendar of a year the holiday data does not cover must be confirmed by a manager first."""
-
-    def __init__(self, years: list[int]) -> None:
-        super().__init__(f"calendar not confirmed for {', '.join(map(str, years))}")
-        self.years = years
 
 
 class PublishBlocked(RotaError):

@@ -114,6 +114,12 @@ class CalendarDayForm(FlaskForm):
         self.kind.choices = day_kind_choices()
 
 
+class ConfirmYearForm(FlaskForm):
+    """Confirm a year's calendar; a year without any public holiday needs the box ticked."""
+
+    no_holidays = BooleanField(_l("This year has no public holidays"))
+
+
 class RulesForm(FlaskForm):
     """The rota's limits and targets."""
 

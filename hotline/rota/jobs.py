@@ -18,10 +18,12 @@ from sqlalchemy.orm import Session, selectinload
 from hotline import push
 from hotline.accounts.models import Certification, User
 from hotline.clock import hotline_zone
-from hotline.rota.models import PUBLISHED, RotaMark, RotaNotice, Shift, ShiftAssignment
+from hotline.rota.models import PUBLISHED, SUPERVISOR, RotaMark, RotaNotice, Shift, ShiftAssignment
 from hotline.rota.notices import add_notice, announce, deliver_pending_sms, managers
 from hotline.rota.rules import load_rules
+from hotline.rota.services import on_duty
 from hotline.rota.workers import STAFF_ROLES, flagged_assignments
+from hotline.workdays import services as workdays
 
 PUSH_WINDOW = timedelta(minutes=15)
 """A shift boundary older than this when first seen (the scheduler was down) is not pushed any more."""
@@ -159,6 +161,44 @@ def shift_push_tick() -> None:
     from hotline.extensions import db
 
     push_shift_boundaries(db.session, utcnow())
+
+
+def remind_calendar(session: Session, now: datetime) -> list[RotaNotice]:
+    """From November, tell the supervisors on call once a day that next year's calendar is not confirmed; commit.
+
+    The notice (console and SMS) repeats every day until a manager confirms the
+    year on the calendar page; the managers see the same on their home page.
+    """
+    today = now.astimezone(hotline_zone()).date()
+    year = workdays.next_year_pending(session, today)
+    if year is None:
+        session.commit()
+        return []
+    notices = []
+    for worker in on_duty(session, now, role=SUPERVISOR).workers:
+        user = session.get(User, worker.user_id)
+        if user is None or not user.active:
+            continue
+        with force_locale(user.locale or "zh"):
+            body = _(
+                "The holiday calendar of %(year)d is not confirmed yet: the line and the rota count every "
+                "day of %(year)d as an ordinary day except the statutory holidays. Please ask a manager to "
+                "enter the State Council's arrangements and confirm the calendar.",
+                year=year,
+            )
+        key = f"calendar-unconfirmed:{year}:{today.isoformat()}:{user.id}"
+        notices.append(add_notice(session, user, "calendar_unconfirmed", body, {"year": year}, key))
+    session.commit()
+    announce(notices)
+    return [n for n in notices if n is not None]
+
+
+def calendar_tick() -> None:
+    """Remind the supervisor on call of next year's unconfirmed calendar (idempotent: once a day each)."""
+    from hotline.clock import utcnow
+    from hotline.extensions import db
+
+    remind_calendar(db.session, utcnow())
 
 
 def certificates_tick() -> None:

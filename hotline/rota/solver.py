@@ -16,7 +16,6 @@ from sqlalchemy.orm import Session, selectinload
 
 from hotline.accounts.models import User
 from hotline.clock import hotline_zone
-from hotline.rota import calendar
 from hotline.rota.certificates import QUALIFIED_LEVELS, certificate_problem, shift_days, valid_certificate
 from hotline.rota.models import (
     DUTY_WORKER,
@@ -34,6 +33,7 @@ from hotline.rota.rules import load_rules
 from hotline.rota.services import local_range
 from hotline.rota.validation import hours_by_week, shift_name, window
 from hotline.vocabulary import Role
+from hotline.workdays import services as calendar
 
 DUTIES = (DUTY_WORKER, SUPERVISOR)
 FAIRNESS_WEIGHT = 100

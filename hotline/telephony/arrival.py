@@ -64,7 +64,7 @@ def receive_call(
     rather than read again. Whether the caller called before is looked up when a
     console shows the call, not here.
     """
-    line = ServiceCalendar(settings, zone).status(now)
+    line = ServiceCalendar(settings, zone, session).status(now)
     row, events = arrival_of(call_sid, from_raw, to_raw, now, line, region)
     call_id = insert_call(session, row, events, now)
     if call_id is None:  # a retried or racing webhook: answer from the stored record

@@ -1,21 +1,23 @@
 """Service hours: weekly opening hours, Chinese public holidays and make-up working days, closures.
 
-Holidays come from `chinese_calendar`, which covers only the years the State
-Council has announced. For a year it does not know, the day is treated by the
-weekly hours and a warning is logged: the line must still answer.
+Holidays and make-up working days come from the one editable calendar
+(`hotline.workdays`), the same the rota uses: a manager's change there changes
+the line too. A year with no holiday data at all (plain weekends) is treated by
+the weekly hours and a warning is logged: the line must still answer.
 """
 
 from __future__ import annotations
 
-import functools
 import logging
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from zoneinfo import ZoneInfo
 
-import chinese_calendar
+from sqlalchemy.orm import Session
 
 from hotline.telephony.line_settings import DAYS, LineSettings
+from hotline.workdays import services as workdays
+from hotline.workdays.models import HOLIDAY, SOURCE_WEEKENDS, WORKING
 
 log = logging.getLogger("hotline.telephony.hours")
 DAY_NAMES_ZH = ("周一", "周二", "周三", "周四", "周五", "周六", "周日")
@@ -49,31 +51,36 @@ def parse_hhmm(text: str) -> time:
     return time(int(hours), int(minutes))
 
 
-@functools.lru_cache(maxsize=64)
-def day_kind(day: date) -> DayKind:
-    """Classify a date from the Chinese calendar (remembered: every arriving call asks about today)."""
-    try:
-        is_holiday, name = chinese_calendar.get_holiday_detail(day)
-    except NotImplementedError:
-        log.warning("chinese_calendar does not cover %s; using the weekly hours", day.year)
+def day_kind(session: Session, day: date) -> DayKind:
+    """Classify a date from the editable calendar (seeding its year the first time it is asked)."""
+    row = workdays.day_info(session, day)
+    if row.kind == HOLIDAY:
+        return DayKind(holiday=True, holiday_name=row.holiday_name)
+    if row.kind == WORKING and day.weekday() >= 5:
+        return DayKind(makeup_workday=True, holiday_name=row.holiday_name)
+    if row.source == SOURCE_WEEKENDS:
+        log.warning("the calendar of %s has no holiday data; using the weekly hours", day.year)
         return DayKind(known=False)
-    if is_holiday and name:
-        return DayKind(holiday=True, holiday_name=str(name))
-    if not is_holiday and day.weekday() >= 5:
-        return DayKind(makeup_workday=True, holiday_name=str(name) if name else None)
     return DayKind()
 
 
 class ServiceCalendar:
-    """Answers "is the line open now?" from the settings and the Chinese calendar."""
+    """Answers "is the line open now?" from the settings and the working-day calendar.
 
-    def __init__(self, settings: LineSettings, zone: ZoneInfo) -> None:
+    Without a database session (the hours text, the fallbacks built without the
+    database) every day is an ordinary day of the weekly hours.
+    """
+
+    def __init__(self, settings: LineSettings, zone: ZoneInfo, session: Session | None = None) -> None:
         self.settings = settings
         self.zone = zone
+        self.session = session
 
     def day_kind(self, day: date) -> DayKind:
-        """Classify a date as a statutory holiday, a make-up working day, or an ordinary day."""
-        return day_kind(day)
+        """Classify a date as a public holiday, a make-up working day, or an ordinary day."""
+        if self.session is None:
+            return DayKind(known=False)
+        return day_kind(self.session, day)
 
     def periods(self, day: date) -> list[tuple[time, time]]:
         """Return the opening periods of a date (local times), holidays and make-up days applied."""

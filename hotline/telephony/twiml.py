@@ -7,6 +7,7 @@ URL, as the managers configured them.
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from twilio.twiml.voice_response import Dial, Gather, VoiceResponse
@@ -57,8 +58,17 @@ def enqueue(settings: LineSettings, queue_name: str, wait_url: str, action_url: 
     return response
 
 
-def queue_wait(settings: LineSettings, *, ahead: int | None, minutes: int | None, leave: bool) -> VoiceResponse:
-    """Answer the queue's wait URL: announce the place in line, then hold audio; or leave the queue."""
+def queue_wait(
+    settings: LineSettings, *, ahead: int | None, minutes: int | None, leave: bool, remaining: float | None = None
+) -> VoiceResponse:
+    """Answer the queue's wait URL: announce the place in line, then hold; or leave the queue.
+
+    The hold lasts until the next announcement or, when sooner, until the maximum
+    wait is reached (`remaining` seconds): Twilio asks the wait URL again then,
+    and the caller leaves the queue within a second or two of the limit. Hold
+    music plays only while the limit is further away than one announcement
+    interval, since a clip cannot be cut short.
+    """
     response = VoiceResponse()
     if leave:
         response.leave()
@@ -68,10 +78,12 @@ def queue_wait(settings: LineSettings, *, ahead: int | None, minutes: int | None
             speak(response, settings, "next_in_line")
         else:
             speak(response, settings, "position", ahead=ahead, minutes=max(1, minutes or 1))
-    if settings.hold_audio_url:
+    interval = max(1, settings.announce_every_seconds)
+    hold = interval if remaining is None else max(1, min(interval, math.ceil(remaining)))
+    if settings.hold_audio_url and hold >= interval:
         response.play(settings.hold_audio_url)
     else:
-        response.pause(length=max(1, settings.announce_every_seconds))
+        response.pause(length=hold)
     return response
 
 

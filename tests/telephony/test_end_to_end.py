@@ -187,6 +187,19 @@ def test_max_wait_reached_offers_a_callback(app: Flask, live_server: Any) -> Non
     assert [d["reason"] for d in line.signals_named("callback-needed")] == ["callback-requested"]
 
 
+def test_the_maximum_wait_is_kept_within_a_few_seconds(app: Flask, live_server: Any) -> None:
+    # 45 s is not a multiple of the 30 s announcement interval: the last hold is shortened to the limit.
+    with time_machine.travel(NOON, tick=False), phone_line(app, live_server, NOON) as line:
+        set_max_wait(line, 45)
+        call = line.network.dial_in(CALLER, HOTLINE, CallerScript(digits=["1", "2"]))
+        line.network.run_until_idle()
+        line.network.advance(400)
+        record = line.call(call.sid)
+    waited = [event.detail["queue_time"] for event in call.events("dequeue")]
+    assert waited and 45 <= waited[0] <= 50, waited  # the announcement itself takes a few seconds
+    assert "max-wait" in {e.kind for e in record.events}
+
+
 def test_an_unanswered_worker_puts_the_caller_back_at_the_front(app: Flask, live_server: Any) -> None:
     with time_machine.travel(NOON, tick=False), phone_line(app, live_server, NOON) as line:
         absent = add_worker(line, "w-absent")

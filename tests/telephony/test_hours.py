@@ -3,15 +3,23 @@
 from __future__ import annotations
 
 import logging
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
+import time_machine
+from sqlalchemy import select
 
 from hotline.telephony.hours import ServiceCalendar
 from hotline.telephony.line_settings import LineSettings
+from hotline.telephony.models import Call
+from hotline.workdays import services as workdays
+from tests.telephony.conftest import said
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
+CALLER = "+8613812345678"
+LINE = "+862288880000"
 
 
 def at(*args: int) -> datetime:
@@ -41,16 +49,16 @@ def test_status_uses_the_hotline_zone_not_utc() -> None:
     assert calendar.status(datetime(2025, 3, 10, 1, 30, tzinfo=UTC)).open  # 09:30 in Shanghai
 
 
-def test_public_holiday_closes_the_line_unless_the_setting_opens_it() -> None:
+def test_public_holiday_closes_the_line_unless_the_setting_opens_it(db_session: Any) -> None:
     settings = LineSettings()
-    status = ServiceCalendar(settings, SHANGHAI).status(at(2025, 10, 1, 10, 0))
-    assert not status.open and status.reason == "holiday" and status.holiday_name == "National Day"
+    status = ServiceCalendar(settings, SHANGHAI, db_session).status(at(2025, 10, 1, 10, 0))
+    assert not status.open and status.reason == "holiday" and status.holiday_name == "国庆节"
     settings.open_on_holidays = True
-    assert ServiceCalendar(settings, SHANGHAI).status(at(2025, 10, 1, 10, 0)).open
+    assert ServiceCalendar(settings, SHANGHAI, db_session).status(at(2025, 10, 1, 10, 0)).open
 
 
-def test_make_up_working_day_opens_with_working_day_hours() -> None:
-    calendar = ServiceCalendar(weekdays_only(), SHANGHAI)
+def test_make_up_working_day_opens_with_working_day_hours(db_session: Any) -> None:
+    calendar = ServiceCalendar(weekdays_only(), SHANGHAI, db_session)
     assert not calendar.status(at(2025, 10, 12, 10, 0)).open  # an ordinary Sunday
     assert calendar.status(at(2025, 10, 11, 10, 0)).open  # Saturday, make-up day for National Day
     assert calendar.day_kind(at(2025, 10, 11).date()).makeup_workday
@@ -71,11 +79,41 @@ def test_closure_wins_over_the_hours_and_carries_its_message() -> None:
     assert calendar.status(at(2025, 7, 21, 10, 0)).open
 
 
-def test_year_the_calendar_does_not_cover_uses_weekly_hours_and_warns(caplog: pytest.LogCaptureFixture) -> None:
+def test_year_the_calendar_does_not_cover_uses_weekly_hours_and_warns(
+    db_session: Any, caplog: pytest.LogCaptureFixture
+) -> None:
     with caplog.at_level(logging.WARNING, logger="hotline.telephony.hours"):
-        status = ServiceCalendar(LineSettings(), SHANGHAI).status(at(2040, 10, 1, 10, 0))
+        status = ServiceCalendar(LineSettings(), SHANGHAI, db_session).status(at(2101, 10, 3, 10, 0))
     assert status.open
-    assert "does not cover 2040" in caplog.text
+    assert "calendar of 2101 has no holiday data" in caplog.text
+
+
+@pytest.mark.parametrize(
+    ("moment", "holiday"),
+    [
+        (datetime(2026, 10, 7, 2, tzinfo=UTC), "国庆节"),  # 10:00 in Shanghai, the last day of the 2026 break
+        (datetime(2027, 1, 1, 2, tzinfo=UTC), "元旦"),  # beyond chinesecalendar's data: still a holiday
+        (datetime(2027, 2, 8, 2, tzinfo=UTC), "春节"),
+    ],
+)
+def test_a_caller_on_a_holiday_hears_the_line_is_closed_in_2026_and_2027(
+    twilio_post: Any, db_session: Any, moment: datetime, holiday: str
+) -> None:
+    with time_machine.travel(moment, tick=False):
+        answer = twilio_post("/twilio/voice/incoming", CallSid=f"CA-h{moment:%Y%m%d}", From=CALLER, To=LINE)
+    assert "今天是法定节假日" in said(answer), said(answer)
+    call = db_session.scalar(select(Call).where(Call.call_sid == f"CA-h{moment:%Y%m%d}"))
+    closed = [event.data for event in call.events if event.kind == "closed"]
+    assert closed == [{"reason": "holiday", "holiday": holiday}]
+
+
+def test_a_day_a_manager_marks_a_holiday_closes_the_line(twilio_post: Any, db_session: Any, make_user: Any) -> None:
+    manager = make_user("manager")
+    with time_machine.travel(datetime(2027, 10, 6, 2, tzinfo=UTC), tick=False):
+        before = twilio_post("/twilio/voice/incoming", CallSid="CA-m1", From=CALLER, To=LINE)
+        workdays.set_day(db_session, date(2027, 10, 6), "holiday", "国庆节", manager.id)
+        after = twilio_post("/twilio/voice/incoming", CallSid="CA-m2", From=CALLER, To=LINE)
+    assert "今天是法定节假日" not in said(before) and "今天是法定节假日" in said(after)
 
 
 def test_hours_are_described_in_mandarin() -> None:

@@ -1,59 +1,28 @@
-"""Working days and weekly shift patterns, from which weeks of shifts are generated."""
+"""Weekly shift patterns, from which weeks of shifts are generated (the days come from hotline.workdays)."""
 
 from __future__ import annotations
 
-from datetime import date, datetime, time
+from datetime import datetime, time
 
-from sqlalchemy import Boolean, Date, ForeignKey, Integer, String, Time
+from sqlalchemy import Boolean, ForeignKey, Integer, String, Time
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from hotline.clock import utcnow
-from hotline.db import Base, code, intpk, short_text
+from hotline.db import Base, intpk, short_text
+from hotline.workdays.models import DAY_KINDS, HOLIDAY, WEEKEND, WORKING, CalendarDay, CalendarYear
 
-WORKING = "working"
-WEEKEND = "weekend"
-HOLIDAY = "holiday"
-DAY_KINDS = (WORKING, WEEKEND, HOLIDAY)
-
-
-class CalendarDay(Base):
-    """One date's kind: a working day, a weekend day or a public holiday; managers may edit it."""
-
-    __tablename__ = "calendar_days"
-
-    day: Mapped[date] = mapped_column(Date, primary_key=True)
-    kind: Mapped[code]
-    """working, weekend or holiday."""
-    holiday_name: Mapped[str | None] = mapped_column(String(80))
-    makeup: Mapped[bool] = mapped_column(Boolean, default=False)
-    """A make-up working day (调休上班): a weekend day worked instead of a holiday."""
-    source: Mapped[code]
-    """chinese_calendar, weekends (a year the package does not cover) or manager."""
-    updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
-    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
-
-    @property
-    def is_working(self) -> bool:
-        """Return whether it is a working day (make-up days included)."""
-        return self.kind == WORKING
-
-
-class CalendarYear(Base):
-    """Whether a year's calendar can be trusted: seeded from chinese_calendar, or confirmed by a manager."""
-
-    __tablename__ = "calendar_years"
-
-    year: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
-    source: Mapped[code]
-    """chinese_calendar, or weekends when the package does not cover the year."""
-    seeded_at: Mapped[datetime] = mapped_column(default=utcnow)
-    confirmed_at: Mapped[datetime | None]
-    confirmed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
-
-    @property
-    def ready(self) -> bool:
-        """Return whether weeks may be generated in this year."""
-        return self.source == "chinese_calendar" or self.confirmed_at is not None
+# The calendar's tables moved to hotline.workdays (one calendar for the line and the rota);
+# they are named here too so the rota's code reads as before.
+__all__ = [
+    "DAY_KINDS",
+    "HOLIDAY",
+    "WEEKEND",
+    "WORKING",
+    "CalendarDay",
+    "CalendarYear",
+    "ShiftPattern",
+    "ShiftPatternSlot",
+]
 
 
 class ShiftPattern(Base):

@@ -10,16 +10,27 @@ from flask import abort, current_app, flash, redirect, render_template, request,
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from hotline import audit
 from hotline.access import require_role
 from hotline.clock import local, utcnow
 from hotline.extensions import db
-from hotline.rota import board, calendar, editing, publishing, swaps
+from hotline.rota import board, editing, publishing, swaps
 from hotline.rota.exceptions import CalendarNotConfirmed, NotFound, PublishBlocked, RequestNotValid
-from hotline.rota.forms import AutoDraftForm, CalendarDayForm, DecisionForm, GenerateForm, PublishForm, RulesForm
+from hotline.rota.forms import (
+    AutoDraftForm,
+    CalendarDayForm,
+    ConfirmYearForm,
+    DecisionForm,
+    GenerateForm,
+    PublishForm,
+    RulesForm,
+)
 from hotline.rota.routes import bp
 from hotline.rota.rules import RotaRules, load_rules, save_rules
 from hotline.rota.strings import editor_strings
 from hotline.vocabulary import CertificationLevel, Role, Service, choices
+from hotline.workdays import services as calendar
+from hotline.workdays.exceptions import NoHolidaysNotAcknowledged
 
 
 def anchor_date() -> date:
@@ -129,7 +140,15 @@ def calendar_page() -> Any:
     db.session.commit()
     special = [row for _, row in sorted(days.items()) if row.kind == "holiday" or row.makeup or row.source == "manager"]
     return render_template(
-        "rota/calendar.html", year=year, record=record, special=special, form=CalendarDayForm(), days=days
+        "rota/calendar.html",
+        year=year,
+        record=record,
+        special=special,
+        form=CalendarDayForm(),
+        confirm_form=ConfirmYearForm(),
+        days=days,
+        holiday_label=calendar.holiday_label,
+        source_label=calendar.source_label,
     )
 
 
@@ -152,7 +171,30 @@ def confirm_calendar(year: int) -> Any:
     """Confirm a year's calendar so weeks can be generated."""
     if not 2000 <= year <= 2100:
         abort(404)
-    calendar.confirm_year(db.session, year, current_user.id, utcnow())
+    form = ConfirmYearForm()
+    if not form.validate_on_submit():
+        flash(_("The form has expired; please try again."), "error")
+        return redirect(url_for("rota.calendar_page", year=year))
+    try:
+        calendar.confirm_year(db.session, year, current_user.id, utcnow(), no_holidays=form.no_holidays.data)
+    except NoHolidaysNotAcknowledged:
+        flash(
+            _(
+                "The calendar of %(year)d has no public holidays. Enter them first, or tick "
+                "\u201cThis year has no public holidays\u201d to confirm it as it is.",
+                year=year,
+            ),
+            "error",
+        )
+        return redirect(url_for("rota.calendar_page", year=year))
+    audit.record(
+        db.session,
+        "calendar.confirmed",
+        actor_id=current_user.id,
+        target=f"calendar:{year}",
+        detail={"no_holidays": bool(form.no_holidays.data)},
+    )
+    db.session.commit()
     flash(_("The calendar of %(year)d is confirmed.", year=year), "success")
     return redirect(url_for("rota.calendar_page", year=year))
 

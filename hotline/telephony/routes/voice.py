@@ -77,8 +77,10 @@ def enqueue_without_database() -> Response:
 def hold_or_leave_without_database() -> Response:
     """Hold the caller, or let them leave once they waited longer than the limit (Twilio's QueueTime)."""
     settings = cached_settings()
-    over = (int_param("QueueTime") or 0) >= settings.max_wait_seconds
-    return xml(twiml.queue_wait(settings, ahead=None, minutes=None, leave=over))
+    waited = int_param("QueueTime") or 0
+    over = waited >= settings.max_wait_seconds
+    remaining = settings.max_wait_seconds - waited
+    return xml(twiml.queue_wait(settings, ahead=None, minutes=None, leave=over, remaining=remaining))
 
 
 def offer_without_database() -> Response:
@@ -255,7 +257,8 @@ def queue_wait() -> Response:
         services.reach_max_wait(db.session, call, now, place.waited)
         announce(call)
         return xml(twiml.queue_wait(settings, ahead=None, minutes=None, leave=True))
-    return xml(twiml.queue_wait(settings, ahead=place.ahead, minutes=place.minutes, leave=False))
+    remaining = settings.max_wait_seconds - place.waited
+    return xml(twiml.queue_wait(settings, ahead=place.ahead, minutes=place.minutes, leave=False, remaining=remaining))
 
 
 @bp.post(P_RESULT)
