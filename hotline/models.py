@@ -15,8 +15,8 @@ from hotline.escalation.models import (
 )
 from hotline.rota.models import Shift, ShiftAssignment
 from hotline.settings import Setting
-from hotline.workorders.models import StationMember, WorkOrder, WorkOrderAttachment, WorkOrderEvent
 from hotline.telephony.models import Call, CallEvent, CallSatisfaction, SimulatedMessage, TelephonyCommand
+from hotline.workorders.models import StationMember, WorkOrder, WorkOrderAttachment, WorkOrderEvent
 
 __all__ = [
     "ApiToken",

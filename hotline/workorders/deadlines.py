@@ -15,9 +15,9 @@ from sqlalchemy.orm import Session
 
 from hotline import audit
 from hotline.clock import hotline_zone
-from hotline.rota.calendar import days
-from hotline.rota.models.calendar import WORKING
 from hotline.settings import Setting
+from hotline.workdays.models import WORKING
+from hotline.workdays.services import days
 
 LIMITS_KEY = "workorders.limits"
 UNITS = ("minutes", "hours", "working_days")

@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from hotline.rota.calendar import set_day
-from hotline.rota.models.calendar import HOLIDAY
+from hotline.workdays.models import HOLIDAY
+from hotline.workdays.services import set_day
 from hotline.workorders.deadlines import BadLimits, add_limit, due_times, limits, save_limits
 
 
@@ -32,7 +32,7 @@ def test_working_days_skip_a_holiday_the_manager_added(db_session: Any, make_use
 
 
 def test_national_day_week_counts_the_makeup_saturday(db_session: Any) -> None:
-    # 2026: 1-7 October off (chinese_calendar); Sunday 27 September / Saturday 10 October are make-up days.
+    # 2026: 1-7 October off (the calendar); Sunday 27 September / Saturday 10 October are make-up days.
     start = datetime(2026, 9, 30, 2, 0, tzinfo=UTC)
     assert add_limit(db_session, start, {"amount": 1, "unit": "working_days"}).date() == datetime(2026, 10, 8).date()
 
