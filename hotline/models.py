@@ -13,6 +13,7 @@ from hotline.escalation.models import (
     ResponderReplyCode,
     SmsReply,
 )
+from hotline.robots.models import RobotSend
 from hotline.rota.models import Shift, ShiftAssignment
 from hotline.settings import Setting
 from hotline.telephony.models import Call, CallEvent, CallSatisfaction, SimulatedMessage, TelephonyCommand
@@ -29,6 +30,7 @@ __all__ = [
     "ExpertVolunteer",
     "Organisation",
     "Referral",
+    "RobotSend",
     "Setting",
     "Shift",
     "ShiftAssignment",

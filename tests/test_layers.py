@@ -40,7 +40,7 @@ LAYERS: list[tuple[str, ...]] = [
         "web",
         "workdays",
     ),
-    ("gateway",),  # plays Twilio's part; imports only configuration and foundations
+    ("gateway", "robots"),  # Twilio's part; the work-chat robots. Only configuration and foundations
     ("accounts", "directory", "sms"),
     ("telephony",),
     ("rota",),

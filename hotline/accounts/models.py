@@ -29,6 +29,9 @@ class User(UserMixin, Base):
     skills: Mapped[list[str]] = mapped_column(default=list)
     languages: Mapped[list[str]] = mapped_column(default=list)
     locale: Mapped[str | None] = mapped_column(String(10))
+    notify_channels: Mapped[list[str]] = mapped_column(default=list)
+    """How escalations reach this person, in order of preference (sms, wecom, dingtalk, feishu, voice);
+    the chat robots are the team's, with this person @-mentioned. Empty: what the urgency picks."""
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 

@@ -64,9 +64,13 @@ class Station(Base):
     duty_contact_name: Mapped[str | None] = mapped_column(EncryptedString(name=True))
     duty_contact_phone: Mapped[str | None] = mapped_column(EncryptedString())
     notify_channels: Mapped[list[str]] = mapped_column(default=list)
-    """Channels this responder takes (sms, voice, webhook); empty means what the urgency picks."""
-    webhook_url: Mapped[str | None] = mapped_column(String(500))
-    """A group chat robot's URL (WeCom, DingTalk, Feishu…) that takes a JSON POST."""
+    """Channels in order of preference (sms, wecom, dingtalk, feishu, voice); empty: what the urgency picks."""
+    webhook_url: Mapped[str | None] = mapped_column(EncryptedString())
+    """The group chat robot's webhook URL (encrypted: a WeCom URL's key is its secret)."""
+    robot_kind: Mapped[str | None] = mapped_column(String(20))
+    """wecom, dingtalk, feishu, or webhook (another URL that takes WeCom's text shape)."""
+    robot_secret: Mapped[str | None] = mapped_column(EncryptedString())
+    """The DingTalk or Feishu robot's signing secret."""
     active: Mapped[bool] = mapped_column(Boolean, default=True)
 
     area: Mapped[Area | None] = relationship()
@@ -95,9 +99,13 @@ class ExpertVolunteer(Base):
     user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), unique=True)
     notes: Mapped[str | None] = mapped_column(EncryptedString())
     notify_channels: Mapped[list[str]] = mapped_column(default=list)
-    """Channels this responder takes (sms, voice, webhook); empty means what the urgency picks."""
-    webhook_url: Mapped[str | None] = mapped_column(String(500))
-    """A group chat robot's URL (WeCom, DingTalk, Feishu…) that takes a JSON POST."""
+    """Channels in order of preference (sms, wecom, dingtalk, feishu, voice); empty: what the urgency picks."""
+    webhook_url: Mapped[str | None] = mapped_column(EncryptedString())
+    """The group chat robot's webhook URL (encrypted: a WeCom URL's key is its secret)."""
+    robot_kind: Mapped[str | None] = mapped_column(String(20))
+    """wecom, dingtalk, feishu, or webhook (another URL that takes WeCom's text shape)."""
+    robot_secret: Mapped[str | None] = mapped_column(EncryptedString())
+    """The DingTalk or Feishu robot's signing secret."""
     active: Mapped[bool] = mapped_column(Boolean, default=True)
 
 
@@ -117,9 +125,13 @@ class Organisation(Base):
     email: Mapped[str | None] = mapped_column(String(200))
     website: Mapped[str | None] = mapped_column(String(300))
     notify_channels: Mapped[list[str]] = mapped_column(default=list)
-    """Channels this responder takes (sms, voice, webhook); empty means what the urgency picks."""
-    webhook_url: Mapped[str | None] = mapped_column(String(500))
-    """A group chat robot's URL (WeCom, DingTalk, Feishu…) that takes a JSON POST."""
+    """Channels in order of preference (sms, wecom, dingtalk, feishu, voice); empty: what the urgency picks."""
+    webhook_url: Mapped[str | None] = mapped_column(EncryptedString())
+    """The group chat robot's webhook URL (encrypted: a WeCom URL's key is its secret)."""
+    robot_kind: Mapped[str | None] = mapped_column(String(20))
+    """wecom, dingtalk, feishu, or webhook (another URL that takes WeCom's text shape)."""
+    robot_secret: Mapped[str | None] = mapped_column(EncryptedString())
+    """The DingTalk or Feishu robot's signing secret."""
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 

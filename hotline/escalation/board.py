@@ -7,6 +7,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
+from urllib.parse import urlsplit
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
@@ -17,6 +18,7 @@ from hotline.directory.models import Area
 from hotline.escalation.models import (
     OPEN_REFERRAL,
     OWNED_REFERRAL,
+    ROBOT_CHANNELS,
     Escalation,
     EscalationPolicy,
     EscalationStatus,
@@ -26,6 +28,7 @@ from hotline.escalation.models import (
     ReferralStep,
     referral_ended,
 )
+from hotline.escalation.providers import read_robot_destination
 from hotline.privacy import mask_phone
 from hotline.telephony.models import Call
 
@@ -169,10 +172,10 @@ def iso(moment: datetime | None) -> str | None:
 
 
 def attempt_json(attempt: NotificationAttempt) -> dict[str, Any]:
-    """Return a notification attempt for the API (phone numbers masked, webhook URLs cut to their host)."""
+    """Return a notification attempt for the API (phone numbers masked, robots named by their URL's host only)."""
     destination = attempt.destination
-    if attempt.channel == "webhook":
-        destination = destination.split("/")[2] if destination.count("/") >= 2 else "webhook"
+    if attempt.channel in ROBOT_CHANNELS:
+        destination = urlsplit(read_robot_destination(destination)[0].url).hostname or attempt.channel
     else:
         destination = mask_phone(destination)
     return {

@@ -91,6 +91,13 @@ class Channel(StrEnum):
     SMS = "sms"
     VOICE = "voice"
     WEBHOOK = "webhook"
+    """In the urgency's list: any group chat robot. As an attempt's channel: a URL of no known robot."""
+    WECOM = "wecom"
+    DINGTALK = "dingtalk"
+    FEISHU = "feishu"
+
+
+ROBOT_CHANNELS = (Channel.WECOM.value, Channel.DINGTALK.value, Channel.FEISHU.value, Channel.WEBHOOK.value)
 
 
 LABELS: dict[StrEnum, Any] = {
@@ -127,7 +134,10 @@ LABELS: dict[StrEnum, Any] = {
     TargetKind.MANAGER: _l("Manager"),
     Channel.SMS: _l("SMS"),
     Channel.VOICE: _l("Voice call"),
-    Channel.WEBHOOK: _l("Group chat webhook"),
+    Channel.WEBHOOK: _l("Group chat robot"),
+    Channel.WECOM: _l("WeCom group robot"),
+    Channel.DINGTALK: _l("DingTalk robot"),
+    Channel.FEISHU: _l("Feishu bot"),
 }
 
 
@@ -324,10 +334,14 @@ class NotificationAttempt(Base):
     two_way: Mapped[bool] = mapped_column(Boolean, default=True)
     """False where replies and links are not allowed (SMS to mainland China through Twilio)."""
     status: Mapped[code] = mapped_column(default="queued")
-    """queued, sending, sent, delivered, undelivered, failed, ringing, in-progress, completed, busy, no-answer."""
+    """queued, sending, sent, delivered, undelivered, failed, uncertain (may have been delivered: never resent),
+    cancelled, ringing, in-progress, completed, busy, no-answer."""
     provider_id: Mapped[str | None] = mapped_column(String(64), index=True)
     error: Mapped[str | None] = mapped_column(String(300))
     last_sequence: Mapped[int] = mapped_column(Integer, default=-1)
+    tries: Mapped[int] = mapped_column(Integer, default=0)
+    retry_at: Mapped[datetime | None]
+    """When a queued attempt that failed in a way worth retrying (a rate limit) is tried again."""
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     sent_at: Mapped[datetime | None]
     updated_at: Mapped[datetime | None]

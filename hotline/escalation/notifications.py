@@ -11,13 +11,14 @@ import phonenumbers
 from flask import current_app
 from flask_babel import force_locale, gettext
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
-from sqlalchemy import select
+from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
 from hotline.directory.models import Area
 from hotline.escalation.exceptions import ReferralEnded, ReferralExpired, ReferralNotFound
 from hotline.escalation.models import (
     OPEN_REFERRAL,
+    ROBOT_CHANNELS,
     Channel,
     Escalation,
     EscalationStatus,
@@ -31,7 +32,7 @@ from hotline.escalation.models import (
     referral_ended,
 )
 from hotline.escalation.policies import setting
-from hotline.escalation.providers import CHANNELS, ChannelError, public_url
+from hotline.escalation.providers import CHANNELS, ChannelError, public_url, robot_destination
 from hotline.escalation.recipients import Recipient
 from hotline.privacy import mask_phone
 from hotline.telephony.models import Call
@@ -118,18 +119,38 @@ def sms_restricted(session: Session, phone: str | None) -> bool:
     return region in setting(session, "escalation.sms_rules").get("restricted_countries", [])
 
 
-def pick_channels(session: Session, recipient: Recipient, urgency: str) -> list[tuple[str, str, bool]]:
-    """Return (channel, destination, two_way) for a recipient: the urgency's channels that the
-    responder takes, reachable, with a voice call added where SMS cannot carry a reply."""
+def wanted_channels(session: Session, recipient: Recipient, urgency: str) -> list[str]:
+    """Return the channels to try, in order: the recipient's preferences that the urgency allows
+    (any robot where the urgency says "group chat robot"), else all of them; no preference: the urgency's."""
     by_urgency = setting(session, "escalation.channels").get(urgency) or [Channel.SMS.value]
-    wanted = [c for c in by_urgency if not recipient.channels or c in recipient.channels] or list(recipient.channels)
+    if not recipient.channels:
+        return list(by_urgency)
+
+    def allowed(channel: str) -> bool:
+        return channel in by_urgency or (channel in ROBOT_CHANNELS and Channel.WEBHOOK.value in by_urgency)
+
+    return [c for c in recipient.channels if allowed(c)] or list(recipient.channels)
+
+
+def pick_channels(session: Session, recipient: Recipient, urgency: str) -> list[tuple[str, str, bool]]:
+    """Return (channel, destination, two_way) for a recipient: the channels wanted that it can be
+    reached on, with a voice call added where SMS cannot carry a reply.
+
+    A robot channel ("webhook" for any) reaches the recipient's robot when it is of that kind; the
+    attempt's channel is the robot's kind and its destination the robot itself (stored encrypted).
+    """
     restricted = sms_restricted(session, recipient.phone)
+    robot = recipient.robot
     chosen: list[tuple[str, str, bool]] = []
-    for channel in wanted:
+    for channel in wanted_channels(session, recipient, urgency):
         if channel in (Channel.SMS, Channel.VOICE) and recipient.phone:
-            chosen.append((channel, recipient.phone, not (channel == Channel.SMS and restricted)))
-        elif channel == Channel.WEBHOOK and recipient.webhook_url:
-            chosen.append((channel, recipient.webhook_url, True))
+            pick = (channel, recipient.phone, not (channel == Channel.SMS and restricted))
+        elif channel in ROBOT_CHANNELS and robot is not None and channel in (Channel.WEBHOOK, robot.kind):
+            pick = (robot.kind, robot_destination(robot, recipient.mention), True)
+        else:
+            continue
+        if all(c != pick[0] for c, _, _ in chosen):
+            chosen.append(pick)
     names = [c for c, _, _ in chosen]
     if recipient.phone and (not chosen or (restricted and Channel.VOICE not in names)):
         # Whoever we notify must have a way to answer: a voice call works in every country.
@@ -185,8 +206,13 @@ def message_text(
                 + " "
                 + gettext("Press 1 to accept, press 2 to decline.")
             )
-        if channel == Channel.WEBHOOK:
-            return head + ask + " " + gettext("Accept or decline here: %(link)s", **values)
+        if channel in ROBOT_CHANNELS:
+            return (
+                head
+                + ask
+                + " "
+                + gettext("This robot cannot take replies: open the link to accept or decline: %(link)s", **values)
+            )
         if not two_way:
             return head + ask + " " + gettext("Answer our call to accept or decline.")
         return (
@@ -225,32 +251,75 @@ def create_attempts(
 # --- Sending --------------------------------------------------------------------------------------
 
 
-def dispatch(session: Session, attempt_ids: list[int], provider: TelephonyProvider, now: datetime) -> int:
-    """Send stored attempts, each once, never after the chain was acknowledged; return how many went out.
+MAX_TRIES = 5
+STALE_SEND = timedelta(minutes=5)
+UNREACHED = ("failed", "undelivered", "cancelled")
 
-    The chain's row stays locked while an attempt is sent, so an acknowledgement
-    either comes before (and the attempt is cancelled) or after it.
+
+def claim_attempt(session: Session, attempt_id: int, now: datetime) -> bool:
+    """Mark a queued attempt `sending` and commit, so that it is posted at most once.
+
+    A process that dies after this leaves the attempt `sending`: it is marked
+    `uncertain` later and never posted again.
+    """
+    claimed = session.execute(
+        update(NotificationAttempt)
+        .where(
+            NotificationAttempt.id == attempt_id,
+            NotificationAttempt.status == "queued",
+            or_(NotificationAttempt.retry_at.is_(None), NotificationAttempt.retry_at <= now),
+        )
+        .values(status="sending", updated_at=now)
+    )
+    session.commit()
+    return claimed.rowcount == 1
+
+
+def dispatch(session: Session, attempt_ids: list[int], provider: TelephonyProvider, now: datetime) -> int:
+    """Send stored attempts, each at most once, never after the chain was acknowledged; return how many went out.
+
+    Each attempt is claimed first (`sending`, committed); then the chain's row is
+    locked while it is sent, so an acknowledgement either comes before (and the
+    attempt is cancelled) or after it. A failure worth retrying (a rate limit, no
+    connection) queues the attempt again for later within the step's deadline;
+    any other failure is final, and when nobody at the step can be reached any
+    more the chain goes on to its next step at the next tick.
     """
     sent = 0
     for attempt_id in attempt_ids:
+        if not claim_attempt(session, attempt_id, now):
+            continue
         attempt = session.get(NotificationAttempt, attempt_id)
         if attempt is None:
             continue
         escalation = lock_escalation(session, attempt.referral.escalation_id)
         session.refresh(attempt)
         referral = session.get(Referral, attempt.referral_id, populate_existing=True)
-        if attempt.status != "queued":
-            session.commit()
-            continue
         if referral.status not in OPEN_REFERRAL or escalation is None or escalation.status != EscalationStatus.RUNNING:
             attempt.status, attempt.updated_at = "cancelled", now
             session.commit()
             continue
         try:
-            attempt.provider_id = CHANNELS[attempt.channel].send(attempt, provider)
+            attempt.provider_id = CHANNELS[attempt.channel].send(attempt, provider, now)
         except ChannelError as exc:
-            attempt.status, attempt.error = "failed", str(exc)[:300]
-            log_event(session, escalation, "notify_failed", now, referral=referral, channel=attempt.channel)
+            attempt.tries += 1
+            attempt.error = str(exc)[:300]
+            retry_at = now + timedelta(seconds=max(exc.retry_after or 0, 30 * 2 ** (attempt.tries - 1)))
+            if exc.retry_after is not None and attempt.tries < MAX_TRIES and retry_at < (referral.due_at or now):
+                attempt.status, attempt.retry_at = "queued", retry_at
+                log_event(
+                    session,
+                    escalation,
+                    "notify_retry",
+                    now,
+                    referral=referral,
+                    channel=attempt.channel,
+                    until=retry_at.isoformat(),
+                )
+            else:
+                attempt.status = "uncertain" if exc.uncertain else "failed"
+                log_event(session, escalation, "notify_failed", now, referral=referral, channel=attempt.channel)
+                go_on_if_unreachable(session, escalation, referral, now)
         else:
             attempt.status, attempt.sent_at = "sent", now
             if referral.status == ReferralStatus.PENDING:
@@ -262,16 +331,43 @@ def dispatch(session: Session, attempt_ids: list[int], provider: TelephonyProvid
     return sent
 
 
-def queued_attempt_ids(session: Session, limit: int = 100) -> list[int]:
-    """Return attempts stored but never sent (a process died between the commit and the send)."""
-    return list(
+def go_on_if_unreachable(session: Session, escalation: Escalation, referral: Referral, now: datetime) -> None:
+    """Move the chain on at the next tick when no target still waiting at this step can be reached."""
+    if escalation.step_index != referral.step_number or escalation.status != EscalationStatus.RUNNING:
+        return
+    session.flush()
+    waiting = [r for r in escalation.referrals if r.step_number == referral.step_number and r.status in OPEN_REFERRAL]
+    if all(attempt.status in UNREACHED for r in waiting for attempt in r.attempts):
+        escalation.due_at, escalation.version = now, escalation.version + 1
+        log_event(session, escalation, "unreachable", now, referral=referral, step=referral.step_number)
+
+
+def queued_attempt_ids(session: Session, now: datetime | None = None, limit: int = 100) -> list[int]:
+    """Return attempts stored but never sent (a process died between the commit and the send), and
+    those due for another try."""
+    query = select(NotificationAttempt.id).where(NotificationAttempt.status == "queued")
+    if now is not None:
+        query = query.where(or_(NotificationAttempt.retry_at.is_(None), NotificationAttempt.retry_at <= now))
+    return list(session.scalars(query.order_by(NotificationAttempt.id).limit(limit)))
+
+
+def give_up_stale_sends(session: Session, now: datetime) -> int:
+    """Mark `uncertain` the attempts a process claimed and never finished (it died while sending)."""
+    stale = list(
         session.scalars(
-            select(NotificationAttempt.id)
-            .where(NotificationAttempt.status == "queued")
-            .order_by(NotificationAttempt.id)
-            .limit(limit)
+            select(NotificationAttempt).where(
+                NotificationAttempt.status == "sending", NotificationAttempt.updated_at < now - STALE_SEND
+            )
         )
     )
+    for attempt in stale:
+        attempt.status, attempt.updated_at = "uncertain", now
+        attempt.error = "the process stopped while sending: not sent again"
+        escalation = attempt.referral.escalation
+        if escalation is not None:
+            log_event(session, escalation, "notify_failed", now, referral=attempt.referral, channel=attempt.channel)
+    session.commit()
+    return len(stale)
 
 
 def record_delivery(

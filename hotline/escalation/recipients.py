@@ -24,6 +24,8 @@ from hotline.directory.services import (
     stations_by_distance,
 )
 from hotline.escalation.models import OWNED_REFERRAL, Escalation, Referral, ReferralStatus, TargetKind
+from hotline.privacy import cipher
+from hotline.robots.clients import Robot, RobotKind, kind_of_url
 from hotline.rota import services as rota
 from hotline.rota.models import Shift
 from hotline.vocabulary import Role, StationTier
@@ -31,19 +33,39 @@ from hotline.vocabulary import Role, StationTier
 
 @dataclass(frozen=True)
 class Recipient:
-    """A resolved target with how to reach it."""
+    """A resolved target with how to reach it: its phone, its group chat robot, its channels in order."""
 
     kind: str
     id: int
     name: str
     phone: str | None
-    webhook_url: str | None = None
+    robot: Robot | None = None
     channels: tuple[str, ...] = ()
+    mention: tuple[str, ...] = ()
+    """Mobiles to @-mention in the robot's post (a staff member in the team's group chat)."""
 
 
 def next_shift_start(session: Session, after: datetime) -> datetime | None:
     """Return when the next published shift starts."""
     return session.scalar(select(func.min(Shift.starts_at)).where(Shift.status == "published", Shift.starts_at > after))
+
+
+def robot_of(entry: Any) -> Robot | None:
+    """Return a directory entry's group chat robot (its kind as set, else as its URL's host names it)."""
+    if not entry.webhook_url:
+        return None
+    kind = entry.robot_kind or kind_of_url(entry.webhook_url) or RobotKind.WEBHOOK.value
+    return Robot(kind, entry.webhook_url, entry.robot_secret or None)
+
+
+def team_robot(value: dict[str, Any] | None) -> Robot | None:
+    """Return the team's group chat robot from the `escalation.team_webhook` setting."""
+    url = (value or {}).get("url")
+    if not url:
+        return None
+    kind = (value or {}).get("kind") or kind_of_url(url) or RobotKind.WEBHOOK.value
+    secret = (value or {}).get("secret")
+    return Robot(kind, url, cipher().decrypt(secret) if secret else None)
 
 
 def of_station(station: Station) -> Recipient:
@@ -53,7 +75,7 @@ def of_station(station: Station) -> Recipient:
         station.id,
         station.name,
         station_phone(station),
-        station.webhook_url,
+        robot_of(station),
         tuple(station.notify_channels or ()),
     )
 
@@ -61,7 +83,7 @@ def of_station(station: Station) -> Recipient:
 def of_expert(expert: ExpertVolunteer) -> Recipient:
     """Return an expert volunteer as a recipient."""
     return Recipient(
-        "expert", expert.id, expert.name, expert.phone, expert.webhook_url, tuple(expert.notify_channels or ())
+        "expert", expert.id, expert.name, expert.phone, robot_of(expert), tuple(expert.notify_channels or ())
     )
 
 
@@ -72,17 +94,18 @@ def of_organisation(organisation: Organisation) -> Recipient:
         organisation.id,
         organisation.name,
         organisation.phone,
-        organisation.webhook_url,
+        robot_of(organisation),
         tuple(organisation.notify_channels or ()),
     )
 
 
-def of_user(user: User, team_webhook: str | None = None) -> Recipient:
-    """Return a staff member as a recipient (the team's group chat is their webhook)."""
-    return Recipient("user", user.id, user.display_name, user.phone, team_webhook)
+def of_user(user: User, team: Robot | None = None) -> Recipient:
+    """Return a staff member as a recipient: the team's group chat robot is theirs, with them @-mentioned."""
+    mention = (user.phone,) if user.phone and team is not None else ()
+    return Recipient("user", user.id, user.display_name, user.phone, team, tuple(user.notify_channels or ()), mention)
 
 
-def recipient_of(session: Session, referral: Referral, team_webhook: str | None = None) -> Recipient | None:
+def recipient_of(session: Session, referral: Referral, team: Robot | None = None) -> Recipient | None:
     """Return the recipient a referral was made to, as it is now in the directory."""
     model: Any = {"station": Station, "expert": ExpertVolunteer, "organisation": Organisation, "user": User}.get(
         referral.target_kind
@@ -91,7 +114,7 @@ def recipient_of(session: Session, referral: Referral, team_webhook: str | None 
     if row is None:
         return None
     builders: dict[str, Any] = {"station": of_station, "expert": of_expert, "organisation": of_organisation}
-    return builders[referral.target_kind](row) if referral.target_kind in builders else of_user(row, team_webhook)
+    return builders[referral.target_kind](row) if referral.target_kind in builders else of_user(row, team)
 
 
 def open_work(session: Session, expert_id: int) -> int:
@@ -145,7 +168,7 @@ def tried_station_ids(escalation: Escalation) -> set[int]:
 
 
 def resolve(
-    session: Session, escalation: Escalation, step: dict[str, Any], at: datetime, team_webhook: str | None
+    session: Session, escalation: Escalation, step: dict[str, Any], at: datetime, team: Robot | None
 ) -> list[Recipient]:
     """Return the recipients of one step, without those who already declined this chain."""
     skill = step.get("skill") or escalation.skill
@@ -173,11 +196,11 @@ def resolve(
         elif kind == TargetKind.ORGANISATION:
             found += [of_organisation(o) for o in organisations_for(session, skill)]
         elif kind == TargetKind.DUTY_TEAM:
-            found += [of_user(u, team_webhook) for u in staff(session, at, "duty_worker", Role.WORKER)]
+            found += [of_user(u, team) for u in staff(session, at, "duty_worker", Role.WORKER)]
         elif kind == TargetKind.SUPERVISOR:
-            found += [of_user(u, team_webhook) for u in staff(session, at, "supervisor", Role.SUPERVISOR)]
+            found += [of_user(u, team) for u in staff(session, at, "supervisor", Role.SUPERVISOR)]
         elif kind == TargetKind.MANAGER:
-            found += [of_user(u, team_webhook) for u in staff(session, at, "manager", Role.MANAGER)]
+            found += [of_user(u, team) for u in staff(session, at, "manager", Role.MANAGER)]
     unique: list[Recipient] = []
     for recipient in found:
         key = (recipient.kind, recipient.id)

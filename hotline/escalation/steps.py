@@ -24,9 +24,9 @@ from hotline.escalation.models import (
     TargetKind,
     log_event,
 )
-from hotline.escalation.notifications import create_attempts, dispatch, queued_attempt_ids
+from hotline.escalation.notifications import create_attempts, dispatch, give_up_stale_sends, queued_attempt_ids
 from hotline.escalation.policies import setting
-from hotline.escalation.recipients import Recipient, next_shift_start, recipient_of, resolve
+from hotline.escalation.recipients import Recipient, next_shift_start, recipient_of, resolve, team_robot
 from hotline.telephony.providers import TelephonyProvider
 
 
@@ -76,7 +76,7 @@ def advance(session: Session, escalation: Escalation, now: datetime) -> list[int
     if escalation.status != EscalationStatus.RUNNING:
         return []
     steps = escalation.policy.get("steps", [])
-    team_webhook = setting(session, "escalation.team_webhook").get("url")
+    team = team_robot(setting(session, "escalation.team_webhook"))
     index, repeat = escalation.step_index, escalation.repeat_index
     while True:
         current = steps[index] if 0 <= index < len(steps) else None
@@ -94,9 +94,9 @@ def advance(session: Session, escalation: Escalation, now: datetime) -> list[int
         step = steps[index]
         due_at = now + timedelta(minutes=int(step.get("wait_minutes") or 0))
         if repeating:
-            pairs = [(r, recipient_of(session, r, team_webhook)) for r in open_referrals(escalation, index)]
+            pairs = [(r, recipient_of(session, r, team)) for r in open_referrals(escalation, index)]
         else:
-            recipients = resolve(session, escalation, step, now, team_webhook)
+            recipients = resolve(session, escalation, step, now, team)
             if not recipients:
                 later = next_shift_start(session, now) if step.get("targets") == [TargetKind.DUTY_TEAM.value] else None
                 if later is not None and later - now <= timedelta(hours=24):
@@ -184,5 +184,6 @@ def run_due(session: Session, now: datetime, provider: TelephonyProvider, limit:
         publish(escalation=escalation)
         dispatch(session, attempts, provider, now)
         moved += 1
-    dispatch(session, queued_attempt_ids(session), provider, now)
+    give_up_stale_sends(session, now)
+    dispatch(session, queued_attempt_ids(session, now), provider, now)
     return moved
