@@ -1,7 +1,7 @@
 """chat robots: encrypted robot URL, kind and secret; staff channel preferences; retries; robot sends
 
 Revision ID: 1640_001
-Revises: 1660_001
+Revises: 1670_001
 Create Date: 2026-12-03 16:30:00
 
 `webhook_url` of stations, experts and organisations becomes an encrypted TEXT
@@ -22,7 +22,7 @@ from hotline.privacy import FieldCipher
 from urllib.parse import urlsplit
 
 revision = "1640_001"
-down_revision = "1660_001"
+down_revision = "1670_001"
 branch_labels = None
 depends_on = None
 
