@@ -4,7 +4,6 @@ in the intake, and "no article found" recorded as a gap."""
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
@@ -20,11 +19,9 @@ from hotline.routing import services as routing
 from tests.conftest import TEST_PASSWORD
 from tests.knowledge.conftest import publish_one
 from tests.routing.conftest import put_on_duty, queue_call, set_available
+from tests.support.browser import browser_page, log_in, needs_chromium
 
-CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-sync", "--no-first-run"]
-
-pytestmark = pytest.mark.skipif(not shutil.which(CHROMIUM), reason="Chromium is not installed")
+pytestmark = needs_chromium
 
 
 @pytest.fixture
@@ -67,46 +64,35 @@ def live_call(app: Flask, live_server: Any, recording_provider: Any) -> Iterator
 
 
 def test_a_worker_searches_reads_and_answers_from_an_article(app: Flask, live_call: tuple[str, int]) -> None:
-    from playwright.sync_api import expect, sync_playwright
+    from playwright.sync_api import expect
 
     base, call_id = live_call
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        context = browser.new_context(locale="zh-CN", viewport={"width": 1440, "height": 1000})
-        page = context.new_page()
-        page.set_default_timeout(20_000)
-        try:
-            page.goto(f"{base}/login")
-            page.fill('input[name="username"]', "panel-worker")
-            page.fill('input[name="password"]', TEST_PASSWORD)
-            page.click('button[type="submit"]')
-            page.goto(f"{base}/console/calls/{call_id}")
-            panel = page.locator("#knowledge-panel")
-            expect(panel.locator("#knowledge-results")).to_contain_text("本次来电的推荐条目")
-            expect(panel.locator(".knowledge-hit")).to_have_count(2)  # the call's service: info
+    with browser_page() as page:
+        log_in(page, base, "panel-worker")
+        page.goto(f"{base}/console/calls/{call_id}")
+        panel = page.locator("#knowledge-panel")
+        expect(panel.locator("#knowledge-results")).to_contain_text("本次来电的推荐条目")
+        expect(panel.locator(".knowledge-hit")).to_have_count(2)  # the call's service: info
 
-            page.fill("#knowledge-q", "低保")
-            expect(panel.locator("#knowledge-results")).to_contain_text("检索结果")
-            expect(panel.locator(".knowledge-hit mark").first).to_have_text("低保")
-            panel.locator(".knowledge-open", has_text="怎么申请").click()
-            article = panel.locator("#knowledge-article")
-            expect(article).to_be_visible()
-            expect(article).to_contain_text("国务院令第649号")
+        page.fill("#knowledge-q", "低保")
+        expect(panel.locator("#knowledge-results")).to_contain_text("检索结果")
+        expect(panel.locator(".knowledge-hit mark").first).to_have_text("低保")
+        panel.locator(".knowledge-open", has_text="怎么申请").click()
+        article = panel.locator("#knowledge-article")
+        expect(article).to_be_visible()
+        expect(article).to_contain_text("国务院令第649号")
 
-            article.locator('[data-action="use"]').click()
-            expect(panel.locator("#knowledge-status")).to_have_text("已记录：按此条目答复")
-            expect(page.locator("#actions_taken")).to_have_value(
-                "已按知识库条目答复：低保（最低生活保障）怎么申请？（依据：《社会救助暂行办法》 国务院令第649号）"
-            )
-            expect(page.locator("#draft-status")).to_contain_text("草稿已保存")
+        article.locator('[data-action="use"]').click()
+        expect(panel.locator("#knowledge-status")).to_have_text("已记录：按此条目答复")
+        expect(page.locator("#actions_taken")).to_have_value(
+            "已按知识库条目答复：低保（最低生活保障）怎么申请？（依据：《社会救助暂行办法》 国务院令第649号）"
+        )
+        expect(page.locator("#draft-status")).to_contain_text("草稿已保存")
 
-            page.fill("#knowledge-q", "廉租房")
-            expect(panel.locator("#knowledge-results")).to_contain_text("没有找到条目")
-            panel.locator('[data-action="gap"]').click()
-            expect(panel.locator("#knowledge-status")).to_have_text("已记录：此问题暂无条目")
-        finally:
-            context.close()
-            browser.close()
+        page.fill("#knowledge-q", "廉租房")
+        expect(panel.locator("#knowledge-results")).to_contain_text("没有找到条目")
+        panel.locator('[data-action="gap"]').click()
+        expect(panel.locator("#knowledge-status")).to_have_text("已记录：此问题暂无条目")
 
     with app.app_context():
         use = db.session.scalar(select(ArticleUse))

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from datetime import date, datetime, time, timedelta
 from typing import Any
@@ -16,17 +15,9 @@ from hotline.clock import hotline_zone, utcnow
 from hotline.extensions import db
 from hotline.rota.models import Shift
 from tests.conftest import TEST_PASSWORD
+from tests.support.browser import browser_page, log_in, needs_chromium
 
-CHROMIUM = "/usr/bin/chromium"
-pytestmark = pytest.mark.skipif(not os.path.exists(CHROMIUM), reason="Chromium is not installed")
-ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
+pytestmark = needs_chromium
 
 
 def person(username: str, name: str, role: str, level: str | None, valid_until: date) -> User:
@@ -67,26 +58,14 @@ def monday(app: Flask, live_server: Any) -> Iterator[date]:
 
 @pytest.fixture
 def page(live_server: Any) -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        context = browser.new_context(locale="zh-CN", viewport={"width": 1400, "height": 1400})
-        tab = context.new_page()
-        tab.set_default_timeout(10_000)
-        try:
-            yield tab
-        finally:
-            browser.close()
+    with browser_page(width=1400, height=1400, timeout_ms=10_000) as tab:
+        yield tab
 
 
 def test_the_manager_builds_a_shift_in_the_editor(live_server: Any, monday: date, page: Any) -> None:
     from playwright.sync_api import expect
 
-    page.goto(f"{live_server.url}/login")
-    page.fill("input[name=username]", "boss")
-    page.fill("input[name=password]", TEST_PASSWORD)
-    page.click("button[type=submit]")
+    log_in(page, live_server.url, "boss")
     page.goto(f"{live_server.url}/rota?date={monday.isoformat()}")
     expect(page.locator("h1")).to_have_text("排班")
     cells = page.locator("td.shift")
@@ -172,13 +151,6 @@ def lambda_has(name: str) -> Any:
     return re.compile(rf"(^|\s){name}(\s|$)")
 
 
-def log_in_as(page: Any, live_server: Any, username: str) -> None:
-    page.goto(f"{live_server.url}/login")
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", TEST_PASSWORD)
-    page.click("button[type=submit]")
-
-
 def minimums_of(app: Flask, label: str) -> tuple[int, int, int]:
     with app.app_context():
         shift = db.session.query(Shift).filter_by(label=label).one()
@@ -192,7 +164,7 @@ def test_the_manager_changes_a_shifts_minimums_in_the_editor(
 ) -> None:
     from playwright.sync_api import expect
 
-    log_in_as(page, live_server, "boss")
+    log_in(page, live_server.url, "boss")
     page.goto(f"{live_server.url}/rota?date={monday.isoformat()}")
     morning = page.locator("td.shift").nth(0)
     expect(morning.locator("details.minimums summary")).to_contain_text(
@@ -236,7 +208,7 @@ def test_the_manager_changes_a_shifts_minimums_in_the_editor(
 def test_a_worker_has_no_editor_and_no_minimums_control(live_server: Any, monday: date, page: Any) -> None:
     from playwright.sync_api import expect
 
-    log_in_as(page, live_server, "ann")
+    log_in(page, live_server.url, "ann")
     response = page.goto(f"{live_server.url}/rota?date={monday.isoformat()}")
     assert response is not None and response.status == 403
     expect(page.locator(".minimums-form")).to_have_count(0)

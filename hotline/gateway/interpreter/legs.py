@@ -196,24 +196,7 @@ class CallLeg:
 
     def record_exchange(self, exchange: WebhookExchange, kind: str = "webhook") -> None:
         """Record a request to the application, and an error event if its answer was unusable."""
-        self.event(
-            kind,
-            url=exchange.url,
-            method=exchange.method,
-            params=exchange.params,
-            status_code=exchange.status_code,
-            detail={"body": exchange.body[:4000]},
-        )
-        if not exchange.ok:
-            self.event(
-                "error",
-                text=f"{kind} {exchange.url}: {exchange.error}",
-                url=exchange.url,
-                method=exchange.method,
-                params=exchange.params,
-                status_code=exchange.status_code,
-                detail={"error_code": exchange.error_code, "body": exchange.body[:4000]},
-            )
+        self.transcript.extend(exchange.transcript_events(kind, self.network.now))
 
     def resolve(self, doc_url: str, url: str | None) -> str:
         """Resolve a URL found in TwiML against the URL of the document it came from."""

@@ -270,29 +270,7 @@ class EventLoop:
                 self._changed.notify_all()
 
     def _log_exchange(self, exchange: WebhookExchange, kind: str) -> None:
-        self.log.append(
-            TranscriptEvent(
-                kind,
-                self.now,
-                url=exchange.url,
-                method=exchange.method,
-                params=exchange.params,
-                status_code=exchange.status_code,
-                detail={"body": exchange.body[:4000]},
-            )
-        )
-        if not exchange.ok:
-            self.log.append(
-                TranscriptEvent(
-                    "error",
-                    self.now,
-                    text=f"{kind} {exchange.url}: {exchange.error}",
-                    url=exchange.url,
-                    params=exchange.params,
-                    status_code=exchange.status_code,
-                    detail={"error_code": exchange.error_code},
-                )
-            )
+        self.log.extend(exchange.transcript_events(kind, self.now))
 
     def _callback_delivered(self, pending: PendingCallback) -> None:
         """React to a delivered callback (Messaging updates message statuses)."""

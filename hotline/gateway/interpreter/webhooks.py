@@ -16,6 +16,8 @@ from urllib.parse import urlencode, urljoin, urlsplit
 import requests
 from twilio.request_validator import RequestValidator
 
+from hotline.gateway.interpreter.model import TranscriptEvent
+
 HTTP_RETRIEVAL_FAILURE = 11200
 HTTP_CONNECTION_FAILURE = 11205
 DOCUMENT_PARSE_FAILURE = 12100
@@ -47,6 +49,34 @@ class WebhookExchange:
     def ok(self) -> bool:
         """Tell whether the answer was usable."""
         return self.error is None
+
+    def transcript_events(self, kind: str, at: float) -> list[TranscriptEvent]:
+        """Return the events that record this exchange at `at`: the request, and an error if it failed."""
+        events = [
+            TranscriptEvent(
+                kind,
+                at,
+                url=self.url,
+                method=self.method,
+                params=self.params,
+                status_code=self.status_code,
+                detail={"body": self.body[:4000]},
+            )
+        ]
+        if not self.ok:
+            events.append(
+                TranscriptEvent(
+                    "error",
+                    at,
+                    text=f"{kind} {self.url}: {self.error}",
+                    url=self.url,
+                    method=self.method,
+                    params=self.params,
+                    status_code=self.status_code,
+                    detail={"error_code": self.error_code, "body": self.body[:4000]},
+                )
+            )
+        return events
 
 
 @dataclass

@@ -1,0 +1,58 @@
+"""Chromium for the browser tests: the system's binary, one set of flags, one log-in."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import pytest
+
+from tests.conftest import TEST_PASSWORD
+
+CHROMIUM = "/usr/bin/chromium"
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+needs_chromium = pytest.mark.skipif(
+    not os.path.exists(CHROMIUM), reason="Chromium is not installed (apt-get install chromium)"
+)
+
+
+@contextmanager
+def chromium() -> Iterator[Any]:
+    """Start the system's Chromium under Playwright; yield the browser, closed at the end."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+@contextmanager
+def browser_page(
+    locale: str = "zh-CN", width: int = 1440, height: int = 1000, timeout_ms: int = 20_000
+) -> Iterator[Any]:
+    """Yield a new page in a fresh Chromium context of this locale and viewport."""
+    with chromium() as browser:
+        page = browser.new_context(locale=locale, viewport={"width": width, "height": height}).new_page()
+        page.set_default_timeout(timeout_ms)
+        yield page
+
+
+def log_in(page: Any, base_url: str, username: str, password: str = TEST_PASSWORD) -> None:
+    """Log in through the log-in form and wait for the page it leads to."""
+    page.goto(f"{base_url}/login")
+    page.fill('input[name="username"]', username)
+    page.fill('input[name="password"]', password)
+    page.click('button[type="submit"]')
+    page.wait_for_load_state("load")
