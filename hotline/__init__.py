@@ -50,7 +50,7 @@ def create_app(config_name: str | None = None, overrides: dict[str, Any] | None 
     database_pragmas(app)
     extensions.migrate.init_app(app, extensions.db, directory=str(migrations_directory()))
     extensions.csrf.init_app(app)
-    extensions.limiter.init_app(app)
+    extensions.throttle_counters.init_app(app)
     i18n.init_app(app)
     nav.init_app(app)
     access.init_app(app)

@@ -123,10 +123,10 @@ def no_simulator_gateway_left(app: Flask) -> Iterator[None]:
 @pytest.fixture(autouse=True)
 def fresh_rate_limits(app: Flask) -> None:
     """Start every test with empty rate-limit counters."""
-    from hotline.extensions import limiter
+    from hotline.extensions import throttle_counters
 
     with app.app_context():
-        limiter.reset()
+        throttle_counters.reset()
 
 
 @pytest.fixture

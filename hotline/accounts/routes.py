@@ -25,7 +25,7 @@ from hotline.accounts import second_factor, services, sessions, throttle
 from hotline.accounts.exceptions import UsernameTaken
 from hotline.accounts.forms import CodeForm, EditUserForm, LoginForm, NewUserForm, PasswordForm, TokenForm
 from hotline.clock import utcnow
-from hotline.extensions import db, limiter
+from hotline.extensions import db, throttle_counters
 from hotline.vocabulary import Role
 from hotline.web import safe_next
 
@@ -44,7 +44,7 @@ def login() -> Any:
     secret = current_app.config["SECRET_KEY"]
     device = throttle.read_device(secret, request.cookies.get(throttle.DEVICE_COOKIE))
     attempt = throttle.Attempt(request.remote_addr or "", form.username.data, device)
-    wait = throttle.wait_seconds(limiter.storage, attempt)
+    wait = throttle.wait_seconds(throttle_counters.storage, attempt)
     if wait:
         form.password.errors.append(_("Too many attempts. Try again in %(seconds)d seconds.", seconds=wait))
         response = make_response(render_template("accounts/login.html", form=form), 429)
@@ -53,10 +53,10 @@ def login() -> Any:
     user = services.authenticate(db.session, form.username.data, form.password.data)
     services.record_log_in(db.session, form.username.data, user)
     if user is None:
-        throttle.failed(limiter.storage, attempt)
+        throttle.failed(throttle_counters.storage, attempt)
         form.password.errors.append(_("Wrong username or password."))
         return render_template("accounts/login.html", form=form), 422
-    throttle.succeeded(limiter.storage, attempt)
+    throttle.succeeded(throttle_counters.storage, attempt)
     target = safe_next(request.args.get("next"), url_for("home.index"))
     if second_factor.of(db.session, user.id) or second_factor.required(user, enforced()):
         session[PENDING] = {"user_id": user.id, "at": utcnow().timestamp(), "next": target}
@@ -104,7 +104,7 @@ def second_step() -> Any:
     form = CodeForm()
     if form.validate_on_submit():
         attempt = throttle.Attempt(request.remote_addr or "", user.username)
-        wait = throttle.wait_seconds(limiter.storage, attempt)
+        wait = throttle.wait_seconds(throttle_counters.storage, attempt)
         if wait:
             form.code.errors.append(_("Too many attempts. Try again in %(seconds)d seconds.", seconds=wait))
             return render_template("accounts/second_step.html", form=form), 429
@@ -112,7 +112,7 @@ def second_step() -> Any:
             target = session.pop(PENDING)["next"]
             open_session(user)
             return redirect(target)
-        throttle.failed(limiter.storage, attempt)
+        throttle.failed(throttle_counters.storage, attempt)
         form.code.errors.append(_("Wrong code."))
     return render_template("accounts/second_step.html", form=form), 422 if form.errors else 200
 

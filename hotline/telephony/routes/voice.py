@@ -16,7 +16,7 @@ from twilio.twiml.messaging_response import MessagingResponse
 from twilio.twiml.voice_response import VoiceResponse
 
 from hotline.clock import hotline_zone, utcnow
-from hotline.extensions import db, limiter
+from hotline.extensions import db
 from hotline.privacy import normalise_phone
 from hotline.telephony import arrival, services, twiml
 from hotline.telephony.events import announce, announce_arrival, sms_reply
@@ -29,12 +29,6 @@ from hotline.telephony.webhook_support import int_param, log, no_content, param,
 
 bp = Blueprint("telephony", __name__)
 SETTINGS_CACHE = "hotline_telephony_settings"
-
-
-@limiter.request_filter
-def not_rate_limited() -> bool:
-    """Leave Twilio's webhooks out of rate limiting: they are signed, and a caller must never be refused."""
-    return request.blueprint == bp.name
 
 
 P_MENU = "/twilio/voice/menu"
