@@ -32,7 +32,10 @@ def caller_leg(network: Any) -> Any:
     return next((leg for leg in legs if leg.answered_at is not None and leg.is_live), None)
 
 
-def test_a_missed_call_becomes_a_callback_that_a_worker_dials_and_closes(app: Flask, simulated_line: str) -> None:
+def test_a_missed_call_becomes_a_callback_that_a_worker_dials_and_closes(
+    app: Flask,
+    simulated_line: str,  # noqa: F811  (the imported fixture)
+) -> None:
     from playwright.sync_api import expect, sync_playwright
 
     base = simulated_line
