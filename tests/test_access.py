@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 from flask import Flask
-from werkzeug.routing import IntegerConverter
+from werkzeug.routing import AnyConverter, IntegerConverter
 
 from hotline.access import access_of
 from hotline.vocabulary import Role
@@ -32,9 +32,18 @@ def rules(app: Flask) -> list[Any]:
     return [rule for rule in app.url_map.iter_rules() if rule.endpoint != "static"]
 
 
+def placeholder(converter: Any) -> Any:
+    """Return a value the converter accepts: 1 for ints, the first choice of an any(…), else "x"."""
+    if isinstance(converter, IntegerConverter):
+        return 1
+    if isinstance(converter, AnyConverter):
+        return sorted(converter.items)[0]
+    return "x"
+
+
 def sample_url(app: Flask, rule: Any) -> str:
     """Build a URL for a rule with placeholder arguments."""
-    values = {name: 1 if isinstance(conv, IntegerConverter) else "x" for name, conv in rule._converters.items()}
+    values = {name: placeholder(conv) for name, conv in rule._converters.items()}
     with app.test_request_context():
         return app.url_map.bind("localhost").build(rule.endpoint, values)
 
@@ -75,7 +84,7 @@ def test_anonymous_users_are_refused_everywhere_not_public(app: Flask, db_sessio
     assert checked > 5
 
 
-@pytest.mark.parametrize("role", [Role.WORKER, Role.SUPERVISOR, Role.MANAGER])
+@pytest.mark.parametrize("role", [Role.STATION, Role.WORKER, Role.SUPERVISOR, Role.MANAGER])
 def test_lower_roles_are_refused_with_403(app: Flask, make_user: Any, role: Role) -> None:
     client = log_in(app.test_client(), make_user(role.value))
     for rule in rules(app):

@@ -188,7 +188,7 @@ def close_session() -> None:
 
 
 @bp.post("/logout")
-@logged_in
+@require_role(Role.STATION)  # station accounts too
 def logout() -> Any:
     """End this session on the server and log the user out."""
     sessions.end_by_id(db.session, g.get("user_session_id"), "logout", utcnow())
@@ -198,7 +198,7 @@ def logout() -> Any:
 
 
 @bp.post("/profile/sessions/end")
-@logged_in
+@require_role(Role.STATION)  # station accounts too
 def log_out_everywhere() -> Any:
     """End every session of the user, this one included."""
     services.end_every_session(db.session, current_user, utcnow())
@@ -224,7 +224,7 @@ def render_profile(token_form: TokenForm | None = None, password_form: PasswordF
 
 
 @bp.get("/profile")
-@logged_in
+@require_role(Role.STATION)  # station accounts too
 def profile() -> Any:
     """Show the user's profile, certificates and API tokens."""
     return render_profile()
@@ -242,7 +242,7 @@ def create_token() -> Any:
 
 
 @bp.post("/profile/password")
-@logged_in
+@require_role(Role.STATION)  # station accounts too
 def change_password() -> Any:
     """Change the user's own password."""
     form = PasswordForm(prefix="password")

@@ -72,6 +72,7 @@ EVENT_KINDS = {
     "closed": _l("Closed"),
     "reopened": _l("Reopened"),
     "anonymised": _l("Caller details anonymised"),
+    "work_order": _l("Work order"),
 }
 
 

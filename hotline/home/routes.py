@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import datetime, time
 from typing import Any
 
-from flask import Blueprint, render_template
+from flask import Blueprint, redirect, render_template, url_for
 from flask_login import current_user
 
-from hotline.access import logged_in
+from hotline.access import require_role
 from hotline.clock import hotline_zone, utcnow
 from hotline.extensions import db
 from hotline.home import services
@@ -20,9 +20,11 @@ bp = Blueprint("home", __name__)
 
 
 @bp.get("/")
-@logged_in
+@require_role(Role.STATION)
 def index() -> Any:
-    """Show the landing page for the user's role."""
+    """Show the landing page for the user's role (a station account's is its open work orders)."""
+    if current_user.role_enum == Role.STATION:
+        return redirect(url_for("workorders.mine"))
     now = utcnow()
     local_now = now.astimezone(hotline_zone())
     today = local_now.date()
