@@ -98,7 +98,8 @@ def test_the_signed_link_leads_to_the_same_actions(
     client = app.test_client()
     link = f"/r/{link_token(order.referral_id)}/order"
     assert order.reference in client.get(link).get_data(as_text=True)
-    assert link in client.get(f"/r/{link_token(order.referral_id)}").get_data(as_text=True)  # the responder page leads here
+    # The responder page leads here.
+    assert link in client.get(f"/r/{link_token(order.referral_id)}").get_data(as_text=True)
     token = csrf_token(client, link)
     assert client.post(f"{link}/sign", data={"csrf_token": token}).status_code == 200
     response = client.post(f"{link}/return", data={"csrf_token": token, "return-reason": "不在本站辖区"})
