@@ -235,10 +235,12 @@ class Config:
         if self.TELEPHONY == "gateway" and not self.TWILIO_API_BASE_URL:
             host, port = self.GATEWAY_REST_LISTEN
             self.TWILIO_API_BASE_URL = f"http://{host}:{port}"  # the app's twilio client talks to the gateway
+        # A pooled PostgreSQL connection idle longer than this is tested before use (0: every time).
+        self.DATABASE_PING_IDLE_MS = env_int("DATABASE_PING_IDLE_MS", 1000)
         if self.DATABASE_URL.startswith("sqlite"):
             self.SQLALCHEMY_ENGINE_OPTIONS = {"connect_args": {"timeout": 30}, "hide_parameters": True}
         else:
-            self.SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True, "hide_parameters": True}
+            self.SQLALCHEMY_ENGINE_OPTIONS = {"hide_parameters": True}
 
     def load_gateway_sip(self) -> None:
         """The gateway's SIP line: listen address, RTP ports, the trunk (registration or peers)."""

@@ -92,8 +92,16 @@ def init_socketio(app: Flask) -> None:
 
 
 def database_pragmas(app: Flask) -> None:
-    """Turn on WAL and foreign keys for SQLite connections; requests and jobs begin transactions IMMEDIATE."""
+    """Turn on WAL and foreign keys for SQLite connections; requests and jobs begin transactions IMMEDIATE.
+
+    On PostgreSQL, a connection idle in the pool is tested before use (`db.ping_idle_connections`).
+    """
     if not app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        from hotline.db import ping_idle_connections
+        from hotline.extensions import db
+
+        with app.app_context():
+            ping_idle_connections(db.engine, app.config["DATABASE_PING_IDLE_MS"] / 1000)
         return
     from sqlalchemy import event
 

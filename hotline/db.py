@@ -113,3 +113,35 @@ def include_name(name: str | None, type_: str, _parent_names: Any) -> bool:
     if type_ == "table" and name:
         return not any(name == table or name.startswith(f"{table}_") for table in UNMAPPED_TABLES)
     return True
+
+
+def ping_idle_connections(engine: Any, idle_seconds: float) -> None:
+    """Test a pooled connection with `SELECT 1` on check-out when it sat idle longer than `idle_seconds`.
+
+    A connection the database dropped (a PostgreSQL restart) is then replaced
+    before the request uses it; one in steady use is not pinged, which spares a
+    round trip on every request under load (SQLAlchemy's `pool_pre_ping` pings
+    every check-out). A connection that breaks while in use is detected by
+    SQLAlchemy, which then discards every connection of the pool.
+    """
+    import time
+
+    from sqlalchemy import event, exc
+
+    @event.listens_for(engine, "checkin")
+    def _checked_in(_dbapi_connection: Any, record: Any) -> None:
+        record.info["checked_in_at"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _checked_out(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        idle_since = record.info.get("checked_in_at")
+        if idle_since is None or time.monotonic() - idle_since <= idle_seconds:
+            return  # just opened, or in steady use
+        try:
+            cursor = dbapi_connection.cursor()
+            try:
+                cursor.execute("SELECT 1")
+            finally:
+                cursor.close()
+        except Exception as error:  # noqa: BLE001  (any failure means: use a new connection)
+            raise exc.DisconnectionError(f"idle connection dropped: {type(error).__name__}") from error

@@ -115,3 +115,26 @@ def test_requests_fail_cleanly_while_postgresql_restarts_then_recover(app: Flask
         calls = rows(database_url, "SELECT call_sid FROM calls ORDER BY call_sid")
         # Nothing committed before the restart is lost; the call that arrived during it was told to wait.
         assert [sid for (sid,) in calls if sid != "CApg0003"] == ["CApg0000", "CApg0001", "CApg0002", "CApg0004"]
+
+
+def test_the_first_call_after_a_quiet_postgresql_restart_is_recorded(app: Flask, start_server: Any) -> None:
+    """No request meets the restart: the pool's connections are stale, and the idle check replaces them."""
+    needs_postgresql(app, "restarts a throwaway PostgreSQL cluster")
+    if "telephony.voice_incoming" not in app.view_functions:
+        pytest.skip("needs the phone line's webhooks (POST /twilio/voice/incoming)")
+    with harness.postgres_cluster() as cluster:
+        database_url = cluster.create_database("hotline")
+        harness.migrate(harness.app_env(database_url, "http://127.0.0.1:1"))
+        harness.open_line_all_day(database_url)
+        # 0: test every idle connection, so the check does not depend on how long the restart takes.
+        server = start_server(database_url, DATABASE_PING_IDLE_MS="0")
+        for number in range(3):
+            assert answered_properly(post(server, "/twilio/voice/incoming", call_form(f"CAq{number:04d}", number)))
+
+        cluster.stop()
+        cluster.start()
+        until(lambda: rows(database_url, "SELECT 1"), ignoring=(Exception,))
+
+        assert answered_properly(post(server, "/twilio/voice/incoming", call_form("CAq0003", 3)))
+        calls = rows(database_url, "SELECT call_sid FROM calls ORDER BY call_sid")
+        assert [sid for (sid,) in calls] == ["CAq0000", "CAq0001", "CAq0002", "CAq0003"]
