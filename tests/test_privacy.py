@@ -112,12 +112,15 @@ def test_rotation_finds_every_encrypted_column_from_the_mappers() -> None:
         "rota_notices": {"sms_to"},
         "leave_requests": {"reason", "decision_note"},
         "swap_requests": {"reason", "decision_note"},
+        "knowledge_uses": {"query"},
+        "knowledge_gaps": {"question"},
     }
     for table, fields in expected.items():
         assert fields <= set(found[table].fields), table
     assert found["calls"].hashed == {"from_number": "from_hash"}
     assert found["cases"].hashed == {"caller_phone": "caller_phone_hash"}
     assert found["worker_profiles"].key == "user_id"
+    assert found["knowledge_gaps"].hashed == {"question": "question_hash"}
 
 
 def test_rotation_re_encrypts_notes_json_and_audit_details(app: Flask, db_session: Any) -> None:
@@ -145,5 +148,44 @@ def test_rotation_re_encrypts_notes_json_and_audit_details(app: Flask, db_sessio
         assert db_session.scalar(select(Case.summary).where(Case.id == case.id)) == "独居老人"
         reasons = db_session.scalars(select(AuditEntry.detail).where(AuditEntry.action == "case.break_glass")).all()
         assert {"reason": "母亲来电"} in reasons
+    finally:
+        app.extensions["hotline_cipher"] = FieldCipher(old_key)
+
+
+def test_unanswered_questions_are_encrypted_counted_by_hash_and_survive_a_rotation(
+    app: Flask, db_session: Any, make_user: Any
+) -> None:
+    from datetime import UTC, date, datetime
+
+    from hotline.knowledge import reports, services
+    from hotline.knowledge.models import UnansweredQuestion
+    from hotline.knowledge.services import close_gaps
+    from tests.knowledge.conftest import publish_one
+
+    worker = make_user("worker")
+    when = datetime(2026, 3, 2, 2, 0, tzinfo=UTC)
+    for _ in range(2):
+        services.record_gap(db_session, "房子被收走怎么办", worker.id, None, None, None, when)
+    services.record_gap(db_session, "低保怎么申请", worker.id, None, None, None, when)
+    raw = db_session.execute(text("SELECT question, question_hash FROM knowledge_gaps")).all()
+    assert all("房子" not in row[0] and "低保" not in row[0] and len(row[1]) == 64 for row in raw)
+    old_key, new_key = app.config["FIELD_ENCRYPTION_KEY"], Fernet.generate_key().decode()
+    try:
+        app.extensions["hotline_cipher"] = FieldCipher(f"{new_key},{old_key}")
+        services.record_gap(db_session, "低保怎么申请", worker.id, None, None, None, when)  # under the new key
+        rotate_personal_fields(db_session)
+        app.extensions["hotline_cipher"] = FieldCipher(new_key)  # the old key is gone
+        db_session.expire_all()
+        report = reports.report(db_session, date(2026, 3, 1), date(2026, 3, 3), date(2026, 3, 3), 12)
+        assert [(question, count) for question, count, _last in report.gaps] == [
+            ("低保怎么申请", 2),
+            ("房子被收走怎么办", 2),
+        ]
+        close_gaps(db_session, publish_one(db_session, "房子被收走怎么办", "找街道。"))
+        db_session.commit()
+        open_gaps = db_session.scalars(
+            select(UnansweredQuestion.question).where(UnansweredQuestion.answered_by_id.is_(None))
+        )
+        assert sorted(open_gaps) == ["低保怎么申请", "低保怎么申请"]
     finally:
         app.extensions["hotline_cipher"] = FieldCipher(old_key)

@@ -14,8 +14,9 @@ from sqlalchemy import Date, ForeignKey, Index, Integer, String, Text, UniqueCon
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from hotline.clock import utcnow
-from hotline.db import Base, code, intpk, short_text
+from hotline.db import Base, code, intpk
 from hotline.directory.models import Area, Organisation, Station
+from hotline.privacy import LOOKUP_HASH, EncryptedString
 
 CONTENT_FIELDS = (
     "question",
@@ -135,7 +136,8 @@ class ArticleUse(Base):
     version: Mapped[int] = mapped_column(Integer)
     call_id: Mapped[int | None] = mapped_column(ForeignKey("calls.id"), index=True)
     worker_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
-    query: Mapped[str | None] = mapped_column(String(200))
+    query: Mapped[str | None] = mapped_column(EncryptedString())
+    """What the worker searched for (it can hold what the caller said): encrypted."""
     used_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
 
 
@@ -145,7 +147,10 @@ class UnansweredQuestion(Base):
     __tablename__ = "knowledge_gaps"
 
     id: Mapped[intpk]
-    question: Mapped[short_text]
+    question: Mapped[str] = mapped_column(EncryptedString(), info={"lookup_hash": "question_hash"})
+    """The caller's question as the worker wrote it (up to 200 characters): encrypted."""
+    question_hash: Mapped[str | None] = mapped_column(LOOKUP_HASH, index=True)
+    """Keyed hash of the question, to count the same question asked again and to close it by an article."""
     call_id: Mapped[int | None] = mapped_column(ForeignKey("calls.id"), index=True)
     worker_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     area_id: Mapped[int | None] = mapped_column(ForeignKey("areas.id"))

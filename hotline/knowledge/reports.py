@@ -41,16 +41,30 @@ def report(session: Session, start: date, end: date, today: date, verify_months:
     used = [(article, count) for article, count in used_rows]
     asked = func.count(UnansweredQuestion.id).label("asked")
     gap_rows: Any = session.execute(
-        select(UnansweredQuestion.question, asked, func.max(UnansweredQuestion.asked_at))
+        select(
+            UnansweredQuestion.question_hash,
+            asked,
+            func.max(UnansweredQuestion.asked_at),
+            func.min(UnansweredQuestion.id),
+        )
         .where(
             UnansweredQuestion.asked_at >= since,
             UnansweredQuestion.asked_at < until,
             UnansweredQuestion.answered_by_id.is_(None),
         )
-        .group_by(UnansweredQuestion.question)
-        .order_by(asked.desc(), UnansweredQuestion.question)
+        .group_by(UnansweredQuestion.question_hash)
     )
-    gaps = [(question, count, last) for question, count, last in gap_rows]
+    # The questions are encrypted: grouped by their keyed hash, each group's text read from one of its rows.
+    counted = [(count, last, first_id) for _hash, count, last, first_id in gap_rows]
+    rows = session.execute(
+        select(UnansweredQuestion.id, UnansweredQuestion.question).where(
+            UnansweredQuestion.id.in_([first_id for _count, _last, first_id in counted])
+        )
+    )
+    texts = {gap_id: question for gap_id, question in rows}
+    gaps = sorted(
+        ((texts[first_id], count, last) for count, last, first_id in counted), key=lambda gap: (-gap[1], gap[0])
+    )
     return KnowledgeReport(
         used=used,
         gaps=gaps,

@@ -24,6 +24,7 @@ from hotline.knowledge.models import (
     SynonymGroup,
     UnansweredQuestion,
 )
+from hotline.privacy import cipher
 
 OPEN_STATES = ("draft", "proposed")
 
@@ -289,8 +290,10 @@ def record_gap(
     now: datetime,
 ) -> UnansweredQuestion:
     """Record a caller's question no article answered."""
+    question = question.strip()[:200]
     gap = UnansweredQuestion(
-        question=question.strip()[:200],
+        question=question,
+        question_hash=cipher().lookup_hash(question),
         worker_id=worker_id,
         call_id=call_id,
         area_id=area_id,
@@ -305,9 +308,10 @@ def record_gap(
 def close_gaps(session: Session, article: Article) -> None:
     """Mark the recorded questions this article now answers (its question or a phrasing, word for word)."""
     asked = {article.question.strip(), *(line.strip() for line in (article.phrasings or "").splitlines())}
+    hashes = sorted({digest for text in asked - {""} for digest in cipher().lookup_hashes(text)})
     gaps = session.scalars(
         select(UnansweredQuestion).where(
-            UnansweredQuestion.answered_by_id.is_(None), UnansweredQuestion.question.in_(sorted(asked - {""}))
+            UnansweredQuestion.answered_by_id.is_(None), UnansweredQuestion.question_hash.in_(hashes)
         )
     )
     for gap in gaps:

@@ -3,7 +3,8 @@
 The flow goes over HTTP like the demo: a call is answered, the intake names the
 caller, a note, a follow-up and a break-glass reason are written, the case is
 escalated with a note, the responder accepts and reports an outcome from the
-link. Staff, duty and volunteer phone numbers are set. The data is committed for
+link; the worker searches the knowledge base and records an unanswered question,
+both naming the caller. Staff, duty and volunteer phone numbers are set. The data is committed for
 real, so pg_dump (another process) sees it; on SQLite the dump is iterdump.
 """
 
@@ -28,6 +29,7 @@ from hotline.telephony.models import Call
 from tests.conftest import csrf_token, log_in, truncate_all
 from tests.escalation.conftest import NOW, build_network
 from tests.escalation.test_durable import plain_user_factory
+from tests.knowledge.conftest import publish_one
 
 CALLER_NAME = "Qiu Xiaofeng 邱晓峰"
 CALLER_NUMBER = "+8613977771234"
@@ -43,6 +45,8 @@ BREAK_GLASS = "breakglass-marker-H8 他的母亲来电"
 ESCALATION_NOTE = "escalation-marker-D4 请今天上门"
 ANSWER_NOTE = "answer-marker-E5 马上出发"
 OUTCOME_NOTE = "outcome-marker-F6 已探访老人安好"
+KNOWLEDGE_QUERY = "search-marker-J9 邱晓峰低保怎么申请"
+KNOWLEDGE_GAP = "gap-marker-K10 邱晓峰的房子被收走怎么办"
 SECRETS = [
     "Qiu Xiaofeng",
     "邱晓峰",
@@ -59,6 +63,8 @@ SECRETS = [
     "marker-F6",
     "marker-G7",
     "marker-H8",
+    "marker-J9",
+    "marker-K10",
     "锦绣花园",
     "女儿",
 ]
@@ -130,6 +136,7 @@ def run_the_flow(app: Flask, session: Any) -> None:
     )
     session.add(call)
     session.commit()
+    article = publish_one(session, "低保怎么申请", "到街道办申请。")
     call_id, worker, community = call.id, network.worker, network.community.id
     other = plain_user_factory(session)("worker")
 
@@ -163,6 +170,11 @@ def run_the_flow(app: Flask, session: Any) -> None:
     escalation = {"reason": "home_visit", "urgency": "normal", "note": ESCALATION_NOTE}
     post(client, f"/escalation/new?case_id={case_id}", escalation)
     post(other_client, f"{case_page}/break-glass", {"reason": BREAK_GLASS}, case_page)
+    headers = {"X-CSRFToken": csrf_token(client, case_page)}
+    use = {"article_id": article.id, "q": KNOWLEDGE_QUERY, "call_id": call_id}
+    assert client.post("/knowledge/panel/uses", json=use, headers=headers).get_json()["recorded"]
+    gap = {"question": KNOWLEDGE_GAP, "call_id": call_id}
+    assert client.post("/knowledge/panel/gaps", json=gap, headers=headers).get_json()["recorded"]
 
     session.commit()
     referral_id = session.scalar(select(Referral.id).where(Referral.case_id == case_id).order_by(Referral.id))

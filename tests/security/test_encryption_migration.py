@@ -86,3 +86,43 @@ def test_the_migration_encrypts_rows_already_there_and_the_downgrade_restores_th
             db.session.remove()
             upgrade(revision="heads")
             truncate_all(app)
+
+
+def test_migration_1610_encrypts_and_hashes_the_knowledge_questions_already_there(app: Flask) -> None:
+    from hotline.knowledge.models import UnansweredQuestion
+    from hotline.privacy import cipher
+
+    question = "房子被收走怎么办 marker-K1"
+    with app.app_context():
+        try:
+            db.session.remove()
+            db.engine.dispose()
+            downgrade(revision="1650_001")
+            with db.engine.begin() as connection:
+                connection.execute(
+                    text(
+                        "INSERT INTO users (username, display_name, password_hash, role, skills, languages, active,"
+                        " created_at) VALUES ('mig-worker', 'w', 'x', 'worker', '[]', '[]', :yes, :at)"
+                    ),
+                    {"yes": True, "at": AT},
+                )
+                worker = connection.execute(text("SELECT id FROM users WHERE username = 'mig-worker'")).scalar()
+                connection.execute(
+                    text("INSERT INTO knowledge_gaps (question, worker_id, asked_at) VALUES (:q, :w, :at)"),
+                    {"q": question, "w": worker, "at": AT},
+                )
+            with db.engine.connect() as connection:
+                assert "marker-K1" in str(connection.execute(text("SELECT question FROM knowledge_gaps")).all())
+            upgrade(revision="heads")
+            with db.engine.connect() as connection:
+                raw = connection.execute(text("SELECT question, question_hash FROM knowledge_gaps")).one()
+            assert "marker-K1" not in raw[0] and raw[1] == cipher().lookup_hash(question)
+            assert db.session.scalar(select(UnansweredQuestion.question)) == question
+            db.session.remove()
+            downgrade(revision="1650_001")
+            with db.engine.connect() as connection:
+                assert connection.execute(text("SELECT question FROM knowledge_gaps")).scalar() == question
+        finally:
+            db.session.remove()
+            upgrade(revision="heads")
+            truncate_all(app)
