@@ -1,7 +1,7 @@
 """encrypt what callers said in the knowledge base: searches and unanswered questions
 
 Revision ID: 1610_001
-Revises: 1650_001
+Revises: 1640_001
 Create Date: 2026-12-03 16:30:00
 
 knowledge_uses.query and knowledge_gaps.question become TEXT holding Fernet
@@ -18,7 +18,7 @@ from flask import current_app
 from hotline.privacy import FieldCipher
 
 revision = "1610_001"
-down_revision = "1650_001"
+down_revision = "1640_001"
 branch_labels = None
 depends_on = None
 

@@ -97,7 +97,7 @@ def test_migration_1610_encrypts_and_hashes_the_knowledge_questions_already_ther
         try:
             db.session.remove()
             db.engine.dispose()
-            downgrade(revision="1650_001")
+            downgrade(revision="1640_001")
             with db.engine.begin() as connection:
                 connection.execute(
                     text(
@@ -119,7 +119,7 @@ def test_migration_1610_encrypts_and_hashes_the_knowledge_questions_already_ther
             assert "marker-K1" not in raw[0] and raw[1] == cipher().lookup_hash(question)
             assert db.session.scalar(select(UnansweredQuestion.question)) == question
             db.session.remove()
-            downgrade(revision="1650_001")
+            downgrade(revision="1640_001")
             with db.engine.connect() as connection:
                 assert connection.execute(text("SELECT question FROM knowledge_gaps")).scalar() == question
         finally:
