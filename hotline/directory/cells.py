@@ -11,8 +11,10 @@ from datetime import time
 from typing import Any
 
 from hotline.privacy import normalise_phone
+from hotline.robots.clients import kind_of_url
 
-CHANNEL_NAMES = {"sms", "voice", "webhook"}
+CHANNEL_NAMES = {"sms", "voice", "webhook", "wecom", "dingtalk", "feishu"}
+ROBOT_KINDS = {"wecom", "dingtalk", "feishu", "webhook"}
 
 
 def joined(values: list[Any] | None) -> str:
@@ -76,3 +78,13 @@ def channels(cell: str | None) -> list[str]:
     if unknown:
         raise RowError(f"unknown channel: {', '.join(sorted(unknown))}")
     return values
+
+
+def robot_kind(cell: str | None, url: str | None) -> str | None:
+    """Parse a robot kind; empty means the kind its URL's host names (another host: webhook)."""
+    value = (cell or "").strip().lower()
+    if value and value not in ROBOT_KINDS:
+        raise RowError(f"unknown robot: {value}")
+    if not url:
+        return None
+    return value or kind_of_url(url) or "webhook"

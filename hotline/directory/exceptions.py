@@ -19,3 +19,7 @@ class ImportFailed(DirectoryError):
     def __init__(self, errors: list[tuple[int, str]]) -> None:
         super().__init__(f"{len(errors)} errors")
         self.errors = errors
+
+
+class NoRobot(Exception):
+    """The entry has no group chat robot to send a test message to."""

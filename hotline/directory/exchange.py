@@ -14,7 +14,18 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from hotline.directory.cells import RowError, channels, clock, flag, joined, number, phone, split, time_of_day
+from hotline.directory.cells import (
+    RowError,
+    channels,
+    clock,
+    flag,
+    joined,
+    number,
+    phone,
+    robot_kind,
+    split,
+    time_of_day,
+)
 from hotline.directory.exceptions import ImportFailed
 from hotline.directory.models import Area, ExpertVolunteer, Organisation, Station
 from hotline.spreadsheets import restored_row, write_csv
@@ -36,6 +47,7 @@ COLUMNS: dict[str, list[str]] = {
         "areas_covered",
         "notify_channels",
         "webhook_url",
+        "robot_kind",
         "active",
     ],
     "experts": [
@@ -52,6 +64,7 @@ COLUMNS: dict[str, list[str]] = {
         "max_open_referrals",
         "notify_channels",
         "webhook_url",
+        "robot_kind",
         "active",
     ],
     "organisations": [
@@ -65,6 +78,7 @@ COLUMNS: dict[str, list[str]] = {
         "website",
         "notify_channels",
         "webhook_url",
+        "robot_kind",
         "active",
     ],
 }
@@ -97,6 +111,7 @@ def row_of(kind: str, entry: Any) -> list[Any]:
             joined(a.code for a in entry.areas_covered),
             joined(entry.notify_channels),
             entry.webhook_url,
+            entry.robot_kind,
             int(entry.active),
         ]
     if kind == "experts":
@@ -114,6 +129,7 @@ def row_of(kind: str, entry: Any) -> list[Any]:
             entry.max_open_referrals,
             joined(entry.notify_channels),
             entry.webhook_url,
+            entry.robot_kind,
             int(entry.active),
         ]
     return [
@@ -127,6 +143,7 @@ def row_of(kind: str, entry: Any) -> list[Any]:
         entry.website,
         joined(entry.notify_channels),
         entry.webhook_url,
+        entry.robot_kind,
         int(entry.active),
     ]
 
@@ -196,6 +213,9 @@ def apply_row(session: Session, kind: str, row: dict[str, str], pending: dict[st
     if kind != "areas":
         entry.notify_channels = channels(row.get("notify_channels"))
         entry.webhook_url = row.get("webhook_url") or None
+        kind = robot_kind(row.get("robot_kind"), entry.webhook_url)
+        if kind != entry.robot_kind:
+            entry.robot_kind, entry.robot_secret = kind, None  # a secret is never in a file: set it on the page
         entry.active = flag(row.get("active"))
     pending[key] = entry
     session.add(entry)

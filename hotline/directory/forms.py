@@ -11,6 +11,7 @@ from wtforms import (
     BooleanField,
     FloatField,
     IntegerField,
+    PasswordField,
     SelectField,
     SelectMultipleField,
     StringField,
@@ -23,7 +24,20 @@ from wtforms.validators import URL, DataRequired, Length, NumberRange, Optional,
 from hotline.privacy import normalise_phone
 from hotline.vocabulary import AreaLevel, ExpertSkill, Service, StationTier, choices
 
-CHANNEL_CHOICES = [("sms", _l("SMS")), ("voice", _l("Voice call")), ("webhook", _l("Group chat webhook"))]
+CHANNEL_CHOICES = [
+    ("sms", _l("SMS")),
+    ("wecom", _l("WeCom group robot")),
+    ("dingtalk", _l("DingTalk robot")),
+    ("feishu", _l("Feishu bot")),
+    ("voice", _l("Voice call")),
+]
+ROBOT_CHOICES = [
+    ("wecom", _l("WeCom group robot")),
+    ("dingtalk", _l("DingTalk robot")),
+    ("feishu", _l("Feishu bot")),
+    ("webhook", _l("Another address (WeCom's text format)")),
+]
+CHOICE_FIELDS = ("choice_1", "choice_2", "choice_3", "choice_4", "choice_5")
 WEEKDAYS = [
     ("1", _l("Monday")),
     ("2", _l("Tuesday")),
@@ -36,7 +50,8 @@ WEEKDAYS = [
 
 
 STATIC_CHOICES: dict[str, Any] = {
-    "notify_channels": lambda: CHANNEL_CHOICES,
+    **{name: (lambda: [("", "—"), *CHANNEL_CHOICES]) for name in CHOICE_FIELDS},
+    "robot_kind": lambda: [("", "—"), *ROBOT_CHOICES],
     "level": lambda: choices(AreaLevel),
     "tier": lambda: choices(StationTier),
     "skills": lambda: choices(ExpertSkill),
@@ -66,15 +81,47 @@ def phone_number(_form: Any, field: Any) -> None:
     field.data = parsed
 
 
-class ChannelsMixin:
-    """How a responder is notified."""
+def channel_choice(label: Any, description: Any = "") -> SelectField:
+    """Return the select of one place in the order of preference."""
+    return SelectField(label, validators=[Optional()], default="", description=description)
 
-    notify_channels = SelectMultipleField(
-        _l("Notify by"),
-        validators=[Optional()],
-        description=_l("Leave empty to use what the urgency picks."),
+
+class ChannelsMixin:
+    """How a responder is notified: channels in order of preference, and its group chat robot."""
+
+    choice_1 = channel_choice(_l("Notify by, first choice"), _l("Leave empty to use what the urgency picks."))
+    choice_2 = channel_choice(_l("Second choice"))
+    choice_3 = channel_choice(_l("Third choice"))
+    choice_4 = channel_choice(_l("Fourth choice"))
+    choice_5 = channel_choice(_l("Fifth choice"))
+    robot_kind = SelectField(_l("Group chat robot"), default="")
+    webhook_url = StringField(
+        _l("Group chat robot URL"),
+        validators=[Optional(), URL(require_tld=False), Length(max=500)],
+        description=_l("The robot's webhook address, as the group's robot settings show it."),
     )
-    webhook_url = StringField(_l("Group chat robot URL"), validators=[Optional(), URL(), Length(max=500)])
+    robot_secret = PasswordField(
+        _l("Robot signing secret"),
+        validators=[Optional(), Length(max=200)],
+        description=_l("DingTalk: the secret starting with SEC; Feishu: the signature key. Leave empty to keep it."),
+    )
+
+    def preferences(self) -> list[str]:
+        """Return the chosen channels in order, without gaps."""
+        return [self[name].data for name in CHOICE_FIELDS if self[name].data]
+
+    def validate_robot_kind(self, field: Any) -> None:
+        """Refuse a channel chosen twice, a robot channel without that robot, a robot without its address."""
+        chosen = self.preferences()
+        if len(set(chosen)) != len(chosen):
+            raise ValidationError(_l("Choose each channel once."))
+        robots = {value for value in chosen if value in ("wecom", "dingtalk", "feishu")}
+        if robots - {field.data}:
+            raise ValidationError(_l("A robot channel in the order above needs a robot of that kind here."))
+        if field.data and not self.webhook_url.data:
+            raise ValidationError(_l("The robot's address is needed."))
+        if self.webhook_url.data and not field.data:
+            raise ValidationError(_l("Choose which robot this address belongs to."))
 
 
 class AreaForm(DirectoryForm):

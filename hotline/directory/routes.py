@@ -7,15 +7,25 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from hotline.access import logged_in, require_role
+from hotline.clock import utcnow
 from hotline.directory import exchange, hsds, services
-from hotline.directory.exceptions import DuplicateEntry, ImportFailed
-from hotline.directory.forms import AreaForm, ExpertForm, OrganisationForm, StationForm, TargetSearchForm, UploadForm
+from hotline.directory.exceptions import DuplicateEntry, ImportFailed, NoRobot
+from hotline.directory.forms import (
+    CHOICE_FIELDS,
+    AreaForm,
+    ExpertForm,
+    OrganisationForm,
+    StationForm,
+    TargetSearchForm,
+    UploadForm,
+)
 from hotline.directory.models import Area, ExpertVolunteer, Organisation, Station
 from hotline.extensions import db
 from hotline.vocabulary import Role, label
@@ -114,6 +124,8 @@ def build_form(kind: Kind, entry: Any) -> Any:
             extra["areas_covered"] = [area.id for area in entry.areas_covered]
         if kind.model is ExpertVolunteer:
             extra["languages"] = ", ".join(entry.languages or [])
+        if kind.model is not Area:
+            extra.update(channel_choices(entry))
         return kind.form(obj=entry, **extra)
     return kind.form(**extra)
 
@@ -125,10 +137,24 @@ def entry_fields(kind: Kind, form: Any) -> dict[str, Any]:
         fields["areas_covered"] = services.areas_by_ids(db.session, fields["areas_covered"] or [])
     if kind.model is ExpertVolunteer:
         fields["languages"] = [code.strip() for code in (fields["languages"] or "").split(",") if code.strip()]
-    if "notify_channels" in fields:
-        fields["notify_channels"] = fields["notify_channels"] or []
+    if "robot_kind" in fields:
+        fields["notify_channels"] = form.preferences()
+        for name in CHOICE_FIELDS:
+            fields.pop(name)
+        fields["robot_kind"] = fields["robot_kind"] or None
         fields["webhook_url"] = fields["webhook_url"] or None
+        if not fields["robot_secret"]:
+            fields.pop("robot_secret")  # an empty secret field keeps the secret saved
+        if fields["robot_kind"] in (None, "wecom", "webhook"):
+            fields["robot_secret"] = None
     return fields
+
+
+def channel_choices(entry: Any) -> dict[str, Any]:
+    """Return the form's choice fields from an entry's channels ("webhook": its robot's kind)."""
+    order = [entry.robot_kind if value == "webhook" else value for value in entry.notify_channels or []]
+    order = [value for position, value in enumerate(order) if value and value not in order[:position]]
+    return dict(zip(CHOICE_FIELDS, order, strict=False))
 
 
 def make_views(kind: Kind) -> None:
@@ -182,13 +208,38 @@ def make_views(kind: Kind) -> None:
             flash(_("Choose a file."), "error")
         return redirect(url_for(f"directory.{kind.name}"))
 
+    def test_message(entry_id: int) -> Any:
+        entry = services.get_entry(db.session, kind.model, entry_id)
+        if entry is None:
+            abort(404)
+        try:
+            result = services.send_test_message(db.session, entry, test_text(), utcnow(), current_user.id)
+        except NoRobot:
+            flash(_("This entry has no group chat robot."), "error")
+        else:
+            if result.delivered:
+                flash(_("The robot took the test message: it should show in the group now."), "success")
+            else:
+                flash(_("The robot did not take the test message: %(detail)s", detail=result.detail), "error")
+        return redirect(url_for(f"directory.{kind.name}_edit", entry_id=entry_id))
+
     manager = require_role(Role.MANAGER)
     base = f"/directory/{kind.name}"
+    if kind.model is not Area:
+        bp.add_url_rule(
+            f"{base}/<int:entry_id>/test-message", f"{kind.name}_test", manager(test_message), methods=["POST"]
+        )
     bp.add_url_rule(f"{base}/", kind.name, manager(listing))
     bp.add_url_rule(f"{base}/new", f"{kind.name}_new", manager(edit), methods=["GET", "POST"])
     bp.add_url_rule(f"{base}/<int:entry_id>", f"{kind.name}_edit", manager(_copy(edit)), methods=["GET", "POST"])
     bp.add_url_rule(f"{base}/export.csv", f"{kind.name}_export", manager(export))
     bp.add_url_rule(f"{base}/import", f"{kind.name}_import", manager(upload), methods=["POST"])
+
+
+def test_text() -> str:
+    """Return the test message in the hotline's language; it carries 转介, a keyword robots may require."""
+    with force_locale(current_app.config["BABEL_DEFAULT_LOCALE"]):
+        return _("Hotline referral test: this group will get the social-work hotline's referrals here. Nothing to do.")
 
 
 def _copy(view: Callable[..., Any]) -> Callable[..., Any]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import math
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -13,8 +14,10 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from hotline import audit
-from hotline.directory.exceptions import DuplicateEntry
+from hotline.directory.exceptions import DuplicateEntry, NoRobot
 from hotline.directory.models import Area, ExpertVolunteer, Organisation, Station, station_areas
+from hotline.robots import services as robots
+from hotline.robots.clients import Message, Robot, RobotError, kind_of_url
 from hotline.vocabulary import AreaLevel, StationTier
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
@@ -279,3 +282,39 @@ def record_exchange(session: Session, action: str, actor_id: int | None, what: s
 def areas_by_ids(session: Session, ids: list[int]) -> list[Area]:
     """Return the areas with these ids."""
     return list(session.scalars(select(Area).where(Area.id.in_(ids or [0])).order_by(Area.code)))
+
+
+@dataclass(frozen=True)
+class TestResult:
+    """What became of a test message: delivered or not, and the robot's answer."""
+
+    delivered: bool
+    channel: str
+    detail: str
+
+
+def send_test_message(session: Session, entry: Any, text: str, now: datetime, actor_id: int | None) -> TestResult:
+    """Post a test message to an entry's group chat robot and say what the robot answered; audited.
+
+    Raises:
+        NoRobot: the entry has no robot address.
+    """
+    if not entry.webhook_url:
+        raise NoRobot(entry.__tablename__)
+    kind = entry.robot_kind or kind_of_url(entry.webhook_url) or "webhook"
+    robot = Robot(kind, entry.webhook_url, entry.robot_secret or None)
+    try:
+        post_id = robots.post(session, robot, Message(text), now)
+    except RobotError as error:
+        result = TestResult(False, kind, str(error))
+    else:
+        result = TestResult(True, kind, post_id)
+    audit.record(
+        session,
+        "directory.test_message",
+        actor_id=actor_id,
+        target=f"{entry.__tablename__}:{entry.id}",
+        detail={"channel": kind, "delivered": result.delivered, "detail": result.detail},
+    )
+    session.commit()
+    return result

@@ -27,7 +27,7 @@ def test_manager_adds_a_station_and_errors_keep_the_input(client: Any, network: 
             "tier": "station",
             "phone": "022 2924 1000",
             "areas_covered": [str(network.other_street.id)],
-            "notify_channels": ["voice"],
+            "choice_1": "voice",
             "active": "y",
             "csrf_token": token,
         },
