@@ -24,6 +24,7 @@ PACKAGES = (
     "workorders",
     "callbacks",
     "reports",
+    "wallboard",
     "manage",
     "ops",
 )

@@ -115,3 +115,12 @@ def callbacks_changed(reason: str = "") -> None:
 def callback_dialled(worker_id: int, task_id: int, dial_status: str) -> None:
     """Tell the worker who dialled a callback how the leg to the caller ended."""
     _emit("callback.dialled", {"task_id": task_id, "dial_status": dial_status}, user_room(worker_id))
+
+
+def wallboard_alert(supervisor_ids: set[int], payload: dict[str, Any]) -> None:
+    """Alert the supervisors on call (every supervisor when nobody is on call) to a crossed wallboard threshold."""
+    if supervisor_ids:
+        for supervisor_id in sorted(supervisor_ids):
+            _emit("wallboard.alert", payload, user_room(supervisor_id))
+    else:
+        _emit("wallboard.alert", payload, role_room("supervisor"))

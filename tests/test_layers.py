@@ -49,7 +49,7 @@ LAYERS: list[tuple[str, ...]] = [
     ("escalation",),
     ("callbacks",),
     ("console", "workorders"),
-    ("knowledge", "reports", "home", "manage"),
+    ("knowledge", "reports", "home", "manage", "wallboard"),
     # the application: assembles and runs everything above
     ("ops", "scheduler", "demo", "commands", "models", "__init__"),
 ]

@@ -90,3 +90,19 @@ def test_an_expert_who_hangs_up_leaves_the_caller_and_worker_talking(gateway: Ga
 
     assert list(room.participants) == [caller.sid] and room.is_live and caller.is_live
     assert expert.status == "completed" and expert.hung_up_by == "caller"
+
+
+def test_a_coach_joins_heard_by_the_coached_participant_only(gateway: Gateway, rest_client: Any) -> None:
+    client, caller, worker, _expert = three_in_a_room(gateway, rest_client)
+    supervisor_address = "client:worker_9"
+    gateway.network.callees[supervisor_address] = CallerScript(ring_seconds=1, talk_seconds=600)
+    coach = client.calls.create(
+        to=supervisor_address, from_=HOTLINE, url=f"{PUBLIC}/voice/conference?leg=coach&coach={worker.sid}"
+    )
+    room = gateway.network.conferences.of_call(caller.sid)
+    gateway.network.run_until(lambda: coach.sid in room.participants)
+
+    joined = client.conferences(room.sid).participants(coach.sid).fetch()
+    assert joined.coaching and joined.call_sid_to_coach == worker.sid and not joined.muted
+    assert gateway.network.call(coach.sid).events("conference")[0].detail["coach"] == worker.sid
+    assert not client.conferences(room.sid).participants(worker.sid).fetch().coaching

@@ -116,8 +116,13 @@ def make_app(record: AppRecord) -> Flask:
         leg = request.args.get("leg", "guest")
         response = VoiceResponse()
         dial = Dial()
+        coach = {"coach": request.args["coach"]} if request.args.get("coach") else {}
         dial.conference(
-            "room-1", end_conference_on_exit=(leg == "caller"), muted=request.args.get("muted") == "1", beep=False
+            "room-1",
+            end_conference_on_exit=(leg == "caller"),
+            muted=request.args.get("muted") == "1",
+            beep=False,
+            **coach,
         )
         response.append(dial)
         response.say(f"The conference is over for the {leg}.")

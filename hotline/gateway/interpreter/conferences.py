@@ -11,6 +11,8 @@ Twilio's documented behaviour, as implemented here:
   ends its <Dial>: the action URL gets DialCallStatus=completed, or the document goes on.
 - `muted` (the noun's attribute or a REST update) keeps the participant from being heard;
   the media backend is told.
+- `coach` (the CallSid of a participant) makes the joining participant a coach: it hears
+  everyone, and only the coached participant hears it (a supervisor coaching a worker).
 """
 
 from __future__ import annotations
@@ -40,6 +42,8 @@ class Participant:
     hold: bool = False
     start_conference_on_enter: bool = True
     end_conference_on_exit: bool = False
+    coach: str | None = None
+    """The CallSid of the participant this one coaches (only that one hears it)."""
 
 
 @dataclass
@@ -107,14 +111,15 @@ def join_conference(
         muted=_flag(noun, "muted", False),
         start_conference_on_enter=_flag(noun, "startConferenceOnEnter", True),
         end_conference_on_exit=_flag(noun, "endConferenceOnExit", False),
+        coach=(noun.get("coach") or "").strip() or None,
     )
     conference.participants[call.sid] = participant
     if participant.start_conference_on_enter and conference.status == "init":
         conference.status = "in-progress"
     conference.updated_utc = network.now_utc()
-    network.media.conference(call, conference.sid, participant.muted)
+    network.media.conference(call, conference.sid, participant.muted, participant.coach)
     detail = {"conference_sid": conference.sid, "participants": list(conference.participants)}
-    call.event("conference", text=name, detail={**detail, "muted": participant.muted})
+    call.event("conference", text=name, detail={**detail, "muted": participant.muted, "coach": participant.coach})
     try:
         yield Sleep(call.caller.talk_seconds)
     except LeftConference as left:

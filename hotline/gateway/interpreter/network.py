@@ -302,7 +302,7 @@ class Network(Messaging):
         participant.muted = muted
         conference.updated_utc = self.now_utc()
         call = self.call(call_sid)
-        self.media.conference(call, conference.sid, muted)
+        self.media.conference(call, conference.sid, muted, participant.coach)
         call.event("conference-mute", text=conference.friendly_name, detail={"muted": muted})
         return participant
 

@@ -121,8 +121,11 @@ class MediaBackend(Protocol):
     def bridge(self, call: CallLeg, other: CallLeg) -> None:
         """Connect two answered legs so that their parties hear each other (a <Dial> answered)."""
 
-    def conference(self, call: CallLeg, conference_sid: str, muted: bool) -> None:
-        """Mix the call into a conference (again when it is muted or unmuted); leaving is `release` or the next verb."""
+    def conference(self, call: CallLeg, conference_sid: str, muted: bool, coach: str | None = None) -> None:
+        """Mix the call into a conference (again when it is muted or unmuted); leaving is `release` or the next verb.
+
+        With `coach` (a participant's CallSid) only that participant hears this call.
+        """
 
     def release(self, call: CallLeg) -> None:
         """Let go of the call's media: the call has ended."""

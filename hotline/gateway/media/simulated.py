@@ -131,7 +131,7 @@ class SimulatedMedia:
     def bridge(self, call: CallLeg, other: CallLeg) -> None:
         """Nothing to connect: the transcript says who talks to whom."""
 
-    def conference(self, call: CallLeg, conference_sid: str, muted: bool) -> None:
+    def conference(self, call: CallLeg, conference_sid: str, muted: bool, coach: str | None = None) -> None:
         """Nothing to mix."""
 
     def release(self, call: CallLeg) -> None:

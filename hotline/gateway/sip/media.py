@@ -74,6 +74,7 @@ class SipMedia:
         self.line = SipLine(settings, self._take_call)
         self.network: Network | None = None
         self._rooms: dict[str, dict[str, bool]] = {}  # conference sid -> call sid -> muted
+        self._coaches: dict[str, dict[str, str]] = {}  # conference sid -> coaching call sid -> coached call sid
         self._recordings: dict[str, LiveRecording] = {}  # call sid -> its <Record> in progress
         self.recordings_dir = prompts.cache_dir / "recordings"
         self.recordings_dir.mkdir(parents=True, exist_ok=True)
@@ -227,18 +228,25 @@ class SipMedia:
         if first is not None and second is not None:
             first.bridge_soon(second)
 
-    def conference(self, call: CallLeg, conference_sid: str, muted: bool) -> None:
-        """Mix the call into a room: everyone hears every unmuted participant but themselves."""
+    def conference(self, call: CallLeg, conference_sid: str, muted: bool, coach: str | None = None) -> None:
+        """Mix the call into a room: all hear every unmuted participant but themselves; a coach, only its coached."""
         self._answer_if_due(call)
         room = self._rooms.setdefault(conference_sid, {})
         room[call.sid] = muted
+        coaches = self._coaches.setdefault(conference_sid, {})
+        if coach:
+            coaches[call.sid] = coach
+        else:
+            coaches.pop(call.sid, None)
         legs = {sid: _leg(self.network.calls[sid]) for sid in room if sid in self.network.calls}
-        self.line.loop.submit(lambda: _mix(legs, dict(room)))
+        self.line.loop.submit(lambda: _mix(legs, dict(room), dict(coaches)))
 
     def release(self, call: CallLeg) -> None:
         """End the SIP leg: BYE when answered, 486 busy or 603 declined for a rejected call."""
         for room in self._rooms.values():
             room.pop(call.sid, None)
+        for coaches in self._coaches.values():
+            coaches.pop(call.sid, None)
         leg = _leg(call)
         if leg is None:
             return
@@ -289,8 +297,9 @@ def _leg(call: CallLeg) -> SipLeg | None:
     return party.leg if isinstance(party, SipParty) else None
 
 
-def _mix(legs: dict[str, SipLeg | None], muted: dict[str, bool]) -> None:
-    """Connect every unmuted participant's audio to every other participant (on the PJSIP thread)."""
+def _mix(legs: dict[str, SipLeg | None], muted: dict[str, bool], coaches: dict[str, str] | None = None) -> None:
+    """Connect each unmuted participant's audio to every other one, a coach's to its coached only (PJSIP thread)."""
+    coaches = coaches or {}
     calls = {sid: leg._lookup() for sid, leg in legs.items() if leg is not None}
     for sid, call in calls.items():
         if call is None or call.audio is None:
@@ -298,7 +307,7 @@ def _mix(legs: dict[str, SipLeg | None], muted: dict[str, bool]) -> None:
         for other_sid, other in calls.items():
             if other_sid == sid or other is None or other.audio is None:
                 continue
-            if muted.get(sid):
+            if muted.get(sid) or (sid in coaches and coaches[sid] != other_sid):
                 call.audio.stopTransmit(other.audio)
             else:
                 call.audio.startTransmit(other.audio)

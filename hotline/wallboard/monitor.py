@@ -1,0 +1,105 @@
+"""Joining a live call from the wallboard: listen silently, coach (heard by the worker only) or barge in.
+
+Every line does it the same way through the provider interface. A call talking on a
+plain <Dial> is first moved into the call's conference (the caller redirected, the
+worker rung back into it, as a warm transfer does); then the supervisor's phone or
+softphone is rung into the same conference, muted to listen, as coach of the worker's
+leg to coach, or as a full participant to barge in. Each join is on the call's
+timeline and in the audit log.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from twilio.twiml.voice_response import Dial, VoiceResponse
+
+from hotline import audit
+from hotline.accounts.models import User
+from hotline.console.transfers import conference_name
+from hotline.routing import adapters
+from hotline.routing.models import CallTransfer, WorkerPresence
+from hotline.routing.services import connect_target
+from hotline.telephony.models import Call, CallEvent
+from hotline.telephony.providers import TelephonyProvider
+from hotline.telephony.urls import public_url
+
+MODES = ("listen", "coach", "barge")
+CONFERENCE_EVENT = "monitor.conference"
+
+
+class CannotMonitor(Exception):
+    """The call is not live with a worker, or the mode is unknown."""
+
+
+def address_of(session: Session, user_id: int) -> str:
+    """Return where the line rings a member of staff: their softphone (client:worker_<id>) or their own phone."""
+    presence = session.get(WorkerPresence, user_id)
+    target = connect_target(presence) if presence is not None else f"worker_{user_id}"
+    return target if target.startswith("+") else f"client:{target}"
+
+
+def worker_leg_in_conference(session: Session, call: Call) -> str | None:
+    """Return the CallSid of the worker's leg when the call already talks in its conference."""
+    warm = session.scalar(
+        select(CallTransfer.worker_leg_sid).where(
+            CallTransfer.call_id == call.id, CallTransfer.kind == "warm", CallTransfer.status == "started"
+        )
+    )
+    if warm:
+        return warm
+    event = session.scalar(
+        select(CallEvent)
+        .where(CallEvent.call_id == call.id, CallEvent.kind == CONFERENCE_EVENT)
+        .order_by(CallEvent.id.desc())
+    )
+    return event.data.get("worker_leg_sid") if event is not None else None
+
+
+def join_call(
+    session: Session, call_id: int, supervisor: User, mode: str, now: datetime, provider: TelephonyProvider
+) -> str:
+    """Ring the supervisor into a live call to listen, coach or barge in; return the supervisor leg's CallSid.
+
+    Raises:
+        CannotMonitor: no such live call with a worker, or an unknown mode.
+        TelephonyError: the phone network refused (nothing is recorded).
+    """
+    call = session.get(Call, call_id)
+    if mode not in MODES:
+        raise CannotMonitor("mode")
+    if call is None or call.answered_at is None or call.ended_at is not None or call.worker_id is None:
+        raise CannotMonitor("not_live")
+    worker_leg = worker_leg_in_conference(session, call)
+    conference_url = f"/twilio/console/conference/{call.id}"
+    if worker_leg is None:
+        provider.redirect_call(call.call_sid, public_url(conference_url, leg="caller"))
+        worker_leg = provider.place_call(address_of(session, call.worker_id), public_url(conference_url, leg="worker"))
+        adapters.add_call_event(session, call, CONFERENCE_EVENT, now, worker_leg_sid=worker_leg)
+    supervisor_leg = provider.place_call(
+        address_of(session, supervisor.id),
+        public_url(f"/twilio/wallboard/monitor/{call.id}", mode=mode, coach=worker_leg if mode == "coach" else None),
+    )
+    adapters.add_call_event(session, call, f"monitor.{mode}", now, supervisor_id=supervisor.id)
+    audit.record(session, "call.monitor", actor_id=supervisor.id, target=f"call:{call.id}", detail={"mode": mode})
+    session.commit()
+    return supervisor_leg
+
+
+def supervisor_twiml(call: Call | None, mode: str, coach: str | None) -> VoiceResponse:
+    """Put the supervisor's leg into the call's conference: muted (listen), coaching the worker, or talking."""
+    response = VoiceResponse()
+    if call is None or call.ended_at is not None or mode not in MODES:
+        response.hangup()
+        return response
+    dial = Dial()
+    options: dict[str, object] = {"muted": mode == "listen"}
+    if mode == "coach" and coach:
+        options["coach"] = coach
+    dial.conference(
+        conference_name(call), start_conference_on_enter=False, end_conference_on_exit=False, beep=False, **options
+    )
+    response.append(dial)
+    return response
