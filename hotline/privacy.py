@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,6 +20,7 @@ from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from flask import current_app
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import String, Text, TypeDecorator
 
 from hotline import redaction
@@ -149,6 +151,33 @@ def parse_phone(raw: str | None, region: str = "CN") -> phonenumbers.PhoneNumber
 def e164_of(parsed: phonenumbers.PhoneNumber | None) -> str | None:
     """Return a parsed number in E.164."""
     return None if parsed is None else phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+
+
+PHONE_ERROR = _l(
+    "This is not a phone number: give a mobile number (13812345678) or a landline with its area code (022-88880000)."
+)
+"""The one message for a phone field that does not hold a valid number."""
+TYPED_PHONE = re.compile(r"^\+?[0-9\s\-().（）]+$")
+"""What a typed phone number may contain: digits, a leading +, spaces, dashes, brackets, dots."""
+
+
+def entered_phone(raw: str | None, region: str = "CN") -> str | None:
+    """Return a number a person typed in E.164, or None when it is not a valid phone number.
+
+    Stricter than `normalise_phone` (for caller IDs): no letters (phonenumbers
+    would read 12345abc as a vanity number), and the number must be valid for its
+    country, not only of a possible length.
+    """
+    text = (raw or "").strip()
+    if not text or not TYPED_PHONE.match(text):
+        return None
+    try:
+        parsed = phonenumbers.parse(text, region)
+    except phonenumbers.NumberParseException:
+        return None
+    if not phonenumbers.is_valid_number(parsed):
+        return None
+    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
 
 
 def normalise_phone(raw: str | None, region: str = "CN") -> str | None:

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from flask import current_app
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, DateField, DateTimeLocalField, IntegerField, SelectField, StringField, TextAreaField
-from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
 
 from hotline.cases.vocabulary import (
     CONFIRMED_OUTCOMES,
@@ -16,6 +17,7 @@ from hotline.cases.vocabulary import (
     PROBLEM_SOLVED,
     STATUSES,
 )
+from hotline.privacy import PHONE_ERROR, entered_phone
 from hotline.vocabulary import Service, TargetGroup, choices
 
 
@@ -25,13 +27,19 @@ def pairs(table: dict[str, object], blank: object | None = None) -> list[tuple[s
     return ([("", blank)] if blank is not None else []) + items
 
 
+def typed_phone(_form: Any, field: Any) -> None:
+    """Refuse a phone number that is not valid (letters, too short), keeping what was typed."""
+    if field.data and entered_phone(field.data, current_app.config.get("DEFAULT_REGION", "CN")) is None:
+        raise ValidationError(PHONE_ERROR)
+
+
 class SearchForm(FlaskForm):
     """Filters of the case list (a GET form: no CSRF token)."""
 
     class Meta:
         csrf = False
 
-    phone = StringField(_l("Caller number"), validators=[Optional(), Length(max=40)])
+    phone = StringField(_l("Caller number"), validators=[Optional(), Length(max=40), typed_phone])
     reference = StringField(_l("Reference"), validators=[Optional(), Length(max=30)])
     area_id = SelectField(_l("Area"), coerce=str, validators=[Optional()])
     service = SelectField(_l("Service"), validators=[Optional()])
@@ -143,7 +151,7 @@ class BreakGlassForm(FlaskForm):
 class SubjectForm(FlaskForm):
     """A caller's request about their data: their number, and who asked."""
 
-    phone = StringField(_l("Caller number"), validators=[DataRequired(), Length(max=40)])
+    phone = StringField(_l("Caller number"), validators=[DataRequired(), Length(max=40), typed_phone])
     requested_by = StringField(
         _l("Who asks (the caller, or who for them)"), validators=[DataRequired(), Length(max=200)]
     )

@@ -23,7 +23,7 @@ from hotline.cases.models import Case, CaseEvent, IntakeDraft, IntakeVersion
 from hotline.cases.vocabulary import AGE_GROUPS, CALL_TYPES, GENDERS, OUTCOMES
 from hotline.clock import local
 from hotline.directory.models import Area
-from hotline.privacy import mask_phone, normalise_phone, phone_lookup_hash, phone_lookup_hashes
+from hotline.privacy import PHONE_ERROR, entered_phone, mask_phone, phone_lookup_hash, phone_lookup_hashes
 from hotline.signals import intake_saved
 from hotline.telephony.models import Call
 from hotline.vocabulary import Risk, Service, TargetGroup
@@ -78,8 +78,8 @@ def validate_intake(data: IntakeData, session: Session | None = None) -> dict[st
         return errors
     if data.caller_name and len(data.caller_name) > 100:
         errors["caller_name"] = _("At most 100 characters.")
-    if data.caller_phone and normalise_phone(data.caller_phone, _region()) is None:
-        errors["caller_phone"] = _("This is not a phone number.")
+    if data.caller_phone and entered_phone(data.caller_phone, _region()) is None:
+        errors["caller_phone"] = str(PHONE_ERROR)
     if data.gender and data.gender not in GENDERS:
         errors["gender"] = _("Choose from the list.")
     if data.age_group and data.age_group not in AGE_GROUPS:
@@ -189,7 +189,7 @@ def _case_for_intake(session: Session, call: Call | None, case_id: int | None, w
 
 def _apply_intake(case: Case, data: IntakeData, call: Call | None, now: datetime) -> None:
     """Copy the intake's fields onto the case; the caller's number falls back to the call's."""
-    phone = normalise_phone(data.caller_phone, _region()) if data.caller_phone else None
+    phone = entered_phone(data.caller_phone, _region()) if data.caller_phone else None
     if phone is None and call is not None and call.from_number:
         phone = call.from_number
     case.caller_name = (data.caller_name or "").strip() or None

@@ -21,7 +21,7 @@ from wtforms import (
 )
 from wtforms.validators import URL, DataRequired, Length, NumberRange, Optional, Regexp
 
-from hotline.privacy import normalise_phone
+from hotline.privacy import PHONE_ERROR, entered_phone
 from hotline.vocabulary import AreaLevel, ExpertSkill, Service, StationTier, choices
 
 CHANNEL_CHOICES = [
@@ -75,9 +75,9 @@ def phone_number(_form: Any, field: Any) -> None:
     if not field.data:
         field.data = None
         return
-    parsed = normalise_phone(field.data)
+    parsed = entered_phone(field.data)
     if parsed is None:
-        raise ValidationError(_l("Not a phone number."))
+        raise ValidationError(PHONE_ERROR)
     field.data = parsed
 
 

@@ -9,6 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from hotline.accounts.models import User
+from hotline.clock import hotline_zone
 from hotline.directory.models import ExpertVolunteer
 from hotline.rota.certificates import valid_certificate
 from hotline.rota.models import DRAFT
@@ -92,7 +93,7 @@ def board(session: Session, anchor: date, view: str, now: datetime) -> dict[str,
             {**row, "ended": shift.ends_at <= now, "published_count": len(shift.assignments)}
             for row, shift in zip(rota_dict(shifts, DRAFT), shifts, strict=True)
         ],
-        "people": people(session, now.date()),
+        "people": people(session, now.astimezone(hotline_zone()).date()),
         "experts": experts(session),
         "issues": [issue.as_dict() for issue in validate(session, first, last)],
         "staffing": suggest_for_shifts(session, shifts, now, rules),

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import phonenumbers
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
@@ -24,7 +23,9 @@ from wtforms import (
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, Regexp, ValidationError
 
 from hotline.accounts.forms import PasswordPolicy
+from hotline.privacy import PHONE_ERROR, entered_phone
 from hotline.rota.models.calendar import DAY_KINDS
+from hotline.rota.validation import STREAK_LOOKBACK_DAYS
 from hotline.vocabulary import CertificationLevel, ExpertSkill, Role, Service, choices
 
 
@@ -125,6 +126,9 @@ class RulesForm(FlaskForm):
 
     max_hours_per_week = IntegerField(_l("Maximum hours per week"), validators=[NumberRange(min=1, max=80)])
     min_rest_hours = IntegerField(_l("Minimum rest between shifts (hours)"), validators=[NumberRange(min=0, max=24)])
+    max_consecutive_days = IntegerField(
+        _l("Most duty days in a row before a day of rest"), validators=[NumberRange(min=1, max=STREAK_LOOKBACK_DAYS)]
+    )
     supervisor_min_level = SelectField(_l("Lowest level of a supervisor on call"))
     reminder_hours_before = IntegerField(_l("Reminder SMS before a shift (hours)"), validators=[NumberRange(0, 48)])
     weekend_weight = FloatField(_l("Weight of a weekend shift"), validators=[NumberRange(min=1, max=5)])
@@ -144,13 +148,10 @@ def check_phone(form: FlaskForm, field: StringField) -> None:
     """Accept a phone number the hotline's region understands, stored in E.164."""
     if not field.data:
         return
-    try:
-        number = phonenumbers.parse(field.data, current_app.config.get("DEFAULT_REGION", "CN"))
-    except phonenumbers.NumberParseException as exc:
-        raise ValidationError(_l("This is not a phone number.")) from exc
-    if not phonenumbers.is_possible_number(number):
-        raise ValidationError(_l("This is not a phone number."))
-    field.data = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+    number = entered_phone(field.data, current_app.config.get("DEFAULT_REGION", "CN"))
+    if number is None:
+        raise ValidationError(PHONE_ERROR)
+    field.data = number
 
 
 class WorkerForm(FlaskForm):

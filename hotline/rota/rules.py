@@ -21,6 +21,8 @@ class RotaRules:
     max_hours_per_week: int = 40
     min_rest_hours: int = 10
     """Between two shifts of one person that do not touch; shifts that touch form one stretch."""
+    max_consecutive_days: int = 6
+    """Days on duty in a row before a day of rest is due (a warning in the editor)."""
     supervisor_min_level: str = "senior"
     reminder_hours_before: int = 2
     certificate_warning_days: int = 30

@@ -111,6 +111,9 @@ def suggest_for_shifts(
         local = created.astimezone(zone)
         buckets[(local.isoweekday(), local.hour * 60 + local.minute)] += 1
     result: dict[int, dict[str, Any]] = {}
+    if not arrivals:
+        # No call in the history window: a suggestion of 0 workers would read as advice; say there is none.
+        return {shift.id: {"history": False, "calls_per_hour": None, "needed": None} for shift in shifts}
     for shift in shifts:
         start = shift.starts_at.astimezone(zone)
         hours = max(shift.hours, 1e-9)
@@ -122,6 +125,7 @@ def suggest_for_shifts(
             cursor += timedelta(minutes=1)
         per_hour = calls / weeks / hours
         result[shift.id] = {
+            "history": True,
             "calls_per_hour": round(per_hour, 2),
             "handle_seconds": round(handle),
             "needed": agents_needed(per_hour, handle, rules.target_answer_share, rules.target_answer_seconds),

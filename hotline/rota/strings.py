@@ -22,6 +22,7 @@ def editor_strings() -> dict[str, str]:
         "planned": _("planned"),
         "suggested": _("suggested"),
         "calls_per_hour": _("calls/hour"),
+        "no_history": _("no call history yet to suggest a staffing level"),
         "errors": _("errors"),
         "warnings": _("warnings"),
         "no_issues": _("No rule is broken."),

@@ -43,7 +43,10 @@ RULES = {
     "no_supervisor": ERROR,
     "expert_skill": ERROR,
     "expert_off_day": WARNING,
+    "consecutive_days": WARNING,
 }
+STREAK_LOOKBACK_DAYS = 14
+"""The longest run of duty days the rule may allow; the window loads this many days before the range."""
 
 
 @dataclass
@@ -103,7 +106,8 @@ class Context:
 
 def window(date_from: date, date_to: date) -> tuple[date, date]:
     """Return the dates to load: whole local weeks around the range, and a day either side for rest."""
-    return date_from - timedelta(days=date_from.weekday() + 1), date_to + timedelta(days=7 - date_to.weekday())
+    first = date_from - timedelta(days=date_from.weekday() + 1 + STREAK_LOOKBACK_DAYS)
+    return first, date_to + timedelta(days=7 - date_to.weekday())
 
 
 def load_shifts(session: Session, date_from: date, date_to: date, layer: str) -> list[Shift]:
@@ -347,6 +351,7 @@ def check_person(context: Context, user: User, duties: list[Entry]) -> list[Issu
                 )
             )
     issues += check_hours(context, user, shifts)
+    issues += check_streak(context, user, shifts)
     for shift in shifts:
         for leave in context.leaves:
             if leave.user_id == user.id and leave.starts_at < shift.ends_at and shift.starts_at < leave.ends_at:
@@ -357,6 +362,36 @@ def check_person(context: Context, user: User, duties: list[Entry]) -> list[Issu
                     else _("%(name)s has asked for leave during this shift.", name=name)
                 )
                 issues.append(Issue(rule, message, shift.id, user.id, {"leave_id": leave.id}))
+    return issues
+
+
+def check_streak(context: Context, user: User, shifts: list[Shift]) -> list[Issue]:
+    """Warn on the first shift of each day past the allowed run of consecutive duty days (local dates)."""
+    limit = context.rules.max_consecutive_days
+    first_of_day: dict[date, Shift] = {}
+    for shift in shifts:
+        first_of_day.setdefault(shift.starts_at.astimezone(context.zone).date(), shift)
+    issues: list[Issue] = []
+    run = 0
+    previous: date | None = None
+    for day in sorted(first_of_day):
+        run = run + 1 if previous is not None and day - previous == timedelta(days=1) else 1
+        previous = day
+        if run > limit:
+            issues.append(
+                Issue(
+                    "consecutive_days",
+                    _(
+                        "%(name)s would be on duty %(days)d days in a row; a day of rest is due after %(limit)d.",
+                        name=user.display_name,
+                        days=run,
+                        limit=limit,
+                    ),
+                    first_of_day[day].id,
+                    user.id,
+                    data={"days": run},
+                )
+            )
     return issues
 
 

@@ -10,6 +10,7 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, DateTimeLocalField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.validators import URL, InputRequired, Length, NumberRange, Optional, ValidationError
 
+from hotline.clock import hotline_zone, utcnow
 from hotline.telephony.line_settings import DAYS, MENU_KEYS, PROMPT_NAMES
 from hotline.vocabulary import Service, label
 
@@ -166,3 +167,7 @@ class ClosureForm(FlaskForm):
         """Refuse a closure that ends before it starts."""
         if self.starts_at.data and field.data and field.data <= self.starts_at.data:
             raise ValidationError(_l("The end must be after the start"))
+        if field.data and field.data.replace(tzinfo=hotline_zone()) <= utcnow():
+            raise ValidationError(
+                _l("This closure is already over: its end is in the past. Give an end in the future.")
+            )

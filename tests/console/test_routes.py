@@ -72,14 +72,15 @@ def test_intake_mistakes_are_shown_beside_their_fields_and_the_typed_values_kept
     worker, call = accepted_call
     log_in(client, worker)
     token = csrf_token(client, f"/console/calls/{call.id}")
-    bad = dict(VALID_INTAKE, services=[], caller_phone="12ab", csrf_token=token)
+    bad = dict(VALID_INTAKE, services=[], caller_phone="12345abc", csrf_token=token)
     response = client.post(f"/console/calls/{call.id}/intake", data=bad)
     page = response.get_data(as_text=True)
     assert response.status_code == 422
     services_block = page.split('id="services-field"')[1].split("</fieldset>")[0]
     assert 'role="alert"' in services_block
     phone_block = page.split('name="caller_phone"')[1].split("</div>")[0]
-    assert 'role="alert"' in phone_block and 'value="12ab"' in page and "独居老人" in page
+    assert 'role="alert"' in phone_block and 'value="12345abc"' in page and "独居老人" in page
+    assert "不是有效的电话号码" in phone_block
     good = client.post(f"/console/calls/{call.id}/intake", data=dict(VALID_INTAKE, csrf_token=token))
     assert good.status_code == 302 and good.headers["Location"] == "/console"
     db_session.expire_all()

@@ -19,7 +19,7 @@ def test_manager_adds_a_station_and_errors_keep_the_input(client: Any, network: 
         "/directory/stations/new", data={"name": "新站", "tier": "station", "phone": "abc", "csrf_token": token}
     )
     page = bad.get_data(as_text=True)
-    assert bad.status_code == 422 and 'value="新站"' in page and "不是电话号码" in page
+    assert bad.status_code == 422 and 'value="新站"' in page and "不是有效的电话号码" in page
     good = client.post(
         "/directory/stations/new",
         data={

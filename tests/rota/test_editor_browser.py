@@ -82,6 +82,8 @@ def test_the_manager_builds_a_shift_in_the_editor(live_server: Any, monday: date
     morning.focus()
     page.keyboard.press("Enter")
     expect(page.locator("#add-dialog")).to_be_visible()
+    offered = page.locator("#add-person option").all_inner_texts()
+    assert not any(text.startswith("Old") for text in offered), offered  # a lapsed registration is not offered
     page.select_option("#add-person", label="Cy · 助理社会工作师")
     page.keyboard.press("Enter")
     expect(morning.locator(".chip", has_text="Cy")).to_be_visible()

@@ -56,4 +56,10 @@ def test_suggestions_come_from_the_same_weekday_and_hours(db_session: Any, make_
     advice = suggest_for_shifts(db_session, [shift, afternoon], datetime(2026, 3, 9, tzinfo=UTC), RotaRules())
     assert advice[shift.id]["calls_per_hour"] == 15.0 and advice[shift.id]["handle_seconds"] == 360
     assert advice[shift.id]["needed"] == agents_needed(15, 360)
-    assert advice[afternoon.id] == {"calls_per_hour": 0.0, "handle_seconds": 360, "needed": 0}
+    assert advice[afternoon.id] == {"history": True, "calls_per_hour": 0.0, "handle_seconds": 360, "needed": 0}
+
+
+def test_without_any_call_history_there_is_no_suggestion(db_session: Any, make_shift: Any) -> None:
+    shift = make_shift(date(2026, 3, 16), 9, 13)
+    advice = suggest_for_shifts(db_session, [shift], datetime(2026, 3, 9, tzinfo=UTC), RotaRules())
+    assert advice[shift.id] == {"history": False, "calls_per_hour": None, "needed": None}

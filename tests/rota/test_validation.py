@@ -170,3 +170,29 @@ def test_only_shifts_in_the_range_are_reported(db_session: Any, make_shift: Any,
     make_shift(DAY + timedelta(days=1), 0, 4, workers=[crew["cy"]], label="凌晨")
     assert datetime(2026, 3, 10, 16, 30, tzinfo=UTC) == local(DAY + timedelta(days=1), 0, 30)
     assert {i.rule for i in validate(db_session, DAY + timedelta(days=1), DAY + timedelta(days=1))} >= {"understaffed"}
+
+
+def test_fourteen_duty_days_in_a_row_are_warned_after_the_manager_set_limit(
+    db_session: Any, make_shift: Any, crew: dict
+) -> None:
+    from dataclasses import replace
+
+    from hotline.rota.rules import load_rules
+
+    first = date(2026, 3, 2)  # a Monday
+    for offset in range(14):
+        make_shift(first + timedelta(days=offset), 9, 13, workers=[crew["ann"], crew["bo"]], supervisors=[crew["sue"]])
+    issues = [i for i in validate(db_session, first, first + timedelta(days=13)) if i.rule == "consecutive_days"]
+    assert {i.user_id for i in issues} == {crew["ann"].id, crew["bo"].id, crew["sue"].id}
+    sue = sorted((i for i in issues if i.user_id == crew["sue"].id), key=lambda i: i.data["days"])
+    assert [i.data["days"] for i in sue] == list(range(7, 15)) and all(i.severity == "warning" for i in sue)
+    assert "14" in sue[-1].message
+    # The second week alone still sees the run that began the week before.
+    later = [
+        i
+        for i in validate(db_session, first + timedelta(days=7), first + timedelta(days=13))
+        if i.user_id == crew["sue"].id and i.rule == "consecutive_days"
+    ]
+    assert len(later) == 7
+    save_rules(db_session, replace(load_rules(db_session), max_consecutive_days=14), None)
+    assert not [i for i in validate(db_session, first, first + timedelta(days=13)) if i.rule == "consecutive_days"]

@@ -94,28 +94,37 @@ def test_errors_are_shown_beside_the_fields_with_the_typed_values(login_as: Any)
 
 
 def test_closures_are_added_and_removed(login_as: Any, db_session: Any) -> None:
-    client = login_as("manager")
-    token = csrf_token(client, "/manage/telephony")
-    added = client.post(
-        "/manage/telephony/closures",
-        data={
-            "csrf_token": token,
-            "starts_at": "2025-07-20T00:00",
-            "ends_at": "2025-07-21T00:00",
-            "message": "台风停止服务",
-        },
-    )
-    assert added.status_code == 302
-    closures = load_line_settings(db_session).closures
-    assert closures[0]["message"] == "台风停止服务" and closures[0]["starts_at"].startswith("2025-07-20T00:00:00+08:00")
-    assert "台风停止服务" in client.get("/manage/telephony").get_data(as_text=True)
-    backwards = client.post(
-        "/manage/telephony/closures",
-        data={"csrf_token": token, "starts_at": "2025-07-21T00:00", "ends_at": "2025-07-20T00:00"},
-    )
-    assert backwards.status_code == 422
-    client.post("/manage/telephony/closures/0/delete", data={"csrf_token": token})
-    assert load_line_settings(db_session).closures == []
+    with time_machine.travel(datetime(2025, 7, 1, 2, tzinfo=UTC), tick=False):
+        client = login_as("manager")
+        token = csrf_token(client, "/manage/telephony")
+        added = client.post(
+            "/manage/telephony/closures",
+            data={
+                "csrf_token": token,
+                "starts_at": "2025-07-20T00:00",
+                "ends_at": "2025-07-21T00:00",
+                "message": "台风停止服务",
+            },
+        )
+        assert added.status_code == 302
+        closures = load_line_settings(db_session).closures
+        assert closures[0]["message"] == "台风停止服务"
+        assert closures[0]["starts_at"].startswith("2025-07-20T00:00:00+08:00")
+        assert "台风停止服务" in client.get("/manage/telephony").get_data(as_text=True)
+        backwards = client.post(
+            "/manage/telephony/closures",
+            data={"csrf_token": token, "starts_at": "2025-07-21T00:00", "ends_at": "2025-07-20T00:00"},
+        )
+        assert backwards.status_code == 422
+        past = client.post(
+            "/manage/telephony/closures",
+            data={"csrf_token": token, "starts_at": "2025-06-20T00:00", "ends_at": "2025-06-21T00:00", "message": "旧"},
+        )
+        page = past.get_data(as_text=True)
+        assert past.status_code == 422 and "已经结束" in page and 'value="2025-06-20T00:00"' in page
+        assert len(load_line_settings(db_session).closures) == 1
+        client.post("/manage/telephony/closures/0/delete", data={"csrf_token": token})
+        assert load_line_settings(db_session).closures == []
 
 
 def test_a_new_menu_mapping_routes_the_next_call_to_its_service(

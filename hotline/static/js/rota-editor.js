@@ -213,7 +213,7 @@
         el("strong", { text: shift.label }),
         el("small", { text: " " + shiftTimes(shift) + " · " + (shift.ended ? S.ended : S[shift.status]) }),
       ),
-      el("div", { class: "staffing", text: `${workers}/${shift.min_duty_workers} ${S.planned}` + (advice ? ` · ${S.suggested} ${advice.needed} (${advice.calls_per_hour} ${S.calls_per_hour})` : "") }),
+      el("div", { class: "staffing", text: `${workers}/${shift.min_duty_workers} ${S.planned}` + (advice ? (advice.history === false ? ` · ${S.no_history}` : ` · ${S.suggested} ${advice.needed} (${advice.calls_per_hour} ${S.calls_per_hour})`) : "") }),
       el("ul", { class: "chips" }, ...shift.assignments.map((a) => chip(shift, a))),
     );
     if (shiftLevel.length) cell.append(el("p", { class: "cell-issues", text: shiftLevel.map((i) => i.message).join(" ") }));
@@ -440,7 +440,9 @@
     if (duty === "expert") {
       for (const x of state.experts) if (!taken.has(`x${x.id}`)) select.append(el("option", { value: `x${x.id}`, text: x.name }));
     } else {
-      for (const p of state.people.filter(matchesFilters)) {
+      // Only people whose registration is valid on the shift's day are offered (the editor would refuse the rest).
+      const certified = (p) => p.valid_until && p.valid_until >= dialogShift.date;
+      for (const p of state.people.filter(matchesFilters).filter(certified)) {
         if (!taken.has(`u${p.id}`)) select.append(el("option", { value: `u${p.id}`, text: `${p.name} · ${levelName(p.level)}` }));
       }
     }
