@@ -200,6 +200,16 @@ class Config:
         self.TWILIO_NUMBER = env_str("TWILIO_NUMBER")
         self.TWILIO_API_BASE_URL = check_url("TWILIO_API_BASE_URL", env_str("TWILIO_API_BASE_URL"), ("http", "https"))
         self.TWILIO_API_KEY_SID = env_str("TWILIO_API_KEY_SID")
+        # Template SMS to mainland numbers (hotline/sms): the providers' secrets, under the SDKs' own names.
+        self.ALIBABA_CLOUD_ACCESS_KEY_ID = env_str("ALIBABA_CLOUD_ACCESS_KEY_ID")
+        self.ALIBABA_CLOUD_ACCESS_KEY_SECRET = env_str("ALIBABA_CLOUD_ACCESS_KEY_SECRET")
+        self.TENCENTCLOUD_SECRET_ID = env_str("TENCENTCLOUD_SECRET_ID")
+        self.TENCENTCLOUD_SECRET_KEY = env_str("TENCENTCLOUD_SECRET_KEY")
+        self.SMS_ALIBABA_ENDPOINT = env_str("SMS_ALIBABA_ENDPOINT", "dysmsapi.aliyuncs.com")
+        self.SMS_TENCENT_ENDPOINT = env_str("SMS_TENCENT_ENDPOINT", "sms.tencentcloudapi.com")
+        self.SMS_PROTOCOL = env_str("SMS_PROTOCOL", "https")
+        if self.SMS_PROTOCOL not in ("http", "https"):
+            raise ConfigError("SMS_PROTOCOL", f"expected http or https, got {self.SMS_PROTOCOL!r}")
         self.TWILIO_API_KEY_SECRET = env_str("TWILIO_API_KEY_SECRET")
         self.TWILIO_TWIML_APP_SID = env_str("TWILIO_TWIML_APP_SID")
         self.SECRET_KEY = env_str("SECRET_KEY")

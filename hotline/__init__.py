@@ -19,6 +19,7 @@ PACKAGES = (
     "console",
     "cases",
     "directory",
+    "sms",
     "knowledge",
     "escalation",
     "workorders",

@@ -16,6 +16,7 @@ from hotline.escalation.models import (
 from hotline.robots.models import RobotSend
 from hotline.rota.models import Shift, ShiftAssignment
 from hotline.settings import Setting
+from hotline.sms.models import SmsConsent, SmsInbound, SmsMessage
 from hotline.telephony.models import Call, CallEvent, CallSatisfaction, SimulatedMessage, TelephonyCommand
 from hotline.workorders.models import StationMember, WorkOrder, WorkOrderAttachment, WorkOrderEvent
 
@@ -33,6 +34,9 @@ __all__ = [
     "RobotSend",
     "Setting",
     "Shift",
+    "SmsConsent",
+    "SmsInbound",
+    "SmsMessage",
     "ShiftAssignment",
     "SimulatedMessage",
     "Station",

@@ -45,6 +45,7 @@ JOBS: tuple[Job, ...] = (
     Job("workorders", "hotline.workorders.jobs:tick", 5),
     Job("callbacks-overdue", "hotline.callbacks.jobs:tick", 30),
     Job("wallboard-alerts", "hotline.wallboard.jobs:tick", 15),
+    Job("sms-outbox", "hotline.sms.jobs:retry_tick", 15),
     Job("followups_due", "hotline.cases.jobs:announce_due_follow_ups", 15),
     Job("retention", "hotline.cases.jobs:apply_retention", 24 * 3600, at_start=True),
     Job("rota-reminders", "hotline.rota.jobs:reminders_tick", 60),

@@ -28,6 +28,14 @@ sms_received = hotline_signals.signal("sms-received")
 """An inbound SMS passed signature validation. kwargs: message_sid, from_number (E.164 or
 None), body. Receivers return a reply text or None (the webhook sends the first reply)."""
 
+sms_delivery = hotline_signals.signal("sms-delivery")
+"""A template SMS provider reported a message's delivery. kwargs: session, origin (who queued it,
+e.g. "attempt:12"), status (delivered or undelivered), error, now. Sent inside the transaction."""
+
+sms_survey_answered = hotline_signals.signal("sms-survey-answered")
+"""A caller answered the SMS survey with 1-5. kwargs: session, origin (the survey's, e.g. "survey:CA…"),
+score, now. Sent inside the transaction."""
+
 intake_saved = hotline_signals.signal("intake-saved")
 """An intake was saved. kwargs: case_id, call_id (or None), risk, outcome, worker_id."""
 

@@ -24,6 +24,7 @@ PUBLIC_PREFIXES = (
     "/r/",
     "/ical/",
     "/simulator",
+    "/sms/callbacks/",  # Alibaba and Tencent SMS push here; the URL carries the installation's token
 )
 
 

@@ -41,20 +41,42 @@ def on_intake_saved(_sender: Any, case_id: int, risk: str, worker_id: int | None
         log.exception("risk escalation for case %s failed", case_id)
 
 
-def on_sms_received(_sender: Any, message_sid: str, from_number: str | None, body: str, **_extra: Any) -> str | None:
-    """Answer `1 <code>` / `2 <code>` replies to referrals; other texts are not ours (None)."""
+def on_sms_received(
+    _sender: Any, message_sid: str, from_number: str | None, body: str, templated: bool = False, **_extra: Any
+) -> str | None:
+    """Answer `1 <code>` / `2 <code>` replies to referrals; other texts are not ours (None).
+
+    A reply through a template provider (`templated`) is confirmed by the acknowledgement template.
+    """
     from flask_babel import gettext
 
     from hotline.clock import utcnow
     from hotline.escalation.replies import handle_sms
+    from hotline.escalation.template_sms import confirm_reply
     from hotline.extensions import db
 
     try:
-        return handle_sms(db.session, message_sid, from_number, body, utcnow())
+        now = utcnow()
+        reply = handle_sms(db.session, message_sid, from_number, body, now)
+        if reply is not None and templated and from_number:
+            confirm_reply(db.session, message_sid, from_number, now)
+        return reply
     except Exception:  # noqa: BLE001  (Twilio still gets an answer)
         db.session.rollback()
         log.exception("SMS reply %s failed", message_sid)
         return gettext("Sorry, your reply could not be handled. Please contact the hotline.")
+
+
+def on_sms_delivery(_sender: Any, session: Any, origin: str | None, status: str, error: str | None, now: Any) -> None:
+    """Record a template provider's delivery report on the escalation attempt that sent the message."""
+    from hotline.escalation.exceptions import ReferralNotFound
+    from hotline.escalation.notifications import record_delivery
+
+    if origin and origin.startswith("attempt:") and origin[8:].isdigit():
+        try:
+            record_delivery(session, int(origin[8:]), status, None, error, now)
+        except ReferralNotFound:
+            log.warning("delivery report for a missing attempt %s", origin)
 
 
 def init_app(app: Flask) -> None:
@@ -70,4 +92,5 @@ def init_app(app: Flask) -> None:
     signals.callback_needed.connect(on_callback_needed)
     signals.intake_saved.connect(on_intake_saved)
     signals.sms_received.connect(on_sms_received)
+    signals.sms_delivery.connect(on_sms_delivery)
     case_file.connect(signals)

@@ -35,6 +35,7 @@ from hotline.escalation.policies import setting
 from hotline.escalation.providers import CHANNELS, ChannelError, public_url, robot_destination
 from hotline.escalation.recipients import Recipient
 from hotline.privacy import mask_phone
+from hotline.sms.services import template_provider
 from hotline.telephony.models import Call
 from hotline.telephony.providers import TelephonyProvider
 
@@ -110,7 +111,7 @@ def ensure_reply_code(session: Session, referral: Referral, now: datetime) -> Re
 
 def sms_restricted(session: Session, phone: str | None) -> bool:
     """Return whether two-way SMS and links are barred for this number (Twilio's rules for mainland China)."""
-    if not phone or current_app.config.get("TELEPHONY") != "twilio":
+    if not phone or current_app.config.get("TELEPHONY") != "twilio" or template_provider(session):
         return False
     try:
         region = phonenumbers.region_code_for_number(phonenumbers.parse(phone, None))

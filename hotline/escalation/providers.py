@@ -18,9 +18,12 @@ from flask import current_app
 from sqlalchemy.orm import object_session
 
 from hotline.clock import utcnow
+from hotline.escalation import template_sms
 from hotline.escalation.models import Channel, NotificationAttempt
 from hotline.robots import services as robots
 from hotline.robots.clients import Message, Robot, RobotError, kind_of_url
+from hotline.sms.exceptions import SmsError
+from hotline.sms.services import template_provider
 from hotline.telephony.providers import TelephonyError, TelephonyProvider
 
 
@@ -51,14 +54,29 @@ def status_callback_url(attempt: NotificationAttempt) -> str:
 
 
 class SmsChannel:
-    """An SMS through the telephony provider."""
+    """An SMS through the installation's template provider (Alibaba, Tencent), else the telephony provider."""
 
     def send(self, attempt: NotificationAttempt, provider: TelephonyProvider, now: datetime | None = None) -> str:
         """Send the SMS."""
+        session = object_session(attempt)
+        if session is not None and template_provider(session):
+            return self.send_template(session, attempt, now or utcnow())
         try:
             return provider.send_sms(attempt.destination, attempt.body or "", status_callback_url(attempt))
         except TelephonyError as exc:
             raise ChannelError(str(exc)) from exc
+
+    def send_template(self, session: Any, attempt: NotificationAttempt, now: datetime) -> str:
+        """Send through the template provider: throttling may be retried, a server error or timeout never."""
+        try:
+            message = template_sms.send_attempt(session, attempt, now)
+        except SmsError as exc:
+            raise ChannelError(f"no SMS template: {exc}") from exc
+        if message.status == "sent":
+            return message.provider_message_id or ""
+        if message.status == "pending":
+            raise ChannelError(message.error or "throttled", retry_after=(message.due_at - now).total_seconds())
+        raise ChannelError(message.error or message.status, uncertain=message.status in ("uncertain", "sending"))
 
 
 class VoiceChannel:
