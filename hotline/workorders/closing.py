@@ -1,50 +1,77 @@
 """Closing the loop: the unit's result, the hotline's return call (回访), the caller's verdict.
 
-A submitted result creates the return-call task for the hotline (`return_call_task`,
-a `return_call` follow-up of the case that the follow-ups list and its call button
-show). The caller's verdict closes the order when the matter is resolved; "not
+A submitted result opens the return-call task for the hotline in the callback queue
+(`return_call_task`: a `return-call` task with click to dial, due within 24 hours). The caller's verdict closes the order when the matter is resolved; "not
 resolved" reopens it to the same unit once, and after that sends it to the
 supervisor (state returned).
 """
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from hotline.accounts.models import User
-from hotline.cases.models import FollowUp, ReturnCall
+from hotline.callbacks.models import CallbackTask, TaskKind
+from hotline.callbacks.services import close as close_task
+from hotline.callbacks.services import open_task
+from hotline.cases.models import ReturnCall
 from hotline.workorders.deadlines import due_times
 from hotline.workorders.exceptions import BadInput, WrongState
 from hotline.workorders.models import OrderState, WorkOrder
 from hotline.workorders.services import check_actor, clean_text, get_order, log, move
 
 MAX_REOPENS = 1
+RETURN_CALL_WITHIN = timedelta(hours=24)
+"""The return call's deadline in the callback queue, counted from the result."""
 
 
-def return_call_task(session: Session, order: WorkOrder, now: datetime) -> int | None:
-    """Create the hotline's return-call task for an order's result; return its id (None without a case).
+def return_call_task(session: Session, order: WorkOrder, now: datetime) -> int:
+    """Open the hotline's return-call task for an order's result in the callback queue; return its id; commit.
 
-    The task is a pending `return_call` follow-up of the case, due at once, for
-    whoever on the hotline takes it.
+    One task per order and round (`source` "workorder:<id>:<round>"): asking again while it
+    is open returns the same task, so a tick finishing an interrupted submission makes no second one.
     """
-    if order.case_id is None:
-        return None
-    task = FollowUp(
+    case = order.case
+    task = open_task(
+        session,
+        kind=TaskKind.RETURN_CALL.value,
+        now=now,
+        phone=case.caller_phone if case is not None else None,
         case_id=order.case_id,
-        kind="return_call",
-        due_at=now,
-        created_at=now,
-        created_by_id=None,
-        status="pending",
-        note=f"{order.reference} · {order.unit_name}",
-        version=0,
+        due_at=now + RETURN_CALL_WITHIN,
+        note=f"{order.reference} · {order.unit_name}: {order.result or ''}"[:500],
+        source=f"workorder:{order.id}:{order.reopens}",
     )
-    session.add(task)
-    session.flush()
     return task.id
+
+
+def open_return_call(session: Session, order: WorkOrder, now: datetime) -> WorkOrder:
+    """Move a submitted order on: the return call is due (in the callback queue), or closed without consent; commit."""
+    case = order.case
+    if case is not None and case.consent_callback and case.caller_phone:
+        task_id = return_call_task(session, order, now)
+        move(session, order, (OrderState.SUBMITTED.value,), state=OrderState.RETURN_CALL.value, return_call_id=task_id)
+        log(session, order, "return_call_due", now, via="system")
+    else:
+        move(session, order, (OrderState.SUBMITTED.value,), state=OrderState.CLOSED.value, closed_at=now)
+        log(session, order, "closed", now, via="system", why="no callback consent")
+    session.commit()
+    return order
+
+
+def finish_submitted(session: Session, now: datetime) -> int:
+    """Open the return call of orders left submitted (a process died in between); return how many."""
+    done = 0
+    for order in session.scalars(select(WorkOrder).where(WorkOrder.state == OrderState.SUBMITTED.value)).all():
+        try:
+            open_return_call(session, order, now)
+            done += 1
+        except WrongState:
+            session.rollback()
+    return done
 
 
 def submit_result(
@@ -79,16 +106,8 @@ def submit_result(
         completed_on_time=on_time,
     )
     log(session, order, "result_submitted", now, actor_id=actor_id, via=via, result=text, on_time=on_time)
-    case = order.case
-    if case is not None and case.consent_callback:
-        task_id = return_call_task(session, order, now)
-        move(session, order, (OrderState.SUBMITTED.value,), state=OrderState.RETURN_CALL.value, return_call_id=task_id)
-        log(session, order, "return_call_due", now, via="system")
-    else:
-        move(session, order, (OrderState.SUBMITTED.value,), state=OrderState.CLOSED.value, closed_at=now)
-        log(session, order, "closed", now, via="system", why="no callback consent")
     session.commit()
-    return order
+    return open_return_call(session, order, now)
 
 
 def record_verdict(
@@ -121,7 +140,7 @@ def record_verdict(
     session.add(
         ReturnCall(
             case_id=order.case_id,
-            follow_up_id=order.return_call_id,
+            follow_up_id=None,
             worker_id=worker.id,
             at=now,
             reached=reached,
@@ -135,9 +154,9 @@ def record_verdict(
         log(session, order, "verdict", now, actor_id=worker.id, via="hotline", reached=False)
         session.commit()
         return order
-    task = session.get(FollowUp, order.return_call_id) if order.return_call_id else None
-    if task is not None and task.status == "pending":
-        task.status, task.outcome, task.completed_at, task.version = "done", "reached", now, task.version + 1
+    task = session.get(CallbackTask, order.return_call_id) if order.return_call_id else None
+    if task is not None and task.is_open:
+        close_task(session, task, now, "reached", worker.id)
     common = {"resolved": resolved, "satisfaction": satisfaction}
     if resolved:
         move(session, order, (OrderState.RETURN_CALL.value,), state=OrderState.CLOSED.value, closed_at=now, **common)

@@ -9,7 +9,8 @@ import pytest
 from sqlalchemy import select, update
 from sqlalchemy.orm.attributes import set_committed_value
 
-from hotline.cases.models import CaseEvent, FollowUp, ReturnCall
+from hotline.callbacks.models import CallbackTask
+from hotline.cases.models import CaseEvent, ReturnCall
 from hotline.escalation.models import Escalation, Referral
 from hotline.workorders import closing, services
 from hotline.workorders.exceptions import BadInput, NotYourOrder, WrongState
@@ -153,8 +154,10 @@ def test_result_creates_the_return_call_and_a_resolved_verdict_closes(
     services.sign(db_session, order.id, actor=member, now=NOW)
     closing.submit_result(db_session, order.id, "已上门，联系了助餐服务", actor=member, now=NOW + timedelta(hours=2))
     assert order.state == "return_call" and order.completed_on_time is True
-    task = db_session.get(FollowUp, order.return_call_id)
-    assert task.kind == "return_call" and task.status == "pending" and task.case_id == order.case_id
+    task = db_session.get(CallbackTask, order.return_call_id)
+    assert task.kind == "return-call" and task.status == "open" and task.case_id == order.case_id
+    assert task.phone == "+8613812345678" and task.source == f"workorder:{order.id}:0"
+    assert closing.return_call_task(db_session, order, NOW) == task.id  # asked again: the same task
     with pytest.raises(BadInput):
         closing.record_verdict(
             db_session, order.id, reached=True, resolved=True, satisfaction=6, note=None, worker=network.worker, now=NOW
@@ -163,7 +166,7 @@ def test_result_creates_the_return_call_and_a_resolved_verdict_closes(
         db_session, order.id, reached=True, resolved=True, satisfaction=5, note=None, worker=network.worker, now=NOW
     )
     assert order.state == "closed" and order.satisfaction == 5
-    assert task.status == "done"
+    assert task.status == "closed" and task.outcome == "reached"
     assert db_session.scalar(select(ReturnCall.satisfaction).where(ReturnCall.case_id == order.case_id)) == 5
     assert [change for change, _ in timeline(db_session, order)] == [
         "dispatched",
@@ -195,6 +198,20 @@ def test_not_resolved_reopens_once_then_goes_to_the_supervisor(
         )
         assert order.state == expected
     assert order.reopens == 1 and order.station_id == network.station.id
+    sources = db_session.scalars(select(CallbackTask.source).order_by(CallbackTask.id)).all()
+    assert sources == [f"workorder:{order.id}:0", f"workorder:{order.id}:1"]
+
+
+def test_a_submission_cut_short_gets_its_return_call_at_the_next_tick(
+    db_session: Any, network: Any, provider: Any, members: Any
+) -> None:
+    order = escalate_to_station(db_session, network, provider)
+    services.sign(db_session, order.id, actor=members["station"], now=NOW)
+    services.move(db_session, order, ("signed",), state="submitted", result="已办结", submitted_at=NOW)
+    db_session.commit()  # the process died before the return call was opened
+    assert closing.finish_submitted(db_session, NOW) == 1
+    assert order.state == "return_call" and db_session.get(CallbackTask, order.return_call_id).status == "open"
+    assert closing.finish_submitted(db_session, NOW) == 0
 
 
 def test_no_callback_consent_closes_on_the_result(db_session: Any, network: Any, provider: Any, members: Any) -> None:
