@@ -1,9 +1,10 @@
 """Closing the loop: the unit's result, the hotline's return call (回访), the caller's verdict.
 
 A submitted result opens the return-call task for the hotline in the callback queue
-(`return_call_task`: a `return-call` task with click to dial, due within 24 hours). The caller's verdict closes the order when the matter is resolved; "not
-resolved" reopens it to the same unit once, and after that sends it to the
-supervisor (state returned).
+(`return_call_task`: a `return-call` task with click to dial, due within 24 hours).
+The caller's verdict closes the order when the matter is resolved; "not resolved"
+reopens it to the same unit once, and after that sends it to the supervisor
+(state returned).
 """
 
 from __future__ import annotations
