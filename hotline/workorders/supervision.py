@@ -11,14 +11,19 @@ from __future__ import annotations
 import logging
 from datetime import datetime
 
+from flask_babel import gettext as _
 from sqlalchemy import and_, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from hotline.directory.models import Organisation, Station
+from hotline.directory.services import district_centres, station_phone
 from hotline.escalation.models import Referral
+from hotline.telephony.providers import TelephonyProvider
 from hotline.workorders.deadlines import second_limit
+from hotline.workorders.exceptions import WrongState
 from hotline.workorders.models import OrderState, WorkOrder, WorkOrderEvent
-from hotline.workorders.services import dispatch_from_referral, log
+from hotline.workorders.services import dispatch_from_referral, log, move
 
 log_ = logging.getLogger("hotline.workorders")
 UNIT_TARGETS = ("station", "organisation")
@@ -54,6 +59,34 @@ def open_orders(session: Session, now: datetime) -> int:
         if order is not None and before is None and order.referral_id == referral_id:
             changed += 1
     return changed
+
+
+def sign_accepted(session: Session, now: datetime) -> int:
+    """Sign for the orders whose referral the unit accepted on the responder page or by SMS; return how many."""
+    query = (
+        select(WorkOrder, Referral)
+        .join(Referral, Referral.id == WorkOrder.referral_id)
+        .where(WorkOrder.state == OrderState.DISPATCHED.value, Referral.status.in_(("accepted", "acknowledged")))
+    )
+    signed = 0
+    for order, referral in session.execute(query).all():
+        at = referral.acknowledged_at or now
+        on_time = order.sign_due_at is None or at <= order.sign_due_at
+        try:
+            move(
+                session,
+                order,
+                (OrderState.DISPATCHED.value,),
+                state=OrderState.SIGNED.value,
+                signed_at=at,
+                signed_on_time=on_time,
+            )
+        except WrongState:
+            continue
+        log(session, order, "signed", now, via="link", on_time=on_time)
+        session.commit()
+        signed += 1
+    return signed
 
 
 def flag(session: Session, order: WorkOrder, kind: str, key: str, now: datetime, **values: object) -> bool:
@@ -118,6 +151,59 @@ def act_on_deadlines(session: Session, now: datetime) -> list[tuple[int, str]]:
         ):
             acts.append((order.id, "centre_told"))
     return acts
+
+
+def unit_phone(session: Session, order: WorkOrder) -> str | None:
+    """Return the number that reaches the order's unit (a station's duty contact, an organisation's phone)."""
+    if order.station_id is not None:
+        station = session.get(Station, order.station_id)
+        return station_phone(station) if station is not None else None
+    if order.organisation_id is not None:
+        organisation = session.get(Organisation, order.organisation_id)
+        return organisation.phone if organisation is not None else None
+    return None
+
+
+def reminder_text(order: WorkOrder, act: str) -> str:
+    """Return the SMS for an act: the unit's reminder or the district centre's notice (no caller details)."""
+    if act == "sign_overdue":
+        return _(
+            "[Hotline] Work order %(ref)s is past its sign-for limit. Please sign for it or return it.",
+            ref=order.reference,
+        )
+    if act == "handle_overdue":
+        return _(
+            "[Hotline] Work order %(ref)s is past its handling limit. Please submit the result or ask for more time.",
+            ref=order.reference,
+        )
+    return _(
+        "[Hotline] Work order %(ref)s with %(unit)s is twice past its time limit.",
+        ref=order.reference,
+        unit=order.unit_name,
+    )
+
+
+def send_reminders(session: Session, acts: list[tuple[int, str]], provider: TelephonyProvider) -> int:
+    """Send the SMS of each act (after its commit): the unit is reminded, the district centre told; return how many.
+
+    A failed send is logged and not retried: the flag stays on the board either way.
+    """
+    sent = 0
+    for order_id, act in acts:
+        order = session.get(WorkOrder, order_id)
+        if order is None:
+            continue
+        if act == "centre_told":
+            numbers = [station_phone(centre) for centre in district_centres(session)]
+        else:
+            numbers = [unit_phone(session, order)]
+        for number in filter(None, numbers):
+            try:
+                provider.send_sms(number, reminder_text(order, act))
+                sent += 1
+            except Exception:  # noqa: BLE001  (one unreachable number must not stop the others)
+                log_.exception("work order reminder %s for order %s failed", act, order_id)
+    return sent
 
 
 def events_of(session: Session, order_id: int) -> list[WorkOrderEvent]:
