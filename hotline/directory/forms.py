@@ -83,17 +83,26 @@ def phone_number(_form: Any, field: Any) -> None:
 
 def channel_choice(label: Any, description: Any = "") -> SelectField:
     """Return the select of one place in the order of preference."""
-    return SelectField(label, validators=[Optional()], default="", description=description)
+    return SelectField(label, default="", description=description)
 
 
-class ChannelsMixin:
-    """How a responder is notified: channels in order of preference, and its group chat robot."""
+class PreferencesMixin:
+    """Channels in order of preference."""
 
     choice_1 = channel_choice(_l("Notify by, first choice"), _l("Leave empty to use what the urgency picks."))
     choice_2 = channel_choice(_l("Second choice"))
     choice_3 = channel_choice(_l("Third choice"))
     choice_4 = channel_choice(_l("Fourth choice"))
     choice_5 = channel_choice(_l("Fifth choice"))
+
+    def preferences(self) -> list[str]:
+        """Return the chosen channels in order, without gaps."""
+        return [self[name].data for name in CHOICE_FIELDS if self[name].data]
+
+
+class ChannelsMixin(PreferencesMixin):
+    """How a responder is notified: channels in order of preference, and its group chat robot."""
+
     robot_kind = SelectField(_l("Group chat robot"), default="")
     webhook_url = StringField(
         _l("Group chat robot URL"),
@@ -105,10 +114,6 @@ class ChannelsMixin:
         validators=[Optional(), Length(max=200)],
         description=_l("DingTalk: the secret starting with SEC; Feishu: the signature key. Leave empty to keep it."),
     )
-
-    def preferences(self) -> list[str]:
-        """Return the chosen channels in order, without gaps."""
-        return [self[name].data for name in CHOICE_FIELDS if self[name].data]
 
     def validate_robot_kind(self, field: Any) -> None:
         """Refuse a channel chosen twice, a robot channel without that robot, a robot without its address."""
@@ -205,6 +210,16 @@ class OrganisationForm(ChannelsMixin, DirectoryForm):
     def __init__(self, *args: Any, areas: list[tuple[int, str]] = (), **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.area_id.choices = [("", "—"), *areas]
+
+
+class StaffChannelsForm(PreferencesMixin, DirectoryForm):
+    """A staff member's channels in order; their robot channels are the team's robot, with them @-mentioned."""
+
+    def validate_choice_1(self, _field: Any) -> None:
+        """Refuse a channel chosen twice."""
+        chosen = self.preferences()
+        if len(set(chosen)) != len(chosen):
+            raise ValidationError(_l("Choose each channel once."))
 
 
 class UploadForm(FlaskForm):

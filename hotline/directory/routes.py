@@ -18,10 +18,12 @@ from hotline.clock import utcnow
 from hotline.directory import exchange, hsds, services
 from hotline.directory.exceptions import DuplicateEntry, ImportFailed, NoRobot
 from hotline.directory.forms import (
+    CHANNEL_CHOICES,
     CHOICE_FIELDS,
     AreaForm,
     ExpertForm,
     OrganisationForm,
+    StaffChannelsForm,
     StationForm,
     TargetSearchForm,
     UploadForm,
@@ -289,6 +291,37 @@ def hsds_import() -> Any:
         else:
             flash(_("Imported: %(created)s new, %(updated)s updated.", created=created, updated=updated), "success")
     return redirect(url_for("directory.organisations"))
+
+
+@bp.get("/directory/staff/")
+@require_role(Role.MANAGER)
+def staff() -> Any:
+    """List the staff with the channels escalations reach them on."""
+    return render_template("directory/staff.html", users=services.list_staff(db.session), channel_label=channel_label)
+
+
+@bp.route("/directory/staff/<int:user_id>", methods=["GET", "POST"])
+@require_role(Role.MANAGER)
+def staff_edit(user_id: int) -> Any:
+    """Set a staff member's channels in order of preference."""
+    user = services.get_staff(db.session, user_id)
+    if user is None:
+        abort(404)
+    if request.method == "GET":
+        form = StaffChannelsForm(**dict(zip(CHOICE_FIELDS, user.notify_channels or [], strict=False)))
+    else:
+        form = StaffChannelsForm()
+    if form.validate_on_submit():
+        services.save_staff_channels(db.session, user, form.preferences(), current_user.id)
+        flash(_("Saved."), "success")
+        return redirect(url_for("directory.staff"))
+    status = 422 if form.errors else 200
+    return render_template("directory/staff_form.html", form=form, user=user), status
+
+
+def channel_label(value: str) -> str:
+    """Return a channel's label."""
+    return str(dict(CHANNEL_CHOICES).get(value, value))
 
 
 @bp.get("/directory/targets")

@@ -14,6 +14,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from hotline import audit
+from hotline.accounts.models import User
 from hotline.directory.exceptions import DuplicateEntry, NoRobot
 from hotline.directory.models import Area, ExpertVolunteer, Organisation, Station, station_areas
 from hotline.robots import services as robots
@@ -318,3 +319,28 @@ def send_test_message(session: Session, entry: Any, text: str, now: datetime, ac
     )
     session.commit()
     return result
+
+
+def list_staff(session: Session) -> list[User]:
+    """Return the active staff accounts, by role and name."""
+    return list(session.scalars(select(User).where(User.active.is_(True)).order_by(User.role, User.display_name)))
+
+
+def get_staff(session: Session, user_id: int) -> User | None:
+    """Return one staff account, or None."""
+    return session.get(User, user_id)
+
+
+def save_staff_channels(session: Session, user: User, channels: list[str], actor_id: int | None) -> User:
+    """Set a staff member's channels in order of preference (audited as directory.staff_channels)."""
+    if channels != list(user.notify_channels or []):
+        audit.record(
+            session,
+            "directory.staff_channels",
+            actor_id=actor_id,
+            target=f"user:{user.id}",
+            detail={"from": list(user.notify_channels or []), "to": channels},
+        )
+        user.notify_channels = channels
+    session.commit()
+    return user

@@ -150,3 +150,26 @@ def test_csv_carries_the_robot_kind_but_never_the_secret(db_session: Any, networ
     )
     new = db_session.scalar(select(Station).where(Station.name == "新室"))
     assert new.robot_kind == "feishu" and new.notify_channels == ["feishu", "sms"]
+
+
+def test_a_manager_orders_a_staff_members_channels(client: Any, db_session: Any, network: Any) -> None:  # noqa: F811
+    log_in(client, network.manager)
+    listing = client.get("/directory/staff/").get_data(as_text=True)
+    assert network.supervisor.display_name in listing and "按紧急程度选择" in listing
+    path = f"/directory/staff/{network.supervisor.id}"
+    token = csrf_token(client, path)
+    twice = client.post(path, data={"choice_1": "voice", "choice_2": "voice", "csrf_token": token})
+    assert twice.status_code == 422 and "每个渠道只能选一次" in twice.get_data(as_text=True)
+    saved = client.post(path, data={"choice_1": "wecom", "choice_3": "voice", "csrf_token": token})
+    assert saved.status_code == 302
+    db_session.refresh(network.supervisor)
+    assert network.supervisor.notify_channels == ["wecom", "voice"]
+    entry = db_session.scalar(select(AuditEntry).where(AuditEntry.action == "directory.staff_channels"))
+    assert entry.detail == {"from": [], "to": ["wecom", "voice"]}
+    assert "1. 企业微信群机器人，2. 语音电话" in client.get("/directory/staff/").get_data(as_text=True)
+
+
+def test_staff_channels_are_for_managers(client: Any, network: Any) -> None:  # noqa: F811
+    log_in(client, network.supervisor)
+    assert client.get("/directory/staff/").status_code == 403
+    assert client.get(f"/directory/staff/{network.worker.id}").status_code == 403
