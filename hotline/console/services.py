@@ -170,10 +170,18 @@ def my_status(session: Session, user_id: int, now: datetime) -> dict[str, Any]:
     offer = session.scalar(select(Offer).where(Offer.worker_id == user_id, Offer.status == "ringing"))
     return {
         "presence": presence,
-        "offer": offer_payload(session, offer) if offer is not None else None,
+        "offer": with_history(session, offer_payload(session, offer)) if offer is not None else None,
         "on_duty": user_id in adapters.on_duty_worker_ids(session, now),
         "current_call_id": presence.current_call_id,
     }
+
+
+def with_history(session: Session, payload: dict[str, Any]) -> dict[str, Any]:
+    """Add to an offer how often the number called before and the risk of its last case (shown before accept)."""
+    call = session.get(Call, payload["call_id"])
+    history = caller_history(session, call.from_number if call else None, exclude_call_id=payload["call_id"])
+    last_risk = history.cases[0].risk if history.cases else None
+    return {**payload, "earlier_calls": len(history.calls), "last_risk": last_risk}
 
 
 def may_see_call(session: Session, call: Call, user: User) -> bool:

@@ -1,102 +1,144 @@
-/* The duty worker's console: live board, my status, incoming offers (ring + notification), Socket.IO.
-   No build step. Events from the server are hints: on each one the page fetches fresh fragments. */
-(function () {
+// The duty worker's console: live board, my status, incoming offers (ring, flashing title, badge,
+// notification, Enter to accept and Escape to decline), Socket.IO. No build step. Events from the
+// server are hints: on each one the page fetches fresh fragments.
+(() => {
   "use strict";
-  var config = JSON.parse(document.getElementById("console-config").textContent);
-  var S = config.strings;
-  var clockOffset = config.serverNow ? Date.parse(config.serverNow) - Date.now() : 0;
 
-  var api = window.hotlineHttp.json;
+  const config = JSON.parse(document.getElementById("console-config").textContent);
+  const S = config.strings;
+  const clockOffset = config.serverNow ? Date.parse(config.serverNow) - Date.now() : 0;
+  const { json: api, text } = window.hotlineHttp;
 
-  function flash(message, kind) {
-    var box = document.getElementById("console-flash");
+  const flash = (message, kind) => {
+    let box = document.getElementById("console-flash");
     if (!box) {
       box = document.createElement("p");
       box.id = "console-flash";
       box.setAttribute("role", "status");
       document.querySelector("main").prepend(box);
     }
-    box.className = "flash " + (kind || "");
+    box.className = `flash ${kind || ""}`;
     box.textContent = message;
-  }
+  };
+
+  // A text with every run of white space (new lines from the template) made one space.
+  const clean = (value) => (value || "").replace(/\s+/g, " ").trim();
 
   /* Fragments ------------------------------------------------------------------------------ */
-  var refreshTimer = null;
-  function refreshSoon() {
-    clearTimeout(refreshTimer);
-    refreshTimer = setTimeout(refresh, 150);
-  }
-  function swap(id, url) {
-    var element = document.getElementById(id);
-    if (!element) return Promise.resolve();
-    return window.hotlineHttp.text(url).then(function (html) { element.innerHTML = html; }, function () {});
-  }
-  function refresh() {
-    return Promise.all([
+  let refreshTimer = null;
+  const swap = async (id, url) => {
+    const element = document.getElementById(id);
+    if (!element) return;
+    try {
+      element.innerHTML = await text(url);
+    } catch {
+      // The next event or the reconnect fetches again.
+    }
+  };
+  const refresh = async () => {
+    await Promise.all([
       swap("console-status", "/console/fragments/status"),
       swap("console-board", "/console/fragments/board"),
-    ]).then(afterRender);
-  }
+    ]);
+    afterRender();
+  };
+  const refreshSoon = () => {
+    clearTimeout(refreshTimer);
+    refreshTimer = setTimeout(refresh, 150);
+  };
 
   /* Timers --------------------------------------------------------------------------------- */
-  function format(seconds) {
-    seconds = Math.max(0, Math.floor(seconds));
-    var h = Math.floor(seconds / 3600), m = Math.floor((seconds % 3600) / 60), s = seconds % 60;
-    var mm = (h ? String(m).padStart(2, "0") : String(m)) + ":" + String(s).padStart(2, "0");
-    return h ? h + ":" + mm : mm;
-  }
-  function tick() {
-    var now = Date.now() + clockOffset;
-    document.querySelectorAll("[data-since]").forEach(function (el) {
-      var end = el.dataset.untilFixed ? Date.parse(el.dataset.untilFixed) : now;
-      el.textContent = format((end - Date.parse(el.dataset.since)) / 1000);
-    });
-    document.querySelectorAll("[data-until]").forEach(function (el) {
-      el.textContent = format((Date.parse(el.dataset.until) - now) / 1000);
-    });
-  }
+  const format = (seconds) => {
+    const total = Math.max(0, Math.floor(seconds));
+    const h = Math.floor(total / 3600);
+    const m = Math.floor((total % 3600) / 60);
+    const s = total % 60;
+    const mm = `${h ? String(m).padStart(2, "0") : m}:${String(s).padStart(2, "0")}`;
+    return h ? `${h}:${mm}` : mm;
+  };
+  const tick = () => {
+    const now = Date.now() + clockOffset;
+    for (const element of document.querySelectorAll("[data-since]")) {
+      const end = element.dataset.untilFixed ? Date.parse(element.dataset.untilFixed) : now;
+      element.textContent = format((end - Date.parse(element.dataset.since)) / 1000);
+    }
+    for (const element of document.querySelectorAll("[data-until]")) {
+      element.textContent = format((Date.parse(element.dataset.until) - now) / 1000);
+    }
+  };
   setInterval(tick, 1000);
 
-  /* Ring and notification ------------------------------------------------------------------- */
-  var audio = null, ringTimer = null, notifiedOffer = null;
-  function beep() {
+  /* Ring, flashing title, badge and notification -------------------------------------------- */
+  let audio = null;
+  let ringTimer = null;
+  let notifiedOffer = null;
+  const pageTitle = document.title;
+  const beep = () => {
     try {
       audio = audio || new (window.AudioContext || window.webkitAudioContext)();
-      [0, 0.25].forEach(function (start) {
-        var oscillator = audio.createOscillator(), gain = audio.createGain();
+      for (const start of [0, 0.25]) {
+        const oscillator = audio.createOscillator();
+        const gain = audio.createGain();
         oscillator.frequency.value = 880;
         gain.gain.value = 0.15;
         oscillator.connect(gain).connect(audio.destination);
         oscillator.start(audio.currentTime + start);
         oscillator.stop(audio.currentTime + start + 0.18);
-      });
-    } catch (e) { /* no sound available: the offer is still on screen */ }
-  }
-  function notify(title, body, tag) {
+      }
+    } catch {
+      // No sound available: the offer is still on screen.
+    }
+  };
+  const notify = (title, body, tag) => {
     if (!("Notification" in window) || Notification.permission !== "granted") return;
-    try { new Notification(title, { body: body, tag: tag }); } catch (e) { /* some browsers only notify from a service worker */ }
-  }
-  function afterRender() {
+    try {
+      new Notification(title, { body: clean(body), tag });
+    } catch {
+      // Some browsers only notify from a service worker.
+    }
+  };
+  const showBadge = (count) => {
+    const badge = document.getElementById("offer-badge");
+    if (badge) {
+      badge.hidden = count === 0;
+      badge.textContent = String(count);
+    }
+    if (count && navigator.setAppBadge) navigator.setAppBadge(count).catch(() => {});
+    if (!count && navigator.clearAppBadge) navigator.clearAppBadge().catch(() => {});
+  };
+  let flashOn = false;
+  const ring = () => {
+    beep();
+    flashOn = !flashOn;
+    document.title = flashOn ? `(1) ${S.incoming} · ${pageTitle}` : `(1) ${pageTitle}`;
+  };
+  const stopRinging = () => {
+    clearInterval(ringTimer);
+    ringTimer = null;
+    document.title = pageTitle;
+    showBadge(0);
+  };
+  const afterRender = () => {
     tick();
-    var offer = document.getElementById("offer");
+    const offer = document.getElementById("offer");
     if (offer && !ringTimer) {
-      beep();
-      ringTimer = setInterval(beep, 2000);
+      ring();
+      ringTimer = setInterval(ring, 1000);
+      showBadge(1);
     }
-    if (!offer && ringTimer) {
-      clearInterval(ringTimer);
-      ringTimer = null;
-    }
+    if (!offer && ringTimer) stopRinging();
     if (offer && notifiedOffer !== offer.dataset.offerId) {
       notifiedOffer = offer.dataset.offerId;
-      notify(S.incoming, offer.querySelector(".offer-caller").textContent.trim(), "offer-" + notifiedOffer);
+      const accept = offer.querySelector("[data-accept]");
+      if (accept && !document.activeElement?.matches("input, textarea, select")) accept.focus();
+      notify(S.incoming, offer.querySelector(".offer-caller").textContent, `offer-${notifiedOffer}`);
     }
     document.dispatchEvent(new CustomEvent("hotline:rendered"));
-  }
-  var enable = document.getElementById("enable-notifications");
+  };
+  const enable = document.getElementById("enable-notifications");
   if (enable && "Notification" in window && Notification.permission === "default") {
     enable.hidden = false;
-    enable.addEventListener("click", function () {
+    enable.addEventListener("click", () => {
       Notification.requestPermission();
       beep();
       enable.hidden = true;
@@ -104,78 +146,113 @@
   }
 
   /* Actions -------------------------------------------------------------------------------- */
-  function openCall(url) {
+  const openCall = (url) => {
     if (window.HotlineSoftNav && config.softphone) return window.HotlineSoftNav.go(url);
     window.location.href = url;
-  }
-  document.addEventListener("click", function (event) {
-    var target = event.target.closest("[data-set-state], [data-accept], [data-decline]");
+  };
+  const post = async (url, body) => {
+    try {
+      return await api("POST", url, body);
+    } catch (error) {
+      flash(error.message, "error");
+      return null;
+    }
+  };
+  const accept = async (button) => {
+    button.disabled = true;
+    stopRinging();
+    try {
+      const data = await api("POST", `/api/v1/routing/offers/${button.dataset.accept}/accept`);
+      openCall(data.url);
+    } catch (error) {
+      flash(error.message, "error");
+      refresh();
+    }
+  };
+  const decline = async (button) => {
+    button.disabled = true;
+    stopRinging();
+    await post(`/api/v1/routing/offers/${button.dataset.decline}/decline`);
+    refresh();
+  };
+  document.addEventListener("click", async (event) => {
+    const target = event.target.closest("[data-set-state], [data-accept], [data-decline]");
     if (!target) return;
     event.preventDefault();
     if (target.dataset.setState) {
-      api("POST", "/api/v1/routing/presence", { state: target.dataset.setState })
-        .catch(function (error) { flash(error.message, "error"); })
-        .then(refresh);
+      await post("/api/v1/routing/presence", { state: target.dataset.setState });
+      refresh();
     } else if (target.dataset.accept) {
-      target.disabled = true;
-      api("POST", "/api/v1/routing/offers/" + target.dataset.accept + "/accept")
-        .then(function (data) { openCall(data.url); })
-        .catch(function (error) { flash(error.message, "error"); refresh(); });
+      accept(target);
     } else if (target.dataset.decline) {
-      api("POST", "/api/v1/routing/offers/" + target.dataset.decline + "/decline")
-        .catch(function (error) { flash(error.message, "error"); })
-        .then(refresh);
+      decline(target);
     }
   });
-  document.addEventListener("change", function (event) {
-    var target = event.target;
+  // While an offer rings, Enter accepts and Escape declines, unless the worker is typing somewhere.
+  document.addEventListener("keydown", (event) => {
+    const offer = document.getElementById("offer");
+    if (!offer || event.defaultPrevented || event.altKey || event.ctrlKey || event.metaKey) return;
+    if (event.target.closest?.("textarea, select, input:not([type=radio]):not([type=checkbox])")) return;
+    const button = offer.querySelector(event.key === "Enter" ? "[data-accept]" : "[data-decline]");
+    if ((event.key === "Enter" || event.key === "Escape") && button && !button.disabled) {
+      event.preventDefault();
+      (event.key === "Enter" ? accept : decline)(button);
+    }
+  });
+  document.addEventListener("change", async (event) => {
+    const target = event.target;
     if (target.matches("select[data-set-state-for]")) {
-      api("POST", "/api/v1/routing/presence/" + target.dataset.setStateFor, { state: target.value })
-        .catch(function (error) { flash(error.message, "error"); })
-        .then(refresh);
+      await post(`/api/v1/routing/presence/${target.dataset.setStateFor}`, { state: target.value });
+      refresh();
     } else if (target.matches('input[name="connect_via"]')) {
-      api("POST", "/api/v1/routing/connect-via", { connect_via: target.value })
-        .catch(function (error) { flash(error.message, "error"); })
-        .then(refresh);
+      await post("/api/v1/routing/connect-via", { connect_via: target.value });
+      refresh();
     }
   });
 
   /* Socket.IO ------------------------------------------------------------------------------ */
-  var connection = document.getElementById("connection");
-  var socket = window.io ? window.io({ transports: ["polling", "websocket"] }) : null;
-  function showConnection(online) {
+  const connection = document.getElementById("connection");
+  const socket = window.io ? window.io({ transports: ["polling", "websocket"] }) : null;
+  const showConnection = (online) => {
     if (!connection) return;
     connection.textContent = online ? S.online : S.offline;
-    connection.className = "connection " + (online ? "online" : "offline");
-  }
+    connection.className = `connection ${online ? "online" : "offline"}`;
+  };
   if (socket) {
-    socket.on("connect", function () { showConnection(true); refresh(); document.dispatchEvent(new CustomEvent("hotline:online")); });
-    socket.on("disconnect", function () { showConnection(false); });
-    socket.on("connect_error", function () { showConnection(false); });
-    ["board.changed", "presence.updated", "offer.closed", "call.updated", "referral.updated"].forEach(function (name) {
+    socket.on("connect", () => {
+      showConnection(true);
+      refresh();
+      document.dispatchEvent(new CustomEvent("hotline:online"));
+    });
+    socket.on("disconnect", () => showConnection(false));
+    socket.on("connect_error", () => showConnection(false));
+    for (const name of ["board.changed", "presence.updated", "offer.closed", "call.updated", "referral.updated"]) {
       socket.on(name, refreshSoon);
-    });
-    socket.on("offer.new", function (payload) {
-      refreshSoon();
-      notify(S.incoming, payload.caller + (payload.city ? " · " + payload.city : ""), "offer-" + payload.offer_id);
-    });
-    socket.on("call.assigned", function (payload) {
+    }
+    socket.on("offer.new", () => refreshSoon());
+    socket.on("call.assigned", (payload) => {
       if (String(config.callId) !== String(payload.call_id)) openCall(payload.url);
     });
-    socket.on("transfer.failed", function () { flash(S.transferFailed, "error"); refreshSoon(); });
-    socket.on("risk.alert", function (payload) {
-      flash(S.riskAlert + ": " + payload.worker + " · " + payload.caller, "error");
-      notify(S.riskAlert, payload.worker + " · " + payload.caller, "risk-" + payload.call_id);
+    socket.on("transfer.failed", () => {
+      flash(S.transferFailed, "error");
+      refreshSoon();
+    });
+    socket.on("risk.alert", (payload) => {
+      const line = `${payload.worker} · ${payload.caller}`;
+      flash(`${S.riskAlert}: ${line}`, "error");
+      notify(S.riskAlert, line, `risk-${payload.call_id}`);
       beep();
       refreshSoon();
     });
-    socket.on("chat.line", function (payload) {
+    socket.on("chat.line", (payload) => {
       document.dispatchEvent(new CustomEvent("hotline:chat", { detail: payload }));
     });
-    setInterval(function () { if (socket.connected) socket.emit("console.heartbeat"); }, 15000);
+    setInterval(() => {
+      if (socket.connected) socket.emit("console.heartbeat");
+    }, 15000);
   }
-  window.addEventListener("offline", function () { showConnection(false); });
+  window.addEventListener("offline", () => showConnection(false));
 
-  window.HotlineConsole = { config: config, api: api, flash: flash, refresh: refresh, afterRender: afterRender };
+  window.HotlineConsole = { config, api, flash, refresh, afterRender };
   afterRender();
 })();
