@@ -127,10 +127,14 @@
       showBadge(1);
     }
     if (!offer && ringTimer) stopRinging();
+    // A refreshed fragment is a new button: keep the focus on Accept unless the worker is elsewhere.
+    const acceptButton = offer?.querySelector("[data-accept]");
+    const focus = document.activeElement;
+    if (acceptButton && (!focus || focus === document.body || notifiedOffer !== offer.dataset.offerId)) {
+      if (!focus?.matches("input, textarea, select")) acceptButton.focus();
+    }
     if (offer && notifiedOffer !== offer.dataset.offerId) {
       notifiedOffer = offer.dataset.offerId;
-      const accept = offer.querySelector("[data-accept]");
-      if (accept && !document.activeElement?.matches("input, textarea, select")) accept.focus();
       notify(S.incoming, offer.querySelector(".offer-caller").textContent, `offer-${notifiedOffer}`);
     }
     document.dispatchEvent(new CustomEvent("hotline:rendered"));
