@@ -102,16 +102,35 @@ def rows_for(view: str, start: date, end: date) -> tuple[list[Any], dict[str, An
 
 
 def chart_set(view: str, rows: list[Any]) -> list[Any]:
-    """Return the charts shown beside a view's table."""
+    """Return the charts shown beside a view's table: titled, with a value axis and a legend."""
     labels = [row.label for row in rows]
+    by = view_titles()[view]
     if view in ESCALATION_VIEWS:
-        return [charts.bar_chart(_("Referrals created"), labels, [row.figures["referrals_created"] for row in rows])]
-    return [
-        charts.bar_chart(
-            str(exports.FIELD_LABELS[name]), labels, [row.figures[name] for row in rows], name in figures.RATE_FIELDS
+        figure = _("Referrals created")
+        return [
+            charts.bar_chart(
+                _("%(figure)s · %(view)s", figure=figure, view=by),
+                labels,
+                [row.figures["referrals_created"] for row in rows],
+                axis=figure,
+                legend=figure,
+            )
+        ]
+    result = []
+    for name in CHART_FIELDS:
+        figure = str(exports.FIELD_LABELS[name])
+        percent = name in figures.RATE_FIELDS
+        result.append(
+            charts.bar_chart(
+                _("%(figure)s · %(view)s", figure=figure, view=by),
+                labels,
+                [row.figures[name] for row in rows],
+                percent,
+                axis=_("%(figure)s (%%)", figure=figure) if percent else figure,
+                legend=figure,
+            )
         )
-        for name in CHART_FIELDS
-    ]
+    return result
 
 
 @bp.get("/reports")
