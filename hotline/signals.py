@@ -32,6 +32,9 @@ sms_delivery = hotline_signals.signal("sms-delivery")
 """A template SMS provider reported a message's delivery. kwargs: session, origin (who queued it,
 e.g. "attempt:12"), status (delivered or undelivered), error, now. Sent inside the transaction."""
 
+sms_consent_given = hotline_signals.signal("sms-consent-given")
+"""A caller pressed 1 to receive SMS (after asking for a callback); committed. kwargs: call_id."""
+
 sms_survey_answered = hotline_signals.signal("sms-survey-answered")
 """A caller answered the SMS survey with 1-5. kwargs: session, origin (the survey's, e.g. "survey:CA…"),
 score, now. Sent inside the transaction."""

@@ -22,10 +22,24 @@ def on_callback_needed(_sender: Any, call_id: int, reason: str, **_extra: Any) -
     from hotline.extensions import db
 
     try:
-        open_for_call(db.session, call_id, reason, utcnow())
+        task = open_for_call(db.session, call_id, reason, utcnow())
     except Exception:  # noqa: BLE001  (the sender's work is committed; log, never break it)
         db.session.rollback()
         log.exception("callback task for call %s failed", call_id)
+        return
+    if task is not None and reason == "callback-requested":
+        from hotline.callbacks.texts import confirm_by_sms
+
+        confirm_by_sms(db.session, call_id, utcnow())
+
+
+def on_sms_consent_given(_sender: Any, call_id: int, **_extra: Any) -> None:
+    """Text the callback confirmation once the caller pressed 1 for SMS."""
+    from hotline.callbacks.texts import confirm_by_sms
+    from hotline.clock import utcnow
+    from hotline.extensions import db
+
+    confirm_by_sms(db.session, call_id, utcnow())
 
 
 def owned_case_ids(_sender: Any = None, user_id: int = 0, **_extra: Any) -> Select:
@@ -45,4 +59,5 @@ def init_app(app: Flask) -> None:
     nav.register(app, "callbacks.queue", _l("Callbacks"), Role.WORKER, 35)
     nav.register(app, "callbacks.schedule_page", _l("Callback schedule"), Role.MANAGER, 77)
     signals.callback_needed.connect(on_callback_needed)
+    signals.sms_consent_given.connect(on_sms_consent_given)
     signals.case_handlers.connect(owned_case_ids, weak=False)

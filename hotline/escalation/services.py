@@ -29,6 +29,7 @@ from hotline.escalation.models import (
 )
 from hotline.escalation.recipients import Recipient
 from hotline.escalation.steps import expire_open, new_referral, open_referrals
+from hotline.escalation.template_sms import text_caller_progress
 
 OUTCOMES = ("resolved", "followed_up", "referred_on", "unreachable", "could_not_help")
 
@@ -89,6 +90,8 @@ def respond(
                 escalation.due_at, escalation.version = now, escalation.version + 1
     session.commit()
     publish(referral=referral, escalation=escalation)
+    if referral.status == ReferralStatus.ACCEPTED:
+        text_caller_progress(session, referral, now)
     return referral
 
 

@@ -8,6 +8,7 @@ that delivery reports name.
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime
 
 from flask import current_app
@@ -26,6 +27,9 @@ from hotline.escalation.models import (
 )
 from hotline.sms import services as sms
 from hotline.sms.models import SmsMessage
+from hotline.telephony.models import Call
+
+log = logging.getLogger("hotline.escalation")
 
 
 def request_values(session: Session, referral: Referral, attempt_id: int) -> tuple[str, dict[str, str]]:
@@ -88,3 +92,26 @@ def confirm_reply(session: Session, message_sid: str, to: str, now: datetime) ->
     sms.send_to_staff(
         session, "acknowledgement", to, {"no": str(reply.referral_id), "result": result}, f"reply:{message_sid}", now
     )
+
+
+def caller_phone(session: Session, referral: Referral) -> str | None:
+    """Return the caller's number (E.164) of a referral's case, else of its chain's call."""
+    if referral.case is not None and referral.case.caller_phone:
+        return referral.case.caller_phone
+    escalation = referral.escalation
+    call = session.get(Call, escalation.call_id) if escalation is not None and escalation.call_id else None
+    return call.from_number if call is not None else None
+
+
+def text_caller_progress(session: Session, referral: Referral, now: datetime) -> None:
+    """Tell a consenting caller that a station (or expert, organisation) has taken their request (committed)."""
+    if referral.reason == "callback" or referral.target_kind not in ("station", "expert", "organisation"):
+        return
+    phone = caller_phone(session, referral)
+    with force_locale(current_app.config["BABEL_DEFAULT_LOCALE"]):
+        values = {"station": referral.target_name or "", "status": gettext("has been taken on")}
+    try:
+        sms.send_to_caller(session, "referral_progress", phone, values, f"progress:{referral.id}", now)
+    except Exception:  # noqa: BLE001  (the answer is committed; a failed text must not undo it)
+        session.rollback()
+        log.exception("progress SMS for referral %s failed", referral.id)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import IntegerField, PasswordField, SelectField, StringField, TextAreaField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, NumberRange, Optional, Regexp
 
 from hotline.sms.kinds import MAX_PARAMS
@@ -19,7 +20,9 @@ PROVIDER_LABELS = {
 class ProviderForm(FlaskForm):
     """A manager picks the SMS provider and enters its accounts; a blank secret keeps the stored one."""
 
-    provider = SelectField(_l("SMS provider"), choices=list(PROVIDER_LABELS.items()))
+    provider = SelectField(
+        _l("SMS provider"), choices=[SelectChoice(value, label) for value, label in PROVIDER_LABELS.items()]
+    )
     alibaba_sign_name = StringField(_l("Approved signature (签名)"), validators=[Optional(), Length(max=40)])
     alibaba_access_key_id = StringField(_l("AccessKey ID"), validators=[Optional(), Length(max=100)])
     alibaba_secret = PasswordField(_l("AccessKey secret"), validators=[Optional(), Length(max=200)])

@@ -76,6 +76,14 @@ def may_text_caller(session: Session, phone: str | None) -> bool:
     return consent is not None and consent.consented_at is not None and consent.opted_out_at is None
 
 
+def may_offer_sms(session: Session, phone: str | None) -> bool:
+    """Return whether to ask a caller for SMS consent: a template provider, a number, no consent or opt-out yet."""
+    if not phone or template_provider(session) is None:
+        return False
+    consent = consent_of(session, phone)
+    return consent is None or (consent.consented_at is None and consent.opted_out_at is None)
+
+
 def opt_out(session: Session, phone: str, via: str, now: datetime) -> SmsConsent:
     """Record an opt-out (回复TD退订): no caller SMS goes to this number again. The caller commits."""
     e164 = normalise_phone(phone) or phone

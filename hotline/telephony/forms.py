@@ -43,6 +43,8 @@ PROMPT_LABELS = {
     "voicemail_thanks": _l("Voicemail received"),
     "no_voicemail": _l("No voicemail recorded"),
     "callback_confirmed": _l("Callback confirmed"),
+    "sms_offer": _l("Offer of an SMS confirmation (press 1)"),
+    "sms_consent_thanks": _l("SMS confirmation agreed"),
     "callback_no_number": _l("Callback impossible (number withheld)"),
     "connecting": _l("Connecting to a worker"),
     "worker_missed": _l("Worker did not answer"),

@@ -44,6 +44,8 @@ DEFAULT_PROMPTS: dict[str, str] = {
     "voicemail_thanks": "您的留言已收到,我们会尽快与您联系。再见。",
     "no_voicemail": "我们没有收到您的留言。",
     "callback_confirmed": "我们已记下您的回电请求,工作人员会尽快给您回电。再见。",
+    "sms_offer": "如需接收回电确认短信,请按1。",
+    "sms_consent_thanks": "确认短信将发送到您的手机,回复TD可退订。再见。",
     "callback_no_number": "很抱歉,您的号码没有显示,我们无法回电。请留言并说出您的联系方式。",
     "connecting": "正在为您接通工作人员。",
     "worker_missed": "工作人员暂时未能接听,我们会继续为您排队,您仍在队列的最前面。",

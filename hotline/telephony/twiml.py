@@ -152,6 +152,17 @@ def redirect_to(url: str) -> VoiceResponse:
     return response
 
 
+def offer_sms(settings: LineSettings, action_url: str) -> VoiceResponse:
+    """Confirm the callback and ask whether the caller wants an SMS confirmation (press 1); silence hangs up."""
+    response = VoiceResponse()
+    gather = Gather(num_digits=1, action=action_url, method="POST", timeout=5)
+    speak(gather, settings, "callback_confirmed")
+    speak(gather, settings, "sms_offer")
+    response.append(gather)
+    response.hangup()
+    return response
+
+
 def goodbye(settings: LineSettings, *names: str) -> VoiceResponse:
     """Say the given prompts (default: goodbye) and hang up."""
     response = VoiceResponse()

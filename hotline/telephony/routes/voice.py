@@ -38,6 +38,7 @@ P_RESULT = "/twilio/voice/queue/result"
 P_OPTIONS = "/twilio/voice/options"
 P_VOICEMAIL_DONE = "/twilio/voice/voicemail/done"
 P_RECORDING = "/twilio/voice/recording"
+P_SMS_CONSENT = "/twilio/voice/sms-consent"
 P_STATUS = "/twilio/voice/status"
 
 

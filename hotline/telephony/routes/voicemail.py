@@ -8,15 +8,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Response
+from flask import Response, current_app
 
+from hotline import signals
 from hotline.clock import utcnow
 from hotline.extensions import db
+from hotline.sms import services as sms_services
 from hotline.telephony import services, twiml
 from hotline.telephony.events import announce
 from hotline.telephony.routes.voice import (
     P_OPTIONS,
     P_RECORDING,
+    P_SMS_CONSENT,
     P_VOICEMAIL_DONE,
     bp,
     goodbye_without_database,
@@ -38,10 +41,27 @@ def voice_options() -> Response:
     if call is not None and param("Digits")[:1] == "2":
         if services.request_callback(db.session, call, utcnow()):
             announce(call, callback_reason="callback-requested")
+            if sms_services.may_offer_sms(db.session, call.from_number):
+                return xml(twiml.offer_sms(settings, public_url(P_SMS_CONSENT)))
             return xml(twiml.goodbye(settings, "callback_confirmed"))
         lead = "callback_no_number"
         return xml(twiml.record_voicemail(settings, public_url(P_VOICEMAIL_DONE), public_url(P_RECORDING), lead=lead))
     return xml(twiml.record_voicemail(settings, public_url(P_VOICEMAIL_DONE), public_url(P_RECORDING)))
+
+
+@bp.post(P_SMS_CONSENT)
+@twilio_webhook
+@safe_twiml(goodbye_without_database)
+def sms_consent() -> Response:
+    """1 records the caller's consent to SMS (the callback confirmation follows by SMS); then goodbye."""
+    settings = line_settings()
+    call = services.find_call(db.session, param("CallSid"))
+    if call is None or param("Digits")[:1] != "1" or not call.from_number:
+        return xml(twiml.goodbye(settings, "goodbye"))
+    sms_services.record_consent(db.session, call.from_number, "keypress", utcnow())
+    db.session.commit()
+    signals.sms_consent_given.send(current_app._get_current_object(), call_id=call.id)
+    return xml(twiml.goodbye(settings, "sms_consent_thanks"))
 
 
 def store_voicemail(call: Any) -> None:
