@@ -100,3 +100,21 @@ def test_menu_queue_worker_phone_and_hang_up_with_audio_both_ways(app: Flask, li
     assert rtp.voiced_since(phone.media_port, bridged_at) >= 100, "the worker heard the caller"
     assert rtp.voiced_since(caller.media_port, bridged_at + 0.5) >= 100, "the caller heard the worker"
     assert not gateway.network.errors
+
+
+def test_a_caller_who_hangs_up_in_the_queue_is_abandoned(app: Flask, live_server: Any, tmp_path: Path) -> None:
+    with time_machine.travel(NOON, tick=True), sip_line(app, live_server, tmp_path, free_udp_port()) as (line, gateway):
+        steps = [scenarios.pause(1500), scenarios.sip_info("2"), scenarios.pause(12000)]
+        caller_xml = scenarios.call(steps, codecs=("PCMU",), gateway_hangs_up=False)
+        caller = Sipp(scenarios.write(tmp_path / "caller.xml", caller_xml), f"127.0.0.1:{gateway.line.settings.port}")
+        caller.work_dir = tmp_path
+        caller_process = caller.start()
+        call = until(lambda: next(iter(gateway.network.calls.values()), None), timeout=60)
+        until(lambda: status_of(line, call.sid) == "queued", timeout=60)
+        caller_output = caller_process.communicate(timeout=120)[0]
+        until(lambda: status_of(line, call.sid) == "completed", timeout=60)
+        record = line.call(call.sid)
+    assert caller_process.returncode == 0, caller_output[-3000:]
+    assert record.outcome == "abandoned" and record.service == "emotional" and record.worker_id is None
+    assert record.ended_at is not None and record.queued_at is not None
+    assert not gateway.network.errors

@@ -51,11 +51,17 @@ def test_an_endpoint_on_one_thread_reports_the_pinned_library_and_g711_only():
     assert enabled == ["PCMA/8000/1", "PCMU/8000/1"], priorities
 
 
-def test_the_pinned_build_holds_four_calls_a_process_and_answers_486_past_them(start_line, tmp_path):
-    """PJSUA_MAX_CALLS is pjsua's default (4) in this wheel: a build with more would fail this test."""
+def test_the_pinned_build_holds_four_calls_a_process_and_answers_486_past_them(start_line, tmp_path, monkeypatch):
+    """PJSUA_MAX_CALLS is pjsua's default (4) in this wheel: a build with more would fail this test.
+
+    The line's own cap is lifted, so 64 calls are asked of PJSIP: it clamps them to 4 without an
+    error at libInit and answers the fifth INVITE 486 ("too many calls") itself.
+    """
+    from hotline.gateway.sip import endpoint
     from tests.gateway.sip import scenarios
     from tests.support.sipp import Sipp
 
+    monkeypatch.setattr(endpoint, "PJSUA_CALL_LIMIT", 64)
     line = start_line(lambda leg: (leg.answer(), leg.wait_end(30)), max_calls=64)
     scenario = scenarios.write(tmp_path / "hold.xml", scenarios.call([scenarios.pause(3000)], gateway_hangs_up=False))
     run = Sipp(scenario, f"127.0.0.1:{line.settings.port}", calls=6, rate=100, work_dir=tmp_path).run()
