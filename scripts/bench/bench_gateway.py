@@ -310,7 +310,7 @@ def run_side(name: str, target: str, worker: Sipp, args: argparse.Namespace, fol
     """Run the callers against `target` with the worker UA answering; read the loopback meanwhile."""
     print(f"{name}: {args.calls} calls to {target}", file=sys.stderr, flush=True)  # noqa: T201
     caller = Sipp(caller_scenario(folder, args.hold), target, calls=args.calls, rate=args.rate, work_dir=folder)
-    caller.timeout = args.hold + 120
+    caller.timeout = worker.timeout = int(args.hold + args.calls / args.rate + 120)
     worker_process = worker.start()
     time.sleep(0.5)  # sipp binds its ports at once; nothing to poll
     with Sniffer(caller.sip_port, caller.media_port, worker.media_port) as sniffer:

@@ -274,6 +274,20 @@ class CallLeg:
 
         self._loop.submit(start)
 
+    def received_level(self) -> int:
+        """The level (0-255) of the sound the caller sends, as the media bridge last measured it.
+
+        A call's port transmits into the bridge what the caller says: its tx level (rx stays 0).
+        """
+
+        def read(call: SipCall) -> int:
+            return int(call.audio.getTxLevel()) if call.audio is not None else 0
+
+        try:
+            return int(self._on_call(read))  # type: ignore[call-overload]
+        except LegHungUp:
+            return 0
+
     def stop_recording(self, path: Path) -> float:
         """Close the recording (its WAV header written) and return its length in seconds."""
         with contextlib.suppress(LoopStopped, TimeoutError):  # the line stopped: the file holds what it has

@@ -13,6 +13,7 @@ import logging
 import math
 import queue
 import threading
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -35,6 +36,8 @@ log = logging.getLogger(__name__)
 # SIP final statuses of an INVITE we sent, as Twilio's call statuses.
 APOLOGY = "非常抱歉，热线系统暂时出现故障。"
 FALLBACK_RING_SECONDS = 30.0
+SILENCE_LEVEL = 8  # the bridge's level (0-255) under which the caller counts as silent
+SILENCE_POLL_SECONDS = 0.1
 BUSY_CODES = frozenset({486, 600})
 NO_ANSWER_CODES = frozenset({408, 480, 487, 603})
 
@@ -215,12 +218,26 @@ class SipMedia:
         return WAIT_FOR_INPUT
 
     def _finish_recording(self, call_sid: str, leg: SipLeg, recording: LiveRecording) -> None:
-        recording.done.wait(recording.request.max_length)
+        self._wait_for_end(leg, recording)
         seconds = leg.stop_recording(recording.path)
         self._recordings.pop(call_sid, None)
         spoken = RecordingInput(seconds=seconds, finish_key=recording.key, hang_up=recording.hung_up)
         with contextlib.suppress(UnknownCallError):
             self.network.recorded(call_sid, spoken, str(recording.path))
+
+    @staticmethod
+    def _wait_for_end(leg: SipLeg, recording: LiveRecording) -> None:
+        """Wait for a key or a hang-up, `maxLength`, or `timeout` seconds of silence (0: no silence end)."""
+        request = recording.request
+        last_sound = started = time.monotonic()
+        while not recording.done.wait(SILENCE_POLL_SECONDS):
+            now = time.monotonic()
+            if now - started >= request.max_length:
+                return
+            if leg.received_level() >= SILENCE_LEVEL:
+                last_sound = now
+            elif request.timeout and now - last_sound >= request.timeout:
+                return
 
     def bridge(self, call: CallLeg, other: CallLeg) -> None:
         """Let the two parties hear each other."""

@@ -165,3 +165,20 @@ def test_reject_refuses_the_invite_with_486_or_603(start_gateway, app_url, tmp_p
     scenario = scenarios.write(tmp_path / "refused.xml", scenarios.refused(status))
     run = Sipp(scenario, f"127.0.0.1:{gateway.line.settings.port}", work_dir=tmp_path).run()
     assert run.returncode == 0, run.explain()
+
+
+def test_a_record_ends_after_its_timeout_of_silence_without_a_key(
+    gateway: SipGateway, record: AppRecord, tmp_path: Path
+):
+    # No key and no hang-up: the caller speaks (4.7 s) and falls silent; <Record>'s default timeout is 5 s.
+    steps = [scenarios.pause(800), scenarios.rfc2833("2"), scenarios.pause(4000), scenarios.audio()]
+    caller = Sipp(
+        scenarios.write(tmp_path / "caller.xml", scenarios.call(steps, bye_timeout_ms=60000)),
+        f"127.0.0.1:{gateway.line.settings.port}",
+    )
+    caller.work_dir = tmp_path
+    run = caller.run()
+    assert run.returncode == 0, run.explain()  # the gateway hung up after "Your message is saved."
+    recorded = until(lambda: record.posted("/voice/recorded"), timeout=10)[0]
+    assert recorded.get("Digits", "") == "", "ended by silence, not by a key"
+    assert 6 <= int(recorded["RecordingDuration"]) <= 16, "the sound, then 5 s of silence; not maxLength (60)"
