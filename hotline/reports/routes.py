@@ -5,16 +5,18 @@ from __future__ import annotations
 from datetime import date, timedelta
 from typing import Any
 
-from flask import Blueprint, Response, abort, jsonify, render_template, request
+from flask import Blueprint, Response, abort, current_app, jsonify, render_template, request
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from hotline.access import require_role
 from hotline.api import API_PREFIX, ApiError, period, query_date
-from hotline.clock import local, utcnow
+from hotline.clock import hotline_zone, local, utcnow
 from hotline.extensions import db
 from hotline.reports import charts, exports, figures, services
 from hotline.reports.escalation import ESCALATION_FIELDS, ESCALATION_VIEWS, escalation_breakdown
+from hotline.reports.pdf import render_pdf
+from hotline.rota.fairness import hours_per_person
 from hotline.vocabulary import Role
 
 bp = Blueprint("reports", __name__)
@@ -193,30 +195,45 @@ def month_range(raw: str | None) -> tuple[date, date]:
     return first, last
 
 
+def monthly_context(month: str | None) -> dict[str, Any]:
+    """Return what the monthly report shows (the page and the PDF)."""
+    start, end = month_range(month)
+    now = utcnow()
+    sections = {view: rows_for(view, start, end) for view in ("day", "service", "area", "target_group", "worker")}
+    escalation = {view: escalation_breakdown(db.session, start, end, view, now) for view in ESCALATION_VIEWS}
+    return {
+        "start": start,
+        "end": end,
+        "month": f"{start:%Y-%m}",
+        "previous": f"{start - timedelta(days=1):%Y-%m}",
+        "following": f"{end + timedelta(days=1):%Y-%m}",
+        "totals": sections["day"][1],
+        "sections": sections,
+        "escalation": escalation,
+        "titles": view_titles(),
+        "fields": figures.FIELDS,
+        "escalation_fields": ESCALATION_FIELDS,
+        "labels": exports.FIELD_LABELS,
+        "fmt": exports.format_figure,
+        "charts": {view: chart_set(view, rows) for view, (rows, _total) in sections.items()},
+        "fairness": hours_per_person(db.session, start, end, hotline_zone()),
+        "generated": now,
+    }
+
+
 @bp.get("/reports/monthly")
 @require_role(Role.MANAGER)
 def monthly() -> Any:
     """Show the printable monthly report."""
-    start, end = month_range(request.args.get("month"))
-    now = utcnow()
-    sections = {view: rows_for(view, start, end) for view in ("day", "service", "area", "target_group", "worker")}
-    escalation = {view: escalation_breakdown(db.session, start, end, view, now) for view in ESCALATION_VIEWS}
-    totals = sections["day"][1]
-    return render_template(
-        "reports/monthly.html",
-        start=start,
-        end=end,
-        month=f"{start:%Y-%m}",
-        previous=f"{start - timedelta(days=1):%Y-%m}",
-        following=f"{end + timedelta(days=1):%Y-%m}",
-        totals=totals,
-        sections=sections,
-        escalation=escalation,
-        titles=view_titles(),
-        fields=figures.FIELDS,
-        escalation_fields=ESCALATION_FIELDS,
-        labels=exports.FIELD_LABELS,
-        fmt=exports.format_figure,
-        charts={view: chart_set(view, rows) for view, (rows, _total) in sections.items()},
-        generated=now,
-    )
+    return render_template("reports/monthly.html", **monthly_context(request.args.get("month")))
+
+
+@bp.get("/reports/monthly.pdf")
+@require_role(Role.MANAGER)
+def monthly_pdf() -> Any:
+    """Download the monthly report as a PDF."""
+    context = monthly_context(request.args.get("month"))
+    body = render_pdf(render_template("reports/monthly_pdf.html", **context), current_app.static_folder or "")
+    filename = f"hotline-monthly-{context['month']}.pdf"
+    headers = {"Content-Disposition": f'attachment; filename="{filename}"'}
+    return Response(body, mimetype="application/pdf", headers=headers)
