@@ -5,10 +5,11 @@ The first test walks the URL map, so a new integer route is covered without a ro
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from flask import Flask
-from werkzeug.routing import IntegerConverter
+from werkzeug.routing import AnyConverter, IntegerConverter
 
 from tests.conftest import csrf_token, log_in
 
@@ -25,12 +26,16 @@ def integer_rules(app: Flask) -> list[Any]:
 
 
 def url_with(app: Flask, rule: Any, number: int) -> str:
-    """Build the rule's URL with `number` for every integer and "x" for every other parameter."""
+    """Build the rule's URL with `number` for every integer, an allowed word for `any(...)`, "x" otherwise."""
     path = rule.rule
     for name, converter in rule._converters.items():
-        value = number if isinstance(converter, IntegerConverter) else "x"
-        path = path.replace(f"<{converter.__class__.__name__}:{name}>", str(value))
-        path = path.replace(f"<int:{name}>", str(value)).replace(f"<{name}>", str(value))
+        if isinstance(converter, IntegerConverter):
+            value = str(number)
+        elif isinstance(converter, AnyConverter):
+            value = sorted(converter.items)[0]
+        else:
+            value = "x"
+        path = re.sub(rf"<(?:[^<>:]+:)?{re.escape(name)}>", value, path)
     return path
 
 
