@@ -17,6 +17,11 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(survey.bp)
     manage.register_nav(app)
     install_provider(app)
+    from hotline import signals
+    from hotline.telephony import survey_sms
+
+    signals.call_ended.connect(survey_sms.on_call_ended)
+    signals.sms_survey_answered.connect(survey_sms.on_survey_answered)
     if app.config.get("SIMULATOR_ENABLED"):
         from hotline.telephony.simulator import routes as simulator_routes
 

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from flask import Flask
 from sqlalchemy import select
 
+from hotline import signals
+from hotline.clock import utcnow
 from hotline.sms import configuration
 from hotline.sms.models import SmsConsent
-from hotline.sms.services import may_text_caller
+from hotline.sms.services import may_text_caller, record_consent
+from hotline.telephony.models import CallSatisfaction
 from tests.sms.conftest import ALIBABA_TEMPLATES
 from tests.support.factories import make_call
 from tests.support.signing import signed_post
@@ -74,3 +78,32 @@ def test_td_opts_a_caller_out_for_good(app: Flask, client: Any, db_session: Any,
     assert "/twilio/voice/sms-consent" not in request_callback(app, client, "CA-sms-4")
     signed_post(app, client, "/twilio/voice/sms-consent", {"CallSid": "CA-sms-4", "Digits": "1"})
     assert len(alibaba.accepted) == 1
+
+
+def test_a_caller_who_hung_up_before_the_voice_survey_gets_it_by_sms_and_replies(
+    app: Flask, client: Any, db_session: Any, sms_config: Any, alibaba: Any
+) -> None:
+    sms_config(db_session, "alibaba", alibaba)
+    now = utcnow()
+    record_consent(db_session, NUMBER, "intake", now)
+    call = make_call(db_session, sid="CA-survey", number=NUMBER, answered_at=now - timedelta(minutes=5))
+    unanswered = make_call(db_session, sid="CA-missed", number=NUMBER)
+    for ended in (call, unanswered, call):
+        signals.call_ended.send(app, call_id=ended.id, outcome="completed")
+    (message,) = alibaba.accepted
+    assert message["TemplateCode"] == ALIBABA_TEMPLATES["survey"] and message["TemplateParam"] == {}
+    token = configuration.callback_token(db_session)
+    db_session.commit()
+    for sequence, score in ((901, "4"), (902, "5")):
+        push = [
+            {
+                "phone_number": NUMBER[3:],
+                "content": score,
+                "sign_name": "x",
+                "dest_code": "",
+                "send_time": "2026-12-03 10:00:00",
+                "sequence_id": sequence,
+            }
+        ]
+        assert client.post(f"/sms/callbacks/alibaba/{token}/up", json=push).get_json()["code"] == 0
+    assert db_session.scalar(select(CallSatisfaction.score).where(CallSatisfaction.call_id == call.id)) == 4
