@@ -36,6 +36,14 @@ def env_str(name: str, default: str | None = None) -> str | None:
     return value or default
 
 
+def local_base_url(host: str | None = None, port: int | str | None = None) -> str:
+    """Return the development server's own address: HOST and PORT as ./scripts/dev serves (0.0.0.0 -> 127.0.0.1)."""
+    host = host or env_str("HOST", "127.0.0.1")
+    if host in ("0.0.0.0", "::", ""):
+        host = "127.0.0.1"
+    return f"http://{host}:{port or env_str('PORT', '5000')}"
+
+
 def env_int(name: str, default: int, minimum: int = 0) -> int:
     """Return an integer environment variable, refusing non-numbers."""
     raw = env_str(name)
@@ -192,8 +200,9 @@ class Config:
         self.TELEPHONY = env_str("TELEPHONY", "simulator")
         if self.TELEPHONY not in TELEPHONY_CHOICES:
             raise ConfigError("TELEPHONY", f"expected one of {TELEPHONY_CHOICES}, got {self.TELEPHONY!r}")
+        self.PUBLIC_BASE_URL_SET = env_str("PUBLIC_BASE_URL") is not None
         self.PUBLIC_BASE_URL = check_url(
-            "PUBLIC_BASE_URL", env_str("PUBLIC_BASE_URL", "http://127.0.0.1:5000"), ("http", "https")
+            "PUBLIC_BASE_URL", env_str("PUBLIC_BASE_URL", local_base_url()), ("http", "https")
         )
         self.TWILIO_ACCOUNT_SID = env_str("TWILIO_ACCOUNT_SID")
         self.TWILIO_AUTH_TOKEN = env_str("TWILIO_AUTH_TOKEN")

@@ -37,6 +37,11 @@ def rotate_keys() -> None:
 def serve(host: str, port: int) -> None:
     """Serve the app with Socket.IO (and the scheduler in-process when SCHEDULER_IN_WEB)."""
     app = current_app._get_current_object()  # type: ignore[attr-defined]
+    if not app.config.get("PUBLIC_BASE_URL_SET", True):
+        # Links in SMS and Twilio's webhooks follow the port actually served, unless PUBLIC_BASE_URL is set.
+        from config import local_base_url
+
+        app.config["PUBLIC_BASE_URL"] = local_base_url(host, port)
     if app.config.get("SCHEDULER_IN_WEB"):
         from hotline.scheduler import start_in_process
 

@@ -52,7 +52,13 @@ WORKER_NAMES = (
     "郭颖",
 )
 SUPERVISOR_NAMES = ("高文华", "林淑芬")
-SHIFT_TIMES = ((time(9), time(13), "上午班"), (time(13), time(17), "下午班"))
+SHIFT_TIMES = (
+    (time(9), time(13), "上午班"),
+    (time(13), time(17), "下午班"),
+    (time(17), time(1), "晚班"),
+    (time(1), time(9), "夜班"),
+)
+"""Round the clock: the demo line answers at any hour, so README's walk works whenever it is tried."""
 
 
 @dataclass(frozen=True)
@@ -313,7 +319,10 @@ def seed_experts_and_organisations(session: Session, district: Area) -> None:
 
 
 def seed_rota(session: Session, start: date, weeks: int = 4) -> int:
-    """Publish `weeks` weeks of two shifts a day with 3 duty workers and a supervisor; return shifts made."""
+    """Publish `weeks` weeks of four shifts a day (round the clock) with 3 duty workers and a supervisor.
+
+    Returns the number of shifts made.
+    """
     zone = hotline_zone()
     workers = list(session.scalars(select(User).where(User.role == Role.WORKER.value).order_by(User.username)))
     supervisors = list(session.scalars(select(User).where(User.role == Role.SUPERVISOR.value).order_by(User.username)))
@@ -328,10 +337,11 @@ def seed_rota(session: Session, start: date, weeks: int = 4) -> int:
             if exists is not None:
                 slot += 1
                 continue
+            ends_on = day + timedelta(days=1) if end_time <= start_time else day
             shift = Shift(
                 label=label,
                 starts_at=starts_at,
-                ends_at=datetime.combine(day, end_time, tzinfo=zone),
+                ends_at=datetime.combine(ends_on, end_time, tzinfo=zone),
                 status="published",
             )
             # Only workers whose registration is valid that day may answer.
@@ -361,6 +371,16 @@ def seed_rota(session: Session, start: date, weeks: int = 4) -> int:
     return made
 
 
+def seed_line_hours(session: Session) -> None:
+    """Open the demo line round the clock, holidays included, as the demo rota is staffed."""
+    from hotline.telephony.line_settings import DAYS, load_line_settings, save_line_settings
+
+    settings = load_line_settings(session)
+    settings.weekly_hours = {day: [["00:00", "24:00"]] for day in DAYS}
+    settings.open_on_holidays = True
+    save_line_settings(session, settings, None)
+
+
 class DemoRefused(RuntimeError):
     """The demo seed was asked to run in production."""
 
@@ -381,6 +401,7 @@ def seed_demo(session: Session, now: datetime | None = None) -> list[tuple[str, 
     seed_experts_and_organisations(session, district)
     monday = today - timedelta(days=today.weekday())
     seed_rota(session, monday)
+    seed_line_hours(session)
     seed_escalation_policies(session)
     session.commit()
     from hotline.knowledge.exchange import import_demo

@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import urlparse
 
-from flask import Blueprint, Flask, current_app, redirect, render_template, request
+from flask import Blueprint, Flask, current_app, redirect, render_template, request, url_for
 from flask_babel import format_datetime
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
@@ -29,6 +29,13 @@ def safe_next(target: str | None, default: str = "/") -> str:
     if parsed.scheme or parsed.netloc or not target.startswith("/") or target.startswith("//"):
         return default
     return target
+
+
+@bp.get("/favicon.ico")
+@public("browsers ask for the site's icon on any page, the log-in page included")
+def favicon() -> Any:
+    """Send browsers that ask for /favicon.ico to the icon (an SVG)."""
+    return redirect(url_for("static", filename="favicon.svg"), code=301)
 
 
 @bp.get("/lang/<code>")

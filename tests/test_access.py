@@ -19,6 +19,7 @@ PUBLIC_PREFIXES = (
     "/readyz",
     "/metrics",
     "/lang/",
+    "/favicon.ico",  # a redirect to the static icon
     "/api/v1/openapi.json",
     "/twilio/",
     "/r/",

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
+import pytest
+import time_machine
 from sqlalchemy import func, select
 
 from hotline.accounts.models import User
@@ -43,7 +46,7 @@ def test_demo_district_has_what_the_design_describes(db_session: Any) -> None:
     assert db_session.scalar(select(func.count()).select_from(ExpertVolunteer)) == 6
     assert db_session.scalar(select(func.count()).select_from(Organisation)) == 4
     shifts = db_session.scalars(select(Shift)).all()
-    assert len(shifts) == 56 and all(shift.status == "published" for shift in shifts)
+    assert len(shifts) == 4 * 28 and all(shift.status == "published" for shift in shifts)
     for shift in shifts:
         duty = [a for a in shift.assignments if a.duty == "duty_worker"]
         assert len(duty) >= 2
@@ -68,3 +71,39 @@ def test_every_demo_account_logs_in_and_lands_on_its_page(app: Any, db_session: 
         response = client.post("/login", data={"username": username, "password": DEMO_PASSWORD, "csrf_token": token})
         assert response.status_code == 302, username
         assert client.get("/").status_code == 200, username
+
+
+@pytest.mark.parametrize(
+    "moment",
+    [
+        datetime(2026, 3, 10, 19, 0, tzinfo=UTC),  # Wednesday 03:00 in Shanghai
+        datetime(2026, 3, 10, 5, 0, tzinfo=UTC),  # Tuesday 13:00
+        datetime(2026, 3, 15, 3, 0, tzinfo=UTC),  # Sunday 11:00
+    ],
+)
+def test_the_readme_walk_finds_the_line_open_and_someone_on_duty_at_any_hour(
+    client: Any, db_session: Any, moment: datetime
+) -> None:
+    from hotline.rota.services import on_duty_worker_ids
+    from hotline.telephony.hours import ServiceCalendar
+    from hotline.telephony.line_settings import load_line_settings
+
+    seed_demo(db_session, NOW)
+    zone = ZoneInfo("Asia/Shanghai")
+    assert ServiceCalendar(load_line_settings(db_session), zone, db_session).status(moment).open
+    on_duty = on_duty_worker_ids(db_session, moment)
+    assert on_duty
+    worker01 = db_session.scalar(select(User).where(User.username == "worker01"))
+    with time_machine.travel(moment, tick=False):
+        client.post(
+            "/login",
+            data={"username": "worker01", "password": DEMO_PASSWORD, "csrf_token": csrf_token(client)},
+        )
+        page = client.get("/console").get_data(as_text=True)
+    if worker01.id in on_duty:
+        assert 'id="not-on-duty"' not in page
+    else:
+        # The console names who is on duty, by log-in name, so the newcomer can log in as one of them.
+        notice = page.split('id="not-on-duty"')[1].split("</p>")[0]
+        names = {db_session.get(User, user_id).username for user_id in on_duty}
+        assert names and all(name in notice for name in names)

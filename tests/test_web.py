@@ -46,3 +46,15 @@ def test_phone_numbers_are_scrubbed_from_log_messages() -> None:
     from hotline.request_log import scrub
 
     assert scrub("caller +8613812345678 rang") == "caller [number] rang"
+
+
+def test_the_site_has_an_icon(client: Any) -> None:
+    page = client.get("/login").get_data(as_text=True)
+    assert 'rel="icon"' in page and "favicon.svg" in page
+    moved = client.get("/favicon.ico")
+    assert moved.status_code == 301 and moved.headers["Location"].endswith("/static/favicon.svg")
+    icon = client.get("/static/favicon.svg")
+    try:
+        assert icon.status_code == 200 and icon.mimetype == "image/svg+xml" and b"<svg" in icon.data
+    finally:
+        icon.close()

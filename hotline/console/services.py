@@ -168,10 +168,12 @@ def my_status(session: Session, user_id: int, now: datetime) -> dict[str, Any]:
     presence = presence_of(session, user_id, now)
     session.commit()
     offer = session.scalar(select(Offer).where(Offer.worker_id == user_id, Offer.status == "ringing"))
+    on_duty_ids = adapters.on_duty_worker_ids(session, now)
     return {
         "presence": presence,
         "offer": with_history(session, offer_payload(session, offer)) if offer is not None else None,
-        "on_duty": user_id in adapters.on_duty_worker_ids(session, now),
+        "on_duty": user_id in on_duty_ids,
+        "on_duty_now": on_duty_accounts(session, on_duty_ids) if user_id not in on_duty_ids else [],
         "current_call_id": presence.current_call_id,
     }
 
@@ -182,6 +184,14 @@ def with_history(session: Session, payload: dict[str, Any]) -> dict[str, Any]:
     history = caller_history(session, call.from_number if call else None, exclude_call_id=payload["call_id"])
     last_risk = history.cases[0].risk if history.cases else None
     return {**payload, "earlier_calls": len(history.calls), "last_risk": last_risk}
+
+
+def on_duty_accounts(session: Session, user_ids: set[int]) -> list[dict[str, str]]:
+    """Return the log-in names and names of the duty workers on duty now (so a newcomer knows whom calls reach)."""
+    if not user_ids:
+        return []
+    users = session.scalars(select(User).where(User.id.in_(user_ids)).order_by(User.username))
+    return [{"username": user.username, "name": user.display_name} for user in users]
 
 
 def may_see_call(session: Session, call: Call, user: User) -> bool:

@@ -57,3 +57,14 @@ def test_a_gunicorn_worker_freezes_the_loaded_application_out_of_full_collection
         assert gc.get_freeze_count() > 100_000  # the application and its libraries, loaded by the suite
     finally:
         gc.unfreeze()
+
+
+def test_the_public_base_url_follows_the_port_in_development(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("PUBLIC_BASE_URL", raising=False)
+    monkeypatch.setenv("PORT", "5055")
+    monkeypatch.setenv("HOST", "0.0.0.0")
+    settings = load_config("development")
+    assert settings.PUBLIC_BASE_URL == "http://127.0.0.1:5055" and not settings.PUBLIC_BASE_URL_SET
+    monkeypatch.setenv("PUBLIC_BASE_URL", "https://hotline.example.org")
+    chosen = load_config("development")
+    assert chosen.PUBLIC_BASE_URL == "https://hotline.example.org" and chosen.PUBLIC_BASE_URL_SET
