@@ -348,7 +348,7 @@ def main() -> None:
         return
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--calls", type=int, default=16, help="concurrent calls")
-    parser.add_argument("--hold", type=int, default=30, help="seconds each call talks")
+    parser.add_argument("--hold", type=int, default=30, help="seconds each call talks (21 or more)")
     parser.add_argument("--rate", type=float, default=4.0, help="new calls a second")
     parser.add_argument("--gateways", type=int, default=0, help="gateway processes (default: as the calls need)")
     args = parser.parse_args()
@@ -361,31 +361,21 @@ def main() -> None:
         worker = Sipp(worker_scenario(folder, args.hold), "127.0.0.1:1", calls=args.calls, work_dir=folder)
         app_url, server = serve_twiml(worker.sip_port, folder)
         ports = [free_udp_port() for _ in range(gateways)]
-        children = []
-        for index, port in enumerate(ports):
-            first, last = free_udp_range(
-                LEGS_PER_PROCESS * 2 + 4, low=20000 + index * 200, high=20000 + index * 200 + 200
-            )
-            cache = folder / f"gateway-{index}"
-            cache.mkdir()
-            command = [
-                sys.executable,
-                __file__,
-                "--serve-gateway",
-                str(port),
-                str(first),
-                str(last),
-                app_url,
-                str(cache),
-            ]
-            children.append(subprocess.Popen(command, stdout=subprocess.PIPE, text=True))
-        for child in children:
-            assert child.stdout is not None
-            lines = iter(child.stdout.readline, "")
-            if not any(line.strip() == "ready" for line in lines):
-                raise SystemExit(f"a gateway did not start (exit {child.wait()})")
-        kamailio = Kamailio(folder, ports).start().wait_ready()
+        children: list[subprocess.Popen] = []
+        kamailio = Kamailio(folder, ports)
         try:
+            for index, port in enumerate(ports):
+                low = 20000 + index * 200
+                first, last = free_udp_range(LEGS_PER_PROCESS * 2 + 4, low=low, high=low + 200)
+                cache = folder / f"gateway-{index}"
+                cache.mkdir()
+                command = [sys.executable, __file__, "--serve-gateway", str(port), str(first), str(last)]
+                children.append(subprocess.Popen([*command, app_url, str(cache)], stdout=subprocess.PIPE, text=True))
+            for child in children:
+                assert child.stdout is not None
+                if not any(line.strip() == "ready" for line in iter(child.stdout.readline, "")):
+                    raise SystemExit(f"a gateway did not start (exit {child.wait()})")
+            kamailio.start().wait_ready()
             time.sleep(2)  # let every gateway answer the dispatcher's first OPTIONS
             pids = [child.pid for child in children]
             gateway = run_side(f"gateway x{gateways}", f"127.0.0.1:{kamailio.port}", worker, args, folder, pids)
