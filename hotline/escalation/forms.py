@@ -12,6 +12,7 @@ from wtforms import (
     Form,
     FormField,
     IntegerField,
+    PasswordField,
     SelectField,
     SelectMultipleField,
     StringField,
@@ -19,7 +20,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
-from hotline.escalation.models import LABELS, Channel, Reason, TargetKind, Urgency, escalation_label
+from hotline.escalation.models import LABELS, ROBOT_CHANNELS, Channel, Reason, TargetKind, Urgency, escalation_label
 from hotline.escalation.policies import CALLBACK_MINUTES, LINK_HOURS
 from hotline.escalation.services import OUTCOMES
 from hotline.vocabulary import ExpertSkill, Service, choices
@@ -138,6 +139,8 @@ SETTING_FIELDS: dict[str, tuple[str, str]] = {
     "restricted_countries": ("escalation.sms_rules", "restricted_countries"),
     "link_hours": ("escalation.link", "hours"),
     "team_webhook_url": ("escalation.team_webhook", "url"),
+    "team_robot_kind": ("escalation.team_webhook", "kind"),
+    "team_robot_secret": ("escalation.team_webhook", "secret"),
     "voice_language": ("escalation.voice", "language"),
     "voice_name": ("escalation.voice", "voice"),
     "callback_minutes": ("escalation.callback", "duty_team_minutes"),
@@ -163,6 +166,12 @@ class SettingsForm(FlaskForm):
         validators=[Length(max=500)],
         description=_l("The robot address of the team's group chat (WeCom, DingTalk, Feishu); leave empty for none."),
     )
+    team_robot_kind = SelectField(_l("Team group chat robot"), default="")
+    team_robot_secret = PasswordField(
+        _l("Team robot signing secret"),
+        validators=[Length(max=200)],
+        description=_l("DingTalk: the secret starting with SEC; Feishu: the signature key. Leave empty to keep it."),
+    )
     voice_language = StringField(_l("Language of the automated call"), validators=[InputRequired(), Length(max=20)])
     voice_name = StringField(_l("Voice of the automated call"), validators=[InputRequired(), Length(max=60)])
     callback_minutes = IntegerField(
@@ -177,6 +186,7 @@ class SettingsForm(FlaskForm):
         super().__init__(*args, **kwargs)
         for urgency in Urgency:
             self[f"channels_{urgency.value}"].choices = own_choices(Channel)
+        self.team_robot_kind.choices = [("", "—"), *[(c, escalation_label(c)) for c in ROBOT_CHANNELS]]
 
     @classmethod
     def from_settings(cls, settings: dict[str, dict[str, Any]]) -> SettingsForm:
@@ -184,6 +194,8 @@ class SettingsForm(FlaskForm):
         data = {name: settings[key].get(value) for name, (key, value) in SETTING_FIELDS.items()}
         data["restricted_countries"] = ", ".join(data["restricted_countries"] or [])
         data["team_webhook_url"] = data["team_webhook_url"] or ""
+        data["team_robot_kind"] = data["team_robot_kind"] or ""
+        data["team_robot_secret"] = ""  # never shown again
         return cls(data=data)
 
     def setting_values(self) -> dict[str, dict[str, Any]]:
@@ -191,11 +203,15 @@ class SettingsForm(FlaskForm):
         typed: dict[str, Any] = {name: self[name].data for name in SETTING_FIELDS}
         countries = (typed["restricted_countries"] or "").replace("，", ",").replace(" ", ",").split(",")
         typed["restricted_countries"] = [code.strip().upper() for code in countries if code.strip()]
-        for name in ("team_webhook_url", "voice_language", "voice_name"):
+        for name in ("team_webhook_url", "team_robot_kind", "team_robot_secret", "voice_language", "voice_name"):
             typed[name] = (typed[name] or "").strip() or None
+        if typed["team_robot_kind"] in (None, "wecom", "webhook") or not typed["team_webhook_url"]:
+            typed["team_robot_secret"] = ""  # no secret for these: clear one kept from before
         result: dict[str, dict[str, Any]] = {}
         for name, (key, value) in SETTING_FIELDS.items():
-            result.setdefault(key, {})[value] = typed[name]
+            if name == "team_robot_secret" and typed[name] is None:
+                continue  # an empty secret field keeps the saved secret
+            result.setdefault(key, {})[value] = typed[name] or None
         return result
 
     def add_errors(self, errors: dict[str, object]) -> None:

@@ -15,7 +15,16 @@ from sqlalchemy.orm import Session
 
 from hotline import audit
 from hotline.escalation.exceptions import NoPolicy, PolicyInvalid, SettingsInvalid
-from hotline.escalation.models import Channel, EscalationPolicy, PolicyStep, Reason, TargetKind, Urgency
+from hotline.escalation.models import (
+    ROBOT_CHANNELS,
+    Channel,
+    EscalationPolicy,
+    PolicyStep,
+    Reason,
+    TargetKind,
+    Urgency,
+)
+from hotline.privacy import cipher
 from hotline.settings import Setting
 
 ANY_URGENCY = "any"
@@ -29,7 +38,7 @@ SETTING_DEFAULTS: dict[str, dict[str, Any]] = {
     },
     "escalation.sms_rules": {"restricted_countries": ["CN"]},
     "escalation.link": {"hours": 72},
-    "escalation.team_webhook": {"url": None},
+    "escalation.team_webhook": {"url": None, "kind": None, "secret": None},
     "escalation.voice": {"language": "cmn-CN", "voice": "Polly.Zhiyu"},
     "escalation.callback": {"duty_team_minutes": 15},
 }
@@ -39,7 +48,38 @@ def setting(session: Session, key: str) -> dict[str, Any]:
     """Return an escalation setting, falling back to its default."""
     row = session.get(Setting, key)
     default = SETTING_DEFAULTS.get(key, {})
-    return {**default, **(row.value if row is not None else {})}
+    value = {**default, **(row.value if row is not None else {})}
+    return unsealed(value) if key == TEAM_ROBOT else value
+
+
+TEAM_ROBOT = "escalation.team_webhook"
+SEALED = ("url", "secret")
+"""The team robot's URL (a WeCom URL's key is its secret) and signing secret are stored encrypted."""
+
+
+def sealed(value: dict[str, Any]) -> dict[str, Any]:
+    """Return the team robot's setting with its URL and secret encrypted, as it is stored."""
+    return {**value, **{name: cipher().encrypt(value[name]) for name in SEALED if value.get(name)}, "sealed": True}
+
+
+def unsealed(value: dict[str, Any]) -> dict[str, Any]:
+    """Return the team robot's setting with its URL and secret readable (a value stored before sealing is plain)."""
+    plain = {name: item for name, item in value.items() if name != "sealed"}
+    if value.get("sealed"):
+        plain.update({name: cipher().decrypt(value[name]) for name in SEALED if value.get(name)})
+    return plain
+
+
+def audited(key: str, value: dict[str, Any]) -> dict[str, Any]:
+    """Return a setting as the audit log keeps it: the team robot by its host, its secret as set or not."""
+    if key != TEAM_ROBOT:
+        return value
+    url = value.get("url")
+    return {
+        "url": urlsplit(url).hostname if url else None,
+        "kind": value.get("kind"),
+        "secret": bool(value.get("secret")),
+    }
 
 
 LINK_HOURS = (1, 720)
@@ -91,6 +131,10 @@ def validate_settings(values: dict[str, dict[str, Any]]) -> dict[str, Any]:
         parts = urlsplit(url) if isinstance(url, str) and len(url) <= 500 and not re.search(r"\s", url) else None
         if parts is None or parts.scheme not in ("http", "https") or not parts.hostname:
             errors["escalation.team_webhook.url"] = _l("An address starting with http:// or https://, or empty.")
+    if values[TEAM_ROBOT].get("kind") not in (None, *ROBOT_CHANNELS):
+        errors["escalation.team_webhook.kind"] = _l("Unknown robot.")
+    if values[TEAM_ROBOT].get("kind") and not url:
+        errors["escalation.team_webhook.url"] = _l("The robot's address is needed.")
     voice = values["escalation.voice"]
     if not (isinstance(voice.get("language"), str) and LANGUAGE_CODE.fullmatch(voice["language"])):
         errors["escalation.voice.language"] = _l("A language code such as cmn-CN.")
@@ -135,10 +179,14 @@ def save_settings(
         if after == before:
             continue
         row = session.get(Setting, key) or Setting(key=key)
-        row.value, row.updated_at, row.updated_by_id = after, now, actor_id
+        row.value, row.updated_at, row.updated_by_id = (sealed(after) if key == TEAM_ROBOT else after), now, actor_id
         session.add(row)
         audit.record(
-            session, "settings.change", actor_id=actor_id, target=f"setting:{key}", detail={"from": before, "to": after}
+            session,
+            "settings.change",
+            actor_id=actor_id,
+            target=f"setting:{key}",
+            detail={"from": audited(key, before), "to": audited(key, after)},
         )
         changed.append(key)
     session.commit()

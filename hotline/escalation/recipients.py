@@ -24,7 +24,6 @@ from hotline.directory.services import (
     stations_by_distance,
 )
 from hotline.escalation.models import OWNED_REFERRAL, Escalation, Referral, ReferralStatus, TargetKind
-from hotline.privacy import cipher
 from hotline.robots.clients import Robot, RobotKind, kind_of_url
 from hotline.rota import services as rota
 from hotline.rota.models import Shift
@@ -64,8 +63,7 @@ def team_robot(value: dict[str, Any] | None) -> Robot | None:
     if not url:
         return None
     kind = (value or {}).get("kind") or kind_of_url(url) or RobotKind.WEBHOOK.value
-    secret = (value or {}).get("secret")
-    return Robot(kind, url, cipher().decrypt(secret) if secret else None)
+    return Robot(kind, url, (value or {}).get("secret") or None)
 
 
 def of_station(station: Station) -> Recipient:

@@ -9,9 +9,11 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
+from hotline.audit import AuditEntry
 from hotline.escalation import steps, triggers
 from hotline.escalation.models import EscalationPolicy, NotificationAttempt
-from hotline.escalation.policies import seed_default_policies
+from hotline.escalation.policies import save_settings, seed_default_policies, setting
+from hotline.settings import Setting
 from tests.escalation.conftest import NOW, make_case
 from tests.support.robots import RobotServer
 
@@ -178,3 +180,28 @@ def test_default_policies_are_seeded_once(db_session: Any) -> None:
     assert seed_default_policies(db_session) == 8
     assert seed_default_policies(db_session) == 0
     assert db_session.scalar(select(func.count(EscalationPolicy.id))) == 8
+
+
+def test_the_team_robot_is_stored_sealed_and_mentions_the_supervisor(
+    db_session: Any, network: Any, provider: Any, robots: RobotServer
+) -> None:
+    url = robots.dingtalk("team", "SECteam")
+    save_settings(
+        db_session,
+        {"escalation.team_webhook": {"url": url, "kind": "dingtalk", "secret": "SECteam"}},
+        actor_id=network.manager.id,
+        now=NOW,
+    )
+    stored = db_session.get(Setting, "escalation.team_webhook").value
+    assert "SECteam" not in str(stored) and "access_token" not in str(stored)
+    audited = db_session.scalar(select(AuditEntry).where(AuditEntry.target == "setting:escalation.team_webhook"))
+    assert audited.detail["to"] == {"url": "127.0.0.1", "kind": "dingtalk", "secret": True}
+    network.supervisor.notify_channels = ["dingtalk", "voice"]
+    db_session.commit()
+    case = make_case(db_session, network.community, risk="high")
+    triggers.escalate_risk(db_session, case.id, "high", worker_id=network.worker.id, now=NOW, provider=provider)
+    post = next(post for post in robots.accepted("dingtalk"))
+    assert post.body["at"]["atMobiles"] == ["13900000030"] and "/r/" in post.text
+    # Saving the page again with the secret left empty keeps it.
+    save_settings(db_session, {"escalation.team_webhook": {"url": url}}, actor_id=network.manager.id, now=NOW)
+    assert setting(db_session, "escalation.team_webhook")["secret"] == "SECteam"

@@ -33,8 +33,8 @@ def robots() -> Iterator[RobotServer]:
 
 def test_each_robot_gets_the_request_and_its_link_accepts_once_across_a_restart(
     app: Flask,
-    committed: Any,  # noqa: F811
     live_server: Any,
+    committed: Any,  # noqa: F811  (after live_server: its session ends before the live server's clean-up)
     robots: RobotServer,
     tmp_path: Path,
 ) -> None:
@@ -102,3 +102,4 @@ def test_each_robot_gets_the_request_and_its_link_accepts_once_across_a_restart(
         )
         assert (chain.status, referral.status) == ("acknowledged", "accepted"), kind
         assert (attempt.channel, attempt.status) == (kind, "sent")
+    committed.rollback()
