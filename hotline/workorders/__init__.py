@@ -22,4 +22,5 @@ def init_app(app: Flask) -> None:
     app.jinja_env.globals["work_order_event"] = event_label
     app.jinja_env.globals["work_order_for_referral"] = order_for_referral
     nav.register(app, "workorders.board_page", _l("Work orders"), Role.SUPERVISOR, 41)
+    nav.register(app, "workorders.figures_page", _l("Work-order figures"), Role.SUPERVISOR, 62)
     nav.register(app, "workorders.limits_page", _l("Work-order time limits"), Role.MANAGER, 77)

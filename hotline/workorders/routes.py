@@ -9,19 +9,20 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from hotline.access import logged_in, public, require_role
+from hotline.api import API_PREFIX, ApiError
 from hotline.cases.guard import guard_case_id
 from hotline.clock import to_utc, utcnow
 from hotline.escalation.exceptions import ReferralEnded, ReferralExpired, ReferralNotFound
 from hotline.escalation.notifications import read_link_token
 from hotline.extensions import db
 from hotline.vocabulary import Role
-from hotline.workorders import attachments, board, closing, deadlines, services
+from hotline.workorders import attachments, board, closing, deadlines, figures, services
 from hotline.workorders.exceptions import BadInput, NotYourOrder, OrderNotFound, UploadRefused, WrongState
 from hotline.workorders.forms import (
     AttachmentForm,
@@ -410,3 +411,64 @@ def limits_page() -> Any:
     return render_template(
         "workorders/limits.html", form=form, problems=problems, urgencies=deadlines.URGENCIES
     ), status
+
+
+def month_argument(raw: str | None, now: Any) -> Any:
+    """Return the month asked for (YYYY-MM), else the current one; None for a bad value."""
+    from datetime import date
+
+    from hotline.clock import local
+
+    if not raw:
+        today = local(now).date()
+        return date(today.year, today.month, 1)
+    try:
+        year, month = (int(part) for part in raw.split("-"))
+        return date(year, month, 1)
+    except (TypeError, ValueError):
+        return None
+
+
+@bp.get("/orders/figures")
+@require_role(Role.SUPERVISOR)
+def figures_page() -> Any:
+    """The monthly table by station and organisation, printable for the district bureau."""
+    now = utcnow()
+    month = month_argument(request.args.get("month"), now)
+    if month is None:
+        abort(400)
+    start, end = figures.month_bounds(month)
+    rows = figures.unit_figures(db.session, start, end, now)
+    return render_template("workorders/figures.html", rows=rows, month=month)
+
+
+@bp.get(f"{API_PREFIX}/workorders/figures")
+@require_role(Role.SUPERVISOR)
+def api_figures() -> Any:
+    """Work-order figures by unit for a month.
+    ---
+    get:
+      summary: Orders received, on-time sign-for and completion rates, returns, extensions, satisfaction, overdue now
+      security: [{bearer: []}]
+      parameters:
+        - {name: month, in: query, required: false, schema: {type: string, pattern: '^(19|20)[0-9]{2}-(0[1-9]|1[0-2])$'}}
+      responses:
+        200:
+          description: '{"month": "2026-03", "units": [...]}, busiest unit first; rates are 0-1 or null'
+        400:
+          description: The month is not YYYY-MM
+          content: {application/json: {schema: {$ref: "#/components/schemas/Error"}}}
+        401:
+          description: Not authenticated
+          content: {application/json: {schema: {$ref: "#/components/schemas/Error"}}}
+        403:
+          description: Supervisors and above only
+          content: {application/json: {schema: {$ref: "#/components/schemas/Error"}}}
+    """
+    now = utcnow()
+    month = month_argument(request.args.get("month"), now)
+    if month is None:
+        raise ApiError(400, "invalid_parameter", "month is YYYY-MM", {"month": request.args.get("month")})
+    start, end = figures.month_bounds(month)
+    rows = figures.unit_figures(db.session, start, end, now)
+    return jsonify({"month": f"{month:%Y-%m}", "units": [row.as_json() for row in rows]})

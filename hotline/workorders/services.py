@@ -100,6 +100,8 @@ def log(
     **detail: Any,
 ) -> WorkOrderEvent:
     """Append an event to the order's log and to the case's timeline."""
+    if order.unit_key is not None:
+        detail.setdefault("at_unit", f"{order.unit_key[0]}:{order.unit_key[1]}")
     event = WorkOrderEvent(
         order_id=order.id,
         kind=kind,
