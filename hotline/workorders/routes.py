@@ -451,7 +451,8 @@ def api_figures() -> Any:
       summary: Orders received, on-time sign-for and completion rates, returns, extensions, satisfaction, overdue now
       security: [{bearer: []}]
       parameters:
-        - {name: month, in: query, required: false, schema: {type: string, pattern: '^(19|20)[0-9]{2}-(0[1-9]|1[0-2])$'}}
+        - {name: month, in: query, required: false,
+           schema: {type: string, pattern: '^(19|20)[0-9]{2}-(0[1-9]|1[0-2])$'}}
       responses:
         200:
           description: '{"month": "2026-03", "units": [...]}, busiest unit first; rates are 0-1 or null'
