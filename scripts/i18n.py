@@ -116,7 +116,9 @@ def conflicts() -> dict[str, set[str]]:
         with po_file.open("rb") as handle:
             for message in read_po(handle):
                 if message.id and isinstance(message.id, str) and message.string and not message.fuzzy:
-                    seen.setdefault(message.id, set()).add(message.string)
+                    # A message context (pgettext) makes a different message: "phone|Number" is not "Number".
+                    key = f"{message.context}|{message.id}" if message.context else message.id
+                    seen.setdefault(key, set()).add(message.string)
     return {message_id: strings for message_id, strings in seen.items() if len(strings) > 1}
 
 

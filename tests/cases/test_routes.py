@@ -30,6 +30,7 @@ def test_the_case_page_shows_the_timeline_and_records_the_view(client: Any, make
     log_in(client, handler)
     page = client.get(f"/cases/{worker.id}").get_data(as_text=True)
     assert "HL-T-1" in page and "138****5678" in page and "+8613812345678" not in page
+    assert "<dt>来电号码</dt>" in page and "证书编号" not in page  # "Number" has a context per meaning
     assert db_session.scalar(select(AuditEntry).where(AuditEntry.action == "case.view")).target == f"case:{worker.id}"
     assert client.get("/cases/999999").status_code == 404
 

@@ -63,7 +63,9 @@ def test_another_worker_cannot_open_someone_elses_call(app: Any, accepted_call: 
     other = log_in(app.test_client(), make_user("worker"))
     assert other.get(f"/console/calls/{call.id}").status_code == 404
     supervisor = log_in(app.test_client(), make_user("supervisor"))
-    assert supervisor.get(f"/console/calls/{call.id}").status_code == 200
+    page = supervisor.get(f"/console/calls/{call.id}")
+    assert page.status_code == 200
+    assert "<dt>来电号码</dt>" in page.get_data(as_text=True) and "证书编号" not in page.get_data(as_text=True)
 
 
 def test_intake_mistakes_are_shown_beside_their_fields_and_the_typed_values_kept(
