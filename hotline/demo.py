@@ -19,11 +19,13 @@ from sqlalchemy.orm import Session
 
 from hotline.accounts.models import Certification, User
 from hotline.accounts.services import hash_password
+from hotline.cases.models import Case
 from hotline.clock import hotline_zone, utcnow
 from hotline.directory.models import Area, ExpertVolunteer, Organisation, Station
 from hotline.directory.services import import_divisions
 from hotline.escalation.policies import seed_default_policies as seed_escalation_policies
 from hotline.extensions import db
+from hotline.privacy import phone_lookup_hash
 from hotline.rota.models import DraftAssignment, Shift, ShiftAssignment
 from hotline.vocabulary import AreaLevel, CertificationLevel, ExpertSkill, Role, Service, StationTier
 
@@ -381,6 +383,125 @@ def seed_line_hours(session: Session) -> None:
     save_line_settings(session, settings, None)
 
 
+def seed_work_orders(session: Session, now: datetime) -> list[tuple[str, str]]:
+    """Give two street stations an account each and the district work orders in every state; once only."""
+    from hotline.workorders import closing
+    from hotline.workorders import services as orders
+    from hotline.workorders.models import WorkOrder
+
+    stations = list(session.scalars(select(Station).where(Station.tier == "station").order_by(Station.id).limit(2)))
+    if len(stations) < 2 or session.scalar(select(func.count(WorkOrder.id))):
+        return []
+    password_hash = hash_password(DEMO_PASSWORD)
+    members = []
+    for number, station in enumerate(stations, start=1):
+        user, _made = get_or_create_user(
+            session, f"station{number}", password_hash, display_name=f"{station.name}值班", role="station"
+        )
+        session.flush()
+        orders.set_membership(session, user.id, station_id=station.id, organisation_id=None)
+        members.append(user)
+    worker = session.scalar(select(User).where(User.role == "worker").order_by(User.id))
+    supervisor = session.scalar(select(User).where(User.role == "supervisor").order_by(User.id))
+    area = stations[0].area_id
+    asks = [
+        "独居老人需要上门探访",
+        "低保申请材料咨询，需要社工协助",
+        "留守儿童放学后无人照看",
+        "残疾人康复资源链接",
+        "困难家庭临时救助",
+        "空巢老人情绪低落，需要陪伴",
+        "高龄老人助餐服务",
+        "流动人口子女入学咨询",
+    ]
+    made = []
+    for index, ask in enumerate(asks):
+        case = Case(
+            reference=f"DEMO-WO-{index + 1:03d}",
+            status="referred",
+            area_id=area,
+            services=["resources"],
+            summary=ask,
+            consent_share=True,
+            consent_callback=True,
+            caller_name=f"示例来电人{index + 1}",
+            caller_phone=demo_phone(9, index + 1),
+            created_at=now - timedelta(days=2),
+        )
+        case.caller_phone_hash = phone_lookup_hash(case.caller_phone)
+        session.add(case)
+        session.flush()
+        order = orders.dispatch_to_unit(
+            session,
+            case_id=case.id,
+            kind="station",
+            unit_id=stations[0].id,
+            urgency="urgent" if index % 3 == 0 else "normal",
+            reason="home_visit",
+            request_text=ask,
+            actor_id=worker.id if worker else None,
+            now=now - timedelta(days=2),
+        )
+        made.append(order)
+    first, second = members
+    start = now - timedelta(days=2)
+    # 0 dispatched (overdue to sign for), 1 signed, 2 in progress with an extension requested
+    orders.sign(session, made[1].id, actor=first, now=start + timedelta(minutes=20))
+    orders.sign(session, made[2].id, actor=first, now=start + timedelta(minutes=40))
+    orders.add_note(session, made[2].id, "已电话联系，约定明天上门", actor=first, now=start + timedelta(hours=2))
+    orders.request_extension(
+        session,
+        made[2].id,
+        until=made[2].handle_due_at + timedelta(days=3),
+        reason="等待民政所回复",
+        actor=first,
+        now=start + timedelta(hours=3),
+    )
+    # 3 returned to the supervisor, 4 re-dispatched to the second station and signed there
+    orders.return_order(session, made[3].id, "不在本站服务范围", actor=first, now=start + timedelta(hours=1))
+    orders.return_order(session, made[4].id, "本站人手不足", actor=first, now=start + timedelta(hours=1))
+    if supervisor is not None:
+        orders.redispatch(
+            session,
+            made[4].id,
+            kind="station",
+            unit_id=stations[1].id,
+            actor=supervisor,
+            now=start + timedelta(hours=2),
+        )
+        orders.supervise(session, made[0].id, "请今天内签收", actor=supervisor, now=now - timedelta(hours=1))
+    orders.sign(session, made[4].id, actor=second, now=start + timedelta(hours=3))
+    # 5 return call due, 6 closed resolved, 7 reopened after "not resolved"
+    for order in made[5:]:
+        orders.sign(session, order.id, actor=first, now=start + timedelta(minutes=30))
+        closing.submit_result(session, order.id, "已上门并链接了社区资源", actor=first, now=start + timedelta(hours=20))
+    if worker is not None:
+        closing.record_verdict(
+            session,
+            made[6].id,
+            reached=True,
+            resolved=True,
+            satisfaction=5,
+            note=None,
+            worker=worker,
+            now=start + timedelta(days=1),
+        )
+        closing.record_verdict(
+            session,
+            made[7].id,
+            reached=True,
+            resolved=False,
+            satisfaction=2,
+            note="还需要跟进",
+            worker=worker,
+            now=start + timedelta(days=1),
+        )
+    from hotline.workorders.supervision import act_on_deadlines
+
+    act_on_deadlines(session, now)
+    return [(user.username, user.role) for user in members]
+
+
 class DemoRefused(RuntimeError):
     """The demo seed was asked to run in production."""
 
@@ -407,6 +528,7 @@ def seed_demo(session: Session, now: datetime | None = None) -> list[tuple[str, 
     from hotline.knowledge.exchange import import_demo
 
     import_demo(session, now)
+    accounts += seed_work_orders(session, now)
     return accounts
 
 

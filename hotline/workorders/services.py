@@ -16,7 +16,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from hotline.accounts.models import User
-from hotline.cases.models import CaseEvent
+from hotline.cases.models import Case, CaseEvent
 from hotline.directory.models import Organisation, Station
 from hotline.escalation.models import Escalation, Referral
 from hotline.vocabulary import Role
@@ -242,6 +242,50 @@ def dispatch_from_referral(session: Session, referral_id: int, now: datetime) ->
     session.add(order)
     session.flush()
     log(session, order, "dispatched", now, via="chain", unit=name, actor_id=referral.created_by_id)
+    session.commit()
+    return order
+
+
+def dispatch_to_unit(
+    session: Session,
+    *,
+    case_id: int | None,
+    kind: str,
+    unit_id: int,
+    urgency: str,
+    reason: str,
+    request_text: str | None,
+    actor_id: int | None,
+    now: datetime,
+) -> WorkOrder:
+    """Dispatch an order straight to a station or organisation (without an escalation chain); commit.
+
+    Raises:
+        BadInput: no such active unit, or an unknown urgency.
+    """
+    name = unit_name(session, kind, unit_id)
+    if urgency not in ("normal", "urgent", "emergency"):
+        raise BadInput("urgency", "normal, urgent or emergency")
+    case = session.get(Case, case_id) if case_id is not None else None
+    sign_due, handle_due = due_times(session, urgency, now)
+    order = WorkOrder(
+        reference=next_reference(session, now),
+        case_id=case_id,
+        state=OrderState.DISPATCHED.value,
+        urgency=urgency,
+        reason=reason,
+        request_text=clean_text(request_text, "request", required=False),
+        area_id=case.area_id if case is not None else None,
+        dispatched_at=now,
+        sign_due_at=sign_due,
+        handle_due_at=handle_due,
+        created_by_id=actor_id,
+        version=0,
+        **set_unit(WorkOrder(), kind, unit_id, name),
+    )
+    session.add(order)
+    session.flush()
+    log(session, order, "dispatched", now, actor_id=actor_id, via="board", unit=name)
     session.commit()
     return order
 
