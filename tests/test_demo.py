@@ -64,13 +64,13 @@ def test_seeding_twice_duplicates_nothing(db_session: Any) -> None:
 
 def test_every_demo_account_logs_in_and_lands_on_its_page(app: Any, db_session: Any) -> None:
     accounts = seed_demo(db_session, NOW)
-    assert {role for _, role in accounts} == {"worker", "supervisor", "manager", "admin"}
+    assert {role for _, role in accounts} == {"worker", "supervisor", "manager", "admin", "station"}
     for username, _role in accounts[::4] + accounts[-4:]:
         client = app.test_client()
         token = csrf_token(client)
         response = client.post("/login", data={"username": username, "password": DEMO_PASSWORD, "csrf_token": token})
         assert response.status_code == 302, username
-        assert client.get("/").status_code == 200, username
+        assert client.get("/", follow_redirects=True).status_code == 200, username  # a station's: its orders
 
 
 @pytest.mark.parametrize(
