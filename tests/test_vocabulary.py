@@ -29,3 +29,10 @@ def test_the_menu_s_expert_service_has_a_label(app: Any) -> None:
         assert label(EXPERT, Service) == "专业志愿者"
     with app.test_request_context(headers={"Accept-Language": "en"}):
         assert label(EXPERT, Service) == "Expert volunteer"
+
+
+def test_manager_and_administrator_have_different_chinese_names(app: Any) -> None:
+    from hotline.vocabulary import Role
+
+    with app.test_request_context(headers={"Accept-Language": "zh"}):
+        assert label(Role.MANAGER) == "管理人员" and label(Role.ADMIN) == "系统管理员"
