@@ -17,6 +17,7 @@ import holidays as holiday_library
 from flask_babel import lazy_gettext as _l
 from holidays.countries.china import ChinaStaticHolidays
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from hotline.workdays.exceptions import CalendarNotConfirmed, NoHolidaysNotAcknowledged
@@ -142,10 +143,27 @@ def _nearest_name(day: date, named: dict[date, str]) -> str:
 
 
 def seed_year(session: Session, year: int) -> CalendarYear:
-    """Fill a year's calendar from the holidays library (plain weekends outside it); keep manager edits."""
+    """Fill a year's calendar from the holidays library (plain weekends outside it); keep manager edits.
+
+    The first call of a year seeds it inside whatever transaction asked (a call's
+    arrival, often), so the seed runs in a savepoint: when another process seeds
+    the same year at the same moment, only the savepoint is rolled back and the
+    other's rows are read; the asking transaction (the call's record) goes on.
+    """
     record = session.get(CalendarYear, year)
     if record is not None:
         return record
+    try:
+        with session.begin_nested():
+            return _seed(session, year)
+    except IntegrityError:
+        record = session.get(CalendarYear, year)
+        if record is None:
+            raise
+        return record
+
+
+def _seed(session: Session, year: int) -> CalendarYear:
     try:
         source, special = library_year(year)
     except (KeyError, NotImplementedError, ValueError):
