@@ -84,8 +84,13 @@ def sms_config(app: Flask) -> Iterator[Callable[[Any, str, StandIn], None]]:
 
 
 @pytest.fixture
-def committed(app: Flask) -> Iterator[Any]:
-    """A session whose work is really committed (a live server must see it); emptied afterwards."""
+def committed(app: Flask, live_server: Any) -> Iterator[Any]:
+    """A session whose work is really committed (a live server must see it); emptied afterwards.
+
+    It asks for the live server so that it is closed before the server's own
+    clean-up: on PostgreSQL that TRUNCATE would otherwise wait for ever on this
+    session's open transaction.
+    """
     with app.app_context():
         try:
             yield db.session
