@@ -64,7 +64,11 @@ def receive_call(
     rather than read again. Whether the caller called before is looked up when a
     console shows the call, not here.
     """
+    began = not _current(session).in_transaction()
     line = ServiceCalendar(settings, zone, session).status(now)
+    if began and _current(session).in_transaction():
+        # End the calendar's read (and a first seed of the year) so the record goes in alone, autocommitted.
+        session.commit()
     row, events = arrival_of(call_sid, from_raw, to_raw, now, line, region)
     call_id = insert_call(session, row, events, now)
     if call_id is None:  # a retried or racing webhook: answer from the stored record

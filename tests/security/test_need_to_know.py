@@ -105,6 +105,7 @@ EXEMPT = {
     "escalation.take": "any worker may own a running chain from the board; shows nothing, then they are its handler",
     "escalation.cancel": "supervisors stop a chain (role rule); shows nothing",
     "console.conference": "Twilio webhook, signed",
+    "wallboard.monitor": "supervisors ring into a live call (role rule, audited); shows nothing of the case",
 }
 
 

@@ -27,6 +27,10 @@ from werkzeug.routing import IntegerConverter
 
 TWILIO_PREFIX = "/twilio/"
 ROUTES: dict[str, set[int]] = {
+    "/twilio/callbacks/attempts/<int:attempt_id>/bridge": {200},
+    "/twilio/callbacks/attempts/<int:attempt_id>/result": {200, 204},
+    "/twilio/wallboard/monitor/<int:call_id>": {200},
+    "/twilio/voice/sms-consent": {200},
     "/twilio/console/conference/<int:call_id>": {200},
     "/twilio/escalation/status/<int:attempt_id>": {200, 204},
     "/twilio/escalation/voice/<int:attempt_id>": {200},

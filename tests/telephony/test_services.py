@@ -196,7 +196,8 @@ def test_on_postgresql_a_new_session_records_the_arrival_in_one_autocommitted_st
 
     seen = autocommit_of_each_statement(engine_session)
     first = arrive(engine_session, "CA-auto-1")
-    assert first.created and seen == [True]
+    # The day's calendar is read first, in a short transaction of its own; the record goes in alone.
+    assert first.created and seen[-1] is True and seen.count(True) == 1
     # Stored for everyone at once, with its first event, and a retry finds it.
     with engine_session.get_bind().connect() as other:
         events = text("SELECT count(*) FROM call_events WHERE call_id = :id")
@@ -218,5 +219,5 @@ def test_on_postgresql_an_arrival_joins_the_transaction_its_session_already_hold
     engine_session.scalar(select(Call.id).limit(1))  # the session's transaction has begun
     seen = autocommit_of_each_statement(engine_session)
     arrival = arrive(engine_session, "CA-auto-2")
-    assert arrival.created and seen == [False]
+    assert arrival.created and seen and True not in seen
     assert engine_session.get(Call, arrival.call_id).call_sid == "CA-auto-2"
