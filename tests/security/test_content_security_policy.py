@@ -39,7 +39,7 @@ def pages(app: Flask) -> list[str]:
     found = set()
     for rule in app.url_map.iter_rules():
         if "GET" in rule.methods and not rule.arguments and not rule.rule.startswith(skip):
-            if not rule.rule.endswith((".csv", ".xlsx", ".zip", ".ics", ".json", "/state", "/messages")):
+            if not rule.rule.endswith((".csv", ".xlsx", ".zip", ".ics", ".json", ".pdf", "/state", "/messages")):
                 found.add(rule.rule)
     return sorted(found)
 
