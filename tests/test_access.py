@@ -119,3 +119,38 @@ def test_a_form_post_without_csrf_token_is_refused(app: Flask, make_user: Any) -
     assert response.status_code == 400
     response = client.post("/logout")
     assert response.status_code == 400
+
+
+# Who reads which report (docs/reports.md, "Who reads what"): the figures are a supervisor's
+# to run the floor; exports (personal data leaving the system) and the monthly report with
+# each person's rota hours stay with managers.
+REPORT_ACCESS = {
+    "reports.summary_api": Role.SUPERVISOR,
+    "reports.report": Role.SUPERVISOR,
+    "reports.export": Role.MANAGER,
+    "reports.monthly": Role.MANAGER,
+    "reports.monthly_pdf": Role.MANAGER,
+    "wallboard.page": Role.SUPERVISOR,
+    "rota.editor": Role.MANAGER,  # the staffing suggestion (Erlang C) is shown in the rota editor
+}
+
+
+def test_reports_are_declared_for_the_roles_docs_reports_names(app: Flask) -> None:
+    declared = {endpoint: access_of(app.view_functions[endpoint]) for endpoint in REPORT_ACCESS}
+    assert declared == {endpoint: ("role", role) for endpoint, role in REPORT_ACCESS.items()}
+    reports = {rule.endpoint for rule in rules(app) if rule.endpoint.startswith("reports.")}
+    assert reports <= set(REPORT_ACCESS), "a new report route needs its row here and in docs/reports.md"
+
+
+@pytest.mark.parametrize("role", [Role.WORKER, Role.SUPERVISOR, Role.MANAGER])
+def test_each_role_reaches_exactly_its_reports(app: Flask, make_user: Any, db_session: Any, role: Role) -> None:
+    client = log_in(app.test_client(), make_user(role.value))
+    urls = {
+        "reports.summary_api": "/api/v1/reports/summary?from=2026-03-01&to=2026-03-02",
+        "reports.report": "/reports/worker?from=2026-03-01&to=2026-03-02",
+        "reports.export": "/reports/worker/export.csv?from=2026-03-01&to=2026-03-02",
+        "reports.monthly": "/reports/monthly?month=2026-03",
+    }
+    for endpoint, url in urls.items():
+        expected = 200 if role.includes(REPORT_ACCESS[endpoint]) else 403
+        assert client.get(url).status_code == expected, (role, url)

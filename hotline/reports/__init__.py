@@ -12,4 +12,4 @@ def init_app(app: Flask) -> None:
     from hotline.reports.routes import bp
 
     app.register_blueprint(bp)
-    nav.register(app, "reports.report", _l("Reports"), Role.MANAGER, order=60)
+    nav.register(app, "reports.report", _l("Reports"), Role.SUPERVISOR, order=60)

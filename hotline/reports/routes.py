@@ -1,4 +1,8 @@
-"""Report pages, exports and the summary API (managers)."""
+"""Report pages, exports and the summary API.
+
+Supervisors read the figures (pages and the summary API); exports and the monthly
+report stay with managers (docs/reports.md, "Who reads what").
+"""
 
 from __future__ import annotations
 
@@ -11,6 +15,7 @@ from flask_login import current_user
 
 from hotline.access import require_role
 from hotline.api import API_PREFIX, ApiError, period, query_date
+from hotline.callbacks.services import figures as callback_figures
 from hotline.clock import hotline_zone, local, utcnow
 from hotline.extensions import db
 from hotline.reports import charts, exports, figures, services
@@ -40,7 +45,7 @@ def view_titles() -> dict[str, str]:
 
 
 @bp.get(f"{API_PREFIX}/reports/summary")
-@require_role(Role.MANAGER)
+@require_role(Role.SUPERVISOR)
 def summary_api() -> Response:
     """Return the summary figures for a range of local days.
     ---
@@ -60,7 +65,7 @@ def summary_api() -> Response:
           description: A date is missing or wrong
           content: {application/json: {schema: {$ref: "#/components/schemas/Error"}}}
         403:
-          description: Not a manager
+          description: Not a supervisor or manager
           content: {application/json: {schema: {$ref: "#/components/schemas/Error"}}}
     """
     start, end = query_date("from"), query_date("to")
@@ -135,9 +140,20 @@ def chart_set(view: str, rows: list[Any]) -> list[Any]:
     return result
 
 
+def shortcuts(today: date) -> list[tuple[str, date, date]]:
+    """Return the usual periods a report is read for: today, this week, this month, last month."""
+    last_month_end = today.replace(day=1) - timedelta(days=1)
+    return [
+        (_("Today"), today, today),
+        (_("This week"), today - timedelta(days=today.weekday()), today),
+        (_("This month"), today.replace(day=1), today),
+        (_("Last month"), last_month_end.replace(day=1), last_month_end),
+    ]
+
+
 @bp.get("/reports")
 @bp.get("/reports/<view>")
-@require_role(Role.MANAGER)
+@require_role(Role.SUPERVISOR)
 def report(view: str = "day") -> Any:
     """Show one view of the figures for a date range: a table with charts beside it."""
     if view not in services.CALL_VIEWS and view not in ESCALATION_VIEWS:
@@ -158,6 +174,9 @@ def report(view: str = "day") -> Any:
         labels=exports.FIELD_LABELS,
         fmt=exports.format_figure,
         charts=chart_set(view, rows),
+        shortcuts=shortcuts(local(utcnow()).date()),
+        callbacks=callback_figures(db.session, *services.utc_range(start, end)),
+        manager=current_user.has_role(Role.MANAGER),
     ), 422 if error else 200
 
 

@@ -35,11 +35,58 @@ def test_the_summary_api_checks_its_dates(client: Any, login_as: Any) -> None:
     assert (too_long["from"], too_long["to"]) == ("2026-03-01", "2027-03-02")
 
 
-def test_supervisors_and_workers_may_not_read_reports(client: Any, login_as: Any) -> None:
+def test_supervisors_read_the_figures_but_not_exports_or_the_monthly_report(
+    client: Any, login_as: Any, known_calls: Any
+) -> None:
     login_as("supervisor")
+    body = client.get(f"/api/v1/reports/summary?{RANGE}").get_json()
+    assert {name: body[name] for name in FIELDS} == EXPECTED_TOTALS
+    page = client.get(f"/reports/worker?{RANGE}").get_data(as_text=True)
+    assert "<svg" in page and 'id="callback-figures"' in page
+    assert "export.csv" not in page and "/reports/monthly" not in page
+    assert 'href="/reports"' in client.get("/").get_data(as_text=True)
+    assert client.get(f"/reports/day/export.csv?{RANGE}").status_code == 403
+    assert client.get("/reports/monthly?month=2026-03").status_code == 403
+
+
+def test_workers_may_not_read_reports(client: Any, login_as: Any) -> None:
+    login_as("worker")
     assert client.get(f"/api/v1/reports/summary?{RANGE}").status_code == 403
     assert client.get("/reports/day").status_code == 403
     assert "/reports" not in client.get("/").get_data(as_text=True)
+
+
+def test_the_report_page_offers_the_usual_periods_and_the_callback_figures(
+    client: Any, login_as: Any, db_session: Any
+) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    import time_machine
+
+    from hotline.callbacks.models import CallbackTask
+
+    now = datetime(2026, 3, 11, 4, 0, tzinfo=UTC)  # Wednesday 12:00 in Shanghai
+    for index, outcome in enumerate(("reached", "reached", None)):
+        db_session.add(
+            CallbackTask(
+                kind="voicemail",
+                created_at=now - timedelta(hours=1),
+                due_at=now + timedelta(hours=index),
+                outcome=outcome,
+                status="closed" if outcome else "open",
+                closed_at=now + timedelta(hours=1) if outcome else None,
+            )
+        )
+    db_session.flush()
+    with time_machine.travel(now, tick=False):
+        login_as("supervisor")
+        page = client.get("/reports/day?from=2026-03-11&to=2026-03-11").get_data(as_text=True)
+    periods = page.split('id="report-periods"')[1].split("</nav>")[0]
+    for first, last in (("2026-03-11", "2026-03-11"), ("2026-03-09", "2026-03-11"), ("2026-03-01", "2026-03-11")):
+        assert f"from={first}&amp;to={last}" in periods
+    assert "from=2026-02-01&amp;to=2026-02-28" in periods
+    figures = page.split('id="callback-figures"')[1].split("</ul>")[0]
+    assert '"requested">3<' in figures and '"reached">2<' in figures and '"within-deadline">1<' in figures
 
 
 def test_the_report_page_shows_a_table_with_charts_and_is_in_the_nav(
