@@ -299,6 +299,8 @@ class Config:
         if self.GATEWAY_PHONE_SECRET and len(self.GATEWAY_PHONE_SECRET) < 16:
             raise ConfigError("GATEWAY_PHONE_SECRET", "at least 16 characters (Kamailio's auth_ephemeral secret)")
         self.GATEWAY_PHONE_HOURS = env_int("GATEWAY_PHONE_HOURS", 24, minimum=1)
+        # The console's browser softphone on a SIP line: Kamailio's SIP-over-WebSocket address (wss:// behind nginx).
+        self.GATEWAY_PHONE_WS_URL = check_url("GATEWAY_PHONE_WS_URL", env_str("GATEWAY_PHONE_WS_URL"), ("wss", "ws"))
         if self.GATEWAY_TRUNK_AREA_CODE and not self.GATEWAY_TRUNK_AREA_CODE.lstrip("0").isdigit():
             raise ConfigError(
                 "GATEWAY_TRUNK_AREA_CODE", f"expected digits (22 for Tianjin), got {self.GATEWAY_TRUNK_AREA_CODE!r}"

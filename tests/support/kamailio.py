@@ -9,7 +9,7 @@ import subprocess
 import uuid
 from pathlib import Path
 
-from tests.support.ports import free_udp_port
+from tests.support.ports import free_port, free_udp_port
 from tests.support.waiting import until
 
 KAMAILIO = shutil.which("kamailio")
@@ -17,14 +17,20 @@ DEPLOY = Path(__file__).parents[2] / "deploy" / "kamailio"
 PHONE_SECRET = "test-phone-secret-0123456789"
 
 
-def local_config(tmp_path: Path, port: int, gateway_ports: list[int]) -> Path:
-    """The sample configuration on 127.0.0.1:`port`, the carrier being 127.0.0.0/8, the gateways listed."""
+def local_config(tmp_path: Path, port: int, gateway_ports: list[int], webrtc: tuple[int, str] | None = None) -> Path:
+    """The sample configuration on 127.0.0.1:`port`, the carrier being 127.0.0.0/8, the gateways listed.
+
+    With `webrtc` (the WebSocket port, rtpengine's control socket), the browsers' part is on.
+    """
     listed = tmp_path / "dispatcher.list"
     listed.write_text("".join(f"1 sip:127.0.0.1:{gateway}\n" for gateway in gateway_ports))
     text = (DEPLOY / "kamailio.cfg").read_text()
     text = text.replace("udp:0.0.0.0:5060", f"udp:127.0.0.1:{port}")
     text = text.replace('"198.51.100.0/24"', '"127.0.0.0/8"').replace('"/etc/kamailio/dispatcher.list"', f'"{listed}"')
     text = text.replace("log_stderror=no", "log_stderror=yes")
+    if webrtc is not None:
+        text = text.replace("tcp:127.0.0.1:8088", f"tcp:127.0.0.1:{webrtc[0]}")
+        text = text.replace('"udp:127.0.0.1:2223"', f'"{webrtc[1]}"')
     config = tmp_path / "kamailio.cfg"
     config.write_text(text)
     return config
@@ -38,11 +44,14 @@ def environment() -> dict[str, str]:
 class Kamailio:
     """Kamailio in the foreground of a child process, on its own port, stopped by `stop()`."""
 
-    def __init__(self, tmp_path: Path, gateway_ports: list[int]) -> None:
+    def __init__(self, tmp_path: Path, gateway_ports: list[int], rtpengine: str | None = None) -> None:
+        """With `rtpengine` (its control socket), SIP over WebSocket for browsers is on (WITH_WEBRTC)."""
         self.port = free_udp_port()
+        self.ws_port = free_port() if rtpengine else None
         self.work_dir = tmp_path / f"kamailio-{self.port}"
         self.work_dir.mkdir()
-        self.config = local_config(self.work_dir, self.port, gateway_ports)
+        webrtc = (self.ws_port, rtpengine) if self.ws_port and rtpengine else None
+        self.config = local_config(self.work_dir, self.port, gateway_ports, webrtc)
         self.log = self.work_dir / "kamailio.log"
         self.process: subprocess.Popen | None = None
 
@@ -51,10 +60,17 @@ class Kamailio:
         """The registrar's SIP URI."""
         return f"sip:127.0.0.1:{self.port}"
 
+    @property
+    def ws_url(self) -> str | None:
+        """Where browsers connect (SIP over WebSocket), when that part is on."""
+        return f"ws://127.0.0.1:{self.ws_port}" if self.ws_port else None
+
     def start(self) -> Kamailio:
         """Start it; `wait_ready()` tells when it answers."""
         command = [KAMAILIO or "kamailio", "-DD", "-E", "-f", str(self.config), "-Y", str(self.work_dir)]
         command += ["-P", str(self.work_dir / "kamailio.pid")]
+        if self.ws_port:
+            command += ["-A", "WITH_WEBRTC"]
         with self.log.open("w") as log:
             self.process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=environment())
         return self

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 import subprocess
 import threading
 from pathlib import Path
@@ -11,8 +12,9 @@ import pytest
 from hotline.gateway.sip.leg import CallLeg
 from tests.gateway.sip import scenarios
 from tests.gateway.sip.conftest import needs_sipp
-from tests.support.kamailio import KAMAILIO, environment, local_config
+from tests.support.kamailio import KAMAILIO, Kamailio, environment, local_config
 from tests.support.ports import free_udp_port
+from tests.support.rtpengine import RTPENGINE, Rtpengine
 from tests.support.sipp import Sipp
 
 needs_kamailio = pytest.mark.skipif(KAMAILIO is None, reason="kamailio is not installed (Debian kamailio)")
@@ -72,3 +74,26 @@ def test_a_call_through_kamailio_reaches_the_gateway(start_line, tmp_path: Path)
     finally:
         proxy.terminate()
         proxy.communicate(timeout=10)
+
+
+@needs_kamailio
+@pytest.mark.skipif(RTPENGINE is None, reason="rtpengine is not installed (Debian rtpengine-daemon)")
+def test_with_webrtc_kamailio_takes_browsers_over_websocket_beside_rtpengine(tmp_path: Path) -> None:
+    relay = Rtpengine(tmp_path).start()
+    proxy = Kamailio(tmp_path, [free_udp_port()], rtpengine=relay.socket)
+    try:
+        relay.wait_ready()
+        proxy.start().wait_ready()
+        assert proxy.ws_port is not None
+        with socket.create_connection(("127.0.0.1", proxy.ws_port), timeout=10) as browser:
+            browser.sendall(
+                b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                b"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n"
+                b"Sec-WebSocket-Protocol: sip\r\nOrigin: http://127.0.0.1\r\n\r\n"
+            )
+            answer = browser.recv(4096).decode(errors="replace")
+        assert answer.startswith("HTTP/1.1 101"), answer
+        assert "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=" in answer and "Sec-WebSocket-Protocol: sip" in answer
+    finally:
+        proxy.stop()
+        relay.stop()
