@@ -15,9 +15,9 @@ from flask import Flask
 from hotline.callbacks.models import CallbackTask
 from hotline.extensions import db
 from hotline.telephony.simulator.gateway import simulator_gateway
-from tests.conftest import TEST_PASSWORD
 from tests.console.conftest import real_socketio  # noqa: F401  (a fixture the line needs)
 from tests.console.test_browser import ARGS, CHROMIUM, call_in, simulated_line  # noqa: F401  (the fixture)
+from tests.support.browser import log_in
 from tests.support.waiting import until
 
 pytestmark = pytest.mark.skipif(not shutil.which(CHROMIUM), reason="Chromium is not installed")
@@ -49,10 +49,7 @@ def test_a_missed_call_becomes_a_callback_that_a_worker_dials_and_closes(
             page = context.new_page()
             page.set_default_timeout(20_000)
             try:
-                page.goto(f"{base}/login")
-                page.fill('input[name="username"]', "duty-worker")
-                page.fill('input[name="password"]', TEST_PASSWORD)
-                page.click('button[type="submit"]')
+                log_in(page, base, "duty-worker")
                 page.goto(f"{base}/callbacks")
                 row = page.locator("#callback-queue tbody tr").first
                 expect(row).to_contain_text("138****5678")

@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 from flask import Flask
 
-from tests.conftest import TEST_PASSWORD
 from tests.console.test_browser import ARGS, CHROMIUM, call_in, simulated_line  # noqa: F401  (the fixture)
+from tests.support.browser import log_in
 from tests.support.waiting import until
 
 pytestmark = pytest.mark.skipif(not shutil.which(CHROMIUM), reason="Chromium is not installed")
@@ -30,10 +30,7 @@ def test_the_call_page_fits_390_and_1366_pixels_in_both_languages(
         page = context.new_page()
         page.set_default_timeout(20_000)
         try:
-            page.goto(f"{base}/login")
-            page.fill('input[name="username"]', "duty-worker")
-            page.fill('input[name="password"]', TEST_PASSWORD)
-            page.click('button[type="submit"]')
+            log_in(page, base, "duty-worker")
             page.goto(f"{base}/console")
             page.click('[data-set-state="available"]')
             caller, sid = call_in(base, "2")

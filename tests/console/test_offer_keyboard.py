@@ -14,8 +14,8 @@ from hotline.accounts.models import User
 from hotline.clock import utcnow
 from hotline.extensions import db
 from hotline.rota.models import Shift, ShiftAssignment
-from tests.conftest import TEST_PASSWORD
 from tests.console.test_browser import ARGS, CHROMIUM, call_in, simulated_line  # noqa: F401  (the fixture)
+from tests.support.browser import log_in
 from tests.support.factories import make_call, make_case
 
 pytestmark = pytest.mark.skipif(not shutil.which(CHROMIUM), reason="Chromium is not installed")
@@ -54,10 +54,7 @@ def test_an_offer_flashes_the_title_and_is_accepted_with_enter(
             page = context.new_page()
             page.set_default_timeout(20_000)
             try:
-                page.goto(f"{base}/login")
-                page.fill('input[name="username"]', "duty-worker")
-                page.fill('input[name="password"]', TEST_PASSWORD)
-                page.click('button[type="submit"]')
+                log_in(page, base, "duty-worker")
                 page.goto(f"{base}/console")
                 expect(page.locator("#connection")).to_have_text("已连接")
                 title = page.title()
