@@ -138,6 +138,11 @@ def client(app: Flask, db_session: Any) -> FlaskClient:
 @pytest.fixture
 def make_user(db_session: Any) -> Callable[..., User]:
     """Build a user: make_user(role="worker", certified=True, **fields)."""
+    return user_builder(db_session)
+
+
+def user_builder(session: Any) -> Callable[..., User]:
+    """Return a builder of users committed in `session` (the make_user fixture's, for any session)."""
     from datetime import date
 
     from hotline.accounts.services import hash_password
@@ -164,8 +169,8 @@ def make_user(db_session: Any) -> Callable[..., User]:
                     valid_until=date(2099, 12, 31),
                 )
             )
-        db_session.add(user)
-        db_session.commit()
+        session.add(user)
+        session.commit()
         return user
 
     return build

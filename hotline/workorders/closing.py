@@ -22,7 +22,7 @@ from hotline.cases.models import ReturnCall
 from hotline.workorders.deadlines import due_times
 from hotline.workorders.exceptions import BadInput, WrongState
 from hotline.workorders.models import OrderState, WorkOrder
-from hotline.workorders.services import check_actor, clean_text, get_order, log, move
+from hotline.workorders.services import HANDLING, clean_text, get_order, log, move, transition, unit_order
 
 MAX_REOPENS = 1
 RETURN_CALL_WITHIN = timedelta(hours=24)
@@ -92,22 +92,22 @@ def submit_result(
     Raises:
         OrderNotFound, NotYourOrder, WrongState (not signed, or already submitted), BadInput (no result).
     """
-    order = get_order(session, order_id)
-    check_actor(session, order, actor, referral_id)
+    order, actor_id = unit_order(session, order_id, actor, referral_id)
     text = clean_text(result, "result")
-    actor_id = actor.id if actor else None
     on_time = order.handle_due_at is None or now <= order.handle_due_at
-    move(
+    values = {"state": OrderState.SUBMITTED.value, "result": text, "submitted_at": now, "completed_on_time": on_time}
+    transition(
         session,
         order,
-        (OrderState.SIGNED.value, OrderState.IN_PROGRESS.value),
-        state=OrderState.SUBMITTED.value,
+        HANDLING,
+        "result_submitted",
+        now,
+        actor_id=actor_id,
+        via=via,
+        values=values,
         result=text,
-        submitted_at=now,
-        completed_on_time=on_time,
+        on_time=on_time,
     )
-    log(session, order, "result_submitted", now, actor_id=actor_id, via=via, result=text, on_time=on_time)
-    session.commit()
     return open_return_call(session, order, now)
 
 

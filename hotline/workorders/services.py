@@ -173,7 +173,7 @@ def next_reference(session: Session, now: datetime) -> str:
     return f"{prefix}{number:04d}"
 
 
-def set_unit(order: WorkOrder, kind: str, unit_id: int, name: str) -> dict[str, Any]:
+def set_unit(kind: str, unit_id: int, name: str) -> dict[str, Any]:
     """Return the column values that put the order with a unit."""
     return {
         "station_id": unit_id if kind == "station" else None,
@@ -215,7 +215,7 @@ def dispatch_from_referral(session: Session, referral_id: int, now: datetime) ->
             sign_overdue_at=None,
             handle_overdue_at=None,
             centre_told_at=None,
-            **set_unit(order, kind, unit_id, name),
+            **set_unit(kind, unit_id, name),
         )
         log(session, order, "redispatched", now, via="chain", unit=name)
         session.commit()
@@ -237,7 +237,7 @@ def dispatch_from_referral(session: Session, referral_id: int, now: datetime) ->
         handle_due_at=handle_due,
         created_by_id=referral.created_by_id,
         version=0,
-        **set_unit(WorkOrder(), kind, unit_id, name),
+        **set_unit(kind, unit_id, name),
     )
     session.add(order)
     session.flush()
@@ -281,7 +281,7 @@ def dispatch_to_unit(
         handle_due_at=handle_due,
         created_by_id=actor_id,
         version=0,
-        **set_unit(WorkOrder(), kind, unit_id, name),
+        **set_unit(kind, unit_id, name),
     )
     session.add(order)
     session.flush()
@@ -303,6 +303,75 @@ def acknowledge_referral(session: Session, order: WorkOrder, now: datetime, acto
         session.rollback()
 
 
+def unit_order(
+    session: Session, order_id: int, actor: User | None, referral_id: int | None
+) -> tuple[WorkOrder, int | None]:
+    """Return the order and the actor's id, refusing anyone but a member of its unit (or its referral's link).
+
+    Raises:
+        OrderNotFound, NotYourOrder
+    """
+    order = get_order(session, order_id)
+    check_actor(session, order, actor, referral_id)
+    return order, (actor.id if actor else None)
+
+
+def supervisors_order(session: Session, order_id: int, actor: User | None) -> WorkOrder:
+    """Return the order for a supervisor's action, refusing anyone below supervisor.
+
+    Raises:
+        OrderNotFound, NotYourOrder
+    """
+    order = get_order(session, order_id)
+    require_supervisor(actor, order)
+    return order
+
+
+def transition(
+    session: Session,
+    order: WorkOrder,
+    expected: tuple[str, ...],
+    kind: str,
+    now: datetime,
+    *,
+    actor_id: int | None,
+    via: str,
+    values: dict[str, Any] | None = None,
+    **detail: Any,
+) -> WorkOrder:
+    """Change the order from an expected state (a conditional UPDATE), log the change as `kind`, commit.
+
+    The one way an action moves an order; WrongState when another actor moved it first.
+    """
+    move(session, order, expected, **(values or {}))
+    log(session, order, kind, now, actor_id=actor_id, via=via, **detail)
+    session.commit()
+    return order
+
+
+def record_signing(
+    session: Session, order: WorkOrder, *, at: datetime, now: datetime, actor_id: int | None, via: str
+) -> WorkOrder:
+    """Sign a dispatched order for its unit as of `at` (on time or late), logged at `now`; commit.
+
+    Raises:
+        WrongState (no longer dispatched: another member, or the scheduler, signed first).
+    """
+    on_time = order.sign_due_at is None or at <= order.sign_due_at
+    values = {"state": OrderState.SIGNED.value, "signed_at": at, "signed_by_id": actor_id, "signed_on_time": on_time}
+    return transition(
+        session,
+        order,
+        (OrderState.DISPATCHED.value,),
+        "signed",
+        now,
+        actor_id=actor_id,
+        via=via,
+        values=values,
+        on_time=on_time,
+    )
+
+
 def sign(
     session: Session,
     order_id: int,
@@ -317,21 +386,8 @@ def sign(
     Raises:
         OrderNotFound, NotYourOrder, WrongState (already signed, returned, closed).
     """
-    order = get_order(session, order_id)
-    check_actor(session, order, actor, referral_id)
-    on_time = order.sign_due_at is None or now <= order.sign_due_at
-    actor_id = actor.id if actor else None
-    move(
-        session,
-        order,
-        (OrderState.DISPATCHED.value,),
-        state=OrderState.SIGNED.value,
-        signed_at=now,
-        signed_by_id=actor_id,
-        signed_on_time=on_time,
-    )
-    log(session, order, "signed", now, actor_id=actor_id, via=via, on_time=on_time)
-    session.commit()
+    order, actor_id = unit_order(session, order_id, actor, referral_id)
+    record_signing(session, order, at=now, now=now, actor_id=actor_id, via=via)
     acknowledge_referral(session, order, now, actor_id, via)
     return order
 
@@ -351,10 +407,8 @@ def add_note(
     Raises:
         OrderNotFound, NotYourOrder, WrongState (not signed yet, or done), BadInput (empty or too long).
     """
-    order = get_order(session, order_id)
-    check_actor(session, order, actor, referral_id)
+    order, actor_id = unit_order(session, order_id, actor, referral_id)
     text = clean_text(body, "note")
-    actor_id = actor.id if actor else None
     start_handling(session, order, now, actor_id, via)
     log(session, order, "note", now, actor_id=actor_id, via=via, note=text)
     session.commit()
@@ -368,6 +422,10 @@ def start_handling(session: Session, order: WorkOrder, now: datetime, actor_id: 
         return
     move(session, order, (OrderState.SIGNED.value,), state=OrderState.IN_PROGRESS.value)
     log(session, order, "started", now, actor_id=actor_id, via=via)
+
+
+HANDLING = (OrderState.SIGNED.value, OrderState.IN_PROGRESS.value)
+"""States in which the unit is handling the order."""
 
 
 def request_extension(
@@ -386,25 +444,25 @@ def request_extension(
     Raises:
         OrderNotFound, NotYourOrder, WrongState (not being handled, or a request already waiting), BadInput.
     """
-    order = get_order(session, order_id)
-    check_actor(session, order, actor, referral_id)
+    order, actor_id = unit_order(session, order_id, actor, referral_id)
     text = clean_text(reason, "reason")
     if until is None or (order.handle_due_at is not None and until <= order.handle_due_at) or until <= now:
         raise BadInput("until", "later than the current deadline")
     if order.extension_state == ExtensionState.REQUESTED:
         raise WrongState(ExtensionState.REQUESTED.value)
-    actor_id = actor.id if actor else None
-    move(
+    values = {"extension_state": ExtensionState.REQUESTED.value, "extension_until": until, "extension_reason": text}
+    return transition(
         session,
         order,
-        (OrderState.SIGNED.value, OrderState.IN_PROGRESS.value),
-        extension_state=ExtensionState.REQUESTED.value,
-        extension_until=until,
-        extension_reason=text,
+        HANDLING,
+        "extension_requested",
+        now,
+        actor_id=actor_id,
+        via=via,
+        values=values,
+        until=until.isoformat(),
+        reason=text,
     )
-    log(session, order, "extension_requested", now, actor_id=actor_id, via=via, until=until.isoformat(), reason=text)
-    session.commit()
-    return order
 
 
 def decide_extension(session: Session, order_id: int, *, grant: bool, actor: User, now: datetime) -> WorkOrder:
@@ -413,17 +471,14 @@ def decide_extension(session: Session, order_id: int, *, grant: bool, actor: Use
     Raises:
         OrderNotFound, NotYourOrder (not a supervisor), WrongState (no request waiting).
     """
-    order = get_order(session, order_id)
-    require_supervisor(actor, order)
+    order = supervisors_order(session, order_id, actor)
     if order.extension_state != ExtensionState.REQUESTED:
         raise WrongState(order.extension_state or order.state)
     values: dict[str, Any] = {"extension_state": (ExtensionState.GRANTED if grant else ExtensionState.REFUSED).value}
     if grant:
         values.update(handle_due_at=order.extension_until, extensions=order.extensions + 1, handle_overdue_at=None)
-    move(session, order, (OrderState.SIGNED.value, OrderState.IN_PROGRESS.value), **values)
-    log(session, order, "extension_granted" if grant else "extension_refused", now, actor_id=actor.id, via="board")
-    session.commit()
-    return order
+    kind = "extension_granted" if grant else "extension_refused"
+    return transition(session, order, HANDLING, kind, now, actor_id=actor.id, via="board", values=values)
 
 
 def require_supervisor(actor: User | None, order: WorkOrder) -> None:
@@ -449,13 +504,21 @@ def return_order(
     Raises:
         OrderNotFound, NotYourOrder, WrongState, BadInput (no reason).
     """
-    order = get_order(session, order_id)
-    check_actor(session, order, actor, referral_id)
+    order, actor_id = unit_order(session, order_id, actor, referral_id)
     text = clean_text(reason, "reason")
-    actor_id = actor.id if actor else None
-    move(session, order, WITH_UNIT, state=OrderState.RETURNED.value, returns=order.returns + 1)
-    log(session, order, "returned", now, actor_id=actor_id, via=via, reason=text, unit=order.unit_name)
-    session.commit()
+    values = {"state": OrderState.RETURNED.value, "returns": order.returns + 1}
+    transition(
+        session,
+        order,
+        WITH_UNIT,
+        "returned",
+        now,
+        actor_id=actor_id,
+        via=via,
+        values=values,
+        reason=text,
+        unit=order.unit_name,
+    )
     stop_chain(session, order, now, actor_id)
     return order
 
@@ -478,47 +541,44 @@ def stop_chain(session: Session, order: WorkOrder, now: datetime, actor_id: int 
 def redispatch(
     session: Session, order_id: int, *, kind: str, unit_id: int, actor: User, now: datetime, note: str | None = None
 ) -> WorkOrder:
-    """Send a returned order to another station or organisation (改派) with fresh deadlines; supervisors only.
+    """Send a returned order to another unit (改派) with fresh deadlines; supervisors only.
 
     Raises:
         OrderNotFound, NotYourOrder (not a supervisor), WrongState (not returned), BadInput (no such unit,
         or the unit that returned it).
     """
-    order = get_order(session, order_id)
-    require_supervisor(actor, order)
+    order = supervisors_order(session, order_id, actor)
     name = unit_name(session, kind, unit_id)
     if order.state == OrderState.RETURNED and (kind, unit_id) == order.unit_key:
         raise BadInput("unit", "the order was returned by this unit")
+    text = clean_text(note, "note", required=False)
     sign_due, handle_due = due_times(session, order.urgency, now)
-    move(
+    values = {
+        "state": OrderState.DISPATCHED.value,
+        "referral_id": None,
+        "dispatched_at": now,
+        "sign_due_at": sign_due,
+        "handle_due_at": handle_due,
+        "signed_at": None,
+        "signed_by_id": None,
+        "sign_overdue_at": None,
+        "handle_overdue_at": None,
+        "centre_told_at": None,
+        "extension_state": None,
+        **set_unit(kind, unit_id, name),
+    }
+    return transition(
         session,
         order,
         (OrderState.RETURNED.value,),
-        state=OrderState.DISPATCHED.value,
-        referral_id=None,
-        dispatched_at=now,
-        sign_due_at=sign_due,
-        handle_due_at=handle_due,
-        signed_at=None,
-        signed_by_id=None,
-        sign_overdue_at=None,
-        handle_overdue_at=None,
-        centre_told_at=None,
-        extension_state=None,
-        **set_unit(order, kind, unit_id, name),
-    )
-    log(
-        session,
-        order,
         "redispatched",
         now,
         actor_id=actor.id,
         via="board",
+        values=values,
         unit=name,
-        note=clean_text(note, "note", required=False),
+        note=text,
     )
-    session.commit()
-    return order
 
 
 def take_back(session: Session, order_id: int, *, actor: User, now: datetime, note: str | None = None) -> WorkOrder:
@@ -527,14 +587,19 @@ def take_back(session: Session, order_id: int, *, actor: User, now: datetime, no
     Raises:
         OrderNotFound, NotYourOrder (not a supervisor), WrongState (not returned).
     """
-    order = get_order(session, order_id)
-    require_supervisor(actor, order)
-    move(session, order, (OrderState.RETURNED.value,), state=OrderState.CLOSED.value, closed_at=now)
-    log(
-        session, order, "taken_back", now, actor_id=actor.id, via="board", note=clean_text(note, "note", required=False)
+    order = supervisors_order(session, order_id, actor)
+    values = {"state": OrderState.CLOSED.value, "closed_at": now}
+    return transition(
+        session,
+        order,
+        (OrderState.RETURNED.value,),
+        "taken_back",
+        now,
+        actor_id=actor.id,
+        via="board",
+        values=values,
+        note=clean_text(note, "note", required=False),
     )
-    session.commit()
-    return order
 
 
 def supervise(session: Session, order_id: int, note: str | None, *, actor: User, now: datetime) -> WorkOrder:
@@ -543,22 +608,14 @@ def supervise(session: Session, order_id: int, note: str | None, *, actor: User,
     Raises:
         OrderNotFound, NotYourOrder (not a supervisor), WrongState (closed), BadInput (no note).
     """
-    order = get_order(session, order_id)
-    require_supervisor(actor, order)
+    order = supervisors_order(session, order_id, actor)
     text = clean_text(note, "note")
     if order.state == OrderState.CLOSED:
         raise WrongState(order.state)
-    move(
-        session,
-        order,
-        (order.state,),
-        supervised_at=now,
-        supervised_by_id=actor.id,
-        supervision_note=text,
+    values = {"supervised_at": now, "supervised_by_id": actor.id, "supervision_note": text}
+    return transition(
+        session, order, (order.state,), "supervised", now, actor_id=actor.id, via="board", values=values, note=text
     )
-    log(session, order, "supervised", now, actor_id=actor.id, via="board", note=text)
-    session.commit()
-    return order
 
 
 def units_for_user(session: Session, user_id: int) -> list[WorkOrder]:

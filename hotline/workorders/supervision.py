@@ -23,7 +23,7 @@ from hotline.telephony.providers import TelephonyProvider
 from hotline.workorders.deadlines import second_limit
 from hotline.workorders.exceptions import WrongState
 from hotline.workorders.models import OrderState, WorkOrder, WorkOrderEvent
-from hotline.workorders.services import dispatch_from_referral, log, move
+from hotline.workorders.services import dispatch_from_referral, log, record_signing
 
 log_ = logging.getLogger("hotline.workorders")
 UNIT_TARGETS = ("station", "organisation")
@@ -71,20 +71,10 @@ def sign_accepted(session: Session, now: datetime) -> int:
     signed = 0
     for order, referral in session.execute(query).all():
         at = referral.acknowledged_at or now
-        on_time = order.sign_due_at is None or at <= order.sign_due_at
         try:
-            move(
-                session,
-                order,
-                (OrderState.DISPATCHED.value,),
-                state=OrderState.SIGNED.value,
-                signed_at=at,
-                signed_on_time=on_time,
-            )
+            record_signing(session, order, at=at, now=now, actor_id=None, via="link")
         except WrongState:
             continue
-        log(session, order, "signed", now, via="link", on_time=on_time)
-        session.commit()
         signed += 1
     return signed
 
