@@ -138,10 +138,9 @@ def ping_idle_connections(engine: Any, idle_seconds: float) -> None:
         if idle_since is None or time.monotonic() - idle_since <= idle_seconds:
             return  # just opened, or in steady use
         try:
-            cursor = dbapi_connection.cursor()
-            try:
-                cursor.execute("SELECT 1")
-            finally:
-                cursor.close()
+            # The dialect's own ping: on PostgreSQL it pings in autocommit, so the
+            # connection is not left inside a transaction it would then refuse to
+            # switch to autocommit from (the arrival's single statement does that).
+            engine.dialect.do_ping(dbapi_connection)
         except Exception as error:  # noqa: BLE001  (any failure means: use a new connection)
             raise exc.DisconnectionError(f"idle connection dropped: {type(error).__name__}") from error
