@@ -87,6 +87,8 @@ def call_in(base_url: str, digits: str) -> tuple[requests.Session, str]:
     state_url = f"{base_url}/simulator/calls/{sid}"
     until(lambda: caller.get(state_url, timeout=10).json().get("waiting_for_keys"))
     caller.post(f"{state_url}/press", data={"digits": digits}, timeout=10)
+    # The menu's answer can take a while on a loaded machine: the caller is in the queue only once it came.
+    until(lambda: caller.get(state_url, timeout=10).json().get("in_queue"))
     return caller, sid
 
 
