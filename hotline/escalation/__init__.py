@@ -89,6 +89,7 @@ def init_app(app: Flask) -> None:
     nav.register(app, "escalation.board_page", _l("Escalations"), Role.WORKER, 40)
     nav.register(app, "escalation.policy_list", _l("Escalation policies"), Role.MANAGER, 75)
     nav.register(app, "escalation.settings_page", _l("Escalation settings"), Role.MANAGER, 76)
+    nav.register(app, "escalation.messages_page", _l("Sent messages"), Role.MANAGER, 77)
     signals.callback_needed.connect(on_callback_needed)
     signals.intake_saved.connect(on_intake_saved)
     signals.sms_received.connect(on_sms_received)

@@ -8,6 +8,7 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
+    DateField,
     FieldList,
     Form,
     FormField,
@@ -18,6 +19,7 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from hotline.escalation.models import LABELS, ROBOT_CHANNELS, Channel, Reason, TargetKind, Urgency, escalation_label
@@ -221,3 +223,45 @@ class SettingsForm(FlaskForm):
             target = self[by_setting[where]].errors if where in by_setting else self.form_errors
             if not target:
                 target.append(str(message))
+
+
+MESSAGE_STATES = {
+    "waiting": _l("Waiting"),
+    "sent": _l("Sent"),
+    "delivered": _l("Delivered"),
+    "failed": _l("Failed"),
+    "uncertain": _l("Uncertain (never resent)"),
+    "cancelled": _l("Cancelled"),
+}
+MESSAGE_CHANNELS = {"sms": _l("SMS"), "robot": _l("Chat robots")}
+SENT_THROUGH = {
+    "alibaba": _l("Alibaba Cloud SMS"),
+    "tencent": _l("Tencent Cloud SMS"),
+    "sms": _l("SMS (phone line)"),
+    "wecom": _l("WeCom robot"),
+    "dingtalk": _l("DingTalk robot"),
+    "feishu": _l("Feishu bot"),
+    "webhook": _l("Webhook"),
+}
+
+
+def any_of(labels: dict[str, Any]) -> list[SelectChoice]:
+    """Return a filter's options: "Any" first, then each value with its label."""
+    return [SelectChoice("", _l("Any")), *(SelectChoice(value, label) for value, label in labels.items())]
+
+
+class MessageFilterForm(FlaskForm):
+    """Filters of the managers' list of sent and failed messages (a GET form: no CSRF token)."""
+
+    class Meta:
+        csrf = False
+
+    channel = SelectField(_l("Channel"), choices=lambda: any_of(MESSAGE_CHANNELS), validators=[Optional()])
+    state = SelectField(_l("State"), choices=lambda: any_of(MESSAGE_STATES), validators=[Optional()])
+    kind = SelectField(_l("Kind"), validators=[Optional()])
+    date_from = DateField(_l("From"), validators=[Optional()])
+    date_to = DateField(_l("To"), validators=[Optional()])
+
+    def fill_kinds(self, kinds: dict[str, Any]) -> None:
+        """Set the message kinds offered (name → label)."""
+        self.kind.choices = any_of(kinds)

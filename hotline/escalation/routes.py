@@ -15,7 +15,7 @@ from hotline.cases import need_to_know
 from hotline.cases.guard import guard_case, guard_case_id
 from hotline.clock import utcnow
 from hotline.directory.services import find_targets
-from hotline.escalation import board, policies, services, triggers
+from hotline.escalation import board, messages, policies, services, triggers
 from hotline.escalation.exceptions import (
     AlreadyAnswered,
     NoPolicy,
@@ -27,15 +27,26 @@ from hotline.escalation.exceptions import (
     ReferralNotFound,
     SettingsInvalid,
 )
-from hotline.escalation.forms import CancelForm, EscalateForm, OutcomeForm, PolicyForm, SettingsForm
+from hotline.escalation.forms import (
+    MESSAGE_STATES,
+    SENT_THROUGH,
+    CancelForm,
+    EscalateForm,
+    MessageFilterForm,
+    OutcomeForm,
+    PolicyForm,
+    SettingsForm,
+)
 from hotline.escalation.models import EscalationStatus, ReferralStatus
 from hotline.extensions import db
 from hotline.routing.adapters import is_simulator
+from hotline.sms.kinds import KINDS
 from hotline.telephony.providers import get_provider
 from hotline.telephony.queries import call_with_voicemail
 from hotline.vocabulary import Role
 
 bp = Blueprint("escalation", __name__)
+MESSAGE_KINDS = {name: kind.label for name, kind in KINDS.items()}
 
 
 @bp.route("/escalation/new", methods=["GET", "POST"])
@@ -343,3 +354,28 @@ def api_referral(referral_id: int) -> Any:
     if not (referral.target_kind == "user" and referral.target_id == current_user.id):
         guard_case_id(referral.case_id)
     return jsonify(board.referral_json(referral, utcnow()))
+
+
+@bp.get("/messages/")
+@require_role(Role.MANAGER)
+def messages_page() -> Any:
+    """List sent, failed and waiting SMS and robot messages, filtered by channel, state, kind and dates."""
+    form = MessageFilterForm(request.args)
+    form.fill_kinds(MESSAGE_KINDS)
+    valid = form.validate() if request.args else True
+    criteria = messages.MessageFilter(page=request.args.get("page", 1, type=int))
+    if valid:
+        criteria.channel, criteria.state = form.channel.data or None, form.state.data or None
+        criteria.kind = form.kind.data or None
+        criteria.date_from, criteria.date_to = form.date_from.data, form.date_to.data
+    result = messages.list_messages(db.session, criteria)
+    args = {key: value for key, value in request.args.items() if key != "page"}
+    return render_template(
+        "escalation/messages.html",
+        form=form,
+        result=result,
+        args=args,
+        kinds=MESSAGE_KINDS,
+        states=MESSAGE_STATES,
+        through=SENT_THROUGH,
+    ), (200 if valid else 422)
