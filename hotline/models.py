@@ -17,7 +17,14 @@ from hotline.robots.models import RobotSend
 from hotline.rota.models import Shift, ShiftAssignment
 from hotline.settings import Setting
 from hotline.sms.models import SmsConsent, SmsInbound, SmsMessage
-from hotline.telephony.models import Call, CallEvent, CallSatisfaction, SimulatedMessage, TelephonyCommand
+from hotline.telephony.models import (
+    Call,
+    CallEvent,
+    CallSatisfaction,
+    PromptRecording,
+    SimulatedMessage,
+    TelephonyCommand,
+)
 from hotline.workorders.models import StationMember, WorkOrder, WorkOrderAttachment, WorkOrderEvent
 
 __all__ = [
@@ -30,6 +37,7 @@ __all__ = [
     "Certification",
     "ExpertVolunteer",
     "Organisation",
+    "PromptRecording",
     "Referral",
     "RobotSend",
     "Setting",

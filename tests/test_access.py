@@ -26,6 +26,7 @@ PUBLIC_PREFIXES = (
     "/ical/",
     "/simulator",
     "/sms/callbacks/",  # Alibaba and Tencent SMS push here; the URL carries the installation's token
+    "/media/prompts/",  # recorded prompts for Twilio and the gateway; the URL carries an expiring signature
 )
 
 

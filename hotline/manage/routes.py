@@ -31,6 +31,9 @@ def action_labels() -> dict[str, str]:
         "user.sessions_ended": _("Logged out everywhere"),
         "rota.publish": _("Rota published"),
         "settings.change": _("Settings changed"),
+        "telephony.prompt.upload": _("Prompt recording uploaded"),
+        "telephony.prompt.replace": _("Prompt recording replaced"),
+        "telephony.prompt.delete": _("Prompt recording deleted"),
         "retention.run": _("Retention applied"),
     }
 

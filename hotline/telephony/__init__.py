@@ -8,12 +8,13 @@ def init_app(app: Flask) -> None:
     import hotline.telephony.routes.connect  # noqa: F401  (its views join voice.bp)
     import hotline.telephony.routes.voicemail  # noqa: F401  (its views join voice.bp)
     from hotline.telephony.provider_impls import install_provider
-    from hotline.telephony.routes import api, manage, survey, voice
+    from hotline.telephony.routes import api, manage, prompts, survey, voice
 
     app.register_blueprint(voice.bp)
     app.after_request(voice.answer_errors_with_twiml)
     app.register_blueprint(api.bp)
     app.register_blueprint(manage.bp)
+    app.register_blueprint(prompts.bp)
     app.register_blueprint(survey.bp)
     manage.register_nav(app)
     install_provider(app)

@@ -15,3 +15,15 @@ class CallNotWaiting(TelephonyServiceError):
 
 class InvalidSettings(TelephonyServiceError):
     """A settings value cannot be used (a bad time range, an empty voice)."""
+
+
+class PromptRefused(TelephonyServiceError):
+    """An uploaded prompt cannot be used; `reason` is empty, too-large, type, unreadable or too-long."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+class PromptNotFound(TelephonyServiceError):
+    """No prompt of the line has this name."""

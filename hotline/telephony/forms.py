@@ -7,6 +7,7 @@ from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from flask_wtf.file import FileField
 from wtforms import BooleanField, DateTimeLocalField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.validators import URL, InputRequired, Length, NumberRange, Optional, ValidationError
 
@@ -150,6 +151,7 @@ for _name in PROMPT_NAMES:
         f"audio_{_name}",
         StringField(_l("Recorded audio URL (optional)"), validators=[Optional(), URL(), Length(max=500)]),
     )
+    setattr(TelephonySettingsForm, f"upload_{_name}", FileField(_l("Upload a recording (WAV or MP3)")))
 for _key in MENU_KEYS:
     setattr(
         TelephonySettingsForm,

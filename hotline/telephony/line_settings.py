@@ -97,6 +97,11 @@ class LineSettings:
     average_handle_seconds: int = 240
     menu_attempts: int = 3
     dial_timeout_seconds: int = 20
+    recordings: dict[str, dict[str, Any]] = field(default_factory=dict)
+    """Prompts the station recorded: name -> {"version", "seconds"} (stored by hotline.telephony.prompts)."""
+    recording_urls: dict[str, str] = field(default_factory=dict, repr=False, compare=False)
+    """Each recording's signed public URL, signed once per copy (see hotline.telephony.prompts.sign_recordings)."""
+    recording_urls_expire: int = field(default=0, repr=False, compare=False)
     rendered: dict[Any, str] = field(default_factory=dict, repr=False, compare=False)
     """TwiML that depends only on these settings, rendered once (see hotline.telephony.routes.voice.menu_text)."""
 
@@ -106,6 +111,9 @@ class LineSettings:
 
 
 SECTIONS = ("voice", "prompts", "hours", "closures", "emergency", "queue")
+"""The sections the settings page saves (`save_line_settings`)."""
+RECORDINGS = "recordings"
+"""The section of the recorded prompts, written only with their audio (hotline.telephony.prompts)."""
 
 
 def _section_values(settings: LineSettings, section: str) -> dict[str, Any]:
@@ -153,6 +161,9 @@ def _apply(settings: LineSettings, section: str, value: dict[str, Any]) -> None:
         settings.closures = list(value.get("items") or [])
     elif section == "emergency":
         settings.emergency_numbers = list(value.get("numbers") or [])
+    elif section == RECORDINGS:
+        items = value.get("items") or {}
+        settings.recordings = {n: dict(v) for n, v in items.items() if n in DEFAULT_PROMPTS and isinstance(v, dict)}
     elif section == "queue":
         for name in (
             "max_wait_seconds",
@@ -227,7 +238,7 @@ def _settings_rolled_back(session: Session, previous_transaction: Any) -> None:
 def load_line_settings(session: Session) -> LineSettings:
     """Read the line's settings, defaults filled in for anything not stored."""
     settings = LineSettings()
-    rows = session.query(Setting).filter(Setting.key.in_([PREFIX + s for s in SECTIONS])).all()
+    rows = session.query(Setting).filter(Setting.key.in_([PREFIX + s for s in (*SECTIONS, RECORDINGS)])).all()
     for row in rows:
         _apply(settings, row.key.removeprefix(PREFIX), row.value or {})
     return settings

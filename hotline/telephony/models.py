@@ -1,11 +1,11 @@
-"""Calls, their append-only event timeline, and the caller's answer to the post-call question."""
+"""Calls, their append-only event timeline, the caller's answer to the post-call question, recorded prompts."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ForeignKey, Index, Integer, String, UniqueConstraint
+from sqlalchemy import Float, ForeignKey, Index, Integer, LargeBinary, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from hotline.clock import utcnow
@@ -140,3 +140,25 @@ class CallSatisfaction(Base):
     call_id: Mapped[int] = mapped_column(ForeignKey("calls.id", ondelete="CASCADE"), unique=True)
     score: Mapped[int] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class PromptRecording(Base):
+    """A prompt of the line recorded by the station: the audio callers hear in place of its spoken text.
+
+    `content` is the line's WAV (8 kHz, mono, 16-bit), converted once at upload;
+    `version` (a digest of it) is in the signed URL and in the `telephony.recordings`
+    setting, so a replaced recording is never served under the old one's URL.
+    """
+
+    __tablename__ = "prompt_recordings"
+
+    id: Mapped[intpk]
+    name: Mapped[str] = mapped_column(String(40), unique=True)
+    version: Mapped[str] = mapped_column(String(32))
+    content: Mapped[bytes] = mapped_column(LargeBinary)
+    seconds: Mapped[float] = mapped_column(Float)
+    source_type: Mapped[str] = mapped_column(String(40))
+    """What was uploaded: audio/wav or audio/mpeg."""
+    source_name: Mapped[str] = mapped_column(String(200))
+    uploaded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    uploaded_at: Mapped[datetime] = mapped_column(default=utcnow)

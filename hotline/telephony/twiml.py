@@ -1,8 +1,8 @@
 """TwiML builders: what the caller hears at each step, as pure functions of settings and URLs.
 
 Every builder returns a complete `VoiceResponse`; routes turn them into XML.
-Prompts are spoken with `<Say language voice>` or played from a recorded audio
-URL, as the managers configured them.
+Prompts are played from the station's recording (`<Play>` of its signed URL),
+else from a recorded audio URL a manager gave, else spoken with `<Say language voice>`.
 """
 
 from __future__ import annotations
@@ -16,10 +16,11 @@ from hotline.telephony.line_settings import LineSettings
 
 
 def speak(target: VoiceResponse | Gather, settings: LineSettings, name: str, **values: Any) -> None:
-    """Add prompt `name` to a response or a gather: its audio if recorded, else its text spoken."""
+    """Add prompt `name` to a response or a gather: its recording or audio URL if any, else its text spoken."""
     prompt = settings.prompt(name)
-    if prompt.audio_url:
-        target.play(prompt.audio_url)
+    audio_url = settings.recording_urls.get(name) or prompt.audio_url
+    if audio_url:
+        target.play(audio_url)
         return
     text = prompt.text
     if values:

@@ -20,11 +20,11 @@ from pathlib import Path
 
 import requests
 
+from hotline.gateway.media.audio import RATE, convert_to_line
 from hotline.gateway.media.backend import Prompt
 from hotline.gateway.sip.audio import wav_seconds
 
 log = logging.getLogger(__name__)
-RATE = 8000
 FETCHED_FRESH_SECONDS = 300.0
 VOICES = {"cmn": "cmn", "zh": "cmn", "yue": "yue", "en": "en"}
 
@@ -90,7 +90,7 @@ class Prompts:
             spoken = Path(work) / "spoken.wav"
             try:
                 subprocess.run(["espeak-ng", "-v", voice, "-w", str(spoken), "--", text], check=True, timeout=30)
-                self._convert(spoken, target)
+                convert_to_line(spoken, target)
             except (subprocess.SubprocessError, OSError):
                 log.exception("text-to-speech failed for %r", text[:40])
                 return self.fault_tone
@@ -108,21 +108,11 @@ class Prompts:
             with tempfile.TemporaryDirectory(dir=self.cache_dir) as work:
                 fetched = Path(work) / f"fetched{suffix}"
                 fetched.write_bytes(response.content)
-                self._convert(fetched, target)
+                convert_to_line(fetched, target)
         except (requests.RequestException, subprocess.SubprocessError, OSError):
             log.exception("cannot play %s", url)
             return target if target.exists() else self.fault_tone
         return target
-
-    def _convert(self, source: Path, target: Path) -> None:
-        partial = target.with_suffix(".part.wav")
-        subprocess.run(
-            ["sox", str(source), "-r", str(RATE), "-c", "1", "-b", "16", "-e", "signed-integer", str(partial)],
-            check=True,
-            timeout=60,
-            capture_output=True,
-        )
-        partial.replace(target)
 
     def _made(self, name: str, parts: list[tuple[float, float]]) -> Path:
         path = self.cache_dir / f"{name}.wav"

@@ -12,8 +12,10 @@ from flask_login import current_user
 
 from hotline import nav
 from hotline.access import require_role
-from hotline.clock import hotline_zone
+from hotline.clock import hotline_zone, utcnow
 from hotline.extensions import db
+from hotline.telephony import prompts
+from hotline.telephony.exceptions import PromptRefused
 from hotline.telephony.forms import UNUSED, ClosureForm, TelephonySettingsForm, parse_ranges
 from hotline.telephony.hours import ServiceCalendar
 from hotline.telephony.line_settings import (
@@ -81,6 +83,36 @@ def settings_from_form(form: TelephonySettingsForm, settings: LineSettings) -> L
     return settings
 
 
+def refusal_message(reason: str) -> str:
+    """Say why an uploaded recording was refused."""
+    limit = prompts.MAX_BYTES // (1024 * 1024)
+    messages = {
+        "empty": _("The file is empty."),
+        "too-large": _("The file is larger than %(megabytes)s MB.", megabytes=limit),
+        "type": _("Only WAV or MP3 files can be used."),
+        "unreadable": _("The audio in this file cannot be read: save it again as WAV or MP3."),
+        "too-long": _("The recording is longer than %(minutes)s minutes.", minutes=int(prompts.MAX_SECONDS // 60)),
+    }
+    return messages.get(reason, messages["unreadable"])
+
+
+def prepared_uploads(form: TelephonySettingsForm) -> dict[str, prompts.PreparedAudio] | None:
+    """Check and convert every recording chosen on the form; None (errors on the fields) when one is refused."""
+    uploads: dict[str, prompts.PreparedAudio] = {}
+    refused = False
+    for name in PROMPT_NAMES:
+        field = form[f"upload_{name}"]
+        upload = field.data
+        if not upload or not getattr(upload, "filename", None):
+            continue
+        try:
+            uploads[name] = prompts.prepare(upload.filename, upload.read(prompts.MAX_BYTES + 1))
+        except PromptRefused as exc:
+            field.errors = [*field.errors, refusal_message(exc.reason)]
+            refused = True
+    return None if refused else uploads
+
+
 def menu_prompt_outdated(before: LineSettings, after: LineSettings) -> bool:
     """Return whether the keys changed while the spoken menu (text and audio) stayed the same."""
     return before.menu != after.menu and before.prompt("menu") == after.prompt("menu")
@@ -103,6 +135,8 @@ def render_page(
             closures=closures,
             days=DAYS,
             prompt_names=PROMPT_NAMES,
+            recordings=settings.recordings,
+            recording_limits={"types": prompts.ALLOWED, "megabytes": prompts.MAX_BYTES // (1024 * 1024)},
             crisis_key=CRISIS_KEY,
             hours_text=calendar.hours_text(),
         ),
@@ -124,11 +158,16 @@ def save_settings() -> Any:
     """Save the phone line's settings (each changed section is audited)."""
     form = TelephonySettingsForm()
     settings = load_line_settings(db.session)
-    if not form.validate():
+    valid = form.validate()
+    uploads = prepared_uploads(form)
+    if not valid or uploads is None:
         return render_page(form, ClosureForm(), settings, 422)
     before = load_line_settings(db.session)
-    changed = save_line_settings(db.session, settings_from_form(form, settings), current_user.id)
-    flash(_("Settings saved.") if changed else _("Nothing changed."), "success")
+    now = utcnow()
+    for name, audio in uploads.items():
+        prompts.put(db.session, name, audio, current_user.id, now)
+    changed = save_line_settings(db.session, settings_from_form(form, settings), current_user.id, now)
+    flash(_("Settings saved.") if changed or uploads else _("Nothing changed."), "success")
     if menu_prompt_outdated(before, settings):
         # Callers only know the keys from the prompt: say so rather than guess a Mandarin text.
         flash(

@@ -18,7 +18,7 @@ from twilio.twiml.voice_response import VoiceResponse
 from hotline.clock import hotline_zone, utcnow
 from hotline.extensions import db
 from hotline.privacy import normalise_phone
-from hotline.telephony import arrival, services, twiml
+from hotline.telephony import arrival, prompts, services, twiml
 from hotline.telephony.events import announce, announce_arrival, sms_reply
 from hotline.telephony.hours import ServiceCalendar
 from hotline.telephony.line_settings import LineSettings, SettingsCache
@@ -43,11 +43,17 @@ P_STATUS = "/twilio/voice/status"
 
 
 def line_settings() -> LineSettings:
-    """Return the line's settings: this process's copy for a few seconds, then read again (see SettingsCache)."""
+    """Return the line's settings: this process's copy for a few seconds, then read again (see SettingsCache).
+
+    The copy carries its recorded prompts' signed URLs, signed once per copy (no query).
+    """
     cache = current_app.extensions.get(SETTINGS_CACHE)
     if cache is None:
         cache = current_app.extensions.setdefault(SETTINGS_CACHE, SettingsCache())
-    return cache.get(db.session, current_app.config.get("LINE_SETTINGS_CACHE_SECONDS", 0))
+    settings = cache.get(db.session, current_app.config.get("LINE_SETTINGS_CACHE_SECONDS", 0))
+    config = current_app.config
+    prompts.sign_recordings(settings, config["SECRET_KEY"], config["PUBLIC_BASE_URL"], utcnow())
+    return settings
 
 
 def cached_settings() -> LineSettings:
