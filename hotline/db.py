@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Hashable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
@@ -124,8 +126,6 @@ def ping_idle_connections(engine: Any, idle_seconds: float) -> None:
     every check-out). A connection that breaks while in use is detected by
     SQLAlchemy, which then discards every connection of the pool.
     """
-    import time
-
     from sqlalchemy import event, exc
 
     @event.listens_for(engine, "checkin")
@@ -144,3 +144,73 @@ def ping_idle_connections(engine: Any, idle_seconds: float) -> None:
             engine.dialect.do_ping(dbapi_connection)
         except Exception as error:  # noqa: BLE001  (any failure means: use a new connection)
             raise exc.DisconnectionError(f"idle connection dropped: {type(error).__name__}") from error
+
+
+class CommitWatch:
+    """Counts this process's committed changes to the rows `concerns` picks: a cache's cue to read them again.
+
+    Make one per kind of row, at import time (it listens on every session).
+    Changes made without the ORM's unit of work (Core statements) are not seen.
+    """
+
+    def __init__(self, name: str, concerns: Callable[[Any], bool]) -> None:
+        from sqlalchemy import event
+        from sqlalchemy.orm import Session
+
+        self.generation = 0
+        self.concerns = concerns
+        self._flag = f"changed:{name}"
+        event.listen(Session, "before_flush", self._flushing)
+        event.listen(Session, "after_commit", self._committed)
+        event.listen(Session, "after_soft_rollback", self._rolled_back)
+
+    def _flushing(self, session: Any, _context: Any, _instances: Any) -> None:
+        if self._flag not in session.info and any(
+            self.concerns(row) for row in (*session.new, *session.dirty, *session.deleted)
+        ):
+            session.info[self._flag] = True
+
+    def _committed(self, session: Any) -> None:
+        if session.info.pop(self._flag, False):
+            self.generation += 1
+
+    def _rolled_back(self, session: Any, _previous: Any) -> None:
+        session.info.pop(self._flag, None)  # a copy read meanwhile came from the committed rows
+
+
+@dataclass
+class Copy:
+    """One value a process read, when, and the watch's generation then."""
+
+    value: Any
+    loaded_at: float
+    generation: int
+
+
+class ProcessCopies:
+    """A process's copies of values read from rows that rarely change, for the requests every call goes through.
+
+    A copy is used for at most `ttl` seconds (another process's change is seen
+    within that), and not at all once this process committed a change its
+    `watch` concerns. A `ttl` of 0 reads every time.
+    """
+
+    def __init__(self, watch: CommitWatch) -> None:
+        self.watch = watch
+        self.copies: dict[Hashable, Copy] = {}
+
+    def get(self, key: Hashable, ttl: float, load: Callable[[], Any]) -> Any:
+        """Return the fresh copy of `key`, or `load()` it (and keep it)."""
+        copy = self.copies.get(key)
+        now = time.monotonic()
+        if copy is not None and now - copy.loaded_at < ttl and copy.generation == self.watch.generation:
+            return copy.value
+        generation = self.watch.generation
+        value = load()
+        self.copies[key] = Copy(value, now, generation)
+        return value
+
+    def last(self, key: Hashable) -> Any:
+        """Return the last value read for `key`, fresh or not (None if never read): for fallbacks."""
+        copy = self.copies.get(key)
+        return None if copy is None else copy.value

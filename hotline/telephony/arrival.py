@@ -10,7 +10,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -18,7 +18,7 @@ from sqlalchemy import JSON, Engine, TextClause, bindparam, insert, text
 from sqlalchemy.orm import Session, scoped_session
 
 from hotline.privacy import e164_of, parse_phone, phone_lookup_hash
-from hotline.telephony.hours import LineStatus, ServiceCalendar
+from hotline.telephony.hours import DayKind, LineStatus, ServiceCalendar
 from hotline.telephony.line_settings import LineSettings
 from hotline.telephony.models import Call, CallEvent
 from hotline.telephony.services import city_of, get_call, line_number, new_call_row
@@ -53,6 +53,7 @@ def receive_call(
     settings: LineSettings,
     zone: ZoneInfo,
     region: str = "CN",
+    day_kinds: Callable[[date], DayKind] | None = None,
 ) -> Arrival:
     """Record an arriving call once per CallSid and decide whether the line is open.
 
@@ -62,10 +63,11 @@ def receive_call(
     SQLite), `INSERT ... ON CONFLICT DO NOTHING` on the CallSid instead of a
     look-up first, and the record handed back is built from the values in hand
     rather than read again. Whether the caller called before is looked up when a
-    console shows the call, not here.
+    console shows the call, not here. `day_kinds` classifies the day (the
+    calendar's copy the process keeps); without it the calendar is read.
     """
     began = not _current(session).in_transaction()
-    line = ServiceCalendar(settings, zone, session).status(now)
+    line = ServiceCalendar(settings, zone, session, day_kinds).status(now)
     if began and _current(session).in_transaction():
         # End the calendar's read (and a first seed of the year) so the record goes in alone, autocommitted.
         session.commit()

@@ -9,17 +9,21 @@ the weekly hours and a warning is logged: the line must still answer.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
+from hotline.db import CommitWatch
 from hotline.telephony.line_settings import DAYS, LineSettings
 from hotline.workdays import services as workdays
-from hotline.workdays.models import HOLIDAY, SOURCE_WEEKENDS, WORKING
+from hotline.workdays.models import HOLIDAY, SOURCE_WEEKENDS, WORKING, CalendarDay, CalendarYear
 
 log = logging.getLogger("hotline.telephony.hours")
+CALENDAR_CHANGES = CommitWatch("calendar", lambda row: isinstance(row, CalendarDay | CalendarYear))
+"""This process's committed changes to the calendar (the webhooks' copies of its days are dropped on each)."""
 DAY_NAMES_ZH = ("周一", "周二", "周三", "周四", "周五", "周六", "周日")
 
 
@@ -68,16 +72,27 @@ class ServiceCalendar:
     """Answers "is the line open now?" from the settings and the working-day calendar.
 
     Without a database session (the hours text, the fallbacks built without the
-    database) every day is an ordinary day of the weekly hours.
+    database) every day is an ordinary day of the weekly hours. `day_kinds`, when
+    given, classifies the days instead of reading the session (the webhooks pass
+    their process's copies of the calendar).
     """
 
-    def __init__(self, settings: LineSettings, zone: ZoneInfo, session: Session | None = None) -> None:
+    def __init__(
+        self,
+        settings: LineSettings,
+        zone: ZoneInfo,
+        session: Session | None = None,
+        day_kinds: Callable[[date], DayKind] | None = None,
+    ) -> None:
         self.settings = settings
         self.zone = zone
         self.session = session
+        self.day_kinds = day_kinds
 
     def day_kind(self, day: date) -> DayKind:
         """Classify a date as a public holiday, a make-up working day, or an ordinary day."""
+        if self.day_kinds is not None:
+            return self.day_kinds(day)
         if self.session is None:
             return DayKind(known=False)
         return day_kind(self.session, day)

@@ -8,16 +8,15 @@ voice, 09:00-17:00 every day), so an empty table gives a working line.
 from __future__ import annotations
 
 import copy
-import time
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from hotline import audit
 from hotline.clock import utcnow
+from hotline.db import CommitWatch
 from hotline.settings import Setting
 
 PREFIX = "telephony."
@@ -177,62 +176,12 @@ def _apply(settings: LineSettings, section: str, value: dict[str, Any]) -> None:
         settings.hold_audio_url = value.get("hold_audio_url") or None
 
 
-class SettingsCache:
-    """A process's copy of the line's settings, for the webhooks that every call goes through.
-
-    A copy is used for at most `ttl` seconds, and not at all once this process
-    committed a change to a telephony setting (`changed`, counted on commit).
-    Another process's change is seen within `ttl` seconds.
-    """
-
-    generation = 0
-
-    def __init__(self) -> None:
-        self.settings: LineSettings | None = None
-        self.loaded_at = 0.0
-        self.loaded_generation = -1
-
-    def get(self, session: Session, ttl: float) -> LineSettings:
-        """Return the copy while it is fresh, otherwise read the settings again."""
-        settings = self.fresh(ttl)
-        if settings is None:
-            now, generation = time.monotonic(), SettingsCache.generation
-            settings = self.settings = load_line_settings(session)
-            self.loaded_at, self.loaded_generation = now, generation
-        return settings
-
-    def fresh(self, ttl: float) -> LineSettings | None:
-        """Return the copy while it is fresh; None (nothing read) when there is none or it is stale."""
-        if time.monotonic() - self.loaded_at < ttl and self.loaded_generation == SettingsCache.generation:
-            return self.settings
-        return None
-
-    @classmethod
-    def changed(cls) -> None:
-        """Make every copy in this process stale."""
-        cls.generation += 1
+def _is_line_setting(row: Any) -> bool:
+    return isinstance(row, Setting) and str(row.key or "").startswith(PREFIX)
 
 
-@event.listens_for(Session, "before_flush")
-def _note_settings_change(session: Session, flush_context: Any, instances: Any) -> None:
-    """Remember that this transaction writes a telephony setting."""
-    for row in (*session.new, *session.dirty, *session.deleted):
-        if isinstance(row, Setting) and str(row.key or "").startswith(PREFIX):
-            session.info["telephony_settings_changed"] = True
-            return
-
-
-@event.listens_for(Session, "after_commit")
-def _settings_committed(session: Session) -> None:
-    """Drop the cached copies once a change to the settings is committed."""
-    if session.info.pop("telephony_settings_changed", False):
-        SettingsCache.changed()
-
-
-@event.listens_for(Session, "after_soft_rollback")
-def _settings_rolled_back(session: Session, previous_transaction: Any) -> None:
-    """Forget a change that was rolled back (a copy read meanwhile was read from the committed rows)."""
-    session.info.pop("telephony_settings_changed", None)
+SETTINGS_CHANGES = CommitWatch("telephony settings", _is_line_setting)
+"""This process's committed changes to the line's settings (the webhooks' copies are dropped on each)."""
 
 
 def load_line_settings(session: Session) -> LineSettings:

@@ -195,6 +195,38 @@ def test_after_the_worker_hangs_up_the_caller_is_asked_the_satisfaction_question
     assert talked.get_data(as_text=True).count("/twilio/survey/CA-sv") == 1
 
 
+def test_the_calendar_is_kept_a_few_seconds_and_dropped_when_this_process_changes_a_day(
+    app: Flask, twilio_post: Any, db_session: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The arrival reads no calendar row while its copy is fresh: another process's edit shows within the ttl."""
+    from hotline.telephony.routes.voice import CALENDAR_CACHE
+    from hotline.workdays import services as workdays
+    from hotline.workdays.models import CalendarDay
+
+    monkeypatch.setitem(app.config, "LINE_SETTINGS_CACHE_SECONDS", 60)
+    monkeypatch.delitem(app.extensions, CALENDAR_CACHE, raising=False)
+    today = NOON.date()  # a Monday, an ordinary working day
+
+    def closed(sid: str) -> bool:
+        with time_machine.travel(NOON, tick=False):
+            return "节假日" in said(twilio_post("/twilio/voice/incoming", CallSid=sid, From=CALLER, To="+862288880000"))
+
+    assert not closed("CA-day1")
+    # Another process makes the day a holiday (written without the ORM's bookkeeping): not seen yet...
+    db_session.execute(
+        CalendarDay.__table__.update()
+        .where(CalendarDay.day == today)
+        .values(kind="holiday", holiday_name="测试假日", source="manager")
+    )
+    assert not closed("CA-day2")
+    # ... until the copy is older than LINE_SETTINGS_CACHE_SECONDS.
+    app.extensions[CALENDAR_CACHE].copies[today].loaded_at -= 61
+    assert closed("CA-day3")
+    # A change this process commits is heard on the next call.
+    workdays.set_day(db_session, today, "working", None, actor_id=None)
+    assert not closed("CA-day4")
+
+
 def test_line_settings_are_kept_a_few_seconds_and_dropped_when_this_process_saves_a_change(
     app: Flask, twilio_post: Any, db_session: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -215,7 +247,7 @@ def test_line_settings_are_kept_a_few_seconds_and_dropped_when_this_process_save
     db_session.execute(Setting.__table__.insert().values(key="telephony.prompts", value=other, updated_at=NOON))
     assert "另一个进程的问候" not in greeting("CA-cache2")
     # ... until the copy is older than LINE_SETTINGS_CACHE_SECONDS.
-    app.extensions[SETTINGS_CACHE].loaded_at -= 61
+    app.extensions[SETTINGS_CACHE].copies[None].loaded_at -= 61
     assert "另一个进程的问候" in greeting("CA-cache3")
     # A change saved by this process is heard on the next call.
     settings = load_line_settings(db_session)

@@ -9,6 +9,7 @@ their views join this blueprint.
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from flask import Blueprint, Response, current_app, request
@@ -16,12 +17,13 @@ from twilio.twiml.messaging_response import MessagingResponse
 from twilio.twiml.voice_response import VoiceResponse
 
 from hotline.clock import hotline_zone, utcnow
+from hotline.db import CommitWatch, ProcessCopies
 from hotline.extensions import db
 from hotline.privacy import normalise_phone
 from hotline.telephony import arrival, prompts, services, twiml
 from hotline.telephony.events import announce, announce_arrival, sms_reply
-from hotline.telephony.hours import ServiceCalendar
-from hotline.telephony.line_settings import LineSettings, SettingsCache
+from hotline.telephony.hours import CALENDAR_CHANGES, DayKind, ServiceCalendar, day_kind
+from hotline.telephony.line_settings import SETTINGS_CHANGES, LineSettings, load_line_settings
 from hotline.telephony.security import twilio_webhook
 from hotline.telephony.timeline import TERMINAL, apply_status_callback
 from hotline.telephony.urls import public_url
@@ -29,6 +31,7 @@ from hotline.telephony.webhook_support import int_param, log, no_content, param,
 
 bp = Blueprint("telephony", __name__)
 SETTINGS_CACHE = "hotline_telephony_settings"
+CALENDAR_CACHE = "hotline_telephony_calendar"
 
 
 P_MENU = "/twilio/voice/menu"
@@ -42,15 +45,21 @@ P_SMS_CONSENT = "/twilio/voice/sms-consent"
 P_STATUS = "/twilio/voice/status"
 
 
+def process_copies(name: str, watch: CommitWatch) -> ProcessCopies:
+    """Return this app's copies kept under `name` (made on first use)."""
+    copies = current_app.extensions.get(name)
+    if copies is None:
+        copies = current_app.extensions.setdefault(name, ProcessCopies(watch))
+    return copies
+
+
 def line_settings() -> LineSettings:
-    """Return the line's settings: this process's copy for a few seconds, then read again (see SettingsCache).
+    """Return the line's settings: this process's copy for a few seconds, then read again (see ProcessCopies).
 
     The copy carries its recorded prompts' signed URLs, signed once per copy (no query).
     """
-    cache = current_app.extensions.get(SETTINGS_CACHE)
-    if cache is None:
-        cache = current_app.extensions.setdefault(SETTINGS_CACHE, SettingsCache())
-    settings = cache.get(db.session, current_app.config.get("LINE_SETTINGS_CACHE_SECONDS", 0))
+    ttl = current_app.config.get("LINE_SETTINGS_CACHE_SECONDS", 0)
+    settings = process_copies(SETTINGS_CACHE, SETTINGS_CHANGES).get(None, ttl, lambda: load_line_settings(db.session))
     config = current_app.config
     prompts.sign_recordings(settings, config["SECRET_KEY"], config["PUBLIC_BASE_URL"], utcnow())
     return settings
@@ -59,7 +68,13 @@ def line_settings() -> LineSettings:
 def cached_settings() -> LineSettings:
     """Return the last settings read (or the defaults) without touching the database, for the fallbacks."""
     cache = current_app.extensions.get(SETTINGS_CACHE)
-    return (cache.settings if cache is not None else None) or LineSettings()
+    return (cache.last(None) if cache is not None else None) or LineSettings()
+
+
+def calendar_day(day: date) -> DayKind:
+    """Classify a day from this process's copy of the calendar, kept like the settings' (see ProcessCopies)."""
+    ttl = current_app.config.get("LINE_SETTINGS_CACHE_SECONDS", 0)
+    return process_copies(CALENDAR_CACHE, CALENDAR_CHANGES).get(day, ttl, lambda: day_kind(db.session, day))
 
 
 # Safe answers, built without the database.
@@ -213,6 +228,7 @@ def voice_incoming() -> Response:
         settings=settings,
         zone=hotline_zone(),
         region=current_app.config.get("DEFAULT_REGION") or "CN",
+        day_kinds=calendar_day,
     )
     if arrived.created:
         announce_arrival(arrived.call_id, arrived.values)
