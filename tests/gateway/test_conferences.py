@@ -106,3 +106,37 @@ def test_a_coach_joins_heard_by_the_coached_participant_only(gateway: Gateway, r
     assert joined.coaching and joined.call_sid_to_coach == worker.sid and not joined.muted
     assert gateway.network.call(coach.sid).events("conference")[0].detail["coach"] == worker.sid
     assert not client.conferences(room.sid).participants(worker.sid).fetch().coaching
+
+
+def test_a_held_participant_hears_hold_music_and_the_room_reports_every_change(
+    gateway: Gateway, rest_client: Any, record: AppRecord
+) -> None:
+    client, caller, worker, _expert = three_in_a_room(gateway, rest_client)
+    room = gateway.network.conferences.of_call(caller.sid)
+    hold_url = f"{PUBLIC}/voice/hold-music"
+
+    held = client.conferences(room.sid).participants(caller.sid).update(hold=True, hold_url=hold_url)
+    assert held.hold and client.conferences(room.sid).participants(caller.sid).fetch().hold
+    assert caller.events("conference-hold")[0].detail == {"hold": True, "hold_url": hold_url}
+    client.conferences(room.sid).participants(worker.sid).update(muted=True)
+    client.conferences(room.sid).participants(caller.sid).update(hold=False)
+    assert not client.conferences(room.sid).participants(caller.sid).fetch().hold
+    worker.hang_up()
+    left = ("participant-leave", worker.sid)
+    seen = lambda: [(p["StatusCallbackEvent"], p.get("CallSid")) for p in record.posted("/voice/conference-events")]  # noqa: E731
+    gateway.network.run_until(lambda: left in seen())
+
+    posted = record.posted("/voice/conference-events")
+    events = [(p["StatusCallbackEvent"], p.get("CallSid")) for p in posted]
+    assert events[0] == ("conference-start", None)
+    assert [e for e, _ in events[1:4]] == ["participant-join"] * 3
+    assert events[4:8] == [
+        ("participant-hold", caller.sid),
+        ("participant-mute", worker.sid),
+        ("participant-unhold", caller.sid),
+        ("participant-leave", worker.sid),
+    ]
+    assert sorted(int(p["SequenceNumber"]) for p in posted) == list(range(len(posted)))
+    assert all(p["ConferenceSid"] == room.sid and p["FriendlyName"] == "room-1" for p in posted)
+    assert posted[5]["Muted"] == "true" and posted[4]["Hold"] == "true"
+    assert record.bad_signatures == []

@@ -122,10 +122,22 @@ def make_app(record: AppRecord) -> Flask:
             end_conference_on_exit=(leg == "caller"),
             muted=request.args.get("muted") == "1",
             beep=False,
+            status_callback="/voice/conference-events",
+            status_callback_event="start end join leave mute hold",
             **coach,
         )
         response.append(dial)
         response.say(f"The conference is over for the {leg}.")
+        return twiml(response)
+
+    @app.post("/voice/conference-events")
+    def conference_events() -> Response:
+        return Response(status=204)
+
+    @app.post("/voice/hold-music")
+    def hold_music() -> Response:
+        response = VoiceResponse()
+        response.play("https://hotline.example.org/static/hold.mp3", loop=0)
         return twiml(response)
 
     @app.post("/voice/dial-done")

@@ -13,6 +13,12 @@ Twilio's documented behaviour, as implemented here:
   the media backend is told.
 - `coach` (the CallSid of a participant) makes the joining participant a coach: it hears
   everyone, and only the coached participant hears it (a supervisor coaching a worker).
+- `hold` (a REST update, with `HoldUrl`) takes a participant out of the talk: it is not
+  heard, and hears hold music instead of the room until it is taken off hold.
+- `statusCallback` with `statusCallbackEvent` (start end join leave mute hold) on the first
+  participant's noun that names one: the room posts Twilio's conference status callbacks
+  (`StatusCallbackEvent` participant-join, participant-leave, participant-mute/unmute,
+  participant-hold/unhold, conference-start, conference-end) with a `SequenceNumber`.
 """
 
 from __future__ import annotations
@@ -44,6 +50,7 @@ class Participant:
     end_conference_on_exit: bool = False
     coach: str | None = None
     """The CallSid of the participant this one coaches (only that one hears it)."""
+    hold_url: str | None = None
 
 
 @dataclass
@@ -56,6 +63,10 @@ class Conference:
     updated_utc: datetime
     status: str = "init"
     participants: dict[str, Participant] = field(default_factory=dict)
+    status_callback: str | None = None
+    status_callback_method: str = "POST"
+    status_callback_events: tuple[str, ...] = ()
+    sequence: int = 0
 
     @property
     def is_live(self) -> bool:
@@ -98,7 +109,7 @@ def _flag(noun: ET.Element, name: str, default: bool) -> bool:
 
 
 def join_conference(
-    call: Call, noun: ET.Element, action: str | None, method: str
+    call: Call, noun: ET.Element, action: str | None, method: str, doc_url: str = ""
 ) -> Generator[Sleep | Fetch, object, Source | None]:
     """Join the noun's conference for the party's talk time, then return the action Source (or None)."""
     network = call.network
@@ -114,9 +125,16 @@ def join_conference(
         coach=(noun.get("coach") or "").strip() or None,
     )
     conference.participants[call.sid] = participant
+    callback = (noun.get("statusCallback") or "").strip()
+    if callback and conference.status_callback is None:
+        conference.status_callback = call.resolve(doc_url, callback)
+        conference.status_callback_method = noun.get("statusCallbackMethod", "POST").upper()
+        conference.status_callback_events = tuple(noun.get("statusCallbackEvent", "").replace(",", " ").split())
     if participant.start_conference_on_enter and conference.status == "init":
         conference.status = "in-progress"
+        network.conference_event(conference, "start", "conference-start", None)
     conference.updated_utc = network.now_utc()
+    network.conference_event(conference, "join", "participant-join", participant)
     network.media.conference(call, conference.sid, participant.muted, participant.coach)
     detail = {"conference_sid": conference.sid, "participants": list(conference.participants)}
     call.event("conference", text=name, detail={**detail, "muted": participant.muted, "coach": participant.coach})

@@ -86,7 +86,7 @@ def dial(call: Call, verb: ET.Element, doc_url: str) -> Effects:
     caller_id = verb.get("callerId") or call.from_
     targets, conference = _targets(call, verb, doc_url)
     if conference is not None:
-        return (yield from join_conference(call, conference, action, method))
+        return (yield from join_conference(call, conference, action, method, doc_url))
     call.event("dial", detail={"targets": [target.address for target in targets], "timeout": timeout})
     legs = [(target, network.create_leg(call, target, caller_id)) for target in targets]
     live = bool(legs) and all(getattr(leg.caller, "live", False) for _, leg in legs)

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
+from email.utils import format_datetime
 
 import requests
 
@@ -49,7 +50,7 @@ from hotline.gateway.interpreter.model import (
 )
 from hotline.gateway.interpreter.queues import CallQueue, QueueMember, QueueRegistry, new_sid
 from hotline.gateway.interpreter.webhooks import WebhookSender
-from hotline.gateway.media.backend import WAIT_FOR_INPUT, GatherPrompt, MediaBackend, Party, RecordingInput
+from hotline.gateway.media.backend import WAIT_FOR_INPUT, GatherPrompt, MediaBackend, Party, Prompt, RecordingInput
 from hotline.gateway.media.simulated import CallerScript, SimulatedMedia, Timing
 
 __all__ = [
@@ -278,12 +279,14 @@ class Network(Messaging):
         if participant is None:
             return
         conference.updated_utc = self.now_utc()
+        self.conference_event(conference, "leave", "participant-leave", participant)
         if conference.is_live and (participant.end_conference_on_exit or not conference.participants):
             self.end_conference(conference)
 
     def end_conference(self, conference: Conference) -> None:
         """End a conference: every participant leaves it and goes on with its TwiML."""
         conference.status, conference.updated_utc = "completed", self.now_utc()
+        self.conference_event(conference, "end", "conference-end", None)
         for call_sid in list(conference.participants):
             if call_sid in self.calls:
                 self._interrupt(self.calls[call_sid], LeftConference("conference-ended"))
@@ -302,9 +305,58 @@ class Network(Messaging):
         participant.muted = muted
         conference.updated_utc = self.now_utc()
         call = self.call(call_sid)
-        self.media.conference(call, conference.sid, muted, participant.coach)
+        self.media.conference(call, conference.sid, muted or participant.hold, participant.coach)
         call.event("conference-mute", text=conference.friendly_name, detail={"muted": muted})
+        self.conference_event(conference, "mute", "participant-mute" if muted else "participant-unmute", participant)
         return participant
+
+    def hold_participant(
+        self, conference: Conference, call_sid: str, hold: bool, hold_url: str | None = None
+    ) -> Participant:
+        """Put a participant on hold (not heard, hearing hold music) or take it off, as the REST update does."""
+        participant = conference.participants.get(call_sid)
+        if participant is None:
+            raise NotInQueueError(f"{call_sid} is not in conference {conference.sid}")
+        if participant.hold == hold:
+            return participant
+        participant.hold, participant.hold_url = hold, (hold_url if hold else None)
+        conference.updated_utc = self.now_utc()
+        call = self.call(call_sid)
+        self.media.conference(call, conference.sid, participant.muted or hold, participant.coach)
+        if hold:
+            self.media.play(call, Prompt("hold-music", url=hold_url or "", loop=0))
+        else:
+            self.media.stop(call)
+        call.event("conference-hold", text=conference.friendly_name, detail={"hold": hold, "hold_url": hold_url})
+        self.conference_event(conference, "hold", "participant-hold" if hold else "participant-unhold", participant)
+        return participant
+
+    def conference_event(
+        self, conference: Conference, subscription: str, event: str, participant: Participant | None
+    ) -> None:
+        """Post the conference's status callback for this event when its first participant asked for it."""
+        if not conference.status_callback or subscription not in conference.status_callback_events:
+            return
+        params = {
+            "AccountSid": self.account_sid,
+            "ConferenceSid": conference.sid,
+            "FriendlyName": conference.friendly_name,
+            "StatusCallbackEvent": event,
+            "SequenceNumber": str(conference.sequence),
+            "Timestamp": format_datetime(self.now_utc()),
+        }
+        conference.sequence += 1
+        if participant is not None:
+            params |= {
+                "CallSid": participant.call_sid,
+                "Muted": str(participant.muted).lower(),
+                "Hold": str(participant.hold).lower(),
+                "Coaching": str(participant.coach is not None).lower(),
+                "EndConferenceOnExit": str(participant.end_conference_on_exit).lower(),
+                "StartConferenceOnEnter": str(participant.start_conference_on_enter).lower(),
+            }
+        call = self.calls.get(participant.call_sid) if participant is not None else None
+        self.queue_callback(call, conference.status_callback, conference.status_callback_method, params)
 
     # Outside events: what the REST API, the caller or a browser do to a call.
 

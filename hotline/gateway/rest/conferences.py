@@ -148,7 +148,7 @@ class ConferenceResources:
         if muted is not None:
             self.network.mute_participant(room, sid, muted.lower() == "true")
         if hold is not None:
-            room.participants[sid].hold = hold.lower() == "true"
+            self.network.hold_participant(room, sid, hold.lower() == "true", self._text(params, "HoldUrl"))
         return 200, snapshot | self._participant_json(room, sid)
 
     def _delete_participant(self, params: Params, conference: str, sid: str) -> tuple[int, Json]:
