@@ -105,9 +105,9 @@ __all__ += [
     "WorkerProfile",
 ]
 
-from hotline.routing.models import CallTransfer, Offer, RoutingEntry, WorkerPresence  # noqa: E402
+from hotline.routing.models import CallLeg, CallTransfer, Offer, RoutingEntry, WorkerPresence  # noqa: E402
 
-__all__ += ["CallTransfer", "Offer", "RoutingEntry", "WorkerPresence"]
+__all__ += ["CallLeg", "CallTransfer", "Offer", "RoutingEntry", "WorkerPresence"]
 __all__ += [
     "Escalation",
     "EscalationPolicy",

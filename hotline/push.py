@@ -73,6 +73,11 @@ def transfer_failed(worker_id: int, call_id: int) -> None:
     _emit("transfer.failed", {"call_id": call_id}, user_room(worker_id))
 
 
+def call_line(call_id: int) -> None:
+    """Tell every console that a call's line changed: a leg joined or left, hold or mute."""
+    _emit("call.line", {"call_id": call_id}, CONSOLE_ROOM)
+
+
 def chat_line(call_id: int) -> None:
     """Tell every console that a simulated call's chat has a new line."""
     _emit("chat.line", {"call_id": call_id}, CONSOLE_ROOM)

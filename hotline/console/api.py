@@ -12,12 +12,13 @@ from hotline import push
 from hotline.access import logged_in
 from hotline.api import API_PREFIX, ApiError
 from hotline.clock import utcnow
-from hotline.console import intake, services, sip_phone, softphone
-from hotline.console.exceptions import NotYourCall, SipPhoneUnavailable, SoftphoneUnavailable
+from hotline.console import intake, line, services, sip_phone, softphone
+from hotline.console.exceptions import LineRefused, NotYourCall, SipPhoneUnavailable, SoftphoneUnavailable
 from hotline.console.routes import bp
 from hotline.extensions import db
 from hotline.routing import adapters
 from hotline.telephony.models import Call
+from hotline.telephony.providers import TelephonyError
 
 
 def _api_call(call_id: int) -> Call:
@@ -212,3 +213,75 @@ def chat_say(call_id: int) -> Any:
     adapters.send_simulator_chat(db.session, call, "worker", body[:1000], utcnow())
     push.chat_line(call.id)
     return jsonify({"sent": True})
+
+
+def _line_switch(call_id: int, name: str, change: Any) -> Any:
+    """Run a hold or mute change for the current user's call and answer its new state."""
+    call = _api_call(call_id)
+    value = (request.get_json(silent=True) or {}).get(name)
+    if not isinstance(value, bool):
+        raise ApiError(400, "invalid_body", _("Send true or false."))
+    try:
+        state = change(db.session, call, current_user.id, value, utcnow(), adapters.get_provider())
+    except LineRefused as exc:
+        raise ApiError(409, "not_on_call", _("You are not on this call.")) from exc
+    except TelephonyError as exc:
+        db.session.rollback()
+        raise ApiError(502, "phone_network", _("The phone network did not answer. Try again in a moment.")) from exc
+    return jsonify({name: state})
+
+
+@bp.post(f"{API_PREFIX}/console/calls/<int:call_id>/hold")
+@logged_in
+def hold(call_id: int) -> Any:
+    """Put the caller on hold or take them off.
+    ---
+    post:
+      summary: Put the caller on hold (they hear hold music and not the worker) or take them off hold
+      parameters:
+        - {name: call_id, in: path, required: true, schema: {type: integer}}
+      requestBody:
+        required: true
+        content:
+          application/json:
+            schema:
+              type: object
+              additionalProperties: false
+              required: [hold]
+              properties: {hold: {type: boolean}}
+      responses:
+        200: {description: "{hold: true|false}: the state asked of the line"}
+        400: {description: Not a boolean}
+        404: {description: No such call of mine}
+        409: {description: I am not on this call now}
+        502: {description: The phone network did not answer}
+    """
+    return _line_switch(call_id, "hold", line.set_hold)
+
+
+@bp.post(f"{API_PREFIX}/console/calls/<int:call_id>/mute")
+@logged_in
+def mute(call_id: int) -> Any:
+    """Mute or unmute my leg of the call.
+    ---
+    post:
+      summary: Mute my leg in the call's conference (the caller no longer hears me) or unmute it
+      parameters:
+        - {name: call_id, in: path, required: true, schema: {type: integer}}
+      requestBody:
+        required: true
+        content:
+          application/json:
+            schema:
+              type: object
+              additionalProperties: false
+              required: [muted]
+              properties: {muted: {type: boolean}}
+      responses:
+        200: {description: "{muted: true|false}: the state asked of the line"}
+        400: {description: Not a boolean}
+        404: {description: No such call of mine}
+        409: {description: I am not on this call now}
+        502: {description: The phone network did not answer}
+    """
+    return _line_switch(call_id, "muted", line.set_mute)

@@ -31,3 +31,7 @@ class RecordingUnavailable(ConsoleError):
 
 class SipPhoneUnavailable(ConsoleError):
     """Workers' SIP phones are not configured (no registrar or no shared secret)."""
+
+
+class LineRefused(ConsoleError):
+    """Hold or mute cannot be done: the worker is not on this call (or it ended)."""

@@ -35,6 +35,13 @@ TRANSFER_STATES = {
     "worker_left": _l("you left; caller and expert talk on"),
     "taken": _l("taken by the colleague"),
     "failed": _l("not taken"),
+    "completed": _l("the expert took the call"),
+}
+LEG_ROLES = {
+    "caller": _l("Caller"),
+    "worker": _l("Duty worker"),
+    "expert": _l("Expert"),
+    "supervisor": _l("Supervisor"),
 }
 
 
@@ -56,6 +63,7 @@ def template_helpers() -> dict[str, Any]:
         "reason_label": _from(REASONS),
         "call_state_label": _from(CALL_STATES),
         "transfer_status_label": _from(TRANSFER_STATES),
+        "leg_role_label": _from(LEG_ROLES),
         "call_type_label": call_type_label,
         "Service": Service,
         "Risk": Risk,

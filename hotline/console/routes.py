@@ -83,6 +83,7 @@ def render_call(call: Call, form: IntakeForm, status: int = 200) -> Any:
     """Render the current-call page with the intake form."""
     context = _console_context()
     context.update(services.call_context(db.session, call, current_user, context["now"]))
+    context.update(services.line_context(db.session, call, current_user))
     transfer_form = TransferForm()
     transfer_form.worker_id.choices = [(u.id, u.display_name) for u in context["colleagues"]]
     transfer_form.expert_id.choices = [(e.expert_id, f"{e.name} · {e.profession}") for e in context["experts"]]
@@ -104,6 +105,14 @@ def current_call(call_id: int) -> Any:
     services.record_call_view(db.session, call, current_user, utcnow())
     draft = intake.load_draft(db.session, call, current_user.id) or {}
     return render_call(call, IntakeForm(data=draft))
+
+
+@bp.get("/console/calls/<int:call_id>/fragments/line")
+@logged_in
+def line_fragment(call_id: int) -> Any:
+    """Render the call's line panel: timer, hold, mute, hang-up, who is on the line (refreshed on live events)."""
+    call = _call(call_id)
+    return render_template("console/_line.html", **services.line_context(db.session, call, current_user))
 
 
 @bp.get("/console/calls/<int:call_id>/recording")

@@ -248,7 +248,7 @@ def call_context(session: Session, call: Call, user: User, now: datetime) -> dic
         "caller": mask_phone(call.from_number),
         "history": history,
         "entry": entry,
-        "on_call": entry is not None and entry.status == "accepted" and entry.worker_id == user.id,
+        "on_call": _is_on_call(call, entry, user.id),
         "colleagues": colleagues,
         "experts": adapters.on_duty_experts(session, now),
         "transfers": transfers,
@@ -256,6 +256,18 @@ def call_context(session: Session, call: Call, user: User, now: datetime) -> dic
         "simulator": adapters.is_simulator(),
         "chat": adapters.simulator_chat(session, call) if adapters.is_simulator() else [],
     }
+
+
+def _is_on_call(call: Call, entry: RoutingEntry | None, user_id: int) -> bool:
+    return call.ended_at is None and entry is not None and entry.status == "accepted" and entry.worker_id == user_id
+
+
+def line_context(session: Session, call: Call, user: User) -> dict[str, Any]:
+    """Return what the call page's line panel shows: the timer, hold, mute, hang-up and who is on the line."""
+    from hotline.console.line import line_state
+
+    entry = session.scalar(select(RoutingEntry).where(RoutingEntry.call_id == call.id))
+    return {"call": call, "on_call": _is_on_call(call, entry, user.id), "line": line_state(session, call)}
 
 
 def hang_up(session: Session, call: Call, worker_id: int, now: datetime, provider: Any) -> None:

@@ -16,18 +16,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from hotline.console.exceptions import TransferRefused
+from hotline.console.line import add_leg, conference_name, conference_url, move_to_conference
 from hotline.routing import adapters
 from hotline.routing import services as routing
 from hotline.routing.exceptions import InvalidState, NotOnCall
-from hotline.routing.models import CallTransfer, WorkerPresence
+from hotline.routing.models import CallTransfer
 from hotline.telephony.models import Call
 from hotline.telephony.providers import TelephonyError
-from hotline.telephony.urls import public_url
-
-
-def conference_name(call: Call) -> str:
-    """Return the conference a call's warm transfer uses."""
-    return f"hotline-call-{call.id}"
 
 
 def warm_transfer(
@@ -38,12 +33,7 @@ def warm_transfer(
     Raises:
         TransferRefused: the expert is not on duty now or has no phone number.
     """
-    expert = next((e for e in adapters.on_duty_experts(session, now) if e.expert_id == expert_id), None)
-    if expert is None or not expert.phone:
-        raise TransferRefused("expert_unavailable")
-    presence = session.get(WorkerPresence, worker_id)
-    worker_leg = routing.connect_target(presence) if presence is not None else f"worker_{worker_id}"
-    worker_to = worker_leg if worker_leg.startswith("+") else f"client:{worker_leg}"
+    expert = _expert_on_duty(session, expert_id, now)
     transfer = CallTransfer(
         call_id=call.id,
         kind="warm",
@@ -59,15 +49,23 @@ def warm_transfer(
         session, call, "transfer.warm", now, worker_id=worker_id, expert_id=expert_id, expert=expert.name
     )
     session.commit()
-    provider.redirect_call(call.call_sid, public_url(f"/twilio/console/conference/{call.id}", leg="caller"))
-    transfer.worker_leg_sid = provider.place_call(
-        worker_to, public_url(f"/twilio/console/conference/{call.id}", leg="worker")
-    )
-    transfer.expert_leg_sid = provider.place_call(
-        expert.phone, public_url(f"/twilio/console/conference/{call.id}", leg="expert")
-    )
+    transfer.worker_leg_sid = move_to_conference(session, call, worker_id, now, provider)
+    transfer.expert_leg_sid = provider.place_call(expert.phone, conference_url(call, "expert"))
+    add_leg(session, call, transfer.expert_leg_sid, "expert", now, expert_id=expert_id)
     session.commit()
     return transfer
+
+
+def _expert_on_duty(session: Session, expert_id: int, now: datetime) -> Any:
+    """Return the expert on expert duty now with a phone number.
+
+    Raises:
+        TransferRefused: the expert is not on duty now or has no phone number.
+    """
+    expert = next((e for e in adapters.on_duty_experts(session, now) if e.expert_id == expert_id), None)
+    if expert is None or not expert.phone:
+        raise TransferRefused("expert_unavailable")
+    return expert
 
 
 def leave_conference(session: Session, call: Call, worker_id: int, now: datetime, provider: Any) -> CallTransfer:

@@ -1,4 +1,4 @@
-"""TwiML for the warm transfer's conference (Twilio fetches it; the signature is checked)."""
+"""TwiML and callbacks of the call's conference (Twilio fetches them; the signature is checked)."""
 
 from __future__ import annotations
 
@@ -7,13 +7,19 @@ from typing import Any
 from flask import Response, request
 from twilio.twiml.voice_response import Dial, VoiceResponse
 
+from hotline.clock import utcnow
+from hotline.console import line
 from hotline.console.routes import bp
-from hotline.console.transfers import conference_name
 from hotline.extensions import db
+from hotline.routing import adapters
+from hotline.telephony import twiml
 from hotline.telephony.models import Call
-from hotline.telephony.routes.voice import apologise_and_hang_up, enqueue_without_database
+from hotline.telephony.routes.voice import apologise_and_hang_up, enqueue_without_database, line_settings
 from hotline.telephony.security import twilio_webhook
-from hotline.telephony.webhook_support import safe_twiml, xml
+from hotline.telephony.urls import public_url
+from hotline.telephony.webhook_support import param, safe_twiml, xml
+
+CONFERENCE_EVENTS = "join leave mute hold"
 
 
 def conference_without_database() -> Response:
@@ -34,12 +40,39 @@ def conference(call_id: int) -> Any:
         response.hangup()
     else:
         leg = request.args.get("leg", "expert")
+        options = line.joining_twiml_options(db.session, call, param("CallSid"), leg, utcnow())
         dial = Dial()
         dial.conference(
-            conference_name(call),
+            line.conference_name(call),
             start_conference_on_enter=True,
             end_conference_on_exit=(leg == "caller"),
             beep=False,
+            status_callback=public_url(f"/twilio/console/conference/{call.id}/events"),
+            status_callback_event=CONFERENCE_EVENTS,
+            **options,
         )
         response.append(dial)
     return xml(response)
+
+
+@bp.post("/twilio/console/conference/<int:call_id>/events")
+@twilio_webhook
+def conference_events(call_id: int) -> Any:
+    """Take the conference's status callbacks: who joined or left, hold and mute confirmed."""
+    call = db.session.get(Call, call_id)
+    if call is not None:
+        line.conference_event(db.session, call, request.form.to_dict(), utcnow(), adapters.get_provider())
+    return Response(status=204)
+
+
+def hold_without_database() -> Response:
+    """Keep a held caller waiting in silence, asking again in a while: hold never drops a caller."""
+    return xml(twiml.on_hold(None, public_url("/twilio/console/hold")))
+
+
+@bp.post("/twilio/console/hold")
+@twilio_webhook
+@safe_twiml(hold_without_database)
+def hold_music() -> Any:
+    """Play the line's hold music (or say that the worker is coming back) to a caller on hold."""
+    return xml(twiml.on_hold(line_settings(), public_url("/twilio/console/hold")))

@@ -109,3 +109,30 @@ class CallTransfer(Base):
     expert_leg_sid: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class CallLeg(Base):
+    """One leg in a call's conference (caller, worker, expert, supervisor), as the conference reports it.
+
+    `muted` and `hold` are what the worker asked for; the line applies them when the leg joins
+    and reports each change back (conference status callbacks).
+    """
+
+    __tablename__ = "call_legs"
+
+    id: Mapped[intpk]
+    call_id: Mapped[int] = mapped_column(ForeignKey("calls.id", ondelete="CASCADE"), index=True)
+    call_sid: Mapped[str] = mapped_column(String(64), unique=True)
+    role: Mapped[code]
+    """caller, worker, expert or supervisor."""
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    expert_id: Mapped[int | None] = mapped_column(ForeignKey("expert_volunteers.id"))
+    status: Mapped[code] = mapped_column(default="connecting")
+    """connecting, joined or left."""
+    muted: Mapped[bool] = mapped_column(default=False)
+    hold: Mapped[bool] = mapped_column(default=False)
+    sequence: Mapped[int] = mapped_column(default=-1)
+    """The conference callback's SequenceNumber last applied (older ones are ignored)."""
+    joined_at: Mapped[datetime | None]
+    left_at: Mapped[datetime | None]
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -51,6 +51,7 @@ PROMPT_LABELS = {
     "worker_missed": _l("Worker did not answer"),
     "apology": _l("Apology when something fails"),
     "goodbye": _l("Goodbye"),
+    "on_hold": _l("Caller on hold (when no hold music is set)"),
 }
 
 # What a menu key may lead to: the glossary's services (all routable, see

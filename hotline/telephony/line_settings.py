@@ -50,6 +50,7 @@ DEFAULT_PROMPTS: dict[str, str] = {
     "worker_missed": "工作人员暂时未能接听,我们会继续为您排队,您仍在队列的最前面。",
     "apology": "很抱歉,系统暂时出现问题。",
     "goodbye": "感谢您的来电,再见。",
+    "on_hold": "您的通话已被保持,工作人员马上回来,请不要挂机。",
 }
 PROMPT_NAMES = tuple(DEFAULT_PROMPTS)
 

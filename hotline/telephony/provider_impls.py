@@ -78,6 +78,26 @@ class TwilioProvider:
         """End a live call."""
         self._run(lambda: self.client.calls(call_sid).update(status="completed"))
 
+    def update_participant(
+        self, conference: str, call_sid: str, *, muted: bool | None = None, hold: bool | None = None, hold_url: str = ""
+    ) -> None:
+        """Update a participant of the live conference of this name (Participants resource: Muted, Hold, HoldUrl)."""
+        changes: dict[str, Any] = {}
+        if muted is not None:
+            changes["muted"] = muted
+        if hold is not None:
+            changes["hold"] = hold
+            if hold and hold_url:
+                changes |= {"hold_url": hold_url, "hold_method": "POST"}
+
+        def update() -> None:
+            rooms = self.client.conferences.list(friendly_name=conference, status="in-progress", limit=1)
+            if not rooms:
+                raise TelephonyError(f"no live conference {conference!r}")
+            self.client.conferences(rooms[0].sid).participants(call_sid).update(**changes)
+
+        self._run(update)
+
     def fetch_recording(self, recording_url: str) -> RecordingAudio:
         """Fetch the recording's MP3 from Twilio's REST API with the account's credentials, as a stream."""
         import requests

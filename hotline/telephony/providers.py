@@ -73,6 +73,17 @@ class TelephonyProvider(Protocol):
     def hang_up(self, call_sid: str) -> None:
         """End a live call."""
 
+    def update_participant(
+        self, conference: str, call_sid: str, *, muted: bool | None = None, hold: bool | None = None, hold_url: str = ""
+    ) -> None:
+        """Mute or unmute, hold or resume a call in the live conference named `conference`.
+
+        A held participant hears the TwiML at `hold_url` (hold music) and is not heard.
+
+        Raises:
+            TelephonyError: no such live conference or participant, or the network refused.
+        """
+
     def fetch_recording(self, recording_url: str) -> RecordingAudio:
         """Fetch a recording's media (the RecordingUrl Twilio sent) to stream to a worker.
 
@@ -96,6 +107,7 @@ class RecordingProvider:
     calls: list[dict[str, str | None]] = field(default_factory=list)
     redirects: list[tuple[str, str]] = field(default_factory=list)
     hangups: list[str] = field(default_factory=list)
+    participant_updates: list[dict[str, object]] = field(default_factory=list)
     deleted_recordings: list[str] = field(default_factory=list)
     _ids: itertools.count = field(default_factory=lambda: itertools.count(1))
     _lock: threading.Lock = field(default_factory=threading.Lock)
@@ -123,6 +135,15 @@ class RecordingProvider:
         """Record a hang-up."""
         with self._lock:
             self.hangups.append(call_sid)
+
+    def update_participant(
+        self, conference: str, call_sid: str, *, muted: bool | None = None, hold: bool | None = None, hold_url: str = ""
+    ) -> None:
+        """Record a participant's update."""
+        with self._lock:
+            self.participant_updates.append(
+                {"conference": conference, "call_sid": call_sid, "muted": muted, "hold": hold, "hold_url": hold_url}
+            )
 
     def fetch_recording(self, recording_url: str) -> RecordingAudio:
         """Return a generated tone: nothing real was recorded."""

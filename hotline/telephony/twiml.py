@@ -88,6 +88,22 @@ def queue_wait(
     return response
 
 
+def on_hold(settings: LineSettings | None, again_url: str) -> VoiceResponse:
+    """Answer a conference's hold URL: the line's hold music, else the on-hold prompt and a pause, again and again.
+
+    Without settings (the database is down) only the pause and the redirect: silence, never a hang-up.
+    """
+    response = VoiceResponse()
+    if settings is not None and settings.hold_audio_url:
+        response.play(settings.hold_audio_url, loop=0)
+        return response
+    if settings is not None:
+        speak(response, settings, "on_hold")
+    response.pause(length=20)
+    response.redirect(again_url, method="POST")
+    return response
+
+
 def offer_voicemail_or_callback(settings: LineSettings, action_url: str, *, lead: str) -> VoiceResponse:
     """Say why (closed, waited too long), then offer 1 voicemail, 2 callback; silence goes to voicemail."""
     response = VoiceResponse()

@@ -12,50 +12,22 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 from twilio.twiml.voice_response import Dial, VoiceResponse
 
 from hotline import audit
 from hotline.accounts.models import User
-from hotline.console.transfers import conference_name
+from hotline.console.line import add_leg, address_of, conference_name, move_to_conference
 from hotline.routing import adapters
-from hotline.routing.models import CallTransfer, WorkerPresence
-from hotline.routing.services import connect_target
-from hotline.telephony.models import Call, CallEvent
+from hotline.telephony.models import Call
 from hotline.telephony.providers import TelephonyProvider
 from hotline.telephony.urls import public_url
 
 MODES = ("listen", "coach", "barge")
-CONFERENCE_EVENT = "monitor.conference"
 
 
 class CannotMonitor(Exception):
     """The call is not live with a worker, or the mode is unknown."""
-
-
-def address_of(session: Session, user_id: int) -> str:
-    """Return where the line rings a member of staff: their softphone (client:worker_<id>) or their own phone."""
-    presence = session.get(WorkerPresence, user_id)
-    target = connect_target(presence) if presence is not None else f"worker_{user_id}"
-    return target if target.startswith("+") else f"client:{target}"
-
-
-def worker_leg_in_conference(session: Session, call: Call) -> str | None:
-    """Return the CallSid of the worker's leg when the call already talks in its conference."""
-    warm = session.scalar(
-        select(CallTransfer.worker_leg_sid).where(
-            CallTransfer.call_id == call.id, CallTransfer.kind == "warm", CallTransfer.status == "started"
-        )
-    )
-    if warm:
-        return warm
-    event = session.scalar(
-        select(CallEvent)
-        .where(CallEvent.call_id == call.id, CallEvent.kind == CONFERENCE_EVENT)
-        .order_by(CallEvent.id.desc())
-    )
-    return event.data.get("worker_leg_sid") if event is not None else None
 
 
 def join_call(
@@ -72,16 +44,12 @@ def join_call(
         raise CannotMonitor("mode")
     if call is None or call.answered_at is None or call.ended_at is not None or call.worker_id is None:
         raise CannotMonitor("not_live")
-    worker_leg = worker_leg_in_conference(session, call)
-    conference_url = f"/twilio/console/conference/{call.id}"
-    if worker_leg is None:
-        provider.redirect_call(call.call_sid, public_url(conference_url, leg="caller"))
-        worker_leg = provider.place_call(address_of(session, call.worker_id), public_url(conference_url, leg="worker"))
-        adapters.add_call_event(session, call, CONFERENCE_EVENT, now, worker_leg_sid=worker_leg)
+    worker_leg = move_to_conference(session, call, call.worker_id, now, provider)
     supervisor_leg = provider.place_call(
         address_of(session, supervisor.id),
         public_url(f"/twilio/wallboard/monitor/{call.id}", mode=mode, coach=worker_leg if mode == "coach" else None),
     )
+    add_leg(session, call, supervisor_leg, "supervisor", now, user_id=supervisor.id, muted=mode == "listen")
     adapters.add_call_event(session, call, f"monitor.{mode}", now, supervisor_id=supervisor.id)
     audit.record(session, "call.monitor", actor_id=supervisor.id, target=f"call:{call.id}", detail={"mode": mode})
     session.commit()

@@ -39,8 +39,21 @@
     await Promise.all([
       swap("console-status", "/console/fragments/status"),
       swap("console-board", "/console/fragments/board"),
+      refreshLine(),
     ]);
     afterRender();
+  };
+  // The current call's line panel (timer, hold, mute, who is on the line), replaced as a whole.
+  const refreshLine = async () => {
+    const panel = document.getElementById("call-line");
+    if (!panel) return;
+    try {
+      const fresh = new DOMParser().parseFromString(await text(`/console/calls/${panel.dataset.callId}/fragments/line`), "text/html");
+      const replacement = fresh.getElementById("call-line");
+      if (replacement) document.getElementById("call-line")?.replaceWith(replacement);
+    } catch {
+      // The next event or the reconnect fetches again.
+    }
   };
   const refreshSoon = () => {
     clearTimeout(refreshTimer);
@@ -234,6 +247,9 @@
       socket.on(name, refreshSoon);
     }
     socket.on("offer.new", () => refreshSoon());
+    socket.on("call.line", (payload) => {
+      if (String(config.callId) === String(payload.call_id)) refreshLine().then(tick);
+    });
     socket.on("call.assigned", (payload) => {
       if (String(config.callId) !== String(payload.call_id)) openCall(payload.url);
     });
@@ -257,6 +273,6 @@
   }
   window.addEventListener("offline", () => showConnection(false));
 
-  window.HotlineConsole = { config, api, flash, refresh, afterRender };
+  window.HotlineConsole = { config, api, flash, refresh, refreshLine, afterRender };
   afterRender();
 })();
