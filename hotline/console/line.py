@@ -111,9 +111,18 @@ def move_to_conference(
     return worker_sid
 
 
+def is_on_call(call: Call, entry: RoutingEntry | None, user_id: int) -> bool:
+    """Tell whether the user talks on this call now: the router gave it to them (or the line put it through)."""
+    if call.ended_at is not None:
+        return False
+    if entry is not None and entry.status == "accepted":
+        return entry.worker_id == user_id
+    return call.answered_at is not None and call.worker_id == user_id
+
+
 def _worker_on_call(session: Session, call: Call, worker_id: int) -> None:
     entry = session.scalar(select(RoutingEntry).where(RoutingEntry.call_id == call.id))
-    if call.ended_at is not None or entry is None or entry.status != "accepted" or entry.worker_id != worker_id:
+    if not is_on_call(call, entry, worker_id):
         raise LineRefused("not_on_call")
 
 

@@ -13,6 +13,7 @@ from hotline import audit, push
 from hotline.accounts.models import User
 from hotline.cases.services import caller_history
 from hotline.console.exceptions import NotYourCall
+from hotline.console.line import is_on_call, line_state
 from hotline.privacy import mask_phone
 from hotline.routing import adapters
 from hotline.routing.models import CallTransfer, Offer, RoutingEntry, WorkerPresence
@@ -248,7 +249,7 @@ def call_context(session: Session, call: Call, user: User, now: datetime) -> dic
         "caller": mask_phone(call.from_number),
         "history": history,
         "entry": entry,
-        "on_call": _is_on_call(call, entry, user.id),
+        "on_call": is_on_call(call, entry, user.id),
         "colleagues": colleagues,
         "experts": adapters.on_duty_experts(session, now),
         "transfers": transfers,
@@ -258,16 +259,10 @@ def call_context(session: Session, call: Call, user: User, now: datetime) -> dic
     }
 
 
-def _is_on_call(call: Call, entry: RoutingEntry | None, user_id: int) -> bool:
-    return call.ended_at is None and entry is not None and entry.status == "accepted" and entry.worker_id == user_id
-
-
 def line_context(session: Session, call: Call, user: User) -> dict[str, Any]:
     """Return what the call page's line panel shows: the timer, hold, mute, hang-up and who is on the line."""
-    from hotline.console.line import line_state
-
     entry = session.scalar(select(RoutingEntry).where(RoutingEntry.call_id == call.id))
-    return {"call": call, "on_call": _is_on_call(call, entry, user.id), "line": line_state(session, call)}
+    return {"call": call, "on_call": is_on_call(call, entry, user.id), "line": line_state(session, call)}
 
 
 def hang_up(session: Session, call: Call, worker_id: int, now: datetime, provider: Any) -> None:

@@ -1,7 +1,7 @@
 """call legs: who is in a call's conference, on hold or muted
 
 Revision ID: 1720_001
-Revises: 1670_001
+Revises: 1760_001
 Create Date: 2026-12-04 02:10:00
 
 """
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "1720_001"
-down_revision = "1670_001"
+down_revision = "1760_001"
 branch_labels = None
 depends_on = None
 
