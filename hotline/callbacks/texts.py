@@ -9,23 +9,16 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime
-from zoneinfo import ZoneInfo
 
-from flask import current_app
 from sqlalchemy.orm import Session
 
 from hotline.callbacks.services import expected_callback_time
 from hotline.sms import services as sms
+from hotline.sms.kinds import moment_text
 from hotline.sms.models import SmsMessage
 from hotline.telephony.models import Call
 
 log = logging.getLogger("hotline.callbacks")
-
-
-def expected_time_text(due_at: datetime) -> str:
-    """Return the deadline as a caller reads it: "12月3日15:00"."""
-    local = due_at.astimezone(ZoneInfo(current_app.config["HOTLINE_TZ"]))
-    return f"{local.month}月{local.day}日{local:%H:%M}"
 
 
 def confirm_by_sms(session: Session, call_id: int, now: datetime) -> SmsMessage | None:
@@ -39,7 +32,7 @@ def confirm_by_sms(session: Session, call_id: int, now: datetime) -> SmsMessage 
             session,
             "callback_confirmation",
             call.from_number,
-            {"time": expected_time_text(due_at)},
+            {"time": moment_text(due_at)},
             f"callback:{call_id}",
             now,
         )

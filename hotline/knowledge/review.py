@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from hotline.clock import hotline_zone, local
 from hotline.knowledge.models import Article
+from hotline.sms import services as sms
 
 log = logging.getLogger("hotline.knowledge")
 EXPIRED = "expired"
@@ -107,7 +108,16 @@ def remind_owners(session: Session, provider: Any, today: date, now: datetime, v
                     link=link,
                 )
             try:
-                provider.send_sms(phone, body)
+                sms.text_staff(
+                    session,
+                    provider,
+                    "knowledge_review",
+                    phone,
+                    {"question": article.question},
+                    body,
+                    origin=f"knowledge:{article.id}:{now:%Y%m%d}",
+                    now=now,
+                )
                 delivered = True
                 sent += 1
             except Exception as exc:  # noqa: BLE001  (any provider failure: try again next week)

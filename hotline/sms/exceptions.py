@@ -19,3 +19,7 @@ class InvalidTemplate(SmsError):
     def __init__(self, errors: list[str]) -> None:
         super().__init__("; ".join(errors))
         self.errors = errors
+
+
+class StaffSmsFailed(SmsError):
+    """The template provider refused a staff message, or it may have gone (an uncertain send is never repeated)."""

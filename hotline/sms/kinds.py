@@ -12,9 +12,12 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
+
+from hotline.clock import local
 
 PROVIDERS = ("alibaba", "tencent")
 DEFAULT_MAX_LENGTH = {"alibaba": 35, "tencent": 6}
@@ -32,82 +35,103 @@ class Kind:
 
     name: str
     label: Any
-    parameters: dict[str, Any]
-    """Parameter name → its label."""
-    samples: dict[str, str]
     default_text: str
     """A template text to register with Alibaba (Tencent: the same with {1}, {2}… in this order)."""
+    fields: tuple[tuple[str, Any, str], ...] = ()
+    """(parameter name, its label, a sample value) in the default text's order."""
+
+    @property
+    def parameters(self) -> dict[str, Any]:
+        """Parameter name → its label."""
+        return {name: label for name, label, _sample in self.fields}
+
+    @property
+    def samples(self) -> dict[str, str]:
+        """Parameter name → a typical value, for the preview and the length check."""
+        return {name: sample for name, _label, sample in self.fields}
 
 
+NO = ("no", _l("referral number"), "128")
+CODE = ("code", _l("reply code"), "4821")
 KINDS: dict[str, Kind] = {
     kind.name: kind
     for kind in (
         Kind(
             "escalation_request",
             _l("Escalation request"),
-            {
-                "no": _l("referral number"),
-                "urgency": _l("urgency"),
-                "reason": _l("reason"),
-                "area": _l("area"),
-                "code": _l("reply code"),
-            },
-            {"no": "128", "urgency": "紧急", "reason": "上门探访", "area": "甲街道东里社区", "code": "4821"},
             "社工热线转介${no}（${urgency}）：${reason}，${area}。回复1 ${code}接受，回复2 ${code}拒绝。",
+            (
+                NO,
+                ("urgency", _l("urgency"), "紧急"),
+                ("reason", _l("reason"), "上门探访"),
+                ("area", _l("area"), "甲街道东里社区"),
+                CODE,
+            ),
         ),
         Kind(
             "reminder",
             _l("Reminder"),
-            {"no": _l("referral number"), "code": _l("reply code")},
-            {"no": "128", "code": "4821"},
             "提醒：社工热线转介${no}仍待您回复。回复1 ${code}接受，回复2 ${code}拒绝。",
+            (NO, CODE),
         ),
         Kind(
             "acknowledgement",
             _l("Acknowledgement confirmation"),
-            {"no": _l("referral number"), "result": _l("result")},
-            {"no": "128", "result": "已接受"},
             "社工热线转介${no}：${result}。",
+            (NO, ("result", _l("result"), "已接受")),
         ),
         Kind(
             "rota_notice",
             _l("Rota notice"),
-            {"notice": _l("notice"), "date": _l("date")},
-            {"notice": "排班已发布", "date": "12月7日"},
             "排班通知：${notice}（${date}），详情请登录热线系统查看。",
+            (("notice", _l("notice"), "排班有变动"), ("date", _l("date"), "12月7日")),
         ),
         Kind(
             "shift_reminder",
             _l("Shift reminder"),
-            {"shift": _l("shift"), "time": _l("start time")},
-            {"shift": "上午班", "time": "12月7日09:00"},
             "值班提醒：您的${shift}将于${time}开始。",
+            (("shift", _l("shift"), "上午班"), ("time", _l("start time"), "12月7日09:00")),
         ),
         Kind(
             "callback_confirmation",
             _l("Callback confirmation"),
-            {"time": _l("expected time")},
-            {"time": "12月3日15:00前"},
             "您的回电请求已登记，社工预计${time}给您回电。回复TD退订",
+            (("time", _l("expected time"), "12月3日15:00前"),),
         ),
         Kind(
             "referral_progress",
             _l("Referral progress"),
-            {"station": _l("station"), "status": _l("progress")},
-            {"station": "甲街道站", "status": "已受理"},
             "您的求助${status}，承接单位：${station}。回复TD退订",
+            (("station", _l("station"), "甲街道站"), ("status", _l("progress"), "已受理")),
+        ),
+        Kind("survey", _l("Survey"), "感谢您致电社工热线，请回复1-5为本次服务打分（5为非常满意）。回复TD退订"),
+        Kind(
+            "knowledge_review",
+            _l("Knowledge review reminder"),
+            "热线知识库：答案“${question}”需要复核，请登录热线系统查看并提出修改。",
+            (("question", _l("question"), "如何申请临时救助"),),
         ),
         Kind(
-            "survey",
-            _l("Survey"),
-            {},
-            {},
-            "感谢您致电社工热线，请回复1-5为本次服务打分（5为非常满意）。回复TD退订",
+            "workorder_reminder",
+            _l("Work-order reminder"),
+            "热线工单${ref}：${state}，请尽快处理。",
+            (("ref", _l("work order"), "GD0310007"), ("state", _l("what is late"), "已超签收时限")),
         ),
     )
 }
 CALLER_KINDS = ("callback_confirmation", "referral_progress", "survey")
 """Kinds sent to callers: only with consent, never after an opt-out (回复TD退订)."""
+
+
+def day_text(moment: datetime) -> str:
+    """Return a day as an SMS reads it, in the hotline's zone: "12月7日"."""
+    at = local(moment)
+    return f"{at.month}月{at.day}日"
+
+
+def moment_text(moment: datetime) -> str:
+    """Return a moment as an SMS reads it, in the hotline's zone: "12月7日09:00"."""
+    return f"{day_text(moment)}{local(moment):%H:%M}"
 
 
 def default_entry(provider: str, kind: Kind) -> dict[str, Any]:

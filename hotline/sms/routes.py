@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+from collections.abc import Callable
 from typing import Any
 
 from flask import Blueprint, abort, current_app, flash, jsonify, redirect, render_template, request, url_for
@@ -45,79 +46,82 @@ def json_items() -> list[dict[str, Any]] | None:
     return items
 
 
+ANSWERS = {
+    "alibaba": (lambda: jsonify(code=0, msg="成功"), lambda: jsonify(code=1, msg="expected a JSON array")),
+    "tencent": (lambda: jsonify(result=0, errmsg="OK"), lambda: jsonify(result=1, errmsg="expected JSON")),
+}
+"""Each provider's documented answer to a push: taken, or refused (the provider pushes again)."""
+
+
+def take_push(token: str, provider: str, handle: Callable[[dict[str, Any]], None]) -> Any:
+    """Check the URL's token, hand each pushed object to `handle`, answer in the provider's shape."""
+    check_token(token)
+    items = json_items()
+    taken, refused = ANSWERS[provider]
+    if items is None:
+        return refused(), 400
+    for item in items:
+        handle(item)
+    return taken()
+
+
+def alibaba_report_item(item: dict[str, Any]) -> None:
+    """Record one SmsReport entry (by BizId)."""
+    if item.get("biz_id"):
+        services.record_report(
+            db.session, "alibaba", str(item["biz_id"]), bool(item.get("success")), item.get("err_code"), utcnow()
+        )
+
+
+def alibaba_up_item(item: dict[str, Any]) -> None:
+    """Handle one SmsUp entry (by sequence id)."""
+    key = str(item.get("sequence_id") or "")
+    if key:
+        phone, content = str(item.get("phone_number") or ""), str(item.get("content") or "")
+        services.handle_inbound(db.session, "alibaba", key, phone, content, utcnow())
+
+
+def tencent_status_item(item: dict[str, Any]) -> None:
+    """Record one status report (by sid, the SerialNo SendSms returned)."""
+    if item.get("sid"):
+        delivered = item.get("report_status") == "SUCCESS"
+        services.record_report(db.session, "tencent", str(item["sid"]), delivered, item.get("errmsg"), utcnow())
+
+
+def tencent_reply_item(item: dict[str, Any]) -> None:
+    """Handle one reply (mobile, nationcode, text, time: keyed by their digest, Tencent sends no id)."""
+    mobile, nation = str(item.get("mobile") or ""), str(item.get("nationcode") or "86")
+    text = str(item.get("text") or "")
+    key = hashlib.sha256(f"{nation}|{mobile}|{item.get('time')}|{text}".encode()).hexdigest()[:40]
+    services.handle_inbound(db.session, "tencent", key, f"+{nation}{mobile}" if mobile else None, text, utcnow())
+
+
 @bp.post("/sms/callbacks/alibaba/<token>/report")
 @public(CALLBACK_REASON, csrf_exempt=True)
 def alibaba_report(token: str) -> Any:
     """Take Alibaba's SmsReport push: delivery results by BizId."""
-    check_token(token)
-    items = json_items()
-    if items is None:
-        return jsonify(code=1, msg="expected a JSON array"), 400
-    for item in items:
-        if item.get("biz_id"):
-            services.record_report(
-                db.session, "alibaba", str(item["biz_id"]), bool(item.get("success")), item.get("err_code"), utcnow()
-            )
-    return jsonify(code=0, msg="成功")
+    return take_push(token, "alibaba", alibaba_report_item)
 
 
 @bp.post("/sms/callbacks/alibaba/<token>/up")
 @public(CALLBACK_REASON, csrf_exempt=True)
 def alibaba_up(token: str) -> Any:
     """Take Alibaba's SmsUp push: replies (上行短信) by sequence id."""
-    check_token(token)
-    items = json_items()
-    if items is None:
-        return jsonify(code=1, msg="expected a JSON array"), 400
-    for item in items:
-        key = str(item.get("sequence_id") or "")
-        if key:
-            services.handle_inbound(
-                db.session,
-                "alibaba",
-                key,
-                str(item.get("phone_number") or ""),
-                str(item.get("content") or ""),
-                utcnow(),
-            )
-    return jsonify(code=0, msg="成功")
+    return take_push(token, "alibaba", alibaba_up_item)
 
 
 @bp.post("/sms/callbacks/tencent/<token>/status")
 @public(CALLBACK_REASON, csrf_exempt=True)
 def tencent_status(token: str) -> Any:
-    """Take Tencent's status callback: delivery results by sid (the SerialNo SendSms returned)."""
-    check_token(token)
-    items = json_items()
-    if items is None:
-        return jsonify(result=1, errmsg="expected JSON"), 400
-    for item in items:
-        if item.get("sid"):
-            services.record_report(
-                db.session,
-                "tencent",
-                str(item["sid"]),
-                item.get("report_status") == "SUCCESS",
-                item.get("errmsg"),
-                utcnow(),
-            )
-    return jsonify(result=0, errmsg="OK")
+    """Take Tencent's status callback: delivery results by sid."""
+    return take_push(token, "tencent", tencent_status_item)
 
 
 @bp.post("/sms/callbacks/tencent/<token>/reply")
 @public(CALLBACK_REASON, csrf_exempt=True)
 def tencent_reply(token: str) -> Any:
     """Take Tencent's reply callback (one object: mobile, nationcode, text, time)."""
-    check_token(token)
-    items = json_items()
-    if items is None:
-        return jsonify(result=1, errmsg="expected JSON"), 400
-    for item in items:
-        mobile, nation = str(item.get("mobile") or ""), str(item.get("nationcode") or "86")
-        text = str(item.get("text") or "")
-        key = hashlib.sha256(f"{nation}|{mobile}|{item.get('time')}|{text}".encode()).hexdigest()[:40]
-        services.handle_inbound(db.session, "tencent", key, f"+{nation}{mobile}" if mobile else None, text, utcnow())
-    return jsonify(result=0, errmsg="OK")
+    return take_push(token, "tencent", tencent_reply_item)
 
 
 def callback_urls() -> dict[str, str]:

@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 from hotline import signals
 from hotline.privacy import normalise_phone, phone_lookup_hash
 from hotline.sms import configuration
-from hotline.sms.exceptions import NoConsent, SmsNotConfigured
+from hotline.sms.exceptions import NoConsent, SmsNotConfigured, StaffSmsFailed
 from hotline.sms.kinds import CALLER_KINDS, KINDS, ordered_values
 from hotline.sms.models import SmsConsent, SmsInbound, SmsMessage
 from hotline.sms.providers import SmsSendError, TemplatedSms
@@ -246,6 +246,38 @@ def send_to_staff(
         return None
     session.commit()
     return send(session, message.id, now)
+
+
+def text_staff(
+    session: Session,
+    phone_line: Any,
+    kind: str,
+    to: str,
+    values: dict[str, Any],
+    body: str,
+    *,
+    origin: str,
+    now: datetime,
+) -> str:
+    """Text staff or a unit: the kind's template when the installation has a template provider, else `body`
+    through the phone line (Twilio or the gateway). Return the provider's message id, "" while the outbox
+    holds a throttled message for its retry. A template message is queued once per origin and sent once.
+
+    Raises:
+        SmsNotConfigured: a template provider without a template for the kind.
+        StaffSmsFailed: the template provider refused the message, or it may have gone (never resent).
+        Exception: whatever the phone line raises.
+    """
+    if template_provider(session) is None:
+        return phone_line.send_sms(to, body)
+    message = queue(session, kind, to, values, origin=origin, now=now)
+    session.commit()
+    message = send(session, message.id, now)
+    if message.status in ("sent", "delivered"):
+        return message.provider_message_id or ""
+    if message.status in ("pending", "sending"):
+        return ""
+    raise StaffSmsFailed(message.error or message.status)
 
 
 def cancel(session: Session, message_id: int, now: datetime) -> None:

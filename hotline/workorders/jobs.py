@@ -17,4 +17,4 @@ def tick() -> None:
     finish_submitted(db.session, now)
     acts = act_on_deadlines(db.session, now)
     if acts:
-        send_reminders(db.session, acts, get_provider())
+        send_reminders(db.session, acts, get_provider(), now)

@@ -11,14 +11,19 @@ from __future__ import annotations
 import logging
 from datetime import datetime
 
+from flask import current_app
+from flask_babel import force_locale
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from hotline.clock import utcnow
 from hotline.directory.models import Organisation, Station
 from hotline.directory.services import district_centres, station_phone
 from hotline.escalation.models import Referral
+from hotline.sms import services as sms
 from hotline.telephony.providers import TelephonyProvider
 from hotline.workorders.deadlines import second_limit
 from hotline.workorders.exceptions import WrongState
@@ -173,11 +178,19 @@ def reminder_text(order: WorkOrder, act: str) -> str:
     )
 
 
-def send_reminders(session: Session, acts: list[tuple[int, str]], provider: TelephonyProvider) -> int:
+LATE = {"sign_overdue": _l("past sign-for limit"), "handle_overdue": _l("past handling limit")}
+"""What is late, as the work-order reminder template says it (else: twice past the limit)."""
+
+
+def send_reminders(
+    session: Session, acts: list[tuple[int, str]], provider: TelephonyProvider, now: datetime | None = None
+) -> int:
     """Send the SMS of each act (after its commit): the unit is reminded, the district centre told; return how many.
 
+    Through Alibaba or Tencent it is the work-order reminder template (once per act and number).
     A failed send is logged and not retried: the flag stays on the board either way.
     """
+    now = now or utcnow()
     sent = 0
     for order_id, act in acts:
         order = session.get(WorkOrder, order_id)
@@ -187,9 +200,20 @@ def send_reminders(session: Session, acts: list[tuple[int, str]], provider: Tele
             numbers = [station_phone(centre) for centre in district_centres(session)]
         else:
             numbers = [unit_phone(session, order)]
-        for number in filter(None, numbers):
+        with force_locale(current_app.config["BABEL_DEFAULT_LOCALE"]):
+            values = {"ref": order.reference, "state": str(LATE.get(act, _l("twice past its limit")))}
+        for n, number in enumerate(filter(None, numbers)):
             try:
-                provider.send_sms(number, reminder_text(order, act))
+                sms.text_staff(
+                    session,
+                    provider,
+                    "workorder_reminder",
+                    number,
+                    values,
+                    reminder_text(order, act),
+                    origin=f"workorder:{order_id}:{act}:{n}",
+                    now=now,
+                )
                 sent += 1
             except Exception:  # noqa: BLE001  (one unreachable number must not stop the others)
                 log_.exception("work order reminder %s for order %s failed", act, order_id)

@@ -15,16 +15,7 @@ from tests.conftest import truncate_all
 from tests.support.sms_providers import AlibabaStandIn, StandIn, TencentStandIn
 
 SIGN = "宝坻社工热线"
-ALIBABA_TEMPLATES = {
-    "escalation_request": "SMS_1001",
-    "reminder": "SMS_1002",
-    "acknowledgement": "SMS_1003",
-    "rota_notice": "SMS_1004",
-    "shift_reminder": "SMS_1005",
-    "callback_confirmation": "SMS_1006",
-    "referral_progress": "SMS_1007",
-    "survey": "SMS_1008",
-}
+ALIBABA_TEMPLATES = {kind: f"SMS_{1001 + n}" for n, kind in enumerate(KINDS)}
 TENCENT_TEMPLATES = {kind: str(2001 + n) for n, kind in enumerate(KINDS)}
 
 

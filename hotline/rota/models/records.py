@@ -54,7 +54,7 @@ class RotaNotice(Base):
     read_at: Mapped[datetime | None]
     sms_to: Mapped[str | None] = mapped_column(EncryptedString())
     sms_status: Mapped[code] = mapped_column(default="none")
-    """none, pending, sent or failed."""
+    """none, pending, queued (the template SMS outbox retries it), sent or failed."""
     sms_attempts: Mapped[int] = mapped_column(Integer, default=0)
     sms_sent_at: Mapped[datetime | None]
     sms_id: Mapped[str | None] = mapped_column(String(64))
