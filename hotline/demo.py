@@ -21,6 +21,7 @@ from hotline.accounts.models import Certification, User
 from hotline.accounts.services import hash_password
 from hotline.cases.models import Case
 from hotline.clock import hotline_zone, utcnow
+from hotline.demo_history import HISTORY_DAYS, seed_history
 from hotline.directory.models import Area, ExpertVolunteer, Organisation, Station
 from hotline.directory.services import import_divisions
 from hotline.escalation.policies import seed_default_policies as seed_escalation_policies
@@ -32,6 +33,8 @@ from hotline.vocabulary import AreaLevel, CertificationLevel, ExpertSkill, Role,
 DISTRICT_CODE = "120115"
 DISTRICT_CENTRE = (39.7167, 117.3083)
 DEMO_PASSWORD = "hotline-demo-desk-2026"
+HISTORY_WEEKS = -(-HISTORY_DAYS // 7)
+"""Weeks of published rota before this week, under the demo's past calls (and the rota fairness figures)."""
 STREETS = 6  # all six streets of Baodi
 TOWNSHIPS = 10  # the first ten of its eighteen towns
 COMMUNITY_SUFFIXES = {"street": ("东里社区", "西苑社区", "南街社区"), "town": ("东村", "西村")}
@@ -325,10 +328,25 @@ def seed_rota(session: Session, start: date, weeks: int = 4) -> int:
 
     Returns the number of shifts made.
     """
-    zone = hotline_zone()
     workers = list(session.scalars(select(User).where(User.role == Role.WORKER.value).order_by(User.username)))
     supervisors = list(session.scalars(select(User).where(User.role == Role.SUPERVISOR.value).order_by(User.username)))
     experts = list(session.scalars(select(ExpertVolunteer).order_by(ExpertVolunteer.id)))
+    with session.no_autoflush:  # one flush at the end, not one per shift
+        made = _seed_shifts(session, start, weeks, workers, supervisors, experts)
+    session.flush()
+    return made
+
+
+def _seed_shifts(
+    session: Session,
+    start: date,
+    weeks: int,
+    workers: list[User],
+    supervisors: list[User],
+    experts: list[ExpertVolunteer],
+) -> int:
+    """Add the shifts of seed_rota that are not there yet; return how many."""
+    zone = hotline_zone()
     made = 0
     slot = 0
     for offset in range(weeks * 7):
@@ -369,7 +387,6 @@ def seed_rota(session: Session, start: date, weeks: int = 4) -> int:
             session.add(shift)
             made += 1
             slot += 1
-    session.flush()
     return made
 
 
@@ -521,7 +538,7 @@ def seed_demo(session: Session, now: datetime | None = None) -> list[tuple[str, 
     accounts = seed_people(session, today)
     seed_experts_and_organisations(session, district)
     monday = today - timedelta(days=today.weekday())
-    seed_rota(session, monday)
+    seed_rota(session, monday - timedelta(weeks=HISTORY_WEEKS), HISTORY_WEEKS + 4)
     seed_line_hours(session)
     seed_escalation_policies(session)
     session.commit()
@@ -529,6 +546,7 @@ def seed_demo(session: Session, now: datetime | None = None) -> list[tuple[str, 
 
     import_demo(session, now)
     accounts += seed_work_orders(session, now)
+    seed_history(session, now, demo_phone)
     return accounts
 
 

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+import random
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -11,9 +12,13 @@ import time_machine
 from sqlalchemy import func, select
 
 from hotline.accounts.models import User
-from hotline.demo import DEMO_PASSWORD, seed_demo
+from hotline.callbacks.models import CallbackTask
+from hotline.cases.models import Case, ReturnCall
+from hotline.demo import DEMO_PASSWORD, HISTORY_WEEKS, seed_demo
 from hotline.directory.models import Area, ExpertVolunteer, Organisation, Station
+from hotline.escalation.models import Referral
 from hotline.models import Shift
+from hotline.telephony.models import Call
 from tests.conftest import csrf_token
 
 NOW = datetime(2026, 3, 10, 2, 0, tzinfo=UTC)  # a Tuesday, 10:00 in Shanghai
@@ -22,7 +27,7 @@ NOW = datetime(2026, 3, 10, 2, 0, tzinfo=UTC)  # a Tuesday, 10:00 in Shanghai
 def counts(session: Any) -> dict[str, int]:
     return {
         model.__tablename__: session.scalar(select(func.count()).select_from(model))
-        for model in (Area, Station, User, ExpertVolunteer, Organisation, Shift)
+        for model in (Area, Station, User, ExpertVolunteer, Organisation, Shift, Call, Case, Referral, CallbackTask)
     }
 
 
@@ -46,7 +51,7 @@ def test_demo_district_has_what_the_design_describes(db_session: Any) -> None:
     assert db_session.scalar(select(func.count()).select_from(ExpertVolunteer)) == 6
     assert db_session.scalar(select(func.count()).select_from(Organisation)) == 4
     shifts = db_session.scalars(select(Shift)).all()
-    assert len(shifts) == 4 * 28 and all(shift.status == "published" for shift in shifts)
+    assert len(shifts) == 4 * 7 * (HISTORY_WEEKS + 4) and all(shift.status == "published" for shift in shifts)
     for shift in shifts:
         duty = [a for a in shift.assignments if a.duty == "duty_worker"]
         assert len(duty) >= 2
@@ -107,3 +112,62 @@ def test_the_readme_walk_finds_the_line_open_and_someone_on_duty_at_any_hour(
         notice = page.split('id="not-on-duty"')[1].split("</p>")[0]
         names = {db_session.get(User, user_id).username for user_id in on_duty}
         assert names and all(name in notice for name in names)
+
+
+def test_the_demo_has_three_months_of_history_marked_as_demo_data(db_session: Any) -> None:
+    seed_demo(db_session, NOW)
+    calls = db_session.scalars(select(Call).where(Call.direction == "inbound")).all()
+    assert len(calls) > 1500 and all(call.call_sid.startswith("DEMO-H-") for call in calls)
+    assert min(call.created_at for call in calls).replace(tzinfo=UTC) < datetime(2025, 12, 12, tzinfo=UTC)
+    assert max(call.created_at for call in calls).replace(tzinfo=UTC) < NOW
+    assert {call.outcome for call in calls} == {"answered", "abandoned", "voicemail", "callback-requested", "missed"}
+    cases = db_session.scalars(select(Case).where(Case.reference.like("DEMO-H-%"))).all()
+    assert len(cases) > 500 and all("示例" in case.summary for case in cases)
+    assert {case.status for case in cases} >= {"closed", "in_progress", "referred"}
+    tasks = db_session.scalars(select(CallbackTask).where(CallbackTask.source == "demo")).all()
+    assert len(tasks) > 50 and all(task.status == "closed" for task in tasks)
+    assert {task.outcome for task in tasks} == {"reached", "unreachable"}
+    assert db_session.scalar(select(func.count()).select_from(ReturnCall)) > 20
+    referrals = db_session.scalars(select(Referral)).all()
+    assert {referral.target_kind for referral in referrals} == {"station", "expert"}
+    assert not [r for r in referrals if r.status in ("pending", "notified")], "nothing for the scheduler to chase"
+
+
+def test_the_history_is_the_same_from_the_same_seed() -> None:
+    from hotline.demo_history import Crews, arrivals
+
+    since = NOW - timedelta(days=91)
+    first, again = arrivals(random.Random(7), since, NOW), arrivals(random.Random(7), since, NOW)
+    assert first == again and len(first) > 1500
+    assert Crews().at(NOW) == []
+
+
+def test_after_seeding_reports_monthly_report_and_staffing_show_figures(
+    app: Any, db_session: Any, make_user: Any
+) -> None:
+    from tests.conftest import log_in
+
+    seed_demo(db_session, NOW)
+    with time_machine.travel(NOW, tick=False):
+        manager = log_in(app.test_client(), db_session.scalar(select(User).where(User.username == "manager")))
+        monthly = manager.get("/reports/monthly").get_data(as_text=True)  # last month: 2026-02
+        summary = manager.get("/api/v1/reports/summary?from=2026-02-01&to=2026-02-28").get_json()
+        board = manager.get("/api/v1/rota/board?anchor=2026-03-10").get_json()
+        supervisor = log_in(app.test_client(), db_session.scalar(select(User).where(User.username == "supervisor1")))
+        pages = {view: supervisor.get(f"/reports/{view}") for view in ("day", "hour", "service", "worker", "station")}
+    assert "2026-02-28" in monthly and "<svg" in monthly and "排班公平性" in monthly
+    for name in ("calls_offered", "calls_answered", "calls_abandoned", "voicemails", "callbacks_requested"):
+        assert summary[name] > 0, name
+    for name in ("referrals_created", "referrals_acknowledged_within_deadline"):
+        assert summary[name] > 0, name
+    assert 0.5 < summary["service_level"] < 1 and 0.7 < summary["answer_rate"] < 1
+    assert 0 < summary["first_contact_resolution_rate"] < 1 and 3 < summary["satisfaction_avg"] < 5
+    staffing = [row for row in board["staffing"].values() if row["history"]]
+    assert staffing and all(row["needed"] >= 1 for row in staffing)
+    assert max(row["calls_per_hour"] for row in staffing) > 1
+    for view, response in pages.items():
+        page = response.get_data(as_text=True)
+        assert response.status_code == 200 and "<svg" in page, view
+        assert "Nothing in this range" not in page and "该时间段内没有数据" not in page, view
+    callbacks = pages["day"].get_data(as_text=True).split('id="callback-figures"')[1].split("</ul>")[0]
+    assert '"requested">0<' not in callbacks and '"reached">0<' not in callbacks

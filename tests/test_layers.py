@@ -51,7 +51,7 @@ LAYERS: list[tuple[str, ...]] = [
     ("console", "workorders"),
     ("knowledge", "reports", "home", "manage", "wallboard"),
     # the application: assembles and runs everything above
-    ("ops", "scheduler", "demo", "commands", "models", "__init__"),
+    ("ops", "scheduler", "demo", "demo_history", "commands", "models", "__init__"),
 ]
 LAYER_OF = {unit: number for number, units in enumerate(LAYERS) for unit in units}
 
