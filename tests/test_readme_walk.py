@@ -1,0 +1,121 @@
+"""README's walk through the demo, in Chromium, at 03:00, 13:00 and on a Sunday (the clock pinned).
+
+The demo is seeded as `./scripts/dev` seeds it (its history included) into the live
+server's database at the pinned moment; then each step of the walk as README writes
+it: log in as `worker01`, open the console, and when `worker01` is not on duty log
+in as a worker the console names; set yourself available; call the hotline from
+the simulator page in another window and press a menu key; the offer rings; accept
+it, talk by text, fill the intake and save it. Then the manager's reports show the
+demo's figures and the monthly report its rota fairness.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+import time_machine
+from flask import Flask
+
+from hotline.demo import DEMO_PASSWORD, seed_demo
+from hotline.extensions import db
+from tests.console.conftest import real_socketio  # noqa: F401  (a fixture the line needs)
+from tests.support.browser import chromium, log_in, needs_chromium
+from tests.support.simulator import simulated_line
+
+pytestmark = needs_chromium
+
+MOMENTS = {
+    "03:00 on a Wednesday": datetime(2026, 3, 10, 19, 0, tzinfo=UTC),
+    "13:00 on a Tuesday": datetime(2026, 3, 10, 5, 0, tzinfo=UTC),
+    "a Sunday morning": datetime(2026, 3, 15, 3, 0, tzinfo=UTC),
+}
+
+
+@pytest.fixture
+def demo_line(app: Flask, live_server: Any, real_socketio: None) -> Any:  # noqa: F811  (the imported fixture)
+    """The live server on the simulated line; the test seeds the demo at its moment."""
+    with simulated_line(app, live_server.url):
+        yield live_server.url
+
+
+def duty_worker_for(page: Any, base: str) -> str:
+    """Follow step 1: log in as worker01 and open the console; return who to be (worker01 or a named one)."""
+    log_in(page, base, "worker01", DEMO_PASSWORD)
+    page.goto(f"{base}/console")
+    notice = page.locator("#not-on-duty")
+    if notice.count() == 0:
+        return "worker01"
+    names = re.findall(r"worker\d\d", notice.inner_text())
+    assert names, "the console names the workers on duty by log-in name"
+    return names[0]
+
+
+@pytest.mark.parametrize("moment", list(MOMENTS.values()), ids=list(MOMENTS))
+def test_the_readme_walk_works_at_any_hour(app: Flask, demo_line: str, moment: datetime) -> None:
+    from playwright.sync_api import expect
+
+    base = demo_line
+    with time_machine.travel(moment, tick=True):
+        with app.app_context():
+            seed_demo(db.session, moment)
+            db.session.remove()
+        with chromium() as browser:
+            worker = browser.new_context(locale="zh-CN", viewport={"width": 1366, "height": 768})
+            phone = browser.new_context(locale="zh-CN", viewport={"width": 1366, "height": 768})
+            boss = browser.new_context(locale="zh-CN", viewport={"width": 1366, "height": 768})
+            try:
+                page = worker.new_page()
+                page.set_default_timeout(30_000)
+                username = duty_worker_for(page, base)
+                if username != "worker01":
+                    worker.clear_cookies()
+                    log_in(page, base, username, DEMO_PASSWORD)
+                    page.goto(f"{base}/console")
+                expect(page.locator("#not-on-duty")).to_have_count(0)
+                expect(page.locator("#connection")).to_have_text("已连接")
+                page.click('[data-set-state="available"]')
+                expect(page.locator("#my-state")).to_have_text("空闲")
+
+                # Step 2: the simulator in another window, a menu key, the offer, accept, text, intake.
+                simulator = phone.new_page()
+                simulator.set_default_timeout(30_000)
+                simulator.goto(f"{base}/simulator")
+                simulator.click("#dial")
+                expect(simulator.locator("#status")).to_contain_text("等待按键")
+                simulator.click('#keypad [data-key="2"]')
+                offer = page.locator("#offer")
+                expect(offer).to_be_visible()
+                page.click("[data-accept]")
+                page.wait_for_url("**/console/calls/*")
+                expect(simulator.locator("#status")).to_contain_text("正在与工作人员通话")
+                page.fill("#chat-input", "您好，这里是社工热线，请讲。")
+                page.click("#chat-form button")
+                expect(simulator.locator("#conversation")).to_contain_text("这里是社工热线")
+                simulator.fill("#say-text", "我母亲一个人住，最近情绪不好。")
+                simulator.click("#say-form button")
+                expect(page.locator("#chat-lines")).to_contain_text("我母亲一个人住")
+                page.check('input[name="services"][value="emotional"]')
+                page.check('input[name="target_groups"][value="elderly_alone"]')
+                page.check('input[name="risk"][value="low"]')
+                page.fill('textarea[name="summary"]', "来电人母亲独居，情绪低落，希望有人探访。")
+                page.check('input[name="outcome"][value="resolved"]')
+                page.click("#save-intake")
+                page.wait_for_url("**/console")
+                expect(page.locator(".flash.success")).to_contain_text("登记已保存为个案")
+
+                # Step 5: the manager's reports and monthly report show the demo's figures.
+                reports = boss.new_page()
+                reports.set_default_timeout(30_000)
+                log_in(reports, base, "manager", DEMO_PASSWORD)
+                reports.click('header a[href="/reports"]')
+                expect(reports.locator(".figures-table tfoot")).to_be_visible()
+                assert reports.locator("svg").count() >= 2
+                reports.goto(f"{base}/reports/monthly")
+                expect(reports.locator("body")).to_contain_text("排班公平性")
+                expect(reports.locator("body")).not_to_contain_text("该时间段内没有数据")
+            finally:
+                for context in (worker, phone, boss):
+                    context.close()
