@@ -25,6 +25,7 @@ from hotline.clock import local
 from hotline.directory.models import Area
 from hotline.privacy import PHONE_ERROR, entered_phone, mask_phone, phone_lookup_hash, phone_lookup_hashes
 from hotline.signals import intake_saved
+from hotline.sms import services as sms
 from hotline.telephony.models import Call
 from hotline.vocabulary import Risk, Service, TargetGroup
 
@@ -42,6 +43,8 @@ class IntakeData:
     caller_phone: str | None = None
     consent_callback: bool = False
     consent_share: bool = False
+    consent_sms: bool = False
+    """The caller agrees to SMS at the callback number (else the number they called from); TD withdraws it."""
     gender: str | None = None
     age_group: str | None = None
     area_id: int | None = None
@@ -145,10 +148,15 @@ def save_intake(
         call = session.get(Call, call_id)
         if call is None:
             raise CallNotFound(call_id)
+    phone = _intake_phone(data, call)
+    if data.needs_form and data.consent_sms and phone is None:
+        raise IntakeInvalid({"consent_sms": _("There is no number to text: enter the number for a callback.")})
     case = None
     if data.needs_form:
         case = _case_for_intake(session, call, case_id, worker_id, now)
-        _apply_intake(case, data, call, now)
+        _apply_intake(case, data, phone, now)
+        if data.consent_sms and phone is not None:
+            sms.record_consent(session, phone, "intake", now)
     elif case_id is not None:
         case = session.get(Case, case_id)
     _append_version(session, data, case if data.needs_form else None, call, worker_id, now)
@@ -187,11 +195,16 @@ def _case_for_intake(session: Session, call: Call | None, case_id: int | None, w
     return case
 
 
-def _apply_intake(case: Case, data: IntakeData, call: Call | None, now: datetime) -> None:
-    """Copy the intake's fields onto the case; the caller's number falls back to the call's."""
+def _intake_phone(data: IntakeData, call: Call | None) -> str | None:
+    """Return the caller's number (E.164): the one entered for a callback, else the one they called from."""
     phone = entered_phone(data.caller_phone, _region()) if data.caller_phone else None
     if phone is None and call is not None and call.from_number:
         phone = call.from_number
+    return phone
+
+
+def _apply_intake(case: Case, data: IntakeData, phone: str | None, now: datetime) -> None:
+    """Copy the intake's fields onto the case, with the caller's number (`_intake_phone`)."""
     case.caller_name = (data.caller_name or "").strip() or None
     if phone is not None:
         case.caller_phone, case.caller_phone_hash = phone, phone_lookup_hash(phone)

@@ -112,6 +112,7 @@ def save_draft(call_id: int) -> Any:
                 caller_phone: {type: string}
                 consent_callback: {type: boolean}
                 consent_share: {type: boolean}
+                consent_sms: {type: boolean}
                 gender: {type: string}
                 age_group: {type: string}
                 area_id: {type: string}

@@ -43,6 +43,7 @@ class IntakeForm(FlaskForm):
     caller_phone = StringField(_l("Number for a callback"))
     consent_callback = BooleanField(_l("The caller agrees to be called back"))
     consent_share = BooleanField(_l("The caller agrees that their details go to a station or volunteer"))
+    consent_sms = BooleanField(_l("The caller agrees to SMS from the hotline (replying TD stops them for good)"))
     gender = SelectField(_l("Gender"))
     age_group = SelectField(_l("Age group"))
     area_id = HiddenField()

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from hotline.cases import services as cases
 from hotline.console.forms import CRISIS_CHECKLIST
 from hotline.directory.models import Area
+from hotline.sms import services as sms
 from hotline.telephony.models import Call
 
 QUICK_TYPES = ("silent", "hang-up", "wrong-number", "prank", "test")
@@ -58,6 +59,17 @@ def save_draft(session: Session, call: Call, worker_id: int, values: dict[str, A
 def load_draft(session: Session, call: Call, worker_id: int) -> dict[str, Any] | None:
     """Return the worker's draft for the call, if any."""
     return cases.load_intake_draft(session, worker_id, call.id)
+
+
+def sms_consent_state(session: Session, call: Call) -> str | None:
+    """Return what the intake offers about SMS for the call's number: None (no template SMS provider),
+    "opted_out" (replied TD: never again), "given" (consented before), or "ask"."""
+    if sms.template_provider(session) is None:
+        return None
+    consent = sms.consent_of(session, call.from_number)
+    if consent is not None and consent.opted_out_at is not None:
+        return "opted_out"
+    return "given" if consent is not None and consent.consented_at is not None else "ask"
 
 
 def area_options(session: Session) -> list[Area]:

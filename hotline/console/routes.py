@@ -93,6 +93,7 @@ def render_call(call: Call, form: IntakeForm, status: int = 200) -> Any:
         areas=intake.area_options(db.session),
         area_path=intake.area_path(db.session, form.area_id.data),
         quick_types=intake.QUICK_TYPES,
+        sms_consent=intake.sms_consent_state(db.session, call),
     )
     return render_template("console/call.html", **context), status
 
