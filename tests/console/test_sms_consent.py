@@ -39,7 +39,7 @@ def test_consent_ticked_at_intake_is_stored_as_the_keypress_one_and_td_withdraws
     client: Any,
     db_session: Any,
     accepted_call: Any,
-    sms_config: Any,
+    sms_config: Any,  # noqa: F811
     alibaba: Any,  # noqa: F811
 ) -> None:
     sms_config(db_session, "alibaba", alibaba)
@@ -73,7 +73,7 @@ def test_a_caller_who_consented_at_intake_gets_the_callback_confirmation_when_as
     client: Any,
     db_session: Any,
     accepted_call: Any,
-    sms_config: Any,
+    sms_config: Any,  # noqa: F811
     alibaba: Any,  # noqa: F811
 ) -> None:
     sms_config(db_session, "alibaba", alibaba)
