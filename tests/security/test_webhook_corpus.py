@@ -21,9 +21,10 @@ from xml.etree import ElementTree
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from twilio.request_validator import RequestValidator
 from werkzeug.datastructures import MultiDict
 from werkzeug.routing import IntegerConverter
+
+from tests.support.signing import twilio_signature
 
 TWILIO_PREFIX = "/twilio/"
 ROUTES: dict[str, set[int]] = {
@@ -125,8 +126,7 @@ def path_for(rule: Any, text: str, number: str) -> str:
 def signed_post(app: Flask, client: FlaskClient, path: str, form: MultiDict) -> Any:
     """POST `form` to `path`, signed as Twilio signs it (every value of a repeated parameter)."""
     # The app checks the URL as werkzeug decodes the path: PUBLIC_BASE_URL + path + the raw query.
-    url = app.config["PUBLIC_BASE_URL"].rstrip("/") + decoded(path)
-    signature = RequestValidator(app.config["TWILIO_AUTH_TOKEN"]).compute_signature(url, form)
+    signature = twilio_signature(app, decoded(path), form)
     return client.post(path, data=form, headers={"X-Twilio-Signature": signature})
 
 
