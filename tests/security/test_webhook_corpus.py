@@ -33,6 +33,8 @@ ROUTES: dict[str, set[int]] = {
     "/twilio/wallboard/monitor/<int:call_id>": {200},
     "/twilio/voice/sms-consent": {200},
     "/twilio/console/conference/<int:call_id>": {200},
+    "/twilio/console/conference/<int:call_id>/events": {204},
+    "/twilio/console/hold": {200},
     "/twilio/escalation/status/<int:attempt_id>": {200, 204},
     "/twilio/escalation/voice/<int:attempt_id>": {200},
     "/twilio/escalation/voice/<int:attempt_id>/answer": {200},
