@@ -96,8 +96,15 @@ TWILIO_CONNECT = " https://*.twilio.com wss://*.twilio.com"
 
 
 def content_security_policy() -> str:
-    """Return the page policy: scripts and styles from our own files only, no inline code, no framing."""
-    connect = TWILIO_CONNECT if current_app.config.get("TELEPHONY") == "twilio" else ""
+    """Return the page policy: scripts and styles from our own files only, no inline code, no framing.
+
+    The softphone may connect to Twilio on a Twilio line, to Kamailio's WebSocket on a SIP line.
+    """
+    telephony, connect = current_app.config.get("TELEPHONY"), ""
+    if telephony == "twilio":
+        connect = TWILIO_CONNECT
+    elif telephony == "gateway" and current_app.config.get("GATEWAY_PHONE_WS_URL"):
+        connect = f" {current_app.config['GATEWAY_PHONE_WS_URL']}"
     return CONTENT_SECURITY_POLICY.format(connect=connect)
 
 

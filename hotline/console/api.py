@@ -21,6 +21,13 @@ from hotline.telephony.models import Call
 from hotline.telephony.providers import TelephonyError
 
 
+def _not_stored(body: dict[str, Any]) -> Any:
+    """Answer credentials as JSON that no cache keeps."""
+    response = jsonify(body)
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
 def _api_call(call_id: int) -> Call:
     try:
         return services.load_call(db.session, call_id, current_user)
@@ -34,15 +41,30 @@ def softphone_token() -> Any:
     """Issue a softphone access token.
     ---
     get:
-      summary: An access token for the Twilio Voice JS SDK (identity worker_<id>, incoming calls allowed)
+      summary: What the console's softphone needs on this line
+      description: >-
+        On a Twilio line an access token for the Twilio Voice JS SDK (identity worker_<id>, incoming
+        calls allowed); on a SIP line (gateway) the worker's SIP credentials, as `/console/sip-phone`
+        issues them, and Kamailio's WebSocket address (`ws_url`) for JsSIP; nothing in the simulator.
       responses:
-        200: {description: "{mode: twilio, token, identity} or {mode: simulator}"}
+        200:
+          description: >-
+            {mode: twilio, token, identity}; {mode: sip, ws_url, identity, aor, registrar, username,
+            password, ttl, expires_at}; or {mode: simulator}
         503:
           description: The softphone is not configured
           content: {application/json: {schema: {$ref: "#/components/schemas/Error"}}}
     """
     if adapters.is_simulator():
         return jsonify({"mode": "simulator"})
+    if current_app.config.get("TELEPHONY") == "gateway":
+        try:
+            issued = sip_phone.browser_credentials(current_app.config, current_user.id, utcnow())
+        except SipPhoneUnavailable as exc:
+            raise ApiError(
+                503, "softphone_unavailable", _("The browser softphone is not set up on this line.")
+            ) from exc
+        return _not_stored(issued)
     try:
         token = softphone.access_token(current_app.config, current_user.id)
     except SoftphoneUnavailable as exc:
@@ -84,9 +106,7 @@ def sip_phone_credentials() -> Any:
         issued = sip_phone.credentials(current_app.config, current_user.id, utcnow())
     except SipPhoneUnavailable as exc:
         raise ApiError(404, "sip_phone_unavailable", _("SIP phones are not set up on this line.")) from exc
-    response = jsonify(issued)
-    response.headers["Cache-Control"] = "no-store"
-    return response
+    return _not_stored(issued)
 
 
 @bp.put(f"{API_PREFIX}/console/calls/<int:call_id>/draft")

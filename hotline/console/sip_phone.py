@@ -56,3 +56,18 @@ def credentials(config: dict[str, Any], user_id: int, now: datetime) -> dict[str
         "ttl": ttl,
         "expires_at": expires_at.isoformat(),
     }
+
+
+def browser_credentials(config: dict[str, Any], user_id: int, now: datetime) -> dict[str, Any]:
+    """Issue the console's browser softphone its credentials and where it connects (SIP over WebSocket).
+
+    Returns:
+        `credentials()` with `mode: "sip"` and `ws_url` (GATEWAY_PHONE_WS_URL, Kamailio's WebSocket).
+
+    Raises:
+        SipPhoneUnavailable: the WebSocket address, the registrar or the shared secret is not configured.
+    """
+    ws_url = config.get("GATEWAY_PHONE_WS_URL")
+    if not ws_url:
+        raise SipPhoneUnavailable("GATEWAY_PHONE_WS_URL is not set")
+    return {"mode": "sip", "ws_url": ws_url, **credentials(config, user_id, now)}

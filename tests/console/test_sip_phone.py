@@ -66,3 +66,35 @@ def test_a_logged_in_worker_gets_their_own_credentials_and_nobody_else_does(
         assert answer.get_json() == credentials(CONFIG, worker.id, ISSUED)
     finally:
         app.config.update(saved)
+
+
+def test_a_ws_url_that_is_not_a_websocket_is_refused_at_start(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("GATEWAY_PHONE_WS_URL", "https://10.0.0.5/sip-ws")
+    with pytest.raises(config.ConfigError, match="GATEWAY_PHONE_WS_URL"):
+        config.TestingConfig()
+
+
+def test_on_a_sip_line_the_softphone_gets_the_websocket_and_the_same_credentials(
+    app: Any, client: Any, make_user: Any
+) -> None:
+    worker = make_user("worker")
+    line = {**CONFIG, "TELEPHONY": "gateway", "GATEWAY_PHONE_WS_URL": "wss://hotline.example.org/sip-ws"}
+    saved = {key: app.config.get(key) for key in line}
+    try:
+        with time_machine.travel(ISSUED, tick=False):
+            log_in(client, worker)
+            app.config.update({**line, "GATEWAY_PHONE_WS_URL": None})
+            refused = client.get("/api/v1/console/softphone/token")
+            assert refused.status_code == 503 and refused.get_json()["error"]["code"] == "softphone_unavailable"
+            app.config.update(line)
+            answer = client.get("/api/v1/console/softphone/token")
+            page = client.get("/console")
+        assert answer.status_code == 200 and answer.headers["Cache-Control"] == "no-store"
+        expected = {"mode": "sip", "ws_url": line["GATEWAY_PHONE_WS_URL"], **credentials(CONFIG, worker.id, ISSUED)}
+        assert answer.get_json() == expected
+        # The page loads JsSIP (not the Twilio SDK) and may connect to Kamailio's WebSocket.
+        html = page.get_data(as_text=True)
+        assert "vendor/jssip-3.13.8.min.js" in html and "twilio-voice" not in html
+        assert "connect-src 'self' wss://hotline.example.org/sip-ws;" in page.headers["Content-Security-Policy"]
+    finally:
+        app.config.update(saved)

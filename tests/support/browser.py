@@ -25,13 +25,23 @@ needs_chromium = pytest.mark.skipif(
 )
 
 
+def fake_media_args(wav: str) -> list[str]:
+    """Flags for a microphone that is `wav` (allowed without asking) and sound played without a gesture."""
+    return [
+        "--use-fake-ui-for-media-stream",
+        "--use-fake-device-for-media-stream",
+        f"--use-file-for-fake-audio-capture={wav}",
+        "--autoplay-policy=no-user-gesture-required",
+    ]
+
+
 @contextmanager
-def chromium() -> Iterator[Any]:
+def chromium(extra_args: list[str] | None = None) -> Iterator[Any]:
     """Start the system's Chromium under Playwright; yield the browser, closed at the end."""
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS + (extra_args or []))
         try:
             yield browser
         finally:
@@ -40,10 +50,14 @@ def chromium() -> Iterator[Any]:
 
 @contextmanager
 def browser_page(
-    locale: str = "zh-CN", width: int = 1440, height: int = 1000, timeout_ms: int = 20_000
+    locale: str = "zh-CN",
+    width: int = 1440,
+    height: int = 1000,
+    timeout_ms: int = 20_000,
+    extra_args: list[str] | None = None,
 ) -> Iterator[Any]:
-    """Yield a new page in a fresh Chromium context of this locale and viewport."""
-    with chromium() as browser:
+    """Yield a new page in a fresh Chromium context of this locale and viewport (`extra_args`: more flags)."""
+    with chromium(extra_args) as browser:
         page = browser.new_context(locale=locale, viewport={"width": width, "height": height}).new_page()
         page.set_default_timeout(timeout_ms)
         yield page

@@ -6,7 +6,9 @@ import os
 import shutil
 import socket
 import subprocess
+import time
 import uuid
+from datetime import datetime
 from pathlib import Path
 
 from tests.support.ports import free_port, free_udp_port
@@ -36,16 +38,33 @@ def local_config(tmp_path: Path, port: int, gateway_ports: list[int], webrtc: tu
     return config
 
 
-def environment() -> dict[str, str]:
-    """The environment Kamailio reads its phone secret from (GATEWAY_PHONE_SECRET, as the app does)."""
-    return {**os.environ, "GATEWAY_PHONE_SECRET": PHONE_SECRET}
+LIBFAKETIME = Path("/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1")
+"""Debian libfaketime: Kamailio at a test's pinned time checks the expiry of credentials the app issued then."""
+
+
+def environment(clock: datetime | None = None) -> dict[str, str]:
+    """The environment Kamailio reads its phone secret from (GATEWAY_PHONE_SECRET, as the app does).
+
+    With `clock` (aware), Kamailio's wall clock is set there now and ticks: libfaketime shifts every one of
+    its processes by the same offset (a start time would start each forked child's clock anew); its
+    monotonic clock stays real.
+    """
+    env = {**os.environ, "GATEWAY_PHONE_SECRET": PHONE_SECRET}
+    if clock is not None:
+        offset = round(clock.timestamp() - time.time())
+        env.update(LD_PRELOAD=str(LIBFAKETIME), FAKETIME=f"{offset:+d}", FAKETIME_DONT_FAKE_MONOTONIC="1")
+    return env
 
 
 class Kamailio:
     """Kamailio in the foreground of a child process, on its own port, stopped by `stop()`."""
 
-    def __init__(self, tmp_path: Path, gateway_ports: list[int], rtpengine: str | None = None) -> None:
-        """With `rtpengine` (its control socket), SIP over WebSocket for browsers is on (WITH_WEBRTC)."""
+    def __init__(
+        self, tmp_path: Path, gateway_ports: list[int], rtpengine: str | None = None, clock: datetime | None = None
+    ) -> None:
+        """With `rtpengine` (its control socket), SIP over WebSocket for browsers is on (WITH_WEBRTC);
+        with `clock`, Kamailio's time starts there (see `environment`)."""
+        self.clock = clock
         self.port = free_udp_port()
         self.ws_port = free_port() if rtpengine else None
         self.work_dir = tmp_path / f"kamailio-{self.port}"
@@ -72,7 +91,7 @@ class Kamailio:
         if self.ws_port:
             command += ["-A", "WITH_WEBRTC"]
         with self.log.open("w") as log:
-            self.process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=environment())
+            self.process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=environment(self.clock))
         return self
 
     def answers_options(self) -> bool:

@@ -197,6 +197,9 @@
     if (!target) return;
     event.preventDefault();
     if (target.dataset.setState) {
+      // Going available in the browser: the softphone first checks the microphone and registers.
+      const phone = window.HotlineSoftphone;
+      if (target.dataset.setState === "available" && phone && !(await phone.beforeAvailable())) return;
       await post("/api/v1/routing/presence", { state: target.dataset.setState });
       refresh();
     } else if (target.dataset.accept) {
