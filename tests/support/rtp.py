@@ -29,6 +29,7 @@ class RtpCounter:
         self.packets: collections.Counter[int] = collections.Counter()
         self.payload_types: dict[int, set[int]] = collections.defaultdict(set)
         self.voiced: dict[int, list[float]] = collections.defaultdict(list)  # when sound (not silence) arrived
+        self.first: dict[int, float] = {}  # when the first packet arrived (time.monotonic)
         self._lock = threading.Lock()
         self._sock = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(ETH_P_ALL))
         self._sock.bind(("lo", 0))
@@ -49,6 +50,11 @@ class RtpCounter:
         """RTP packets seen so far towards `port`."""
         with self._lock:
             return self.packets[port]
+
+    def first_seen(self, port: int) -> float | None:
+        """When (time.monotonic) the first RTP packet towards `port` was seen, or None."""
+        with self._lock:
+            return self.first.get(port)
 
     def voiced_since(self, port: int, moment: float) -> int:
         """Packets carrying sound (not G.711 silence) seen towards `port` since `moment` (time.monotonic)."""
@@ -83,6 +89,7 @@ class RtpCounter:
         loud = sum(1 for byte in payload if byte not in SILENT_BYTES and abs(byte - 0xD5) > 8 and abs(byte - 0x55) > 8)
         with self._lock:
             self.packets[destination] += 1
+            self.first.setdefault(destination, time.monotonic())
             self.payload_types[destination].add(rtp[1] & 0x7F)
             if payload and loud > len(payload) // 4:
                 self.voiced[destination].append(time.monotonic())
