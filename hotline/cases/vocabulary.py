@@ -55,6 +55,7 @@ CONFIRMED_OUTCOMES = {
 PROBLEM_SOLVED = {"yes": _l("Yes"), "partly": _l("Partly"), "no": _l("No")}
 
 FOLLOW_UP_KINDS = {"callback": _l("Scheduled callback"), "return_call": _l("Return call")}
+FOLLOW_UP_STATUSES = {"pending": _l("To do"), "done": _l("Done"), "cancelled": _l("Cancelled")}
 
 FOLLOW_UP_OUTCOMES = {
     "reached": _l("Caller reached"),
@@ -93,6 +94,7 @@ TABLES = {
     "confirmed_outcome": CONFIRMED_OUTCOMES,
     "problem_solved": PROBLEM_SOLVED,
     "follow_up_kind": FOLLOW_UP_KINDS,
+    "follow_up_status": FOLLOW_UP_STATUSES,
     "follow_up_outcome": FOLLOW_UP_OUTCOMES,
     "event": EVENT_KINDS,
 }

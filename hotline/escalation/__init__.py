@@ -82,10 +82,14 @@ def on_sms_delivery(_sender: Any, session: Any, origin: str | None, status: str,
 def init_app(app: Flask) -> None:
     """Register routes, navigation, and the receivers of the triggers and SMS replies."""
     from hotline.escalation import case_file, responder, routes  # noqa: F401  (responder adds its routes to the blueprint)
-    from hotline.escalation.models import escalation_label
+    from hotline.escalation.forms import OUTCOME_LABELS
+    from hotline.escalation.models import attempt_label, escalation_label, via_label
 
     app.register_blueprint(routes.bp)
     app.jinja_env.globals["escalation_label"] = escalation_label
+    app.jinja_env.globals["via_label"] = via_label
+    app.jinja_env.globals["attempt_label"] = attempt_label
+    app.jinja_env.globals["referral_outcome_label"] = lambda value: str(OUTCOME_LABELS.get(value, value or ""))
     nav.register(app, "escalation.board_page", _l("Escalations"), Role.WORKER, 40)
     nav.register(app, "escalation.policy_list", _l("Escalation policies"), Role.MANAGER, 75)
     nav.register(app, "escalation.settings_page", _l("Escalation settings"), Role.MANAGER, 76)

@@ -141,6 +141,44 @@ LABELS: dict[StrEnum, Any] = {
 }
 
 
+EVENT_LABELS: dict[str, Any] = {
+    "started": _l("Chain started"),
+    "step": _l("Step reached"),
+    "notified": _l("Notified"),
+    "notify_failed": _l("Notification failed"),
+    "unreachable": _l("Could not be reached"),
+    "deferred": _l("Waiting for the next shift"),
+    "skipped": _l("Step skipped: nobody to notify"),
+}
+"""Kinds of a chain's log entries that are not a referral's or a chain's state (those use LABELS)."""
+VIA_LABELS: dict[str, Any] = {
+    "sms": _l("by SMS reply"),
+    "voice": _l("by keypress on the call"),
+    "link": _l("on the responder page"),
+    "board": _l("on the board"),
+}
+"""How a responder answered."""
+ATTEMPT_LABELS: dict[str, Any] = {
+    "queued": _l("Waiting to be sent"),
+    "sent": _l("Sent"),
+    "delivered": _l("Delivered"),
+    "undelivered": _l("Not delivered"),
+    "failed": _l("Failed"),
+    "uncertain": _l("Not known whether sent"),
+    "cancelled": _l("Cancelled"),
+    "canceled": _l("Cancelled"),
+    "initiated": _l("Dialling"),
+    "ringing": _l("Ringing"),
+    "in-progress": _l("On the call"),
+    "answered": _l("Answered"),
+    "completed": _l("Call ended"),
+    "busy": _l("Busy"),
+    "no-answer": _l("No answer"),
+    "read": _l("Read"),
+}
+"""States of one notification (an SMS, a call, a robot message)."""
+
+
 def escalation_label(value: StrEnum | str | None) -> str:
     """Return the UI label of one of this package's values."""
     if value is None:
@@ -152,7 +190,17 @@ def escalation_label(value: StrEnum | str | None) -> str:
             continue
         if member in LABELS:
             return str(LABELS[member])
-    return str(value)
+    return str(EVENT_LABELS.get(value, value))
+
+
+def via_label(value: str | None) -> str:
+    """Return how a responder answered, in words."""
+    return str(VIA_LABELS.get(value or "", value or ""))
+
+
+def attempt_label(value: str | None) -> str:
+    """Return the state of one notification, in words."""
+    return str(ATTEMPT_LABELS.get(value or "", value or ""))
 
 
 class EscalationPolicy(Base):

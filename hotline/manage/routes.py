@@ -12,7 +12,7 @@ from hotline.access import require_role
 from hotline.cases import retention
 from hotline.clock import utcnow
 from hotline.extensions import db
-from hotline.manage import services
+from hotline.manage import audit_labels, services
 from hotline.manage.forms import AuditFilterForm, RetentionForm
 from hotline.vocabulary import Role
 
@@ -21,21 +21,7 @@ bp = Blueprint("manage", __name__, url_prefix="/manage")
 
 def action_labels() -> dict[str, str]:
     """Return the translated names of the recorded actions."""
-    return {
-        "case.view": _("Case viewed"),
-        "export": _("Export"),
-        "user.role_change": _("Role changed"),
-        "user.active_change": _("Account (de)activated"),
-        "user.log_in": _("Logged in"),
-        "user.log_in_failed": _("Log-in failed"),
-        "user.sessions_ended": _("Logged out everywhere"),
-        "rota.publish": _("Rota published"),
-        "settings.change": _("Settings changed"),
-        "telephony.prompt.upload": _("Prompt recording uploaded"),
-        "telephony.prompt.replace": _("Prompt recording replaced"),
-        "telephony.prompt.delete": _("Prompt recording deleted"),
-        "retention.run": _("Retention applied"),
-    }
+    return {action: str(text) for action, text in audit_labels.ACTIONS.items()}
 
 
 @bp.get("/audit")
@@ -58,7 +44,15 @@ def audit_log() -> Any:
         criteria.date_from, criteria.date_to = form.date_from.data, form.date_to.data
     page = services.browse_audit(db.session, criteria)
     args = {key: value for key, value in request.args.items() if key != "page"}
-    return render_template("manage/audit.html", form=form, result=page, names=names, args=args), 200 if valid else 422
+    return render_template(
+        "manage/audit.html",
+        form=form,
+        result=page,
+        names=names,
+        args=args,
+        audit_target=audit_labels.target_label,
+        audit_details=audit_labels.details,
+    ), 200 if valid else 422
 
 
 @bp.route("/retention", methods=["GET", "POST"])

@@ -23,10 +23,10 @@ class ProviderForm(FlaskForm):
     provider = SelectField(
         _l("SMS provider"), choices=[SelectChoice(value, label) for value, label in PROVIDER_LABELS.items()]
     )
-    alibaba_sign_name = StringField(_l("Approved signature (签名)"), validators=[Optional(), Length(max=40)])
+    alibaba_sign_name = StringField(_l("Approved signature"), validators=[Optional(), Length(max=40)])
     alibaba_access_key_id = StringField(_l("AccessKey ID"), validators=[Optional(), Length(max=100)])
     alibaba_secret = PasswordField(_l("AccessKey secret"), validators=[Optional(), Length(max=200)])
-    tencent_sign_name = StringField(_l("Approved signature (签名)"), validators=[Optional(), Length(max=40)])
+    tencent_sign_name = StringField(_l("Approved signature"), validators=[Optional(), Length(max=40)])
     tencent_sdk_app_id = StringField(
         _l("SmsSdkAppId"), validators=[Optional(), Regexp(r"^\d{6,20}$", message=_l("Digits only."))]
     )

@@ -7,9 +7,11 @@ def init_app(app: Flask) -> None:
     """Register the webhooks, the calls API, the settings page, the simulator, and install the provider."""
     import hotline.telephony.routes.connect  # noqa: F401  (its views join voice.bp)
     import hotline.telephony.routes.voicemail  # noqa: F401  (its views join voice.bp)
+    from hotline.telephony.labels import template_helpers
     from hotline.telephony.provider_impls import install_provider
     from hotline.telephony.routes import api, manage, prompts, survey, voice
 
+    app.jinja_env.globals.update(template_helpers())
     app.register_blueprint(voice.bp)
     app.after_request(voice.answer_errors_with_twiml)
     app.register_blueprint(api.bp)

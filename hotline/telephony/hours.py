@@ -25,6 +25,7 @@ log = logging.getLogger("hotline.telephony.hours")
 CALENDAR_CHANGES = CommitWatch("calendar", lambda row: isinstance(row, CalendarDay | CalendarYear))
 """This process's committed changes to the calendar (the webhooks' copies of its days are dropped on each)."""
 DAY_NAMES_ZH = ("周一", "周二", "周三", "周四", "周五", "周六", "周日")
+DAY_NAMES_EN = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 
 
 @dataclass(frozen=True)
@@ -139,16 +140,25 @@ class ServiceCalendar:
             return LineStatus(False, "holiday", holiday_name=kind.holiday_name)
         return LineStatus(False, "hours")
 
-    def hours_text(self) -> str:
-        """Describe the weekly hours in Mandarin for the closed message ("每天9:00至17:00")."""
+    def hours_text(self, language: str = "zh") -> str:
+        """Describe the weekly hours: in Mandarin for the closed message ("每天9:00至17:00"), or in English."""
+        english = language == "en"
+        names = DAY_NAMES_EN if english else DAY_NAMES_ZH
+        until, comma = ("–", ", ") if english else ("至", "，")
+
+        def clock(value: str) -> str:
+            hour, _sep, minute = value.partition(":")
+            return f"{int(hour or 0)}:{minute or '00'}"
 
         def describe(periods: list[list[str]]) -> str:
-            return "、".join(f"{start.lstrip('0') or '0'}至{end.lstrip('0') or '0'}" for start, end in periods)
+            return (", " if english else "、").join(f"{clock(start)}{until}{clock(end)}" for start, end in periods)
 
         weekly = [self.settings.weekly_hours.get(d) or [] for d in DAYS]
-        suffix = "" if self.settings.open_on_holidays else ",法定节假日休息"
+        suffix = ""
+        if not self.settings.open_on_holidays:
+            suffix = ", closed on public holidays" if english else "，法定节假日休息"
         if all(w == weekly[0] for w in weekly) and weekly[0]:
-            return f"每天{describe(weekly[0])}{suffix}"
+            return f"{'Every day ' if english else '每天'}{describe(weekly[0])}{suffix}"
         parts: list[str] = []
         index = 0
         while index < len(DAYS):
@@ -156,7 +166,7 @@ class ServiceCalendar:
             while end + 1 < len(DAYS) and weekly[end + 1] == weekly[index]:
                 end += 1
             if weekly[index]:
-                days = DAY_NAMES_ZH[index] if end == index else f"{DAY_NAMES_ZH[index]}至{DAY_NAMES_ZH[end]}"
-                parts.append(f"{days}{describe(weekly[index])}")
+                days = names[index] if end == index else f"{names[index]}{until}{names[end]}"
+                parts.append(f"{days}{' ' if english else ''}{describe(weekly[index])}")
             index = end + 1
-        return (",".join(parts) or "暂未设定") + suffix
+        return (comma.join(parts) or ("not set yet" if english else "暂未设定")) + suffix

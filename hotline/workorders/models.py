@@ -89,7 +89,7 @@ EVENT_LABELS: dict[str, Any] = {
     "sign_overdue": _l("Sign-for limit passed"),
     "handle_overdue": _l("Handling limit passed"),
     "centre_told": _l("District centre told"),
-    "supervised": _l("Supervised (督办)"),
+    "supervised": _l("Supervised"),
     "merged": _l("Duplicate report merged"),
 }
 

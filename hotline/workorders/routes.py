@@ -335,7 +335,7 @@ def supervise(order_id: int) -> Any:
         if not form.validate_on_submit():
             raise BadInput("note", "required")
         services.supervise(db.session, order.id, form.note.data, actor=current_user, now=utcnow())
-        return _("Marked as supervised (督办).")
+        return _("Marked as supervised.")
 
     return supervisor_action(order_id, run)
 

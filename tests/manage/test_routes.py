@@ -29,10 +29,11 @@ def test_managers_browse_every_kind_of_entry(client: Any, login_as: Any, db_sess
     login_as("manager")
     page = client.get("/manage/audit").get_data(as_text=True)
     for fragment in (
-        "user:7",
-        "rota:2026-03",
-        "setting:hours",
-        "case:1",
+        "账号 #7",
+        "排班 · 2026-03",
+        "设置 hours",
+        '<a href="/cases/1">个案 #1</a>',
+        "值班社工 → 督导",
         "10.1.1.3",
         "管理员甲",
         "2026-03-01 10:00:00",
@@ -47,14 +48,14 @@ def test_the_log_filters_by_who_what_when_and_where(
     admin = seed_entries(db_session, make_user)
     login_as("manager")
     page = client.get("/manage/audit?action=rota.publish").get_data(as_text=True)
-    assert "rota:2026-03" in page and "user:7" not in page
+    assert "排班 · 2026-03" in page and "账号 #7" not in page
     page = client.get("/manage/audit?address=10.1.1.1").get_data(as_text=True)
-    assert "user:7" in page and "rota:2026-03" not in page
+    assert "账号 #7" in page and "排班 · 2026-03" not in page
     page = client.get(f"/manage/audit?actor_id={admin.id}&date_from=2026-03-01&date_to=2026-03-01").get_data(
         as_text=True
     )
-    assert "case:1" in page
-    assert "case:1" not in client.get("/manage/audit?date_from=2026-03-02").get_data(as_text=True)
+    assert "个案 #1" in page
+    assert "个案 #1" not in client.get("/manage/audit?date_from=2026-03-02").get_data(as_text=True)
     assert client.get("/manage/audit?date_from=yesterday").status_code == 422
 
 
@@ -79,6 +80,7 @@ def test_the_retention_page_saves_periods_and_previews_a_dry_run(client: Any, lo
     }
     assert client.post("/manage/retention", data=data).status_code == 302
     assert 'value="6"' in client.get("/manage/retention").get_data(as_text=True)
-    assert "case_caller_months=[12, 6]" in client.get("/manage/audit?action=settings.change").get_data(as_text=True)
+    page = client.get("/manage/audit?action=settings.change").get_data(as_text=True)
+    assert "已结案个案中来电人姓名和号码保留月数：12 → 6" in page
     data["draft_days"] = "0"
     assert client.post("/manage/retention", data=data).status_code == 422

@@ -12,7 +12,7 @@ import time_machine
 from sqlalchemy import select
 
 from hotline.telephony.hours import ServiceCalendar
-from hotline.telephony.line_settings import LineSettings
+from hotline.telephony.line_settings import DAYS, LineSettings
 from hotline.telephony.models import Call
 from hotline.workdays import services as workdays
 from tests.telephony.conftest import said
@@ -117,6 +117,14 @@ def test_a_day_a_manager_marks_a_holiday_closes_the_line(twilio_post: Any, db_se
 
 
 def test_hours_are_described_in_mandarin() -> None:
-    assert ServiceCalendar(LineSettings(), SHANGHAI).hours_text() == "每天9:00至17:00,法定节假日休息"
+    assert ServiceCalendar(LineSettings(), SHANGHAI).hours_text() == "每天9:00至17:00，法定节假日休息"
     text = ServiceCalendar(weekdays_only(), SHANGHAI).hours_text()
-    assert text == "周一至周五9:00至17:00,法定节假日休息"
+    assert text == "周一至周五9:00至17:00，法定节假日休息"
+
+
+def test_hours_are_described_in_english_for_an_english_page() -> None:
+    assert (
+        ServiceCalendar(weekdays_only(), SHANGHAI).hours_text("en") == "Mon–Fri 9:00–17:00, closed on public holidays"
+    )
+    around_the_clock = LineSettings(weekly_hours={day: [["00:00", "24:00"]] for day in DAYS}, open_on_holidays=True)
+    assert ServiceCalendar(around_the_clock, SHANGHAI).hours_text() == "每天0:00至24:00"

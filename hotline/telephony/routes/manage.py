@@ -6,6 +6,7 @@ from datetime import datetime
 from typing import Any
 
 from flask import Blueprint, Flask, flash, redirect, render_template, url_for
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -138,7 +139,7 @@ def render_page(
             recordings=settings.recordings,
             recording_limits={"types": prompts.ALLOWED, "megabytes": prompts.MAX_BYTES // (1024 * 1024)},
             crisis_key=CRISIS_KEY,
-            hours_text=calendar.hours_text(),
+            hours_text=calendar.hours_text(get_locale().language),
         ),
         status,
     )
