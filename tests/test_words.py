@@ -54,7 +54,7 @@ ALLOWED_LATIN = frozenset(
         "SIP", "CSV", "XLSX", "PDF", "SMS", "API", "URL", "TwiML", "Twilio", "WebRTC", "HSDS", "Open", "Referral",
         "iCal", "TOTP", "Erlang", "C", "ID", "IP", "HTTP", "HTTPS", "JSON", "PIPL", "Prometheus",
         "Alibaba", "Tencent", "WeCom", "DingTalk", "Feishu", "Polly", "Zhiyu", "Chrome", "Firefox", "Safari",
-        "REST", "FreeOTP", "Google", "Microsoft", "Authenticator", "Markdown", "zip", "Webhook",
+        "REST", "FreeOTP", "Google", "Microsoft", "Authenticator", "Markdown", "zip", "WAV", "MP3", "Webhook",
         # Field names in the SMS providers' and robots' own consoles, which the manager copies from.
         "AccessKey", "Secret", "SecretId", "SecretKey", "SmsSdkAppId", "SmsReport", "SmsUp", "CODE", "SEC",
         # Codes a manager types, shown as examples (a country, languages).
