@@ -13,6 +13,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from flask import has_request_context
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -28,6 +29,13 @@ from hotline.vocabulary import label as glossary_label
 DEFAULT_SERVICE_LEVEL_SECONDS = 20
 SETTING_KEY = "reports"
 CALL_VIEWS = ("hour", "day", "week", "service", "target_group", "area", "worker")
+UNKNOWN_LABELS = {
+    "service": _l("Service not recorded"),
+    "area": _l("Area not known"),
+    "worker": _l("No worker"),
+    "target_group": _l("Target group not recorded"),
+}
+"""The row of calls and referrals without a service, area, worker or target group."""
 
 
 def label(value: Any) -> str:
@@ -103,6 +111,8 @@ def breakdown(session: Session, start_day: date, end_day: date, view: str, targe
     facts = referral_facts(session, start, end)
     rows: dict[Any, Row] = {}
     unknown = {"service": "unspecified", "area": "unknown", "worker": "nobody", "target_group": "unspecified"}
+    if has_request_context():
+        unknown = {key: str(text) for key, text in UNKNOWN_LABELS.items()}
 
     def row_for(key: Any, text: str) -> Row:
         return rows.setdefault(key, Row(key, text))
