@@ -78,12 +78,12 @@ def simulated_line(app: Flask, live_server: Any, real_socketio: None) -> Iterato
         yield live_server.url
 
 
-def call_in(base_url: str, digits: str) -> tuple[requests.Session, str]:
+def call_in(base_url: str, digits: str, number: str = "+8613812345678") -> tuple[requests.Session, str]:
     """Dial the hotline from the simulator, choose from the menu, and wait in the queue."""
     caller = requests.Session()
     page = caller.get(f"{base_url}/simulator", timeout=10).text
     caller.headers["X-CSRFToken"] = page.split('name="csrf-token" content="')[1].split('"')[0]
-    sid = caller.post(f"{base_url}/simulator/calls", data={"from": "+8613812345678"}, timeout=10).json()["call_sid"]
+    sid = caller.post(f"{base_url}/simulator/calls", data={"from": number}, timeout=10).json()["call_sid"]
     state_url = f"{base_url}/simulator/calls/{sid}"
     until(lambda: caller.get(state_url, timeout=10).json().get("waiting_for_keys"))
     caller.post(f"{state_url}/press", data={"digits": digits}, timeout=10)
