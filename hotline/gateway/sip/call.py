@@ -11,6 +11,8 @@ from collections.abc import Callable
 
 import pjsua2 as pj
 
+from hotline.gateway.sip.audio import Player
+
 log = logging.getLogger(__name__)
 
 DTMF_METHODS = {
@@ -47,7 +49,7 @@ class SipCall(pj.Call):
         super().__init__(account, call_id)
         self.signals = CallSignals()
         self.audio: pj.AudioMedia | None = None
-        self.players: dict[int, pj.AudioMediaPlayer] = {}
+        self.players: dict[int, Player] = {}  # destroyed with the call, on the PJSIP thread
         self.recorder: pj.AudioMediaRecorder | None = None
         self.when_media: list[Callable[[], None]] = []  # jobs waiting for the audio path (PJSIP thread)
         self._on_end = on_end

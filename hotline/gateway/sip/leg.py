@@ -132,7 +132,6 @@ class CallLeg:
     def start_playing(self, path: Path, loop: bool = False) -> None:
         """Start playing a WAV file (over and over when `loop`) in place of what plays now; return at once."""
         player_id = next(_player_ids)
-        wake = self.signals.wake
 
         def start() -> None:
             call = self._lookup()
@@ -142,9 +141,9 @@ class CallLeg:
                 call.when_media.append(start)  # answered a moment ago: play once the audio is up
                 return
             _stop_players(call)
-            player = Player(path, wake, loop=loop)
+            player = Player(path, loop=loop)
             call.players[player_id] = player
-            player.startTransmit(call.audio)
+            player.start_transmit(call.audio)
 
         self._loop.submit(start)
 
@@ -161,7 +160,7 @@ class CallLeg:
                 return
 
     def play(self, path: Path, stop_on_key: bool = False) -> bool:
-        """Play a WAV file to the caller until its end; return True when a key stopped it.
+        """Play a WAV file to the caller for its length; return True when a key stopped it.
 
         The key stays queued for `collect`.
 
@@ -171,24 +170,24 @@ class CallLeg:
         player_id = next(_player_ids)
         self.signals.wake.clear()
 
-        def start(call: SipCall):
+        def start(call: SipCall) -> float:
             if call.audio is None:
                 raise LegHungUp(self.sip_call_id)
-            player = Player(path, self.signals.wake)
+            player = Player(path)
             call.players[player_id] = player
-            player.startTransmit(call.audio)
-            return player.finished
+            player.start_transmit(call.audio)
+            return player.ends_at
 
-        finished = self._on_call(start)
+        ends_at = float(self._on_call(start))  # type: ignore[arg-type]
         interrupted = False
         try:
-            while not finished.is_set():
+            while (remaining := ends_at - time.monotonic()) > 0:
                 if not self.live:
                     raise LegHungUp(self.sip_call_id)
                 if stop_on_key and not self.signals.digits.empty():
                     interrupted = True
                     break
-                self.signals.wake.wait(0.5)
+                self.signals.wake.wait(min(remaining, 0.5))
                 self.signals.wake.clear()
         finally:
             self._loop.submit(lambda: _drop_player(self._lookup(), player_id))
@@ -338,12 +337,11 @@ def _drop_player(call: SipCall | None, player_id: int) -> None:
     if call is None:
         return
     player = call.players.pop(player_id, None)
-    if player is not None and call.audio is not None:
-        try:
-            player.stopTransmit(call.audio)
-        except pj.Error:
-            pass
-    release(player)
+    if player is None:
+        return
+    if call.audio is not None:
+        player.stop_transmit(call.audio)
+    player.destroy()
 
 
 def _stop_players(call: SipCall | None) -> None:

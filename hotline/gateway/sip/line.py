@@ -171,7 +171,7 @@ class SipLine:
         if call is None:
             return
         for player in call.players.values():
-            release(player)
+            player.destroy()
         call.players.clear()
         release(call.recorder)
         call.recorder = None

@@ -4,8 +4,10 @@ pjsua2-python is safe only when one thread drives the library. `PjLoop` creates 
 `Endpoint` on its own thread with no PJSIP worker threads (`threadCnt = 0`,
 `mainThreadOnly`), polls SIP events there, and runs whatever other threads hand it
 with `call()` between polls. SIP callbacks (incoming calls, call state, SIP INFO
-digits) therefore arrive on this thread; RTP callbacks (RFC 2833 digits, end of a
-prompt) arrive on PJSIP's media thread and only set Python events.
+digits) therefore arrive on this thread; RTP callbacks (RFC 2833 digits) arrive on PJSIP's
+media thread and only set Python events. No object whose callback PJSIP could still call
+is ever destroyed: players are pjsua's (no callback at all, `audio.Player`), and a call is
+destroyed only after its DISCONNECTED state, one loop turn later (`defer`).
 """
 
 from __future__ import annotations

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -146,3 +147,47 @@ def test_audio_flows_both_ways_in_pcma(start_line, tmp_path):
     first, last = line.settings.rtp_ports
     sent = sum(rtp.count(port) for port in range(first, last + 1))
     assert sent >= 230, f"the gateway received {sent} of the 236 packets of g711a.pcap"
+
+
+def test_prompts_replaced_as_they_end_never_crash_the_line(start_line, tmp_path: Path) -> None:
+    """A prompt dropped just as it ends (the interpreter sleeps exactly its length) is safe.
+
+    pjsua2 2.15.1's AudioMediaPlayer left its end-of-file event queued when destroyed, and
+    PJSIP's event thread then called the freed player (a crash about every other run of
+    this test, with Python threads keeping the GIL busy). The line's players have no
+    such callback (`audio.Player`).
+    """
+    prompts = [tone(tmp_path / f"short-{n}.wav", 0.06 + 0.02 * n, 300 + 50 * n) for n in range(4)]
+    swapped: list[int] = []
+    done = threading.Event()
+    busy = threading.Event()
+
+    def keep_the_gil_busy() -> None:
+        while not busy.is_set():
+            pass
+
+    def on_call(leg: CallLeg) -> None:
+        try:
+            leg.answer()
+            started, count = time.monotonic(), 0
+            while leg.live and time.monotonic() - started < 15:
+                leg.start_playing(prompts[count % 4])
+                time.sleep(0.062 + 0.02 * (count % 4))  # the prompt's length, and a hair
+                count += 1
+            swapped.append(count)
+        finally:
+            done.set()
+
+    hogs = [threading.Thread(target=keep_the_gil_busy, daemon=True) for _ in range(2)]
+    for hog in hogs:
+        hog.start()
+    try:
+        line = start_line(on_call)
+        caller = scenarios.call([scenarios.pause(500)], bye_timeout_ms=60000)
+        scenario = scenarios.write(tmp_path / "caller.xml", caller)
+        run = Sipp(scenario, f"127.0.0.1:{line.settings.port}", work_dir=tmp_path, timeout=90).run()
+    finally:
+        busy.set()
+    assert done.wait(30)
+    assert run.returncode == 0, run.explain()
+    assert swapped and swapped[0] >= 50, swapped

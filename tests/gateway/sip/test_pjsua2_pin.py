@@ -24,11 +24,20 @@ def test_the_installed_wheel_is_the_pinned_one():
 def test_the_binding_still_has_the_callbacks_and_constants_the_line_uses():
     for name in ("onCallState", "onCallMediaState", "onDtmfDigit", "onDtmfEvent", "getAudioMedia", "answer"):
         assert hasattr(pj.Call, name), name
-    assert hasattr(pj.AudioMediaPlayer, "onEof2")
+    assert hasattr(pj.AudioMediaRecorder, "createRecorder") and hasattr(pj.AudioMedia, "getPortId")
     assert hasattr(pj.Account, "onIncomingCall") and hasattr(pj.Account, "onRegState")
     assert hasattr(pj.SipRxData, "srcAddress") and hasattr(pj.SipRxData, "wholeMsg")
     assert {pj.PJSUA_DTMF_METHOD_RFC2833, pj.PJSUA_DTMF_METHOD_SIP_INFO} == {0, 1}
     assert pj.Call.__swig_destroy__ is not None, "release() destroys proxies through SWIG's destructor"
+
+
+def test_the_library_still_exports_the_pjsua_player_functions_the_line_calls():
+    """`audio.Player` calls pjsua's C API in the binding's own library (pjsua2's player crashes in 2.15.1)."""
+    from hotline.gateway.sip.audio import _pjsua
+
+    lib = _pjsua()
+    for name in ("pjsua_player_create", "pjsua_player_get_conf_port", "pjsua_player_destroy", "pjsua_conf_connect"):
+        assert getattr(lib, name, None) is not None, name
 
 
 def test_an_endpoint_on_one_thread_reports_the_pinned_library_and_g711_only():
