@@ -55,6 +55,7 @@ class EventLoop:
         self._changed = threading.Condition(self.lock)
         self._runner = threading.Lock()
         self._outbox: list[PendingCallback] = []
+        self._delivering = 0  # callbacks taken from the outbox and not yet answered
         self._order = itertools.count()
         self._start_utc = start_time or datetime.now(UTC)
         self._clock = 0.0
@@ -115,6 +116,11 @@ class EventLoop:
         if self._thread is not None:
             self._thread.join(timeout=30)
             self._thread = None
+
+    def callbacks_pending(self) -> bool:
+        """True while a callback waits in the outbox or is being delivered."""
+        with self.lock:
+            return bool(self._outbox) or self._delivering > 0
 
     def wait_until(self, predicate: Callable[[], bool], timeout: float = 10.0) -> bool:
         """Wait (in real time) for the background thread to make `predicate()` true."""
@@ -258,7 +264,12 @@ class EventLoop:
                     return
                 pending = min(due, key=lambda item: (item.due, item.order))
                 self._outbox.remove(pending)
-            exchange = self.webhooks.post_callback(pending.url, pending.method, pending.params)
+                self._delivering += 1
+            try:
+                exchange = self.webhooks.post_callback(pending.url, pending.method, pending.params)
+            finally:
+                with self.lock:
+                    self._delivering -= 1
             with self.lock:
                 self.callbacks.append(exchange)
                 call = self.calls.get(pending.call_sid or "")

@@ -498,6 +498,15 @@ class Network(Messaging):
             found = [event for call in self.calls.values() for event in call.errors]
             return found + [event for event in self.log if event.is_error]
 
+    def settled(self) -> bool:
+        """True when every call has ended and every callback has been delivered."""
+        with self.lock:
+            return not self.callbacks_pending() and not any(call.is_live for call in self.calls.values())
+
+    def wait_settled(self, timeout: float) -> bool:
+        """Wait (in real time, the network running) until `settled()`; return whether it is."""
+        return self.wait_until(self.settled, timeout)
+
     def live_calls(self) -> list[Call]:
         """Return the calls that have not ended."""
         with self.lock:

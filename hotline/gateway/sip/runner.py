@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -12,6 +13,9 @@ from hotline.gateway.sip.health import HealthServer
 from hotline.gateway.sip.media import SipMedia
 from hotline.gateway.sip.prompts import Prompts
 from hotline.gateway.sip.settings import SipSettings
+
+log = logging.getLogger(__name__)
+STOP_SETTLE_SECONDS = 20.0  # how long a stopping gateway waits for its calls' last webhooks
 
 
 class SipGateway(Gateway):
@@ -51,11 +55,17 @@ class SipGateway(Gateway):
         return self
 
     def stop(self) -> None:
-        """Hang up every SIP call, then stop the network and the REST server."""
+        """Hang up every SIP call, let the application hear how each ended, then stop the rest.
+
+        The line's BYEs end the calls; the network then finishes them (their action URLs and
+        final status callbacks) before it stops, for up to `STOP_SETTLE_SECONDS`.
+        """
         try:
             if self.health is not None:
                 self.health.stop()
             self.media.close()
+            if not self.network.wait_settled(STOP_SETTLE_SECONDS):
+                log.warning("stopping with calls or callbacks still pending: %s", self.network.live_calls())
         finally:
             super().stop()
 
