@@ -22,11 +22,17 @@ def record() -> AppRecord:
 
 
 @pytest.fixture
-def app_url(record: AppRecord) -> Iterator[str]:
-    """Serve the interpreter's tiny app on a free port; return its base URL."""
+def app_server(record: AppRecord) -> Iterator[LiveServer]:
+    """Serve the interpreter's tiny app on a free port (a test may stop it early)."""
     server = LiveServer(make_app(record)).start()
-    yield server.url
+    yield server
     server.stop()
+
+
+@pytest.fixture
+def app_url(app_server: LiveServer) -> str:
+    """The tiny app's base URL."""
+    return app_server.url
 
 
 @pytest.fixture

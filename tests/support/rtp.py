@@ -3,14 +3,20 @@
 from __future__ import annotations
 
 import collections
+import math
 import socket
 import struct
 import threading
 import time
 
+from tests.support.pcap import alaw_to_linear
+
 ETH_P_ALL = 0x0003
 PACKET_OUTGOING = 4
 SILENT_BYTES = frozenset(b"\xd5\x55\xff\x7f")  # G.711 A-law and mu-law silence
+PCMA = 8
+ALAW_SQUARES = [alaw_to_linear(value) ** 2 for value in range(256)]
+LOUD_RMS = 300  # a 20 ms frame this loud counts as sound (as the tests' `voiced_seconds` of a WAV)
 
 
 def can_sniff() -> bool:
@@ -30,6 +36,7 @@ class RtpCounter:
         self.payload_types: dict[int, set[int]] = collections.defaultdict(set)
         self.voiced: dict[int, list[float]] = collections.defaultdict(list)  # when sound (not silence) arrived
         self.first: dict[int, float] = {}  # when the first packet arrived (time.monotonic)
+        self.loud_pcma: dict[int, list[float]] = collections.defaultdict(list)  # when a PCMA packet's RMS was loud
         self._lock = threading.Lock()
         self._sock = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(ETH_P_ALL))
         self._sock.bind(("lo", 0))
@@ -61,6 +68,15 @@ class RtpCounter:
         with self._lock:
             return sum(1 for seen in self.voiced[port] if seen >= moment)
 
+    def last_loud(self, ports: range | list[int], start: float, end: float) -> float | None:
+        """When the last loud PCMA packet (20 ms over `LOUD_RMS`) towards `ports` was seen between two moments.
+
+        A moment, not a count: on a busy machine the sniffer misses packets, never whole seconds of them.
+        """
+        with self._lock:
+            seen = [moment for port in ports for moment in self.loud_pcma.get(port, ()) if start <= moment <= end]
+        return max(seen, default=None)
+
     def _run(self) -> None:
         while not self._stop.is_set():
             try:
@@ -87,9 +103,13 @@ class RtpCounter:
             return
         payload = rtp[12 + 4 * (rtp[0] & 0x0F) :]
         loud = sum(1 for byte in payload if byte not in SILENT_BYTES and abs(byte - 0xD5) > 8 and abs(byte - 0x55) > 8)
+        payload_type = rtp[1] & 0x7F
+        rms = math.sqrt(sum(ALAW_SQUARES[byte] for byte in payload) / len(payload)) if payload else 0.0
         with self._lock:
+            if payload_type == PCMA and rms > LOUD_RMS:
+                self.loud_pcma[destination].append(time.monotonic())
             self.packets[destination] += 1
             self.first.setdefault(destination, time.monotonic())
-            self.payload_types[destination].add(rtp[1] & 0x7F)
+            self.payload_types[destination].add(payload_type)
             if payload and loud > len(payload) // 4:
                 self.voiced[destination].append(time.monotonic())

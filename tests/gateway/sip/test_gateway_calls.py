@@ -13,11 +13,12 @@ import pytest
 import requests
 
 from hotline.gateway.sip.runner import SipGateway
+from tests.conftest import LiveServer
 from tests.gateway.sip import scenarios
 from tests.gateway.sip.conftest import line_settings, needs_raw_sockets, needs_sipp
 from tests.gateway.twiml_app import ACCOUNT, PUBLIC, TOKEN, AppRecord
 from tests.support.ports import free_port, free_udp_port
-from tests.support.rtp import RtpCounter
+from tests.support.rtp import LOUD_RMS, RtpCounter
 from tests.support.sipp import Sipp
 from tests.support.waiting import until
 
@@ -91,18 +92,22 @@ def test_a_key_during_the_menu_dials_a_number_and_audio_flows_both_ways(
     assert not gateway.network.errors
 
 
-def voiced_seconds(path: Path) -> float:
-    """Seconds of a WAV file louder than line noise (20 ms frames)."""
+def loud_moments(path: Path) -> list[float]:
+    """When (seconds into a WAV file) each 20 ms frame louder than line noise starts."""
     with wave.open(str(path), "rb") as sound:
         rate, frames = sound.getframerate(), sound.readframes(sound.getnframes())
     samples = array.array("h", frames)
     frame = rate // 50
-    loud = 0
-    for start in range(0, len(samples) - frame, frame):
-        chunk = samples[start : start + frame]
-        if math.sqrt(sum(value * value for value in chunk) / frame) > 300:
-            loud += 1
-    return loud / 50
+    return [
+        start / rate
+        for start in range(0, len(samples) - frame, frame)
+        if math.sqrt(sum(value * value for value in samples[start : start + frame]) / frame) > LOUD_RMS
+    ]
+
+
+def voiced_seconds(path: Path) -> float:
+    """Seconds of a WAV file louder than line noise (20 ms frames)."""
+    return len(loud_moments(path)) / 50
 
 
 def test_voicemail_records_what_the_caller_says_and_the_rest_server_serves_it(
@@ -157,6 +162,37 @@ def test_the_application_failing_gives_an_apology_and_the_fallback_phone_not_sil
     assert phone_process.returncode == 0, "the fallback phone rang and answered: " + phone_output[-2000:]
     assert record.posted("/voice/menu")[0]["Digits"] == "9"
     assert rtp.voiced_since(caller.media_port, pressed + 1.0) >= 50, "the caller heard the apology and the phone"
+
+
+def test_the_application_stopped_mid_call_gives_the_apology_and_the_fallback_not_silence(
+    start_gateway: Callable[..., SipGateway], app_server: LiveServer, tmp_path: Path, phone_port: int
+):
+    gateway = start_gateway(fallback="+8613800000009")
+    phone = Sipp(
+        scenarios.write(tmp_path / "phone.xml", scenarios.answering_phone([scenarios.audio()])),
+        "127.0.0.1:1",
+        sip_port=phone_port,
+        work_dir=tmp_path,
+    )
+    steps = [scenarios.pause(800), scenarios.rfc2833("1"), scenarios.pause(35000)]
+    caller = Sipp(
+        scenarios.write(tmp_path / "caller.xml", scenarios.call(steps, gateway_hangs_up=False)),
+        f"127.0.0.1:{gateway.line.settings.port}",
+        work_dir=tmp_path,
+        timeout=120,
+    )
+    with RtpCounter() as rtp:
+        phone_process, caller_process = phone.start(), caller.start()
+        call = until(lambda: next(iter(gateway.network.calls.values()), None), timeout=60)
+        until(lambda: call.events("queue-wait"), timeout=60)
+        app_server.stop()  # the application goes away while the caller waits in its queue
+        stopped = time.monotonic()
+        caller_output = caller_process.communicate(timeout=150)[0]
+        phone_output = phone_process.communicate(timeout=60)[0]
+    assert caller_process.returncode == 0, caller_output[-3000:]
+    assert phone_process.returncode == 0, "the fallback phone rang and answered: " + phone_output[-2000:]
+    assert call.events("application-error"), "the next wait round found the application gone"
+    assert rtp.voiced_since(caller.media_port, stopped) >= 100, "the caller heard the apology and the phone"
 
 
 @pytest.mark.parametrize(("reason", "status"), [("busy", 486), ("rejected", 603)])

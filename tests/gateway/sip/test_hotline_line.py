@@ -17,12 +17,15 @@ from typing import Any
 import time_machine
 from flask import Flask
 
+from hotline.accounts.models import User
 from hotline.gateway.runner import NUMBER_WEBHOOKS
 from hotline.gateway.sip.runner import SipGateway, start_sip_gateway
 from hotline.gateway.sip.settings import SipSettings
 from hotline.telephony.provider_impls import TwilioProvider
+from tests.conftest import log_in
 from tests.gateway.sip import scenarios
 from tests.gateway.sip.conftest import line_settings, needs_raw_sockets, needs_sipp
+from tests.gateway.sip.test_gateway_calls import loud_moments
 from tests.support.ports import free_port, free_udp_port
 from tests.support.rtp import RtpCounter
 from tests.support.sipp import Sipp
@@ -32,6 +35,7 @@ from tests.telephony.test_end_to_end import add_worker, connect_first_waiting
 
 pytestmark = [needs_sipp, needs_raw_sockets]
 NOON = datetime(2025, 3, 10, 4, 0, tzinfo=UTC)  # Monday 12:00 in Shanghai: the line is open
+NIGHT = datetime(2025, 3, 10, 14, 0, tzinfo=UTC)  # Monday 22:00 in Shanghai: closed, voicemail
 
 
 @contextmanager
@@ -45,14 +49,18 @@ def sip_line(
     saved_provider = app.extensions.get("hotline_telephony")
     settings = settings or line_settings(client_uri=f"sip:{{identity}}@127.0.0.1:{phone_port}")
     options = {**NUMBER_WEBHOOKS, "rest_port": free_port()}
-    with start_sip_gateway(live_server.url, live_server.url, token, account, settings, tmp_path, **options) as gateway:
-        app.config.update(PUBLIC_BASE_URL=live_server.url, TELEPHONY="gateway", TELEPHONY_OUTBOX_DISPATCH=True)
-        app.extensions["hotline_telephony"] = TwilioProvider(account, token, HOTLINE, api_base_url=gateway.rest_url)
-        try:
+    # The app signs for this server until the gateway has stopped: the last status callbacks
+    # go out while it stops (after the test's last wait), and must not meet the suite's base URL.
+    app.config.update(PUBLIC_BASE_URL=live_server.url, TELEPHONY="gateway", TELEPHONY_OUTBOX_DISPATCH=True)
+    try:
+        with start_sip_gateway(
+            live_server.url, live_server.url, token, account, settings, tmp_path, **options
+        ) as gateway:
+            app.extensions["hotline_telephony"] = TwilioProvider(account, token, HOTLINE, api_base_url=gateway.rest_url)
             yield Line(app, gateway), gateway
-        finally:
-            app.config.update(saved)
-            app.extensions["hotline_telephony"] = saved_provider
+    finally:
+        app.config.update(saved)
+        app.extensions["hotline_telephony"] = saved_provider
 
 
 def status_of(line: Line, call_sid: str) -> str | None:
@@ -117,4 +125,52 @@ def test_a_caller_who_hangs_up_in_the_queue_is_abandoned(app: Flask, live_server
     assert caller_process.returncode == 0, caller_output[-3000:]
     assert record.outcome == "abandoned" and record.service == "emotional" and record.worker_id is None
     assert record.ended_at is not None and record.queued_at is not None
+    assert not gateway.network.errors
+
+
+def test_a_voicemail_over_sip_holds_what_the_caller_said_and_the_console_plays_it(
+    app: Flask, live_server: Any, tmp_path: Path
+) -> None:
+    # At night the hotline says it is closed, offers options, and silence leads to voicemail. The caller
+    # talks all along (sipp's sample, back to back), then falls silent: the recording holds the part said
+    # after the beep and ends 5 s after the caller stops: its sound lasts as long as sipp's did after the beep.
+    steps = [scenarios.pause(500)]
+    for _ in range(10):
+        steps += [scenarios.audio(), scenarios.pause(7100)]
+    caller_xml = scenarios.call(steps, bye_timeout_ms=90000)
+    with (
+        time_machine.travel(NIGHT, tick=True),
+        sip_line(app, live_server, tmp_path, free_udp_port()) as (line, gateway),
+    ):
+        rtp_ports = range(gateway.line.settings.rtp_ports[0], gateway.line.settings.rtp_ports[1] + 1)
+        caller = Sipp(scenarios.write(tmp_path / "caller.xml", caller_xml), f"127.0.0.1:{gateway.line.settings.port}")
+        caller.work_dir, caller.timeout = tmp_path, 200
+        with RtpCounter() as rtp:
+            caller_process = caller.start()
+            call = until(lambda: next(iter(gateway.network.calls.values()), None), timeout=60)
+            caller_output = caller_process.communicate(timeout=240)[0]
+        until(lambda: status_of(line, call.sid) == "completed" and line.call(call.sid).recording_sid, timeout=60)
+        record = line.call(call.sid)
+        worker = add_worker(line, "w-voicemail")
+        with app.app_context():
+            user = line.session().get(User, worker)
+            played = log_in(app.test_client(), user).get(f"/console/calls/{record.id}/recording")
+    assert caller_process.returncode == 0, caller_output[-3000:]  # the gateway hung up after the goodbye
+    assert record.outcome == "voicemail" and record.closed_reason == "hours"
+    (recorded,) = [event for event in call.events("record") if "seconds" in (event.detail or {})]
+    offset = time.monotonic() - gateway.network.now  # the network's clock runs in real time
+    ended = recorded.at + offset
+    started = ended - recorded.detail["seconds"]
+    last_sent = rtp.last_loud(rtp_ports, started, ended)
+    saved = tmp_path / "voicemail.wav"
+    (made,) = [made for made in gateway.network.recordings if made.sid == record.recording_sid]
+    saved.write_bytes(Path(made.path or "").read_bytes())
+    assert last_sent is not None and last_sent - started >= 5, "sipp talked for a while after the beep"
+    talked = last_sent - started  # from the beep to sipp's last sound
+    heard = loud_moments(saved)
+    assert abs(heard[-1] - talked) <= 1.0, f"the recording's sound ends when sipp's did ({heard[-1]} s, {talked} s)"
+    assert len(heard) / 50 >= 0.6 * talked, "sipp's sample is mostly sound: so is the recording"
+    assert abs(record.recording_seconds - (talked + 5)) <= 2, "the sound, then 5 s of silence"
+    assert played.status_code == 200, played.get_data(as_text=True)[:300]
+    assert played.data == saved.read_bytes(), "the console plays the recording the gateway made"
     assert not gateway.network.errors
