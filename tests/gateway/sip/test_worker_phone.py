@@ -106,12 +106,20 @@ def kamailio_in_front(app: Flask, tmp_path: Path) -> Iterator[tuple[Kamailio, An
 
 @contextmanager
 def desk_phone(tmp_path: Path, credentials: dict[str, Any], codecs: str = "PCMA,PCMU") -> Iterator[Baresip]:
-    """The worker's baresip, registered with `credentials`; stopped afterwards."""
+    """The worker's baresip, registering with `credentials`; stopped afterwards."""
     phone = Baresip(tmp_path, credentials, codecs).start()
     try:
         yield phone
     finally:
         phone.stop()
+
+
+def registration_answered(phone: Baresip) -> None:
+    """Wait until the registrar accepted or refused the phone; fail with the phone's log."""
+    try:
+        until(lambda: phone.registered() or phone.refused(), timeout=90)
+    except AssertionError as exc:
+        raise AssertionError(f"no answer to the phone's REGISTER:\n{phone.output()[-3000:]}") from exc
 
 
 def test_the_console_issues_credentials_that_kamailio_accepts_and_refuses_forged_or_expired_ones(
@@ -126,7 +134,7 @@ def test_the_console_issues_credentials_that_kamailio_accepts_and_refuses_forged
         credentials = issued.json()
         assert credentials["identity"] == f"worker_{worker_id}" and credentials["registrar"] == kamailio.uri
         with desk_phone(tmp_path, credentials) as phone:
-            until(lambda: phone.registered() or phone.refused(), timeout=60)
+            registration_answered(phone)
             assert phone.registered(), phone.output()[-2000:]
         forged = {**credentials, "password": credentials["password"][::-1]}
         someone_else = {**credentials, "aor": credentials["aor"].replace(f"worker_{worker_id}", "worker_999")}
@@ -134,7 +142,7 @@ def test_the_console_issues_credentials_that_kamailio_accepts_and_refuses_forged
         expired = {**credentials, "username": f"{int(time.time()) - 60}:{identity}"}
         for refused, status in ((forged, "401"), (someone_else, "403"), (expired, "401")):
             with desk_phone(tmp_path, refused) as phone:
-                until(lambda: phone.registered() or phone.refused(), timeout=60)  # noqa: B023 - waited on at once
+                registration_answered(phone)
                 assert phone.refused() == status, phone.output()[-2000:]
         assert int(expiry) > time.time()
 
@@ -160,7 +168,7 @@ def test_a_caller_reaches_the_workers_sip_phone_through_the_console_and_they_tal
         # The phone registers in real time: Kamailio checks the credentials' expiry by its own clock.
         credentials = staff_session(base, "desk-worker").get(f"{base}/api/v1/console/sip-phone", timeout=10).json()
         with desk_phone(tmp_path, credentials, codecs=codec) as phone:
-            until(lambda: phone.registered() or phone.refused(), timeout=60)
+            registration_answered(phone)
             assert phone.registered(), phone.output()[-2000:]
             with (
                 time_machine.travel(NOON, tick=True),
