@@ -37,6 +37,16 @@ class CallSignals:
     ended_at: float | None = None
 
 
+@dataclasses.dataclass(frozen=True)
+class StreamStats:
+    """What one call's audio stream received: RTP packets, packets lost, mean and worst jitter (seconds)."""
+
+    packets: int
+    lost: int
+    jitter: float | None  # None when the stream never measured it (too few packets)
+    jitter_max: float
+
+
 class SipCall(pj.Call):
     """A pjsua2 call owned by the PJSIP thread; it reports through its `signals`."""
 
@@ -45,8 +55,10 @@ class SipCall(pj.Call):
         account: pj.Account,
         call_id: int = pj.PJSUA_INVALID_ID,
         on_end: Callable[[SipCall], None] | None = None,
+        on_stream_stats: Callable[[StreamStats], None] | None = None,
     ) -> None:
         super().__init__(account, call_id)
+        self._on_stream_stats = on_stream_stats
         self.signals = CallSignals()
         self.audio: pj.AudioMedia | None = None
         self.players: dict[int, Player] = {}  # destroyed with the call, on the PJSIP thread
@@ -85,6 +97,19 @@ class SipCall(pj.Call):
                 for job in jobs:
                     job()
                 return
+
+    def onStreamDestroyed(self, prm: pj.OnStreamDestroyedParam) -> None:  # noqa: N802
+        """Report what the audio stream received, read just before PJSIP destroys it (PJSIP thread)."""
+        if self._on_stream_stats is None:
+            return
+        try:
+            received = self.getStreamStat(prm.streamIdx).rtcp.rxStat
+        except pj.Error:
+            return
+        jitter = received.jitterUsec
+        self._on_stream_stats(
+            StreamStats(received.pkt, received.loss, jitter.mean / 1e6 if jitter.n else None, jitter.max / 1e6)
+        )
 
     def onDtmfDigit(self, prm: pj.OnDtmfDigitParam) -> None:  # noqa: N802
         """Queue a key the caller pressed (RFC 2833 event or SIP INFO)."""

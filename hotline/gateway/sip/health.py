@@ -41,6 +41,28 @@ def metrics_text(line: SipLine) -> str:
         "# TYPE hotline_gateway_sip_registration_failures_total counter",
         f"hotline_gateway_sip_registration_failures_total {line.registration_failures}",
     ]
+    rtp = line.rtp
+    lines += [
+        "# HELP hotline_gateway_sip_rtp_streams_total Calls' audio streams ended (their RTP is counted below).",
+        "# TYPE hotline_gateway_sip_rtp_streams_total counter",
+        f"hotline_gateway_sip_rtp_streams_total {rtp.streams}",
+        "# HELP hotline_gateway_sip_rtp_packets_received_total RTP packets received on ended streams.",
+        "# TYPE hotline_gateway_sip_rtp_packets_received_total counter",
+        f"hotline_gateway_sip_rtp_packets_received_total {rtp.packets}",
+        "# HELP hotline_gateway_sip_rtp_packets_lost_total RTP packets lost on ended streams (sequence gaps).",
+        "# TYPE hotline_gateway_sip_rtp_packets_lost_total counter",
+        f"hotline_gateway_sip_rtp_packets_lost_total {rtp.lost}",
+        "# HELP hotline_gateway_sip_rtp_loss_ratio Packets lost out of those expected, on ended streams.",
+        "# TYPE hotline_gateway_sip_rtp_loss_ratio gauge",
+        f"hotline_gateway_sip_rtp_loss_ratio {rtp.loss_ratio():.6f}",
+        "# HELP hotline_gateway_sip_rtp_jitter_seconds Each ended stream's mean interarrival jitter (RFC 3550).",
+        "# TYPE hotline_gateway_sip_rtp_jitter_seconds summary",
+        f"hotline_gateway_sip_rtp_jitter_seconds_sum {rtp.jitter_sum:.6f}",
+        f"hotline_gateway_sip_rtp_jitter_seconds_count {rtp.jitter_count}",
+        "# HELP hotline_gateway_sip_rtp_jitter_max_seconds The worst jitter any ended stream measured.",
+        "# TYPE hotline_gateway_sip_rtp_jitter_max_seconds gauge",
+        f"hotline_gateway_sip_rtp_jitter_max_seconds {rtp.jitter_max:.6f}",
+    ]
     return "\n".join(lines) + "\n"
 
 

@@ -14,7 +14,7 @@ import pjsua2 as pj
 
 from hotline.gateway.sip.account import LineAccount, account_config
 from hotline.gateway.sip.admission import Admission
-from hotline.gateway.sip.call import SipCall
+from hotline.gateway.sip.call import SipCall, StreamStats
 from hotline.gateway.sip.caller_id import called_of, caller_of, header_values
 from hotline.gateway.sip.endpoint import init_endpoint
 from hotline.gateway.sip.leg import CallLeg, LegHungUp
@@ -23,6 +23,36 @@ from hotline.gateway.sip.settings import SipSettings
 
 log = logging.getLogger(__name__)
 CallHandler = Callable[[CallLeg], None]
+
+
+class RtpTotals:
+    """RTP received on the line's calls, added up as each call's audio stream ends (PJSIP's stream stats)."""
+
+    def __init__(self) -> None:
+        self.streams = 0
+        self.packets = 0
+        self.lost = 0
+        self.jitter_sum = 0.0  # seconds: the sum of each measured stream's mean jitter
+        self.jitter_count = 0
+        self.jitter_max = 0.0
+        self._lock = threading.Lock()
+
+    def add(self, stats: StreamStats) -> None:
+        """Count one finished stream."""
+        with self._lock:
+            self.streams += 1
+            self.packets += stats.packets
+            self.lost += stats.lost
+            if stats.jitter is not None:
+                self.jitter_sum += stats.jitter
+                self.jitter_count += 1
+                self.jitter_max = max(self.jitter_max, stats.jitter_max)
+
+    def loss_ratio(self) -> float:
+        """Packets lost out of those expected (received + lost), 0 before any."""
+        with self._lock:
+            expected = self.packets + self.lost
+            return self.lost / expected if expected else 0.0
 
 
 class SipLine:
@@ -42,6 +72,7 @@ class SipLine:
         self.calls_total = 0
         self.registered: bool | None = None if settings.trunk.registers() else True
         self.registration_failures = 0
+        self.rtp = RtpTotals()
         self._calls: dict[int, SipCall] = {}  # touched on the PJSIP thread only
         self._keys = itertools.count(1)
         self._account: LineAccount | None = None
@@ -90,7 +121,7 @@ class SipLine:
         source = prm.rdata.srcAddress
         verdict = self.admission.judge(source, self.calls_up)
         key = next(self._keys)
-        call = SipCall(self._account, prm.callId, on_end=lambda ended: self._ended(key))
+        call = SipCall(self._account, prm.callId, on_end=lambda ended: self._ended(key), on_stream_stats=self.rtp.add)
         self._calls[key] = call
         if not verdict.admitted:
             self.refused[verdict.status] += 1
@@ -127,7 +158,7 @@ class SipLine:
         key = next(self._keys)
 
         def invite() -> SipCall:
-            call = SipCall(self._account, on_end=lambda ended: self._ended(key))
+            call = SipCall(self._account, on_end=lambda ended: self._ended(key), on_stream_stats=self.rtp.add)
             op = pj.CallOpParam(True)
             if caller_id:
                 header = pj.SipHeader()

@@ -10,7 +10,7 @@ import requests
 from hotline.gateway.sip.health import HealthServer
 from hotline.gateway.sip.settings import Trunk
 from tests.gateway.sip import scenarios
-from tests.gateway.sip.conftest import needs_sipp
+from tests.gateway.sip.conftest import needs_raw_sockets, needs_sipp
 from tests.support.ports import free_udp_port
 from tests.support.sipp import Sipp
 from tests.support.waiting import until
@@ -31,6 +31,28 @@ def test_a_line_taking_peer_calls_is_ready_and_counts_refusals(start_line, tmp_p
         assert "hotline_gateway_sip_calls_up 0" in metrics
     finally:
         health.stop()
+
+
+@needs_raw_sockets
+def test_metrics_count_the_rtp_a_call_received_its_loss_and_jitter(start_line, tmp_path: Path) -> None:
+    line = start_line(lambda leg: (leg.answer(), leg.wait_end(60)))
+    health = HealthServer(line).start()
+    try:
+        steps = [scenarios.pause(300), scenarios.audio(), scenarios.pause(7300)]
+        scenario = scenarios.write(tmp_path / "talk.xml", scenarios.call(steps, gateway_hangs_up=False))
+        run = Sipp(scenario, f"127.0.0.1:{line.settings.port}", work_dir=tmp_path).run()
+        assert run.returncode == 0, run.explain()
+        until(lambda: line.rtp.streams == 1, timeout=30)
+        text = requests.get(f"{health.url}/metrics", timeout=5).text
+        metrics = dict(row.rsplit(" ", 1) for row in text.splitlines() if not row.startswith("#"))
+    finally:
+        health.stop()
+    received, lost = (int(metrics[f"hotline_gateway_sip_rtp_packets_{kind}_total"]) for kind in ("received", "lost"))
+    assert received + lost == 236, "sipp's g711a.pcap holds 236 packets"
+    assert lost <= 2, "on the loopback interface"
+    assert float(metrics["hotline_gateway_sip_rtp_loss_ratio"]) == round(lost / 236, 6)
+    assert metrics["hotline_gateway_sip_rtp_jitter_seconds_count"] == "1"
+    assert 0 <= float(metrics["hotline_gateway_sip_rtp_jitter_seconds_sum"]) < 0.1
 
 
 def test_a_registrar_that_refuses_makes_the_line_not_ready(start_line, tmp_path: Path) -> None:
