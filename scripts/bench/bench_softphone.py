@@ -23,6 +23,7 @@ sipp caller's INVITE to its first RTP packet.
 from __future__ import annotations
 
 import argparse
+import logging
 import statistics
 import sys
 import tempfile
@@ -71,6 +72,23 @@ def first_audio(kamailio: Kamailio, caller_port: int, scenario: Path, identity: 
     return heard
 
 
+def desk_phone(folder: Path, issued: dict[str, object]) -> tuple[Baresip, float]:
+    """Start baresip with `issued`; return it and the seconds from its start to its registration.
+
+    A start that lost its free port to another process (the machine is shared) is tried again.
+    """
+    for _ in range(5):
+        started = time.monotonic()
+        phone = Baresip(folder, issued).start()
+        until(lambda: phone.registered() or phone.refused() or "in use" in phone.output(), timeout=60, interval=0.01)  # noqa: B023
+        if phone.registered():
+            return phone, time.monotonic() - started
+        phone.stop()
+        if "in use" not in phone.output():
+            raise RuntimeError(f"baresip was refused:\n{phone.output()[-2000:]}")
+    raise RuntimeError("baresip found no free port five times")
+
+
 def summary(values: list[float]) -> str:
     """Median and worst, in milliseconds."""
     return f"p50 {statistics.median(values) * 1000:7.0f} ms   max {max(values) * 1000:7.0f} ms"
@@ -81,6 +99,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=10)
     parser.add_argument("--talk", type=int, default=2, help="seconds each call lasts once answered")
     args = parser.parse_args()
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)
     folder = Path(tempfile.mkdtemp(prefix="bench-softphone-"))
     caller_port = free_udp_port()
     relay = Rtpengine(folder).start().wait_ready()
@@ -90,6 +109,8 @@ def main() -> None:
     kamailio.start().wait_ready()
     overrides = {"DATABASE_URL": database_url(folder), "SQLALCHEMY_DATABASE_URI": database_url(folder)}
     app = create_app("testing", overrides)
+    app.logger.setLevel(logging.WARNING)
+    logging.getLogger("hotline").setLevel(logging.WARNING)
     reset_schema(app)
     app.config.update(
         TELEPHONY="gateway",
@@ -125,11 +146,9 @@ def main() -> None:
                 until(lambda: not page.evaluate(state)["registered"], timeout=60)
         for _ in range(args.rounds):
             issued = credentials(app.config, worker_id, datetime.now(UTC))
-            started = time.monotonic()
-            phone = Baresip(folder, issued).start()
+            phone, took = desk_phone(folder, issued)
             try:
-                until(lambda: phone.registered() or phone.refused(), timeout=60, interval=0.01)  # noqa: B023
-                desk_registration.append(time.monotonic() - started)
+                desk_registration.append(took)
                 desk_audio.append(first_audio(kamailio, caller_port, scenario, f"worker_{worker_id}", folder))
             finally:
                 phone.stop()
