@@ -32,6 +32,8 @@ class User(UserMixin, Base):
     notify_channels: Mapped[list[str]] = mapped_column(default=list)
     """How escalations reach this person, in order of preference (sms, wecom, dingtalk, feishu, voice);
     the chat robots are the team's, with this person @-mentioned. Empty: what the urgency picks."""
+    feishu_user_id: Mapped[str | None] = mapped_column(String(64))
+    """The person's Feishu open_id (ou_…) or user_id, which a Feishu bot's post @-mentions."""
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 

@@ -215,6 +215,16 @@ class OrganisationForm(ChannelsMixin, DirectoryForm):
 class StaffChannelsForm(PreferencesMixin, DirectoryForm):
     """A staff member's channels in order; their robot channels are the team's robot, with them @-mentioned."""
 
+    feishu_user_id = StringField(
+        _l("Feishu user ID"),
+        validators=[
+            Optional(),
+            Length(max=64),
+            Regexp(r"^[A-Za-z0-9_-]+$", message=_l("Letters, digits, _ and - only (an open_id starts with ou_).")),
+        ],
+        description=_l("Feishu bots @-mention by user ID (open_id ou_…), not by mobile number."),
+    )
+
     def validate_choice_1(self, _field: Any) -> None:
         """Refuse a channel chosen twice."""
         chosen = self.preferences()

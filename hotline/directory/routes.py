@@ -308,11 +308,15 @@ def staff_edit(user_id: int) -> Any:
     if user is None:
         abort(404)
     if request.method == "GET":
-        form = StaffChannelsForm(**dict(zip(CHOICE_FIELDS, user.notify_channels or [], strict=False)))
+        form = StaffChannelsForm(
+            **dict(zip(CHOICE_FIELDS, user.notify_channels or [], strict=False)), feishu_user_id=user.feishu_user_id
+        )
     else:
         form = StaffChannelsForm()
     if form.validate_on_submit():
-        services.save_staff_channels(db.session, user, form.preferences(), current_user.id)
+        services.save_staff_channels(
+            db.session, user, form.preferences(), current_user.id, feishu_user_id=form.feishu_user_id.data or None
+        )
         flash(_("Saved."), "success")
         return redirect(url_for("directory.staff"))
     status = 422 if form.errors else 200

@@ -331,8 +331,11 @@ def get_staff(session: Session, user_id: int) -> User | None:
     return session.get(User, user_id)
 
 
-def save_staff_channels(session: Session, user: User, channels: list[str], actor_id: int | None) -> User:
-    """Set a staff member's channels in order of preference (audited as directory.staff_channels)."""
+def save_staff_channels(
+    session: Session, user: User, channels: list[str], actor_id: int | None, feishu_user_id: str | None = None
+) -> User:
+    """Set a staff member's channels in order of preference and Feishu user ID (audited as directory.staff_channels)."""
+    user.feishu_user_id = (feishu_user_id or "").strip() or None
     if channels != list(user.notify_channels or []):
         audit.record(
             session,

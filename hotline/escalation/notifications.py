@@ -147,7 +147,7 @@ def pick_channels(session: Session, recipient: Recipient, urgency: str) -> list[
         if channel in (Channel.SMS, Channel.VOICE) and recipient.phone:
             pick = (channel, recipient.phone, not (channel == Channel.SMS and restricted))
         elif channel in ROBOT_CHANNELS and robot is not None and channel in (Channel.WEBHOOK, robot.kind):
-            pick = (robot.kind, robot_destination(robot, recipient.mention), True)
+            pick = (robot.kind, robot_destination(robot, recipient.mentions_for(robot.kind)), True)
         else:
             continue
         if all(c != pick[0] for c, _, _ in chosen):

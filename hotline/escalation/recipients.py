@@ -42,6 +42,14 @@ class Recipient:
     channels: tuple[str, ...] = ()
     mention: tuple[str, ...] = ()
     """Mobiles to @-mention in the robot's post (a staff member in the team's group chat)."""
+    feishu_user_id: str | None = None
+    """Whom a Feishu bot @-mentions instead (Feishu mentions by user id, not by mobile)."""
+
+    def mentions_for(self, robot_kind: str) -> tuple[str, ...]:
+        """Return whom a robot of this kind @-mentions: Feishu a user id, the others mobiles."""
+        if robot_kind == RobotKind.FEISHU:
+            return (self.feishu_user_id,) if self.feishu_user_id else ()
+        return self.mention
 
 
 def next_shift_start(session: Session, after: datetime) -> datetime | None:
@@ -100,7 +108,9 @@ def of_organisation(organisation: Organisation) -> Recipient:
 def of_user(user: User, team: Robot | None = None) -> Recipient:
     """Return a staff member as a recipient: the team's group chat robot is theirs, with them @-mentioned."""
     mention = (user.phone,) if user.phone and team is not None else ()
-    return Recipient("user", user.id, user.display_name, user.phone, team, tuple(user.notify_channels or ()), mention)
+    channels = tuple(user.notify_channels or ())
+    feishu = user.feishu_user_id if team is not None else None
+    return Recipient("user", user.id, user.display_name, user.phone, team, channels, mention, feishu)
 
 
 def recipient_of(session: Session, referral: Referral, team: Robot | None = None) -> Recipient | None:

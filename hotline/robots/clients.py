@@ -8,7 +8,8 @@
   `{"msgtype": "text", "text": {"content"}, "at": {"atMobiles"}}`; `errcode` 0 is success.
 - Feishu/Lark custom bot: `timestamp` (seconds) and `sign` (base64 of HMAC-SHA256 keyed with
   `timestamp + "\\n" + secret` over an empty message) in the JSON body beside
-  `{"msg_type": "text", "content": {"text"}}`; `code` 0 is success, 19021 a bad signature.
+  `{"msg_type": "text", "content": {"text"}}`, @-mentions as `<at user_id="ou_…"></at>` (or
+  `user_id="all"`) in the text; `code` 0 is success, 19021 a bad signature.
 
 Every robot answers HTTP 200 on failure too: the body's code decides.
 """
@@ -19,6 +20,7 @@ import base64
 import hashlib
 import hmac
 import json
+import re
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
@@ -60,6 +62,8 @@ RATE_LIMITED = {RobotKind.WECOM: {45009}, RobotKind.DINGTALK: {130101, 410100}, 
 TEXT_BYTES = {RobotKind.WECOM: 2048, RobotKind.DINGTALK: 18000, RobotKind.FEISHU: 18000, RobotKind.WEBHOOK: 2048}
 """Most bytes of text a post carries (WeCom: 2048 for text, 4096 for markdown; Feishu: a 20 KB body)."""
 TIMEOUT = (3.05, 10)
+FEISHU_USER_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+"""A Feishu open_id (ou_…), union_id or user_id: what an `<at user_id>` tag takes (never markup)."""
 PREFIX = {RobotKind.WECOM: "WC", RobotKind.DINGTALK: "DT", RobotKind.FEISHU: "FS", RobotKind.WEBHOOK: "WH"}
 
 
@@ -82,12 +86,16 @@ class Robot:
 
 @dataclass(frozen=True)
 class Message:
-    """What to post: a text, an optional title (markdown), mobile numbers to @-mention (E.164)."""
+    """What to post: a text, an optional title (markdown), whom to @-mention, or everyone (`mention_all`).
+
+    `mention` holds mobile numbers (E.164) for WeCom and DingTalk, user ids (open_id `ou_…`) for Feishu.
+    """
 
     text: str
     title: str = ""
     mention: tuple[str, ...] = ()
     markdown: bool = False
+    mention_all: bool = False
 
 
 class RobotError(Exception):
@@ -124,6 +132,15 @@ def mobiles(numbers: tuple[str, ...]) -> list[str]:
     return [national_digits(number) for number in numbers if number]
 
 
+def feishu_mentions(message: Message) -> str:
+    """Return the `<at>` tags a Feishu text starts with: each user id, or `all` for everyone."""
+    ids = [user_id for user_id in message.mention if FEISHU_USER_ID.match(user_id)]
+    tags = [f'<at user_id="{user_id}"></at>' for user_id in ids]
+    if message.mention_all:
+        tags.append('<at user_id="all">所有人</at>')
+    return " ".join(tags) + " " if tags else ""
+
+
 def sign_dingtalk(secret: str, timestamp_ms: int) -> str:
     """Return DingTalk's signature (base64, not yet URL-encoded)."""
     digest = hmac.new(secret.encode(), f"{timestamp_ms}\n{secret}".encode(), hashlib.sha256).digest()
@@ -152,20 +169,20 @@ def build_request(robot: Robot, message: Message, now_ms: int) -> tuple[str, dic
             }
         else:
             body = {"msgtype": "text", "text": {"content": text}}
-        if message.mention:
-            body["at"] = {"atMobiles": mobiles(message.mention), "isAtAll": False}
+        if message.mention or message.mention_all:
+            body["at"] = {"atMobiles": mobiles(message.mention), "isAtAll": message.mention_all}
         return url, body
     if kind == RobotKind.FEISHU:
-        feishu: dict[str, Any] = {"msg_type": "text", "content": {"text": text}}
+        feishu: dict[str, Any] = {"msg_type": "text", "content": {"text": feishu_mentions(message) + text}}
         if robot.secret:
             timestamp = now_ms // 1000
             feishu = {"timestamp": str(timestamp), "sign": sign_feishu(robot.secret, timestamp), **feishu}
         return robot.url, feishu
-    if kind == RobotKind.WECOM and message.markdown and not message.mention:
+    if kind == RobotKind.WECOM and message.markdown and not (message.mention or message.mention_all):
         return robot.url, {"msgtype": "markdown", "markdown": {"content": cut(message.text, 4096)}}
     content: dict[str, Any] = {"content": text}
-    if message.mention:
-        content["mentioned_mobile_list"] = mobiles(message.mention)
+    if message.mention or message.mention_all:
+        content["mentioned_mobile_list"] = mobiles(message.mention) + (["@all"] if message.mention_all else [])
     return robot.url, {"msgtype": "text", "text": content}
 
 

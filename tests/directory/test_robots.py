@@ -173,3 +173,28 @@ def test_staff_channels_are_for_managers(client: Any, network: Any) -> None:  # 
     log_in(client, network.supervisor)
     assert client.get("/directory/staff/").status_code == 403
     assert client.get(f"/directory/staff/{network.worker.id}").status_code == 403
+
+
+def test_a_staff_members_feishu_user_id_is_what_a_feishu_bot_mentions(
+    client: Any,
+    db_session: Any,
+    network: Any,  # noqa: F811
+) -> None:
+    from hotline.escalation.recipients import of_user
+    from hotline.robots.clients import Robot
+
+    log_in(client, network.manager)
+    path = f"/directory/staff/{network.supervisor.id}"
+    token = csrf_token(client, path)
+    wrong = client.post(path, data={"choice_1": "feishu", "feishu_user_id": "<at>", "csrf_token": token})
+    assert wrong.status_code == 422 and 'value="&lt;at&gt;"' in wrong.get_data(as_text=True)
+    saved = client.post(path, data={"choice_1": "feishu", "feishu_user_id": "ou_abc123", "csrf_token": token})
+    assert saved.status_code == 302
+    db_session.refresh(network.supervisor)
+    assert network.supervisor.feishu_user_id == "ou_abc123"
+    assert 'value="ou_abc123"' in client.get(path).get_data(as_text=True)
+    team = Robot("feishu", "https://open.feishu.cn/open-apis/bot/v2/hook/team")
+    recipient = of_user(network.supervisor, team)
+    assert recipient.mentions_for("feishu") == ("ou_abc123",)
+    assert recipient.mentions_for("wecom") == (network.supervisor.phone,)
+    assert of_user(network.supervisor).mentions_for("feishu") == ()

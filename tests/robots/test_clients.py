@@ -176,3 +176,24 @@ def test_after_a_dingtalk_rate_limit_answer_nothing_is_posted_for_ten_minutes(
     assert len(server.posts) == 1
     services.post(db_session, robot, Message("转介"), at(NOW + timedelta(minutes=10, seconds=1)))
     assert len(server.accepted()) == 1
+
+
+def test_feishu_mentions_by_user_id_and_everyone_in_its_own_at_tags(server: RobotServer) -> None:
+    url = server.feishu("h-2", "fsecret")
+    robot = Robot("feishu", url, "fsecret")
+    send(robot, Message("转介 #3", mention=("ou_7d8a6e6df7621556ce0d21922b676706ccs",)), NOW_MS)
+    send(robot, Message("转介 #4", mention_all=True), NOW_MS)
+    send(robot, Message("转介 #5", mention=('ou_1"></at><at user_id="all',)), NOW_MS)  # never markup
+    one, everyone, odd = server.accepted("feishu")
+    assert one.body["content"] == {"text": '<at user_id="ou_7d8a6e6df7621556ce0d21922b676706ccs"></at> 转介 #3'}
+    assert everyone.body["content"] == {"text": '<at user_id="all">所有人</at> 转介 #4'}
+    assert odd.body["content"] == {"text": "转介 #5"}
+
+
+def test_wecom_and_dingtalk_mention_everyone_their_own_way(server: RobotServer) -> None:
+    send(Robot("wecom", server.wecom("k-2")), Message("转介 #6", mention_all=True), NOW_MS)
+    send(Robot("dingtalk", server.dingtalk("t-2", "dsecret"), "dsecret"), Message("转介 #7", mention_all=True), NOW_MS)
+    (wecom,) = server.accepted("wecom")
+    (dingtalk,) = server.accepted("dingtalk")
+    assert wecom.body["text"]["mentioned_mobile_list"] == ["@all"]
+    assert dingtalk.body["at"] == {"atMobiles": [], "isAtAll": True}

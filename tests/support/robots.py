@@ -190,7 +190,8 @@ class RobotServer:
             if len(text["content"].encode()) > 2048:
                 return {"errcode": 40058, "errmsg": "content exceed max length 2048"}
             mentioned = text.get("mentioned_mobile_list", [])
-            if not isinstance(mentioned, list) or not all(isinstance(m, str) and m.isdigit() for m in mentioned):
+            valid = all(isinstance(m, str) and (m.isdigit() or m == "@all") for m in mentioned)  # "@all": everyone
+            if not isinstance(mentioned, list) or not valid:
                 return {"errcode": 40035, "errmsg": "invalid mentioned_mobile_list"}
             if set(text) - {"content", "mentioned_list", "mentioned_mobile_list"}:
                 return {"errcode": 40035, "errmsg": "invalid parameter"}
