@@ -8,7 +8,8 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
-from tests.support.ports import free_udp_port, free_udp_range
+from tests.support.ports import free_sip_port, free_udp_range
+from tests.support.waiting import until
 
 BARESIP = shutil.which("baresip")
 REGISTERED = re.compile(r": \{0/UDP/v4\} 200 OK .*\[\d+ binding")
@@ -26,7 +27,7 @@ class Baresip:
     """A baresip phone with its own config folder, registering the credentials the console issued."""
 
     def __init__(self, work_dir: Path, credentials: dict[str, Any], codecs: str = "PCMA,PCMU") -> None:
-        self.sip_port = free_udp_port()
+        self.sip_port = free_sip_port()
         self.rtp_ports = free_udp_range(10, low=32000, high=40000)
         self.folder = work_dir / f"baresip-{self.sip_port}"
         self.folder.mkdir()
@@ -35,8 +36,12 @@ class Baresip:
         options = f";auth_user={credentials['username']};auth_pass={credentials['password']}"
         options += f';outbound="{registrar}";answermode=auto;audio_codecs={codecs};regint=600'
         (self.folder / "accounts").write_text(f"<{credentials['aor']}>{options}\n")
-        voice = tone(self.folder / "voice.wav")
+        self.voice = tone(self.folder / "voice.wav")
+        self.process: subprocess.Popen | None = None
+
+    def _write_config(self) -> None:
         first, last = self.rtp_ports
+        voice = self.voice
         (self.folder / "config").write_text(
             "\n".join(
                 [
@@ -54,15 +59,27 @@ class Baresip:
                 ]
             )
         )
-        self.process: subprocess.Popen | None = None
 
-    def start(self) -> Baresip:
-        """Start the phone; `registered()` and `refused()` read its log."""
-        with self.log.open("w") as log:
-            self.process = subprocess.Popen(
-                [BARESIP or "baresip", "-f", str(self.folder)], stdout=log, stderr=subprocess.STDOUT, cwd=self.folder
-            )
-        return self
+    def start(self, attempts: int = 3) -> Baresip:
+        """Start the phone and wait until it is ready; `registered()` and `refused()` read its log.
+
+        A port taken between choosing it and baresip's bind (UDP, TCP or TLS) makes baresip
+        exit at once: it is started again on another port.
+        """
+        for _ in range(attempts):
+            self._write_config()
+            with self.log.open("w") as log:
+                command = [BARESIP or "baresip", "-f", str(self.folder)]
+                self.process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, cwd=self.folder)
+            process = self.process
+            until(lambda: "baresip is ready." in self.output() or process.poll() is not None, timeout=60)  # noqa: B023
+            if "baresip is ready." in self.output():
+                return self
+            self.stop()
+            if "Address already in use" not in self.output():
+                break
+            self.sip_port = free_sip_port()
+        raise RuntimeError(f"baresip did not start:\n{self.output()[-2000:]}")
 
     def output(self) -> str:
         """What the phone logged so far."""

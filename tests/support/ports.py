@@ -34,3 +34,25 @@ def _udp_free(port: int) -> bool:
         except OSError:
             return False
     return True
+
+
+def free_sip_port(low: int = 20000, high: int = 32000) -> int:
+    """A port free for UDP and TCP, and the next one for TCP (a SIP UA's UDP, TCP and TLS transports).
+
+    Below the kernel's ephemeral range: a UDP port the kernel hands out may be the local end
+    of somebody's TCP connection, and a UA that also listens on TCP then fails to start.
+    """
+    for _ in range(200):
+        port = random.randrange(low, high - 1)
+        if _udp_free(port) and _tcp_free(port) and _tcp_free(port + 1):
+            return port
+    raise RuntimeError(f"no free SIP port between {low} and {high}")
+
+
+def _tcp_free(port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
