@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from hotline import push
@@ -75,8 +76,18 @@ def add_leg(session: Session, call: Call, call_sid: str, role: str, now: datetim
     """Record a leg of the call's conference (again: update it); the caller commits."""
     leg = session.scalar(select(CallLeg).where(CallLeg.call_sid == call_sid))
     if leg is None:
-        leg = CallLeg(call_id=call.id, call_sid=call_sid, role=role, updated_at=now)
-        session.add(leg)
+        try:
+            # The network may fetch a new leg's TwiML (which records it) before the request that placed it
+            # records it too: the loser reads the winner's row.
+            with session.begin_nested():
+                leg = CallLeg(call_id=call.id, call_sid=call_sid, role=role, updated_at=now)
+                session.add(leg)
+        except IntegrityError:
+            leg = session.scalar(
+                select(CallLeg).where(CallLeg.call_sid == call_sid).execution_options(populate_existing=True)
+            )
+            if leg is None:
+                raise
     for name, value in fields.items():
         setattr(leg, name, value)
     return leg
