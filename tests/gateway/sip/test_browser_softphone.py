@@ -130,3 +130,93 @@ def test_a_worker_answers_in_the_browser_and_they_talk_both_ways(app: Flask, liv
     assert voiced_while_muted <= 5, f"the caller heard {voiced_while_muted} packets of sound while muted"
     assert record.outcome == "answered" and record.worker_id == worker_id
     assert not gateway.network.errors
+
+
+@contextmanager
+def sip_line_console(app: Flask) -> Iterator[None]:
+    """The console as on a SIP line (TELEPHONY=gateway), without a gateway: the softphone alone."""
+    saved = app.config.get("TELEPHONY")
+    app.config.update(TELEPHONY="gateway")
+    try:
+        yield
+    finally:
+        app.config.update(TELEPHONY=saved)
+
+
+def test_a_refused_microphone_is_said_and_the_worker_stays_unavailable(
+    app: Flask, live_server: Any, tmp_path: Path
+) -> None:
+    base = live_server.url
+    # A fake microphone, but no fake permission prompt: headless Chromium refuses the microphone.
+    refused = [arg for arg in fake_media_args(str(tone(tmp_path / "m.wav", 2.0))) if "fake-ui" not in arg]
+    with (
+        webrtc_in_front(app, tmp_path),
+        time_machine.travel(NOON, tick=True),
+        sip_line_console(app),
+        browser_page(locale="en", extra_args=refused) as page,
+    ):
+        committed_worker(app, "no-mic-worker")
+        log_in(page, base, "no-mic-worker")
+        page.goto(f"{base}/console")
+        page.wait_for_selector("#softphone", state="visible")
+        page.click('[data-set-state="available"]')
+        page.wait_for_selector("#softphone-state:has-text('The microphone is blocked')")
+        page.reload()
+        page.wait_for_selector('.my-status[data-state="offline"]')
+        assert not softphone(page)["registered"]
+
+
+@pytest.mark.usefixtures("real_socketio")
+def test_the_line_lost_is_noticed_within_seconds_and_the_worker_is_set_offline(
+    app: Flask, live_server: Any, tmp_path: Path
+) -> None:
+    base = live_server.url
+    microphone = str(tone(tmp_path / "m.wav", 2.0))
+    with (
+        webrtc_in_front(app, tmp_path) as (kamailio, _relay, _settings),
+        time_machine.travel(NOON, tick=True),
+        sip_line_console(app),
+        browser_page(locale="en", extra_args=fake_media_args(microphone)) as page,
+    ):
+        committed_worker(app, "dropped-worker")
+        go_available(page, base, "dropped-worker")
+        kamailio.stop()
+        # The WebSocket closes with Kamailio: the softphone says so at once and sets the worker offline.
+        page.wait_for_selector("#softphone-state:has-text('lost its connection')", timeout=10_000)
+        page.wait_for_selector('.my-status[data-state="offline"]', timeout=10_000)
+        assert not softphone(page)["registered"]
+
+
+@pytest.mark.usefixtures("real_socketio")
+def test_the_worker_hangs_up_in_the_browser_and_the_caller_is_released(
+    app: Flask, live_server: Any, tmp_path: Path
+) -> None:
+    base = live_server.url
+    microphone = str(tone(tmp_path / "microphone.wav", 30.0, frequency=660.0))
+    with (
+        webrtc_in_front(app, tmp_path) as (kamailio, _relay, settings),
+        time_machine.travel(NOON, tick=True),
+        sip_line(app, live_server, tmp_path, settings=settings) as (line, gateway),
+        browser_page(extra_args=fake_media_args(microphone), timeout_ms=60_000) as page,
+    ):
+        committed_worker(app, "hanging-worker")
+        go_available(page, base, "hanging-worker")
+        # The caller presses 2, talks, and waits for the line to end the call (whatever it plays after).
+        steps = [scenarios.pause(5000), scenarios.rfc2833("2"), scenarios.audio(pcap("g711a.pcap"))]
+        caller_xml = scenarios.call(steps, gateway_hangs_up=True, bye_timeout_ms=150_000)
+        caller = Sipp(scenarios.write(tmp_path / "caller.xml", caller_xml), f"127.0.0.1:{kamailio.port}")
+        caller.work_dir, caller.timeout = tmp_path, 200
+        caller_process = caller.start()
+        page.wait_for_selector("#offer [data-accept]", timeout=120_000)
+        call = next(iter(gateway.network.calls.values()))
+        page.click("#offer [data-accept]")
+        until(lambda: call.events("bridged"), timeout=90)
+        until(lambda: (softphone(page)["packets"] or {}).get("received", 0) > 20)
+        page.click('#softphone [data-phone="hangup"]')
+        until(lambda: not softphone(page)["inCall"], timeout=30)
+        caller_output = caller_process.communicate(timeout=220)[0]
+        until(lambda: status_of(line, call.sid) == "completed", timeout=60)
+        record = line.call(call.sid)
+    assert caller_process.returncode == 0, caller_output[-3000:]
+    assert record.outcome == "answered" and record.ended_at is not None
+    assert not gateway.network.errors
