@@ -134,7 +134,7 @@ def test_exports_are_recorded_and_shown_in_the_audit_log(client: Any, login_as: 
     manager = login_as("manager", display_name="郑主任")
     manager.get(f"/reports/station/export.xlsx?{RANGE}")
     page = client.get("/manage/audit?action=export").get_data(as_text=True)
-    assert "report:station" in page and "format=xlsx" in page and "郑主任" in page and "127.0.0.1" in page
+    assert "报表 · 按服务站" in page and "格式：xlsx" in page and "郑主任" in page and "127.0.0.1" in page
 
 
 def test_the_monthly_report_prints(client: Any, login_as: Any, known_calls: Any) -> None:
