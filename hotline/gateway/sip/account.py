@@ -55,9 +55,7 @@ def account_config(settings: SipSettings, transport_id: int) -> pj.AccountConfig
         config.idUri = f"sip:{trunk.username}@{registrar_host.split(':', 1)[0]}"
         config.regConfig.registrarUri = trunk.registrar
         config.regConfig.timeoutSec = trunk.register_seconds
-        config.regConfig.retryIntervalSec = 30
-        config.regConfig.firstRetryIntervalSec = 5
-        config.regConfig.randomRetryIntervalSec = 10
+        config.regConfig.retryIntervalSec = 0  # the line retries itself, backing off (SipLine._on_registration)
         config.regConfig.dropCallsOnFail = False
         credentials = pj.AuthCredInfo("digest", trunk.realm, trunk.username or "", 0, trunk.password or "")
         config.sipConfig.authCreds.append(credentials)

@@ -14,7 +14,11 @@ def readiness(line: SipLine) -> tuple[bool, dict[str, object]]:
     sip = line.loop.running
     trunk = "peers only" if not line.settings.trunk.registers() else ("registered" if line.registered else "lost")
     ready = sip and trunk != "lost"
-    return ready, {"ready": ready, "sip": "listening" if sip else "stopped", "trunk": trunk, "calls_up": line.calls_up}
+    body: dict[str, object] = {"ready": ready, "sip": "listening" if sip else "stopped", "trunk": trunk}
+    if trunk == "lost" and line.registration_retries:
+        body["registration_retry_seconds"] = line.registration_retries[-1]
+    body["calls_up"] = line.calls_up
+    return ready, body
 
 
 def metrics_text(line: SipLine) -> str:

@@ -72,6 +72,7 @@ class SipLine:
         self.calls_total = 0
         self.registered: bool | None = None if settings.trunk.registers() else True
         self.registration_failures = 0
+        self.registration_retries: list[float] = []  # the delays chosen after each failure in a row
         self.rtp = RtpTotals()
         self._calls: dict[int, SipCall] = {}  # touched on the PJSIP thread only
         self._keys = itertools.count(1)
@@ -212,10 +213,26 @@ class SipLine:
         registered = 200 <= code < 300
         if not registered:
             self.registration_failures += 1
-            log.warning("trunk registration failed: %s %s", code, reason)
-        elif self.registered is not True:
-            log.info("registered to the trunk")
+            trunk = self.settings.trunk
+            delay = min(trunk.retry_first_seconds * 2 ** len(self.registration_retries), trunk.retry_max_seconds)
+            self.registration_retries.append(delay)
+            log.warning("trunk registration failed: %s %s; trying again in %s s", code, reason, delay)
+            self.loop.call_later(delay, self._register_again)
+        else:
+            if self.registered is not True:
+                log.info("registered to the trunk")
+            self.registration_retries.clear()
         self.registered = registered
+
+    def _register_again(self) -> None:
+        """Send a new REGISTER after a failure (PJSIP thread); a refusal schedules the next, later."""
+        if self._account is None or self.registered:
+            return
+        try:
+            self._account.setRegistration(True)
+        except pj.Error as exc:
+            log.warning("cannot send the trunk registration: %s", exc.info())
+            self._on_registration(0, "not sent")
 
 
 def _registrar_networks(registrar: str) -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:

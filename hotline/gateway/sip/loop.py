@@ -12,9 +12,12 @@ destroyed only after its DISCONNECTED state, one loop turn later (`defer`).
 
 from __future__ import annotations
 
+import heapq
+import itertools
 import logging
 import queue
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import Future
 from typing import Any, TypeVar
@@ -40,6 +43,8 @@ class PjLoop:
         self._thread = threading.Thread(target=self._run, name="pjsip", daemon=True)
         self._started: Future[None] = Future()
         self._stopping = threading.Event()
+        self._timers: list[tuple[float, int, Callable[[], Any]]] = []  # (due, order, job): the PJSIP thread's
+        self._timer_order = itertools.count()
         self.endpoint: pj.Endpoint | None = None
 
     def start(self, timeout: float = 10.0) -> None:
@@ -89,6 +94,11 @@ class PjLoop:
         """Run `job` on the PJSIP thread after the current callback (to drop an object safely)."""
         self._jobs.put((job, Future()))
 
+    def call_later(self, delay: float, job: Callable[[], Any]) -> None:
+        """Run `job` on the PJSIP thread in `delay` seconds (dropped if the loop stops first)."""
+        due = time.monotonic() + delay
+        self.defer(lambda: heapq.heappush(self._timers, (due, next(self._timer_order), job)))
+
     def call(self, job: Callable[[], T], timeout: float = 10.0) -> T:
         """Run `job` on the PJSIP thread and return its result (or raise its exception)."""
         return self.submit(job).result(timeout)
@@ -108,6 +118,7 @@ class PjLoop:
         while not self._stopping.is_set():
             endpoint.libHandleEvents(POLL_MS)
             self._drain()
+            self._fire_timers()
         try:
             self._teardown(endpoint)
             self._drain()
@@ -118,6 +129,15 @@ class PjLoop:
         while not self._jobs.empty():
             _, future = self._jobs.get_nowait()
             future.set_exception(LoopStopped("the SIP endpoint stopped"))
+
+    def _fire_timers(self) -> None:
+        now = time.monotonic()
+        while self._timers and self._timers[0][0] <= now:
+            _, _, job = heapq.heappop(self._timers)
+            try:
+                job()
+            except Exception:
+                log.exception("a timer on the SIP endpoint failed")
 
     def _drain(self) -> None:
         while True:

@@ -19,6 +19,8 @@ class Trunk:
     password: str | None = None
     realm: str = "*"
     register_seconds: int = 300
+    retry_first_seconds: float = 5.0  # a failed registration is tried again after this, then twice as long...
+    retry_max_seconds: float = 300.0  # ...up to this
     peers: tuple[Network, ...] = ()  # source addresses allowed to send INVITEs
     area_code: str | None = None  # the trunk's area code ("22" for Tianjin), for local numbers
     region: str = "CN"

@@ -82,3 +82,36 @@ def test_a_registrar_that_refuses_makes_the_line_not_ready(start_line, tmp_path:
     finally:
         process.terminate()
         process.communicate(timeout=10)
+
+
+def test_a_refused_registration_is_tried_again_later_and_later(start_line, tmp_path: Path) -> None:
+    registrar_port = free_udp_port()
+    refusing = scenarios._scenario(
+        "registrar",
+        '  <recv request="REGISTER"/>\n  <send>\n    <![CDATA[\n'
+        "      SIP/2.0 503 Service Unavailable\n      [last_Via:]\n      [last_From:]\n      [last_To:];tag=reg\n"
+        "      [last_Call-ID:]\n      [last_CSeq:]\n      Content-Length: 0\n\n    ]]>\n  </send>\n",
+    )
+    registrar = Sipp(scenarios.write(tmp_path / "registrar.xml", refusing), "127.0.0.1:1", sip_port=registrar_port)
+    registrar.work_dir, registrar.timeout, registrar.calls = tmp_path, 120, 100  # each new REGISTER: a new Call-ID
+    process = registrar.start()
+    try:
+        trunk = Trunk(
+            registrar=f"sip:127.0.0.1:{registrar_port}",
+            username="022222",
+            password="secret",
+            retry_first_seconds=0.5,
+            retry_max_seconds=2.0,
+        )
+        line = start_line(lambda leg: None, trunk=trunk)
+        health = HealthServer(line).start()
+        try:
+            until(lambda: line.registration_failures >= 5, timeout=60)
+            ready = requests.get(f"{health.url}/readyz", timeout=5).json()
+        finally:
+            health.stop()
+    finally:
+        process.terminate()
+        process.communicate(timeout=30)
+    assert line.registration_retries[:5] == [0.5, 1.0, 2.0, 2.0, 2.0], "doubling, up to the ceiling"
+    assert ready["trunk"] == "lost" and ready["registration_retry_seconds"] == 2.0
