@@ -5,7 +5,9 @@ server's database at the pinned moment; then each step of the walk as README wri
 it: log in as `worker01`, open the console, and when `worker01` is not on duty log
 in as a worker the console names; set yourself available; call the hotline from
 the simulator page in another window and press a menu key; the offer rings; accept
-it, talk by text, fill the intake and save it. Then the manager's reports show the
+it, talk by text, bring the expert on duty in (their phone rings on the simulator
+page and joins the conference), leave, hang the expert's phone up, fill the
+intake and save it. Then the manager's reports show the
 demo's figures and the monthly report its rota fairness.
 """
 
@@ -32,6 +34,10 @@ MOMENTS = {
     "13:00 on a Tuesday": datetime(2026, 3, 10, 5, 0, tzinfo=UTC),
     "a Sunday morning": datetime(2026, 3, 15, 3, 0, tzinfo=UTC),
 }
+
+
+EXPERT_PHONES = "+86139000700"
+"""The demo's expert volunteers' numbers start so (hotline.demo.demo_phone(7, n))."""
 
 
 @pytest.fixture
@@ -97,6 +103,17 @@ def test_the_readme_walk_works_at_any_hour(app: Flask, demo_line: str, moment: d
                 simulator.fill("#say-text", "我母亲一个人住，最近情绪不好。")
                 simulator.click("#say-form button")
                 expect(page.locator("#chat-lines")).to_contain_text("我母亲一个人住")
+                # Transfer to the expert on duty: their phone rings on the simulator page and joins the
+                # conference; leave it from the console, hang the expert's phone up from the simulator page.
+                page.click('form:has(input[name="kind"][value="warm"]) button[type="submit"]')
+                expect(page.locator(".flash.success")).to_be_visible()
+                expert_phone = simulator.locator("#phones li", has_text=EXPERT_PHONES)
+                expect(expert_phone).to_contain_text("在会议中")
+                page.click('form:has(input[name="kind"][value="leave"]) button')
+                expect(page.locator(".flash.success")).to_be_visible()
+                expect(expert_phone).to_contain_text("在会议中")  # the caller and the expert talk on
+                expert_phone.locator("button", has_text="挂断").click()
+                expect(expert_phone.locator("button", has_text="挂断")).to_have_count(0)
                 page.check('input[name="services"][value="emotional"]')
                 page.check('input[name="target_groups"][value="elderly_alone"]')
                 page.check('input[name="risk"][value="low"]')
