@@ -52,6 +52,9 @@ PROMPT_LABELS = {
     "apology": _l("Apology when something fails"),
     "goodbye": _l("Goodbye"),
     "on_hold": _l("Caller on hold (when no hold music is set)"),
+    "survey_question": _l("Post-call question (press 1-5)"),
+    "survey_again": _l("Post-call question: a key outside 1-5"),
+    "survey_thanks": _l("Post-call question: thanks"),
 }
 
 # What a menu key may lead to: the glossary's services (all routable, see

@@ -51,6 +51,11 @@ DEFAULT_PROMPTS: dict[str, str] = {
     "apology": "很抱歉,系统暂时出现问题。",
     "goodbye": "感谢您的来电,再见。",
     "on_hold": "您的通话已被保持,工作人员马上回来,请不要挂机。",
+    "survey_question": (
+        "感谢您的来电。请为本次服务打分：非常满意请按5，满意请按4，一般请按3，不满意请按2，非常不满意请按1。"
+    ),
+    "survey_again": "请按1到5之间的数字。",
+    "survey_thanks": "谢谢您的评价，再见。",
 }
 PROMPT_NAMES = tuple(DEFAULT_PROMPTS)
 

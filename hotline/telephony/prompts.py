@@ -36,7 +36,8 @@ URL_WINDOW_SECONDS = 600
 """Signed URLs stay the same for this long, so Twilio's and the gateway's caches keep the audio."""
 URL_LIFETIME_SECONDS = 3600
 """A signed URL stays valid at least this long after it was handed out."""
-PATH = "/media/prompts/{name}/{version}.wav"
+PATH_PREFIX = "/media/prompts/"
+PATH = PATH_PREFIX + "{name}/{version}.wav"
 
 
 @dataclass(frozen=True)

@@ -12,14 +12,12 @@ from twilio.twiml.voice_response import VoiceResponse
 
 from hotline.extensions import db
 from hotline.settings import Setting
+from hotline.telephony.line_settings import LineSettings
+from hotline.telephony.twiml import speak
 
 SETTING_KEY = "cases.survey"
-DEFAULTS = {
-    "enabled": True,
-    "question": "感谢您的来电。请为本次服务打分：非常满意请按5，满意请按4，一般请按3，不满意请按2，非常不满意请按1。",
-    "thanks": "谢谢您的评价，再见。",
-    "again": "请按1到5之间的数字。",
-}
+DEFAULTS = {"enabled": True}
+"""Whether callers are asked; what they hear are prompts of the line (survey_question, survey_again, survey_thanks)."""
 
 
 def survey_url(call_sid: str) -> str:
@@ -39,35 +37,28 @@ def settings() -> dict[str, Any]:
     return {**DEFAULTS, **(row.value if row is not None else {})}
 
 
-def say(response: Any, text: str) -> None:
-    """Speak Mandarin with the configured voice."""
-    voice = current_app.config.get("TWILIO_SAY_VOICE", "Polly.Zhiyu")
-    response.say(text, language="cmn-CN", voice=voice)
-
-
 def twiml(response: VoiceResponse) -> Response:
     """Answer TwiML."""
     return Response(str(response), mimetype="text/xml")
 
 
-def hang_up(text: str | None = None) -> Response:
-    """Say `text` (if any) and hang up."""
+def hang_up(line: LineSettings, prompt: str | None = None) -> Response:
+    """Speak the line's prompt `prompt` (if any) and hang up."""
     response = VoiceResponse()
-    if text:
-        say(response, text)
+    if prompt:
+        speak(response, line, prompt)
     response.hangup()
     return twiml(response)
 
 
-def ask(call_sid: str, attempt: int, lead: str | None = None) -> Response:
-    """Ask the question and gather one digit."""
-    config = settings()
+def ask(line: LineSettings, call_sid: str, attempt: int, lead: str | None = None) -> Response:
+    """Ask the question (after the line's prompt `lead`, if any) and gather one digit."""
     response = VoiceResponse()
     action = current_app.config["PUBLIC_BASE_URL"].rstrip("/") + url_for(
         "survey.answer", call_sid=call_sid, attempt=attempt
     )
     gather = response.gather(num_digits=1, action=action, method="POST", timeout=8, action_on_empty_result=True)
     if lead:
-        say(gather, lead)
-    say(gather, config["question"])
+        speak(gather, line, lead)
+    speak(gather, line, "survey_question")
     return twiml(response)

@@ -183,3 +183,16 @@ def test_the_hot_path_reads_no_recording(app: Any, login_as: Any, db_session: An
 def test_listening_and_deleting_need_a_manager(login_as: Any) -> None:
     worker = login_as("worker")
     assert worker.get("/manage/telephony/prompts/greeting/audio").status_code == 403
+
+
+def test_the_post_call_question_plays_its_recording(app: Any, db_session: Any, client: Any, tmp_path: Path) -> None:
+    from tests.support.signing import signed_post
+
+    with time_machine.travel(NOON, tick=False):
+        prompts.upload(db_session, "survey_question", "rate.wav", spoken(tmp_path, ".wav", "请打分"), None, NOON)
+        asked = signed_post(app, client, "/twilio/survey/CA-rate", {"CallSid": "CA-rate"})
+        thanks = signed_post(app, client, "/twilio/survey/CA-rate/answer?attempt=1", {"Digits": "9"})
+    urls = play_urls(asked)
+    assert len(urls) == 1 and "/media/prompts/survey_question/" in urls[0]
+    assert "<Gather" in asked.get_data(as_text=True)
+    assert "请按1到5之间的数字" in said(thanks) and len(play_urls(thanks)) == 1  # the lead is spoken, then played

@@ -53,7 +53,10 @@
       }
       const chunks = [];
       media = new MediaRecorder(stream);
-      media.addEventListener("dataavailable", (event) => chunks.push(event.data));
+      media.addEventListener("dataavailable", (event) => {
+        chunks.push(event.data);
+        recorder.dataset.chunks = String(chunks.length); // how much was heard so far (a test waits on it)
+      });
       media.addEventListener("stop", async () => {
         stream.getTracks().forEach((track) => track.stop());
         const recorded = new Blob(chunks, { type: media.mimeType });
@@ -73,7 +76,7 @@
           context.close();
         }
       });
-      media.start();
+      media.start(250);
       start.disabled = true;
       stop.disabled = false;
       status.textContent = text.recording;

@@ -101,6 +101,29 @@
   setInterval(refreshMessages, 2000);
   refreshMessages();
 
+  // A recorded prompt (<Play> of the app's own audio) gets a player; the list is rebuilt only when it changed,
+  // so a player keeps playing across refreshes.
+  let shownTranscript = "";
+  const renderTranscript = (lines) => {
+    const seen = JSON.stringify(lines);
+    if (seen === shownTranscript) return;
+    shownTranscript = seen;
+    document.getElementById("transcript").replaceChildren(
+      ...lines.map((line) => {
+        const li = document.createElement("li");
+        li.textContent = `${line.at}s ${line.kind}: ${line.text}`;
+        if (line.audio) {
+          const player = document.createElement("audio");
+          player.controls = true;
+          player.preload = "none";
+          player.src = line.audio;
+          li.append(" ", player);
+        }
+        return li;
+      }),
+    );
+  };
+
   const refresh = async () => {
     if (!sid) return;
     const state = await json("GET", callUrl(sid)).catch(() => null);
@@ -108,7 +131,7 @@
     const keys = state.waiting_for_keys ? text.waitingForKeys : "";
     document.getElementById("status").textContent =
       `${state.status} ${state.in_queue ? text.inQueue : ""} ${state.bridged ? text.talking : ""} ${keys}`;
-    list("transcript", state.transcript, (line) => `${line.at}s ${line.kind}: ${line.text}`);
+    renderTranscript(state.transcript);
     list("conversation", state.conversation, (line) => `${line.sender}: ${line.text}`);
   };
   setInterval(refresh, 1000);

@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 from datetime import datetime
 from typing import Any
+from urllib.parse import urlsplit
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -18,6 +19,7 @@ from hotline.privacy import mask_phone
 from hotline.telephony import services as call_services
 from hotline.telephony.connecting import connect_to_worker
 from hotline.telephony.models import Call, SimulatedMessage
+from hotline.telephony.prompts import PATH_PREFIX
 from hotline.telephony.providers import TelephonyProvider
 
 SHOWN_KINDS = (
@@ -81,7 +83,7 @@ def snapshot(network: Any, call_sid: str) -> dict[str, Any]:
 
 def _state(network: Any, call: Any) -> dict[str, Any]:
     lines = [
-        {"kind": event.kind, "at": round(event.at, 1), "text": event.text or event.digits or ""}
+        {"kind": event.kind, "at": round(event.at, 1), "text": event.text or event.digits or "", **_audio(event)}
         for event in call.transcript
         if event.kind in SHOWN_KINDS
     ]
@@ -96,6 +98,17 @@ def _state(network: Any, call: Any) -> dict[str, Any]:
         "in_conference": network.conferences.of_call(call.sid) is not None,
         "transcript": lines,
     }
+
+
+def _audio(event: Any) -> dict[str, str]:
+    """The audio a <Play> event played, as a path of this app the page can play (a recorded prompt), else nothing."""
+    if event.kind != "play" or not event.url:
+        return {}
+    parts = urlsplit(event.url)
+    if not parts.path.startswith(PATH_PREFIX):
+        return {"text": event.url}
+    name = parts.path.removeprefix(PATH_PREFIX).split("/", 1)[0]
+    return {"text": name, "audio": parts.path + (f"?{parts.query}" if parts.query else "")}
 
 
 def phones(network: Any, limit: int = 10) -> list[dict[str, Any]]:
