@@ -112,9 +112,14 @@ def move_to_conference(
     existing = worker_leg_in_conference(session, call)
     if existing is not None and _leg(session, call, "caller") is not None:
         return existing
-    provider.redirect_call(call.call_sid, conference_url(call, "caller"))
-    add_leg(session, call, call.call_sid, "caller", now, status="connecting", hold=caller.get("hold", False))
-    session.commit()
+    leg = add_leg(session, call, call.call_sid, "caller", now, status="connecting", hold=caller.get("hold", False))
+    session.commit()  # before the redirect: the caller's conference TwiML finds its leg
+    try:
+        provider.redirect_call(call.call_sid, conference_url(call, "caller"))
+    except TelephonyError:
+        leg.status = "left"
+        session.commit()
+        raise
     worker_sid = provider.place_call(address_of(session, worker_id), conference_url(call, "worker"))
     add_leg(session, call, worker_sid, "worker", now, user_id=worker_id)
     adapters.add_call_event(session, call, "line.conference", now, worker_id=worker_id, worker_leg_sid=worker_sid)

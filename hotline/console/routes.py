@@ -149,7 +149,8 @@ def save_intake(call_id: int) -> Any:
         return render_call(call, form, 422)
     flash(_("Intake saved as case %(reference)s.", reference=case.reference), "success")
     if case.outcome == "escalate":
-        return redirect(url_for("escalation.new", case_id=case.id))
+        # The escalation form opens in a dialog on the call page: the worker stays with the caller.
+        return redirect(url_for("console.current_call", call_id=call_id, escalate=1))
     return redirect(url_for("console.index"))
 
 
@@ -179,7 +180,7 @@ def hang_up(call_id: int) -> Any:
 @bp.post("/console/calls/<int:call_id>/transfer")
 @logged_in
 def transfer(call_id: int) -> Any:
-    """Transfer the call: warm to an expert on duty (conference) or cold to another duty worker."""
+    """Transfer the call: warm to an expert on duty (conference), cold to another duty worker or to an expert."""
     call = _call(call_id)
     kind = request.form.get("kind")
     now = utcnow()
@@ -195,6 +196,12 @@ def transfer(call_id: int) -> Any:
             to_id = int(request.form.get("worker_id") or 0)
             transfers.cold_transfer(db.session, call, current_user.id, to_id, now)
             flash(_("Your colleague's console is ringing; stay with the caller until they accept."), "success")
+        elif kind == "cold_expert":
+            expert_id = int(request.form.get("expert_id") or 0)
+            transfers.cold_transfer_to_expert(
+                db.session, call, current_user.id, expert_id, now, adapters.get_provider()
+            )
+            flash(_("The caller is being put through to the expert. Finish the intake during your wrap-up."), "success")
         elif kind == "leave":
             transfers.leave_conference(db.session, call, current_user.id, now, adapters.get_provider())
             flash(_("You left the conference; the caller and the expert talk on."), "success")

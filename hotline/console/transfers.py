@@ -1,10 +1,13 @@
-"""Transfers: warm (caller, worker and an expert on duty in one conference) and cold (to another duty worker).
+"""Transfers: warm (caller, worker and an expert on duty in one conference) and cold (to a duty worker or expert).
 
 A warm transfer moves the caller into a conference named after the call, rings
 the worker back into it (softphone or own phone) and calls the expert in. The
 worker may leave once the expert has taken over; the conference ends when the
 caller hangs up. A cold transfer offers the call to one colleague; the worker
-stays on the line until the colleague accepts. Both are steps in the call's timeline.
+stays on the line until the colleague accepts. A cold transfer to an expert on
+duty dials the expert's phone for the caller from the hotline's number and the
+worker's wrap-up starts at once; an expert who does not answer sends the caller
+back to the front of the queue. All are steps in the call's timeline.
 """
 
 from __future__ import annotations
@@ -15,14 +18,16 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from hotline import push
 from hotline.console.exceptions import TransferRefused
-from hotline.console.line import add_leg, conference_name, conference_url, move_to_conference
+from hotline.console.line import add_leg, conference_name, conference_url, is_on_call, move_to_conference
 from hotline.routing import adapters
 from hotline.routing import services as routing
 from hotline.routing.exceptions import InvalidState, NotOnCall
-from hotline.routing.models import CallTransfer
+from hotline.routing.models import CallTransfer, RoutingEntry
 from hotline.telephony.models import Call
 from hotline.telephony.providers import TelephonyError
+from hotline.telephony.urls import public_url
 
 
 def warm_transfer(
@@ -120,3 +125,62 @@ def cold_transfer(session: Session, call: Call, worker_id: int, to_worker_id: in
     session.add(transfer)
     session.commit()
     return transfer
+
+
+def cold_transfer_to_expert(
+    session: Session, call: Call, worker_id: int, expert_id: int, now: datetime, provider: Any
+) -> CallTransfer:
+    """Hand the caller to an expert on expert duty (their phone rings, the worker leaves at once).
+
+    Raises:
+        TransferRefused: the worker is not on this call, or the expert is not on duty or has no phone number.
+        TelephonyError: the phone network refused; the caller stays with the worker.
+    """
+    entry = session.scalar(select(RoutingEntry).where(RoutingEntry.call_id == call.id))
+    if not is_on_call(call, entry, worker_id):
+        raise TransferRefused("not_on_call")
+    expert = _expert_on_duty(session, expert_id, now)
+    transfer = CallTransfer(
+        call_id=call.id,
+        kind="cold",
+        status="started",
+        from_worker_id=worker_id,
+        expert_id=expert_id,
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(transfer)
+    session.flush()
+    provider.redirect_call(call.call_sid, public_url(f"/twilio/console/expert/{call.id}", transfer=transfer.id))
+    adapters.add_call_event(
+        session, call, "transfer.cold_expert", now, worker_id=worker_id, expert_id=expert_id, expert=expert.name
+    )
+    session.commit()
+    routing.release_worker(session, call.id, worker_id, now)
+    return transfer
+
+
+def expert_phone(session: Session, transfer_id: int, call: Call) -> str | None:
+    """Return the number a cold transfer to an expert dials (None: no such transfer of this call)."""
+    from hotline.directory.models import ExpertVolunteer
+
+    transfer = session.get(CallTransfer, transfer_id)
+    if transfer is None or transfer.call_id != call.id or transfer.expert_id is None:
+        return None
+    expert = session.get(ExpertVolunteer, transfer.expert_id)
+    return expert.phone if expert is not None else None
+
+
+def expert_dial_ended(session: Session, transfer_id: int, call: Call, dial_status: str, now: datetime) -> bool:
+    """Record how the expert's <Dial> ended; return whether the expert talked with the caller."""
+    transfer = session.get(CallTransfer, transfer_id)
+    talked = (dial_status or "").strip().lower() in ("completed", "answered")
+    if transfer is not None and transfer.call_id == call.id and transfer.status == "started":
+        transfer.status, transfer.updated_at = ("completed" if talked else "failed"), now
+        adapters.add_call_event(session, call, "transfer.expert_" + ("talked" if talked else "missed"), now)
+        if not talked:
+            call.status = "in-progress"  # the queue takes it back, ahead of later callers
+        session.commit()
+        if not talked:
+            push.transfer_failed(transfer.from_worker_id, call.id)
+    return talked

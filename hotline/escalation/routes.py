@@ -47,15 +47,21 @@ from hotline.vocabulary import Role
 
 bp = Blueprint("escalation", __name__)
 MESSAGE_KINDS = {name: kind.label for name, kind in KINDS.items()}
+DIALOG_HEADER = "X-Hotline-Dialog"
 
 
 @bp.route("/escalation/new", methods=["GET", "POST"])
 @logged_in
 def new() -> Any:
-    """Escalate a case: reason, skill, urgency, what is asked; a supervisor may override consent."""
+    """Escalate a case: reason, skill, urgency, what is asked; a supervisor may override consent.
+
+    Asked for by the call page's dialog (the X-Hotline-Dialog header), it answers the form alone
+    (errors beside their fields, what was typed kept) and, once escalated, JSON instead of a redirect.
+    """
     case = guard_case(board.get_case(db.session, request.args.get("case_id", type=int)) or abort(404))
     form = EscalateForm()
     may_override = need_to_know.reads_every_case(current_user)
+    in_dialog = request.headers.get(DIALOG_HEADER) == "1"
     if form.validate_on_submit():
         override = form.override_reason.data if may_override and form.consent_override.data else None
         if form.consent_override.data and not may_override:
@@ -81,13 +87,16 @@ def new() -> Any:
             except (NotAllowed, OverrideReasonMissing):
                 form.override_reason.errors.append(_("Give the reason for the override; it is logged."))
             else:
-                flash(_("Escalated: the first targets are being notified."), "success")
-                return redirect(url_for("escalation.detail", escalation_id=escalation.id))
+                message = _("Escalated: the first targets are being notified.")
+                url = url_for("escalation.detail", escalation_id=escalation.id)
+                if in_dialog:
+                    return jsonify({"message": message, "url": url, "escalation_id": escalation.id})
+                flash(message, "success")
+                return redirect(url)
     targets = find_targets(db.session, area_id=case.area_id, skill=form.skill.data or None)
     status = 422 if form.errors else 200
-    return render_template(
-        "escalation/new.html", form=form, case=case, targets=targets[:6], may_override=may_override
-    ), status
+    template = "escalation/_new.html" if in_dialog else "escalation/new.html"
+    return render_template(template, form=form, case=case, targets=targets[:6], may_override=may_override), status
 
 
 @bp.get("/escalation/")

@@ -219,6 +219,16 @@ def dial_worker(
     return response
 
 
+def dial_number(settings: LineSettings, number: str, *, action_url: str, caller_id: str | None) -> VoiceResponse:
+    """Tell the caller they are being connected, then <Dial> a number from the hotline's; the action handles the end."""
+    response = VoiceResponse()
+    speak(response, settings, "connecting")
+    dial = Dial(action=action_url, method="POST", timeout=settings.dial_timeout_seconds, caller_id=caller_id)
+    dial.number(number)
+    response.append(dial)
+    return response
+
+
 def back_to_queue(settings: LineSettings, enqueue_url: str) -> VoiceResponse:
     """Tell the caller the worker did not answer and send them back to the queue."""
     response = VoiceResponse()

@@ -33,5 +33,20 @@
     return response.text();
   };
 
-  window.hotlineHttp = Object.freeze({ json, text, csrfToken });
+  // GET an HTML fragment, or POST a form's data (FormData) to a route that answers an HTML fragment
+  // (its errors, 4xx) or JSON; `headers` are added. Returns {status, ok, json} or {status, ok, html}.
+  const form = async (url, body, headers = {}) => {
+    const response = await fetch(url, {
+      method: body === undefined ? "GET" : "POST",
+      credentials: "same-origin",
+      headers: { "X-CSRFToken": csrfToken(), ...headers },
+      body,
+    });
+    const type = response.headers.get("Content-Type") || "";
+    if (type.includes("application/json")) return { status: response.status, ok: response.ok, json: await response.json() };
+    if (!response.ok && response.status !== 422) throw failure(response, null);
+    return { status: response.status, ok: response.ok, html: await response.text() };
+  };
+
+  window.hotlineHttp = Object.freeze({ json, text, form, csrfToken });
 })();
