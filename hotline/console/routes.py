@@ -149,7 +149,9 @@ def save_intake(call_id: int) -> Any:
         return render_call(call, form, 422)
     flash(_("Intake saved as case %(reference)s.", reference=case.reference), "success")
     if case.outcome == "escalate":
-        # The escalation form opens in a dialog on the call page: the worker stays with the caller.
+        # The escalation form opens in a dialog on the call page: the worker stays with the caller, and
+        # the intake as saved stays in the form (saving it again updates the case).
+        intake.save_draft(db.session, call, current_user.id, form.data, utcnow())
         return redirect(url_for("console.current_call", call_id=call_id, escalate=1))
     return redirect(url_for("console.index"))
 

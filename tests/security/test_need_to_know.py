@@ -90,6 +90,9 @@ ROUTES: dict[str, Row] = {
     ),
     "console.save_draft": Row("PUT", lambda w: f"/api/v1/console/calls/{w.call.id}/draft", {}, refused=(404,)),
     "console.risk_alert": Row("POST", lambda w: f"/api/v1/console/calls/{w.call.id}/risk-alert", {}, refused=(404,)),
+    "console.line_fragment": Row("GET", lambda w: f"/console/calls/{w.call.id}/fragments/line", refused=(404,)),
+    "console.hold": Row("POST", lambda w: f"/api/v1/console/calls/{w.call.id}/hold", {"hold": True}, refused=(404,)),
+    "console.mute": Row("POST", lambda w: f"/api/v1/console/calls/{w.call.id}/mute", {"muted": True}, refused=(404,)),
     "telephony_api.get_call": Row("GET", lambda w: f"/api/v1/calls/{w.call.call_sid}"),
 }
 LISTS: dict[str, Callable[[World], str]] = {
@@ -105,6 +108,9 @@ EXEMPT = {
     "escalation.take": "any worker may own a running chain from the board; shows nothing, then they are its handler",
     "escalation.cancel": "supervisors stop a chain (role rule); shows nothing",
     "console.conference": "Twilio webhook, signed",
+    "console.conference_events": "Twilio webhook, signed",
+    "console.expert_dial": "Twilio webhook, signed",
+    "console.expert_dial_result": "Twilio webhook, signed",
     "wallboard.monitor": "supervisors ring into a live call (role rule, audited); shows nothing of the case",
 }
 
