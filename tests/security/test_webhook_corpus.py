@@ -35,6 +35,8 @@ ROUTES: dict[str, set[int]] = {
     "/twilio/console/conference/<int:call_id>": {200},
     "/twilio/console/conference/<int:call_id>/events": {204},
     "/twilio/console/hold": {200},
+    "/twilio/console/expert/<int:call_id>": {200},
+    "/twilio/console/expert/<int:call_id>/result": {200},
     "/twilio/escalation/status/<int:attempt_id>": {200, 204},
     "/twilio/escalation/voice/<int:attempt_id>": {200},
     "/twilio/escalation/voice/<int:attempt_id>/answer": {200},
