@@ -11,8 +11,8 @@ import uuid
 from datetime import datetime
 from pathlib import Path
 
+from tests.support.foreground import Foreground
 from tests.support.ports import free_port, free_udp_port
-from tests.support.waiting import until
 
 KAMAILIO = shutil.which("kamailio")
 DEPLOY = Path(__file__).parents[2] / "deploy" / "kamailio"
@@ -56,7 +56,7 @@ def environment(clock: datetime | None = None) -> dict[str, str]:
     return env
 
 
-class Kamailio:
+class Kamailio(Foreground):
     """Kamailio in the foreground of a child process, on its own port, stopped by `stop()`."""
 
     def __init__(
@@ -72,7 +72,6 @@ class Kamailio:
         webrtc = (self.ws_port, rtpengine) if self.ws_port and rtpengine else None
         self.config = local_config(self.work_dir, self.port, gateway_ports, webrtc)
         self.log = self.work_dir / "kamailio.log"
-        self.process: subprocess.Popen | None = None
 
     @property
     def uri(self) -> str:
@@ -94,7 +93,7 @@ class Kamailio:
             self.process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=environment(self.clock))
         return self
 
-    def answers_options(self) -> bool:
+    def answers(self) -> bool:
         """Send one OPTIONS to Kamailio itself and say whether it answered 200."""
         with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
             probe.bind(("127.0.0.1", 0))
@@ -111,23 +110,3 @@ class Kamailio:
                 return probe.recv(4096).startswith(b"SIP/2.0 200")
             except OSError:
                 return False
-
-    def wait_ready(self, timeout: float = 60) -> Kamailio:
-        """Wait until Kamailio answers OPTIONS (it failed to start if it exited)."""
-        until(lambda: self.answers_options() or (self.process and self.process.poll() is not None), timeout=timeout)
-        assert self.process is not None and self.process.poll() is None, self.output()
-        return self
-
-    def stop(self) -> None:
-        """Stop it and wait for it to exit."""
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(timeout=10)
-
-    def output(self) -> str:
-        """What it logged, for an assertion message."""
-        return self.log.read_text(errors="replace")[-4000:]

@@ -8,20 +8,19 @@ import subprocess
 import uuid
 from pathlib import Path
 
+from tests.support.foreground import Foreground
 from tests.support.ports import free_udp_port, free_udp_range
-from tests.support.waiting import until
 
 RTPENGINE = shutil.which("rtpengine")
 
 
-class Rtpengine:
+class Rtpengine(Foreground):
     """rtpengine in the foreground of a child process (no kernel module: --table=-1), stopped by `stop()`."""
 
     def __init__(self, tmp_path: Path) -> None:
         self.control_port = free_udp_port()
         self.media_ports = free_udp_range(100)
         self.log = tmp_path / f"rtpengine-{self.control_port}.log"
-        self.process: subprocess.Popen | None = None
 
     @property
     def socket(self) -> str:
@@ -38,7 +37,7 @@ class Rtpengine:
             self.process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
         return self
 
-    def answers_ping(self) -> bool:
+    def answers(self) -> bool:
         """Send one ng-protocol ping and say whether it answered pong."""
         cookie = uuid.uuid4().hex[:12]
         with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
@@ -48,23 +47,3 @@ class Rtpengine:
                 return b"pong" in probe.recv(4096)
             except OSError:
                 return False
-
-    def wait_ready(self, timeout: float = 60) -> Rtpengine:
-        """Wait until rtpengine answers its control protocol (it failed to start if it exited)."""
-        until(lambda: self.answers_ping() or (self.process and self.process.poll() is not None), timeout=timeout)
-        assert self.process is not None and self.process.poll() is None, self.output()
-        return self
-
-    def stop(self) -> None:
-        """Stop it and wait for it to exit."""
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(timeout=10)
-
-    def output(self) -> str:
-        """What it logged, for an assertion message."""
-        return self.log.read_text(errors="replace")[-4000:]
