@@ -23,3 +23,7 @@ class ImportFailed(DirectoryError):
 
 class NoRobot(Exception):
     """The entry has no group chat robot to send a test message to."""
+
+
+class NoPhone(Exception):
+    """The entry has no number to send a test SMS to."""

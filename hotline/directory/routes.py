@@ -16,7 +16,7 @@ from flask_login import current_user
 from hotline.access import logged_in, require_role
 from hotline.clock import utcnow
 from hotline.directory import exchange, hsds, services
-from hotline.directory.exceptions import DuplicateEntry, ImportFailed, NoRobot
+from hotline.directory.exceptions import DuplicateEntry, ImportFailed, NoPhone, NoRobot
 from hotline.directory.forms import (
     CHANNEL_CHOICES,
     CHOICE_FIELDS,
@@ -180,7 +180,16 @@ def make_views(kind: Kind) -> None:
                 flash(_("Saved."), "success")
                 return redirect(url_for(f"directory.{kind.name}"))
         status = 422 if form.errors else 200
-        return render_template("directory/form.html", kind=kind, form=form, entry=entry), status
+        test_sms = services.last_test_sms(db.session, entry) if entry is not None and kind.model is not Area else None
+        return render_template(
+            "directory/form.html",
+            kind=kind,
+            form=form,
+            entry=entry,
+            test_sms=test_sms,
+            sms_states=SMS_STATES,
+            template_sms=services.sends_template_sms(db.session),
+        ), status
 
     def export() -> Any:
         body = "\ufeff" + exchange.export_csv(db.session, kind.name)  # the BOM makes spreadsheet apps read UTF-8
@@ -225,17 +234,46 @@ def make_views(kind: Kind) -> None:
                 flash(_("The robot did not take the test message: %(detail)s", detail=result.detail), "error")
         return redirect(url_for(f"directory.{kind.name}_edit", entry_id=entry_id))
 
+    def test_sms(entry_id: int) -> Any:
+        entry = services.get_entry(db.session, kind.model, entry_id)
+        if entry is None:
+            abort(404)
+        try:
+            result = services.send_test_sms(db.session, entry, test_text(), utcnow(), current_user.id)
+        except NoPhone:
+            flash(_("This entry has no number to text."), "error")
+        else:
+            if result.delivered:
+                flash(_("The test SMS was sent: its delivery shows below when the provider reports it."), "success")
+            else:
+                flash(_("The test SMS was not sent: %(detail)s", detail=result.detail), "error")
+        return redirect(url_for(f"directory.{kind.name}_edit", entry_id=entry_id))
+
     manager = require_role(Role.MANAGER)
     base = f"/directory/{kind.name}"
     if kind.model is not Area:
         bp.add_url_rule(
             f"{base}/<int:entry_id>/test-message", f"{kind.name}_test", manager(test_message), methods=["POST"]
         )
+        bp.add_url_rule(f"{base}/<int:entry_id>/test-sms", f"{kind.name}_test_sms", manager(test_sms), methods=["POST"])
     bp.add_url_rule(f"{base}/", kind.name, manager(listing))
     bp.add_url_rule(f"{base}/new", f"{kind.name}_new", manager(edit), methods=["GET", "POST"])
     bp.add_url_rule(f"{base}/<int:entry_id>", f"{kind.name}_edit", manager(_copy(edit)), methods=["GET", "POST"])
     bp.add_url_rule(f"{base}/export.csv", f"{kind.name}_export", manager(export))
     bp.add_url_rule(f"{base}/import", f"{kind.name}_import", manager(upload), methods=["POST"])
+
+
+SMS_STATES = {
+    "pending": _l("waiting to be sent"),
+    "sending": _l("being sent"),
+    "sent": _l("sent, no receipt yet"),
+    "delivered": _l("delivered"),
+    "undelivered": _l("not delivered"),
+    "failed": _l("failed"),
+    "uncertain": _l("uncertain (never resent)"),
+    "cancelled": _l("cancelled"),
+}
+"""A test SMS's state as the directory page says it."""
 
 
 def test_text() -> str:

@@ -15,10 +15,12 @@ from sqlalchemy.orm import Session
 
 from hotline import audit
 from hotline.accounts.models import User
-from hotline.directory.exceptions import DuplicateEntry, NoRobot
+from hotline.directory.exceptions import DuplicateEntry, NoPhone, NoRobot
 from hotline.directory.models import Area, ExpertVolunteer, Organisation, Station, station_areas
 from hotline.robots import services as robots
 from hotline.robots.clients import Message, Robot, RobotError, kind_of_url
+from hotline.sms import services as sms
+from hotline.sms.models import SmsMessage
 from hotline.vocabulary import AreaLevel, StationTier
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
@@ -319,6 +321,59 @@ def send_test_message(session: Session, entry: Any, text: str, now: datetime, ac
     )
     session.commit()
     return result
+
+
+def test_sms_origin(entry: Any) -> str:
+    """Return the origin prefix of an entry's test SMS ("test:stations:4:")."""
+    return f"test:{entry.__tablename__}:{entry.id}:"
+
+
+def sends_template_sms(session: Session) -> bool:
+    """Return whether the installation texts through a template provider (Alibaba, Tencent)."""
+    return sms.template_provider(session) is not None
+
+
+def send_test_sms(session: Session, entry: Any, text: str, now: datetime, actor_id: int | None) -> TestResult:
+    """Text the entry's number the `test` template through the template provider; audited.
+
+    Its delivery state comes back with the provider's receipt (`last_test_sms`).
+
+    Raises:
+        NoPhone: the entry has no number to text.
+    """
+    phone = station_phone(entry) if isinstance(entry, Station) else entry.phone
+    if not phone:
+        raise NoPhone(entry.__tablename__)
+    if not sends_template_sms(session):
+        return TestResult(False, "sms", "no template SMS provider is set")
+    try:
+        sent = sms.text_staff(
+            session, None, "test", phone, {}, text, origin=f"{test_sms_origin(entry)}{now:%Y%m%dT%H%M%S}", now=now
+        )
+    except Exception as error:  # noqa: BLE001  (any refusal is what the manager wants to see)
+        session.rollback()
+        result = TestResult(False, "sms", str(error) or type(error).__name__)
+    else:
+        result = TestResult(True, "sms", sent)
+    audit.record(
+        session,
+        "directory.test_message",
+        actor_id=actor_id,
+        target=f"{entry.__tablename__}:{entry.id}",
+        detail={"channel": "sms", "delivered": result.delivered, "detail": result.detail},
+    )
+    session.commit()
+    return result
+
+
+def last_test_sms(session: Session, entry: Any) -> SmsMessage | None:
+    """Return the entry's latest template test SMS, with its state as the provider reported it."""
+    return session.scalar(
+        select(SmsMessage)
+        .where(SmsMessage.origin.like(f"{test_sms_origin(entry)}%"))
+        .order_by(SmsMessage.id.desc())
+        .limit(1)
+    )
 
 
 def list_staff(session: Session) -> list[User]:

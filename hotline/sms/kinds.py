@@ -117,6 +117,7 @@ KINDS: dict[str, Kind] = {
             "热线工单${ref}：${state}，请尽快处理。",
             (("ref", _l("work order"), "GD0310007"), ("state", _l("what is late"), "已超签收时限")),
         ),
+        Kind("test", _l("Test message"), "社工热线测试短信：本号码将收到热线的转介通知，无需回复。"),
     )
 }
 CALLER_KINDS = ("callback_confirmation", "referral_progress", "survey")
