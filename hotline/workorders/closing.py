@@ -22,7 +22,16 @@ from hotline.cases.models import ReturnCall
 from hotline.workorders.deadlines import due_times
 from hotline.workorders.exceptions import BadInput, WrongState
 from hotline.workorders.models import OrderState, WorkOrder
-from hotline.workorders.services import HANDLING, clean_text, get_order, log, move, transition, unit_order
+from hotline.workorders.services import (
+    HANDLING,
+    clean_text,
+    finish_referral,
+    get_order,
+    log,
+    move,
+    transition,
+    unit_order,
+)
 
 MAX_REOPENS = 1
 RETURN_CALL_WITHIN = timedelta(hours=24)
@@ -60,6 +69,8 @@ def open_return_call(session: Session, order: WorkOrder, now: datetime) -> WorkO
         move(session, order, (OrderState.SUBMITTED.value,), state=OrderState.CLOSED.value, closed_at=now)
         log(session, order, "closed", now, via="system", why="no callback consent")
     session.commit()
+    if order.state == OrderState.CLOSED:
+        finish_referral(session, order, "followed_up", f"{order.reference}: {order.result or ''}", now, None)
     return order
 
 
@@ -184,6 +195,9 @@ def record_verdict(
         log(session, order, "verdict", now, actor_id=worker.id, via="hotline", **common)
         log(session, order, "returned", now, actor_id=worker.id, via="hotline", reason="not resolved twice")
     session.commit()
+    if order.state in (OrderState.CLOSED, OrderState.RETURNED):
+        outcome = "resolved" if order.state == OrderState.CLOSED else "could_not_help"
+        finish_referral(session, order, outcome, f"{order.reference}: {order.result or ''}", now, worker.id)
     return order
 
 

@@ -21,8 +21,9 @@ from hotline.clock import to_utc, utcnow
 from hotline.escalation.exceptions import ReferralEnded, ReferralExpired, ReferralNotFound
 from hotline.escalation.notifications import read_link_token
 from hotline.extensions import db
+from hotline.telephony.providers import get_provider
 from hotline.vocabulary import Role
-from hotline.workorders import attachments, board, closing, deadlines, figures, services
+from hotline.workorders import attachments, board, closing, deadlines, figures, services, supervision
 from hotline.workorders.exceptions import BadInput, NotYourOrder, OrderNotFound, UploadRefused, WrongState
 from hotline.workorders.forms import (
     AttachmentForm,
@@ -334,7 +335,9 @@ def supervise(order_id: int) -> Any:
         form = SuperviseForm(prefix="supervise")
         if not form.validate_on_submit():
             raise BadInput("note", "required")
-        services.supervise(db.session, order.id, form.note.data, actor=current_user, now=utcnow())
+        now = utcnow()
+        services.supervise(db.session, order.id, form.note.data, actor=current_user, now=now)
+        supervision.send_reminders(db.session, [(order.id, "supervised")], get_provider(), now)
         return _("Marked as supervised.")
 
     return supervisor_action(order_id, run)

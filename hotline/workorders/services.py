@@ -519,8 +519,30 @@ def return_order(
         reason=text,
         unit=order.unit_name,
     )
+    finish_referral(session, order, "could_not_help", f"{order.reference}: {text}", now, actor_id)
     stop_chain(session, order, now, actor_id)
     return order
+
+
+def finish_referral(
+    session: Session, order: WorkOrder, outcome: str, note: str | None, now: datetime, actor_id: int | None
+) -> None:
+    """Close the referral the unit owned with an outcome, so the case can close; one not owned is left.
+
+    The order is the referral's follow-through: when the unit returns it, or the order closes, the
+    referral's part is over (`outcome` one of hotline.escalation.services.OUTCOMES).
+    """
+    from hotline.escalation import services as escalation_services
+    from hotline.escalation.exceptions import AlreadyAnswered, NotOwned, ReferralNotFound
+
+    if order.referral_id is None:
+        return
+    try:
+        escalation_services.complete(
+            session, order.referral_id, outcome=outcome, note=note, now=now, via="workorder", actor_id=actor_id
+        )
+    except (AlreadyAnswered, NotOwned, ReferralNotFound):
+        session.rollback()
 
 
 def stop_chain(session: Session, order: WorkOrder, now: datetime, actor_id: int | None) -> None:

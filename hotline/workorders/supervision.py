@@ -21,8 +21,12 @@ from sqlalchemy.orm import Session
 
 from hotline.clock import utcnow
 from hotline.directory.models import Organisation, Station
-from hotline.directory.services import district_centres, station_phone
-from hotline.escalation.models import Referral
+from hotline.directory.services import district_centres
+from hotline.escalation.models import ROBOT_CHANNELS, Channel, Referral
+from hotline.escalation.notifications import pick_channels
+from hotline.escalation.recipients import Recipient, of_organisation, of_station
+from hotline.robots import services as robots
+from hotline.robots.clients import Message
 from hotline.sms import services as sms
 from hotline.telephony.providers import TelephonyProvider
 from hotline.workorders.deadlines import second_limit
@@ -148,19 +152,19 @@ def act_on_deadlines(session: Session, now: datetime) -> list[tuple[int, str]]:
     return acts
 
 
-def unit_phone(session: Session, order: WorkOrder) -> str | None:
-    """Return the number that reaches the order's unit (a station's duty contact, an organisation's phone)."""
+def unit_recipient(session: Session, order: WorkOrder) -> Recipient | None:
+    """Return the order's unit as the escalation's recipient: its phone, robot and chosen channels."""
     if order.station_id is not None:
         station = session.get(Station, order.station_id)
-        return station_phone(station) if station is not None else None
+        return of_station(station) if station is not None else None
     if order.organisation_id is not None:
         organisation = session.get(Organisation, order.organisation_id)
-        return organisation.phone if organisation is not None else None
+        return of_organisation(organisation) if organisation is not None else None
     return None
 
 
 def reminder_text(order: WorkOrder, act: str) -> str:
-    """Return the SMS for an act: the unit's reminder or the district centre's notice (no caller details)."""
+    """Return the reminder for an act: the unit's reminder or the district centre's notice (no caller details)."""
     if act == "sign_overdue":
         return _(
             "[Hotline] Work order %(ref)s is past its sign-for limit. Please sign for it or return it.",
@@ -171,6 +175,12 @@ def reminder_text(order: WorkOrder, act: str) -> str:
             "[Hotline] Work order %(ref)s is past its handling limit. Please submit the result or ask for more time.",
             ref=order.reference,
         )
+    if act == "supervised":
+        return _(
+            "[Hotline] Work order %(ref)s is now supervised: %(note)s",
+            ref=order.reference,
+            note=(order.supervision_note or "")[:120],
+        )
     return _(
         "[Hotline] Work order %(ref)s with %(unit)s is twice past its time limit.",
         ref=order.reference,
@@ -178,16 +188,59 @@ def reminder_text(order: WorkOrder, act: str) -> str:
     )
 
 
-LATE = {"sign_overdue": _l("past sign-for limit"), "handle_overdue": _l("past handling limit")}
-"""What is late, as the work-order reminder template says it (else: twice past the limit)."""
+LATE = {
+    "sign_overdue": _l("past sign-for limit"),
+    "handle_overdue": _l("past handling limit"),
+    "supervised": _l("supervised"),
+}
+"""What the reminder is about, as the work-order reminder template says it (else: twice past the limit)."""
+
+
+def notify(
+    session: Session,
+    recipient: Recipient,
+    order: WorkOrder,
+    act: str,
+    provider: TelephonyProvider,
+    now: datetime,
+    origin: str,
+) -> int:
+    """Send one act's reminder by the channels the unit chose (the escalation's preferences); return how many went.
+
+    A group chat robot through `hotline.robots.services.post` (within its rate limit); SMS through
+    `hotline.sms.services.text_staff` (the work-order reminder template with Alibaba or Tencent, once
+    per origin). A reminder needs no answer, so no voice call is placed: where only a call is picked,
+    it goes by SMS. One channel failing is logged and does not stop the others.
+    """
+    text = reminder_text(order, act)
+    with force_locale(current_app.config["BABEL_DEFAULT_LOCALE"]):
+        values = {"ref": order.reference, "state": str(LATE.get(act, _l("twice past its limit")))}
+    sent = 0
+    for channel, _destination, _two_way in pick_channels(session, recipient, order.urgency):
+        try:
+            if channel in ROBOT_CHANNELS and recipient.robot is not None:
+                robots.post(session, recipient.robot, Message(text=text, mention=recipient.mention), now)
+                session.commit()
+            elif channel in (Channel.SMS.value, Channel.VOICE.value) and recipient.phone:
+                if channel == Channel.VOICE.value and sent:
+                    continue
+                sms.text_staff(
+                    session, provider, "workorder_reminder", recipient.phone, values, text, origin=origin, now=now
+                )
+            else:
+                continue
+            sent += 1
+        except Exception:  # noqa: BLE001  (one unreachable channel must not stop the others)
+            session.rollback()
+            log_.exception("work order reminder %s to %s %s by %s failed", act, recipient.kind, recipient.id, channel)
+    return sent
 
 
 def send_reminders(
     session: Session, acts: list[tuple[int, str]], provider: TelephonyProvider, now: datetime | None = None
 ) -> int:
-    """Send the SMS of each act (after its commit): the unit is reminded, the district centre told; return how many.
+    """Send each act's reminder (after its commit): the unit is reminded, the district centre told; return how many.
 
-    Through Alibaba or Tencent it is the work-order reminder template (once per act and number).
     A failed send is logged and not retried: the flag stays on the board either way.
     """
     now = now or utcnow()
@@ -197,26 +250,14 @@ def send_reminders(
         if order is None:
             continue
         if act == "centre_told":
-            numbers = [station_phone(centre) for centre in district_centres(session)]
+            recipients = [of_station(centre) for centre in district_centres(session)]
         else:
-            numbers = [unit_phone(session, order)]
-        with force_locale(current_app.config["BABEL_DEFAULT_LOCALE"]):
-            values = {"ref": order.reference, "state": str(LATE.get(act, _l("twice past its limit")))}
-        for n, number in enumerate(filter(None, numbers)):
-            try:
-                sms.text_staff(
-                    session,
-                    provider,
-                    "workorder_reminder",
-                    number,
-                    values,
-                    reminder_text(order, act),
-                    origin=f"workorder:{order_id}:{act}:{n}",
-                    now=now,
-                )
-                sent += 1
-            except Exception:  # noqa: BLE001  (one unreachable number must not stop the others)
-                log_.exception("work order reminder %s for order %s failed", act, order_id)
+            recipients = [unit_recipient(session, order)]
+        for n, recipient in enumerate(filter(None, recipients)):
+            origin = f"workorder:{order_id}:{act}:{n}"
+            if act == "supervised":
+                origin += f":{order.supervised_at:%Y%m%d%H%M%S}" if order.supervised_at else ""
+            sent += notify(session, recipient, order, act, provider, now, origin)
     return sent
 
 

@@ -67,6 +67,12 @@ def committed(app: Flask, provider: Any) -> Iterator[Committed]:
             ids = {name: user.id for name, user in found.items()}
             ids.update(supervisor=network.supervisor.id, worker=network.worker.id, station_id=network.station.id)
             ids.update(other_station_id=network.other_station.id)
+            # Load every column, then let go of the session: the objects stay readable, and no
+            # transaction of this fixture is left open to hold the live server's clean-up.
+            for row in list(db.session.identity_map.values()):
+                db.session.refresh(row)
+            db.session.expunge_all()
+            db.session.remove()
             yield Committed(network, found, ids)
         finally:
             db.session.remove()

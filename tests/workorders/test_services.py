@@ -227,3 +227,21 @@ def test_supervise_marks_the_order_with_a_note(db_session: Any, network: Any, pr
         services.supervise(db_session, order.id, "请尽快", actor=network.worker, now=NOW)
     services.supervise(db_session, order.id, "请今天内签收", actor=network.supervisor, now=NOW)
     assert order.supervised_at == NOW and order.supervision_note == "请今天内签收"
+
+
+def test_the_referral_ends_when_its_order_leaves_the_unit_or_closes(
+    db_session: Any, network: Any, provider: Any, members: Any
+) -> None:
+    returned = escalate_to_station(db_session, network, provider)
+    services.sign(db_session, returned.id, actor=members["station"], now=NOW)
+    services.return_order(db_session, returned.id, "不属于本站辖区", actor=members["station"], now=NOW)
+    referral = db_session.get(Referral, returned.referral_id)
+    assert referral.status == "done" and referral.outcome == "could_not_help"
+    assert "不属于本站辖区" in referral.outcome_note
+
+    closed = escalate_to_station(db_session, network, provider, callback=False)
+    services.sign(db_session, closed.id, actor=members["station"], now=NOW)
+    closing.submit_result(db_session, closed.id, "已上门", actor=members["station"], now=NOW)
+    assert closed.state == "closed"
+    referral = db_session.get(Referral, closed.referral_id)
+    assert referral.status == "done" and referral.outcome == "followed_up"

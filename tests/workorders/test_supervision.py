@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 
+import pytest
 import time_machine
 from sqlalchemy import select
 
@@ -13,7 +15,19 @@ from hotline.workorders import services
 from hotline.workorders.jobs import tick
 from hotline.workorders.models import WorkOrder, WorkOrderEvent
 from hotline.workorders.supervision import act_on_deadlines, send_reminders, sign_accepted
+from tests.support.robots import RobotServer
 from tests.workorders.conftest import NOW, escalate_to_station
+
+ROBOT_CLOCK = {"now": NOW}
+"""The robots' idea of now: the moment the test's reminders are sent."""
+
+
+@pytest.fixture
+def robots() -> Iterator[RobotServer]:
+    """The robots' stand-ins, their clock at the test's pinned moment."""
+    server = RobotServer(clock=lambda: ROBOT_CLOCK["now"].timestamp()).start()
+    yield server
+    server.stop()
 
 
 def kinds(session: Any, order: WorkOrder) -> list[str]:
@@ -88,3 +102,30 @@ def test_an_accept_on_the_responder_page_signs_for_the_order(db_session: Any, ne
     db_session.refresh(order)
     assert order.state == "signed" and order.signed_at == NOW + timedelta(minutes=3) and order.signed_on_time
     assert sign_accepted(db_session, NOW + timedelta(minutes=6)) == 0
+
+
+def test_reminders_go_by_the_channels_the_station_chose(
+    db_session: Any, network: Any, provider: Any, robots: RobotServer
+) -> None:
+    network.station.webhook_url = robots.dingtalk("street", "SECstreet")
+    network.station.robot_kind, network.station.robot_secret = "dingtalk", "SECstreet"
+    network.station.notify_channels = ["dingtalk"]
+    db_session.commit()
+    order = escalate_to_station(db_session, network, provider)
+    at = NOW + timedelta(hours=4, minutes=1)
+    ROBOT_CLOCK["now"] = at
+    acts = act_on_deadlines(db_session, at)
+    provider.messages.clear()
+    assert send_reminders(db_session, acts, provider, at) == 1
+    reminders = [post for post in robots.accepted("dingtalk") if order.reference in post.text]
+    assert len(reminders) == 1 and "13812345678" not in reminders[0].text
+    assert provider.messages == []  # the station chose its group chat robot, not SMS
+
+    services.supervise(db_session, order.id, "请今天内签收", actor=network.supervisor, now=at)
+    assert send_reminders(db_session, [(order.id, "supervised")], provider, at) == 1
+    assert "请今天内签收" in robots.accepted("dingtalk")[-1].text
+
+    network.station.notify_channels = ["sms"]  # the station changes its mind
+    db_session.commit()
+    assert send_reminders(db_session, [(order.id, "supervised")], provider, at) == 1
+    assert provider.messages[-1]["to"] == "+8613900000001" and order.reference in provider.messages[-1]["body"]
