@@ -17,6 +17,7 @@ from sqlalchemy import select
 
 from hotline.callbacks.models import CallbackTask
 from hotline.cases.models import Case
+from hotline.db import immediate_transactions
 from hotline.extensions import db
 from hotline.workorders import jobs
 from hotline.workorders.models import WorkOrder
@@ -32,8 +33,8 @@ PNG = base64.b64decode(
 
 
 def scheduler_tick(app: Flask) -> None:
-    """Run the scheduler's work-order job once, as its 5-second interval would."""
-    with app.app_context():
+    """Run the scheduler's work-order job once, as its 5-second interval would (its transactions IMMEDIATE)."""
+    with app.app_context(), immediate_transactions():
         jobs.tick()
         db.session.remove()
 
