@@ -182,6 +182,8 @@ class CallLeg:
         subscription = "completed" if status in FINAL_STATUSES else STATUS_EVENTS.get(status)
         if self.status_callback and subscription in self.status_events:
             self.network.queue_callback(self, self.status_callback, self.status_callback_method, self._status_params())
+        if self.network.on_status is not None:
+            self.network.on_status(self)
 
     def _status_params(self) -> dict[str, str]:
         extra = {

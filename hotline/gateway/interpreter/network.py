@@ -25,7 +25,7 @@ call the REST API from inside a webhook.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import datetime
 from email.utils import format_datetime
 
@@ -131,6 +131,7 @@ class Network(Messaging):
         self.conferences = ConferenceRegistry()
         self.recording_files: dict[str, str] = {}  # call sid (then recording sid) -> WAV file of a live <Record>
         self.log: list[TranscriptEvent] = []
+        self.on_status: Callable[[Call], None] | None = None  # told of every status change (the lock held)
 
     # Making calls.
 

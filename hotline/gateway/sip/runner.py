@@ -10,6 +10,7 @@ from typing import Any
 
 from hotline.gateway.runner import Gateway
 from hotline.gateway.sip.health import HealthServer
+from hotline.gateway.sip.journal import CallJournal
 from hotline.gateway.sip.media import SipMedia
 from hotline.gateway.sip.prompts import Prompts
 from hotline.gateway.sip.settings import SipSettings
@@ -33,6 +34,7 @@ class SipGateway(Gateway):
         **options: Any,
     ) -> None:
         self.media = SipMedia(settings, Prompts(cache_dir))
+        self.journal = CallJournal(cache_dir / "calls.json")
         self.health = HealthServer(self.media.line, *health_address) if health_address else None
         super().__init__(app_base_url, public_base_url, auth_token, account_sid, media=self.media, **options)
         self.media.attach(self.network)
@@ -45,6 +47,8 @@ class SipGateway(Gateway):
     def start(self, realtime: float | None = 1.0) -> SipGateway:
         """Serve REST, run the calls in real time, and listen for SIP."""
         super().start(realtime or 1.0)
+        self.journal.recover(self.network)  # the calls a crashed run left, reported ended
+        self.journal.watch(self.network)
         try:
             self.media.open()
         except Exception:
@@ -66,6 +70,7 @@ class SipGateway(Gateway):
             self.media.close()
             if not self.network.wait_settled(STOP_SETTLE_SECONDS):
                 log.warning("stopping with calls or callbacks still pending: %s", self.network.live_calls())
+            self.journal.close()
         finally:
             super().stop()
 

@@ -195,6 +195,36 @@ def test_the_application_stopped_mid_call_gives_the_apology_and_the_fallback_not
     assert rtp.voiced_since(caller.media_port, stopped) >= 100, "the caller heard the apology and the phone"
 
 
+def test_a_gateway_started_after_a_crash_reports_the_calls_it_held(
+    start_gateway: Callable[..., SipGateway], record: AppRecord, tmp_path: Path
+):
+    gateway = start_gateway()
+    steps = [scenarios.pause(800), scenarios.rfc2833("1"), scenarios.pause(8000)]
+    caller = Sipp(
+        scenarios.write(tmp_path / "caller.xml", scenarios.call(steps, gateway_hangs_up=False)),
+        f"127.0.0.1:{gateway.line.settings.port}",
+        work_dir=tmp_path,
+    )
+    caller_process = caller.start()
+    call = until(lambda: next(iter(gateway.network.calls.values()), None), timeout=60)
+    until(lambda: call.events("queue-wait"), timeout=60)
+    journal = gateway.journal.path
+    # What a gateway killed now would leave behind (this one goes on, and ends the call cleanly).
+    left = until(lambda: journal.exists() and call.sid in journal.read_text() and journal.read_text(), timeout=30)
+    assert caller_process.communicate(timeout=60)[0] is not None and caller_process.returncode == 0
+    until(lambda: not call.is_live, timeout=30)
+    gateway.stop()
+    assert not journal.exists(), "a clean stop leaves no journal"
+    cleanly = [post for post in record.posted("/voice/status") if post["CallSid"] == call.sid]
+    journal.write_text(left)
+    start_gateway()  # the restart after the crash
+    reported = until(lambda: record.posted("/voice/status")[len(cleanly) :], timeout=30)
+    assert [post["CallStatus"] for post in cleanly] == ["completed"]
+    assert reported[0]["CallSid"] == call.sid and reported[0]["CallStatus"] == "completed"
+    assert int(reported[0]["CallDuration"]) >= 0 and reported[0]["From"] == cleanly[0]["From"]
+    assert not journal.exists(), "reported once"
+
+
 @pytest.mark.parametrize(("reason", "status"), [("busy", 486), ("rejected", 603)])
 def test_reject_refuses_the_invite_with_486_or_603(start_gateway, app_url, tmp_path: Path, reason: str, status: int):
     gateway = start_gateway(voice_url=f"/voice/reject?reason={reason}")
