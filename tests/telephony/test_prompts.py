@@ -196,3 +196,27 @@ def test_the_post_call_question_plays_its_recording(app: Any, db_session: Any, c
     assert len(urls) == 1 and "/media/prompts/survey_question/" in urls[0]
     assert "<Gather" in asked.get_data(as_text=True)
     assert "请按1到5之间的数字" in said(thanks) and len(play_urls(thanks)) == 1  # the lead is spoken, then played
+
+
+def test_a_webhook_reads_no_recording_from_the_database(
+    app: Any, login_as: Any, db_session: Any, twilio_post: Any, tmp_path: Path
+) -> None:
+    """The recording's URL comes from the settings copy: the webhook never queries prompt_recordings."""
+    from sqlalchemy import event
+
+    with time_machine.travel(NOON, tick=False):
+        manager = manager_in_english(login_as)
+        upload(manager, "greeting", "welcome.wav", spoken(tmp_path, ".wav"))
+        statements: list[str] = []
+
+        def seen(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+            statements.append(statement)
+
+        engine = db_session.get_bind()
+        event.listen(engine, "before_cursor_execute", seen)
+        try:
+            response = twilio_post("/twilio/voice/incoming", CallSid="CA" + "6" * 32, From="+8613812345678")
+        finally:
+            event.remove(engine, "before_cursor_execute", seen)
+    assert len(play_urls(response)) == 1
+    assert statements and not [s for s in statements if "prompt_recordings" in s]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import subprocess
+import time
 import wave
 from pathlib import Path
 from typing import Any
@@ -22,7 +23,14 @@ from hotline.extensions import db
 from hotline.gateway.media.backend import Prompt
 from hotline.gateway.sip.prompts import Prompts
 from hotline.telephony import prompts
+from tests.gateway.sip import scenarios
+from tests.gateway.sip.conftest import needs_raw_sockets, needs_sipp, tone
+from tests.gateway.sip.test_hotline_line import sip_line
+from tests.support.ports import free_udp_port
+from tests.support.rtp import RtpCounter
 from tests.support.signing import twilio_signature
+from tests.support.sipp import Sipp
+from tests.support.waiting import until
 from tests.telephony.test_manage_routes import NOON
 
 
@@ -59,3 +67,30 @@ def test_the_sip_backend_plays_the_uploaded_prompt(app: Flask, live_server: Any,
             assert renderer.render(Prompt("play", url=forged))[0] == renderer.fault_tone  # a tone, never silence
     finally:
         app.config["PUBLIC_BASE_URL"] = saved
+
+
+@needs_sipp
+@needs_raw_sockets
+def test_a_sip_caller_hears_the_uploaded_greeting(app: Flask, live_server: Any, tmp_path: Path) -> None:
+    """sipp calls the line: the gateway plays the stored greeting (<Play> of its signed URL) as RTP to the caller."""
+    greeting = tone(tmp_path / "greeting.wav", 2.0, 1000.0)
+    with time_machine.travel(NOON, tick=True), sip_line(app, live_server, tmp_path, free_udp_port()) as (line, gateway):
+        with app.app_context():
+            stored = prompts.upload(db.session, "greeting", "tone.wav", greeting.read_bytes(), None, NOON).content
+            db.session.remove()
+        caller_xml = scenarios.call([scenarios.pause(5000)], gateway_hangs_up=False)
+        caller = Sipp(scenarios.write(tmp_path / "caller.xml", caller_xml), f"127.0.0.1:{gateway.line.settings.port}")
+        caller.work_dir = tmp_path
+        with RtpCounter() as rtp:
+            started = time.monotonic()
+            caller_process = caller.start()
+            call = until(lambda: next(iter(gateway.network.calls.values()), None), timeout=60)
+            played = until(lambda: call.events("play"), timeout=60)
+            caller_output = caller_process.communicate(timeout=120)[0]
+            heard = rtp.voiced_since(caller.media_port, started)
+    assert caller_process.returncode == 0, caller_output[-3000:]
+    assert "/media/prompts/greeting/" in played[0].url
+    cached = gateway.media.prompts.fetch(played[0].url)  # what the backend played: fetched once, from its cache
+    assert frames(cached) == frames(stored)
+    assert heard >= 50, "the caller heard the greeting (2 s is 100 packets of 20 ms)"
+    assert not gateway.network.errors
