@@ -148,8 +148,12 @@ def test_the_console_issues_credentials_that_kamailio_accepts_and_refuses_forged
 
 
 def caller_steps(key: str, by: str, seconds_talking: int, sound: str) -> list[str]:
-    """Press `key` during the welcome (by RFC 2833 or SIP INFO), then talk (sipp's sample, again and again)."""
-    steps = [scenarios.pause(1500), scenarios.rfc2833(key) if by == "rfc2833" else scenarios.sip_info(key)]
+    """Press `key` during the welcome (by RFC 2833 or SIP INFO), then talk (sipp's sample, again and again).
+
+    The key comes 5 s into the welcome: on a loaded machine espeak may still be rendering the first
+    prompt at 1.5 s, and a key before the <Gather> plays is dropped, as on Twilio.
+    """
+    steps = [scenarios.pause(5000), scenarios.rfc2833(key) if by == "rfc2833" else scenarios.sip_info(key)]
     for _ in range(seconds_talking // 7):
         steps += [scenarios.audio(sound), scenarios.pause(7100)]
     return steps
