@@ -12,6 +12,7 @@ Chinese (zh) catalogs exist.
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 import tempfile
@@ -120,6 +121,64 @@ def conflicts() -> dict[str, set[str]]:
                     key = f"{message.context}|{message.id}" if message.context else message.id
                     seen.setdefault(key, set()).add(message.string)
     return {message_id: strings for message_id, strings in seen.items() if len(strings) > 1}
+
+
+CJK_CHAR = re.compile(r"[\u3400-\u9fff\uf900-\ufaff\u3000-\u303f\uff00-\uffef]")
+FULL_WIDTH = {",": "，", ";": "；", ":": "：", "?": "？", "!": "！", "(": "（", ")": "）"}
+
+
+def chinese_punctuation(text: str) -> str:
+    """Return `text` with the ASCII marks that touch Chinese made full-width (，；：？！（）).
+
+    A bracket pair changes together when either bracket touches Chinese; `%(name)s`
+    and times such as 9:00 are left alone.
+    """
+    chars = list(text)
+
+    def at(index: int) -> str:
+        return chars[index] if 0 <= index < len(chars) else ""
+
+    def chinese(index: int) -> bool:
+        return bool(CJK_CHAR.match(at(index)))
+
+    partner: dict[int, int] = {}
+    opened: list[int] = []
+    for index, char in enumerate(chars):
+        if char == "(" and at(index - 1) != "%":
+            opened.append(index)
+        elif char == ")" and opened:
+            start = opened.pop()
+            partner[index], partner[start] = start, index
+    result = chars[:]
+    for index, char in enumerate(chars):
+        if char not in FULL_WIDTH:
+            continue
+        if char in "()":
+            if index in partner:
+                start, end = sorted((index, partner[index]))
+                if any(chinese(i) for i in (start - 1, start + 1, end - 1, end + 1)):
+                    result[index] = FULL_WIDTH[char]
+        elif chinese(index - 1) or chinese(index + 1):
+            result[index] = FULL_WIDTH[char]
+            if at(index + 1) == " ":
+                result[index + 1] = ""
+    return "".join(result)
+
+
+def ascii_punctuation() -> dict[str, list[str]]:
+    """Return, per catalog, the Chinese translations with ASCII punctuation inside a Chinese sentence."""
+    found: dict[str, list[str]] = {}
+    for folder in catalogs():
+        po_file = folder / LOCALE / "LC_MESSAGES" / "messages.po"
+        if not po_file.exists():
+            continue
+        with po_file.open("rb") as handle:
+            for message in read_po(handle):
+                strings = message.string if isinstance(message.string, tuple) else (message.string,)
+                for text in strings:
+                    if message.id and text and chinese_punctuation(text) != text:
+                        found.setdefault(str(folder.relative_to(ROOT)), []).append(text)
+    return found
 
 
 def main(argv: list[str]) -> int:

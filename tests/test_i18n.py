@@ -21,3 +21,10 @@ def test_every_string_is_translated_to_chinese() -> None:
 
 def test_no_string_is_translated_two_ways_in_different_catalogs() -> None:
     assert load_i18n_script().conflicts() == {}, "the merged catalog would pick one of them at random"
+
+
+def test_chinese_sentences_use_chinese_punctuation() -> None:
+    script = load_i18n_script()
+    assert script.ascii_punctuation() == {}, "use ，；：？！（） inside Chinese (scripts/i18n.py chinese_punctuation)"
+    assert script.chinese_punctuation("您好,请讲(匿名)。") == "您好，请讲（匿名）。"
+    assert script.chinese_punctuation("每天9:00至17:00,休息 %(name)s (SMS)") == "每天9:00至17:00，休息 %(name)s (SMS)"
