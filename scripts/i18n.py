@@ -124,6 +124,7 @@ def conflicts() -> dict[str, set[str]]:
 
 
 CJK_CHAR = re.compile(r"[\u3400-\u9fff\uf900-\ufaff\u3000-\u303f\uff00-\uffef]")
+PLACEHOLDER = re.compile(r"%\([^)]*\)")
 FULL_WIDTH = {",": "，", ";": "；", ":": "：", "?": "？", "!": "！", "(": "（", ")": "）"}
 
 
@@ -141,17 +142,22 @@ def chinese_punctuation(text: str) -> str:
     def chinese(index: int) -> bool:
         return bool(CJK_CHAR.match(at(index)))
 
+    placeholder = {m.start() + 1 for m in PLACEHOLDER.finditer(text)} | {
+        m.end() - 1 for m in PLACEHOLDER.finditer(text)
+    }
     partner: dict[int, int] = {}
     opened: list[int] = []
     for index, char in enumerate(chars):
-        if char == "(" and at(index - 1) != "%":
+        if index in placeholder:
+            continue
+        if char == "(":
             opened.append(index)
         elif char == ")" and opened:
             start = opened.pop()
             partner[index], partner[start] = start, index
     result = chars[:]
     for index, char in enumerate(chars):
-        if char not in FULL_WIDTH:
+        if char not in FULL_WIDTH or index in placeholder:
             continue
         if char in "()":
             if index in partner:

@@ -28,3 +28,22 @@ def test_chinese_sentences_use_chinese_punctuation() -> None:
     assert script.ascii_punctuation() == {}, "use ，；：？！（） inside Chinese (scripts/i18n.py chinese_punctuation)"
     assert script.chinese_punctuation("您好,请讲(匿名)。") == "您好，请讲（匿名）。"
     assert script.chinese_punctuation("每天9:00至17:00,休息 %(name)s (SMS)") == "每天9:00至17:00，休息 %(name)s (SMS)"
+    assert script.chinese_punctuation("录音(%(types)s,不超过 %(mb)s MB)") == "录音（%(types)s，不超过 %(mb)s MB）"
+
+
+def test_every_translation_keeps_the_placeholders_of_its_message() -> None:
+    import re
+
+    from babel.messages.pofile import read_po
+
+    script = load_i18n_script()
+    placeholder = re.compile(r"%\(\w+\)[sd]")
+    broken = []
+    for folder in script.catalogs():
+        po_file = folder / "zh" / "LC_MESSAGES" / "messages.po"
+        with po_file.open("rb") as handle:
+            for message in read_po(handle):
+                if message.id and isinstance(message.id, str) and isinstance(message.string, str) and message.string:
+                    if set(placeholder.findall(message.id)) != set(placeholder.findall(message.string)):
+                        broken.append(message.string)
+    assert broken == []
