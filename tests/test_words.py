@@ -155,11 +155,15 @@ def answered_call_with_intake_and_escalation(app: Flask, base: str, world: World
         },
         timeout=10,
     )
-    assert saved.status_code == 200 and "/escalation/new" in saved.url, saved.text[:2000]
-    form = staff.get(saved.url, timeout=10)
+    assert saved.status_code == 200 and "flash success" in saved.text, saved.text[:2000]
+    with app.app_context():
+        case_id = find_call(db.session, sid).case_id
+        db.session.remove()
+    escalate_url = f"{base}/escalation/new?case_id={case_id}"
+    form = staff.get(escalate_url, timeout=10)
     token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', form.text).group(1)
     sent = staff.post(
-        saved.url,
+        escalate_url,
         data={"reason": "home_visit", "urgency": "normal", "note": "请上门探访", "csrf_token": token},
         timeout=10,
     )
