@@ -143,11 +143,15 @@ def tried_units(session: Session, order: WorkOrder) -> set[str]:
 
 def suggest_unit(session: Session, order: WorkOrder) -> str | None:
     """Suggest the next covering station by area: up the area tree, then the nearest, then the centre."""
-    tried = tried_units(session, order)
     area_id = order.area_id or (order.case.area_id if order.case is not None else None)
+    return covering_station(session, area_id, tried_units(session, order))
+
+
+def covering_station(session: Session, area_id: int | None, tried: set[str] | None = None) -> str | None:
+    """Return the first station covering an area ("station:<id>") that is not among `tried`."""
     for target in station_targets(session, area_id, None, None):
         key = f"station:{target.id}"
-        if key not in tried:
+        if key not in (tried or set()):
             return key
     return None
 

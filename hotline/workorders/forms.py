@@ -52,6 +52,23 @@ class RedispatchForm(FlaskForm):
     note = TextAreaField(_l("Note"), validators=[Optional(), Length(max=4000)])
 
 
+class DispatchForm(FlaskForm):
+    """A supervisor dispatches an order for a case straight to a unit."""
+
+    unit = SelectField(_l("Send to"), validators=[DataRequired()])
+    urgency = SelectField(_l("Urgency"), validators=[DataRequired()], default="normal")
+    reason = SelectField(_l("Reason"), validators=[DataRequired()])
+    request = TextAreaField(_l("What is asked"), validators=[DataRequired(), Length(max=4000)])
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        from hotline.escalation.forms import own_choices
+        from hotline.escalation.models import Reason
+
+        super().__init__(*args, **kwargs)
+        self.urgency.choices = [(value, URGENCY_LABELS[value]) for value in ("normal", "urgent", "emergency")]
+        self.reason.choices = [choice for choice in own_choices(Reason) if choice[0] != Reason.CALLBACK]
+
+
 class SuperviseForm(FlaskForm):
     """Mark an order 督办."""
 

@@ -27,6 +27,7 @@ from hotline.workorders import attachments, board, closing, deadlines, figures, 
 from hotline.workorders.exceptions import BadInput, NotYourOrder, OrderNotFound, UploadRefused, WrongState
 from hotline.workorders.forms import (
     AttachmentForm,
+    DispatchForm,
     ExtensionForm,
     LimitsForm,
     NoteForm,
@@ -341,6 +342,54 @@ def supervise(order_id: int) -> Any:
         return _("Marked as supervised.")
 
     return supervisor_action(order_id, run)
+
+
+@bp.route("/orders/dispatch", methods=["GET", "POST"])
+@require_role(Role.SUPERVISOR)
+def dispatch_page() -> Any:
+    """Dispatch an order for a case to a station or organisation the supervisor chooses (the covering one suggested)."""
+    from hotline.cases.casework import find_case_by_reference
+    from hotline.cases.guard import guard_case
+
+    reference = (request.args.get("case") or "").strip()
+    case = find_case_by_reference(db.session, reference) if reference else None
+    if reference and case is None:
+        return render_template(
+            "workorders/dispatch.html", case=None, reference=reference, error=_("No case has this reference.")
+        ), 404
+    form = DispatchForm()
+    form.unit.choices = board.unit_choices(db.session)
+    suggested = None
+    error = None
+    if case is not None:
+        guard_case(case)
+        suggested = board.covering_station(db.session, case.area_id)
+        if request.method == "GET" and suggested:
+            form.unit.data = suggested
+        if form.validate_on_submit():
+            kind, _sep, unit_id = form.unit.data.partition(":")
+            try:
+                order = services.dispatch_to_unit(
+                    db.session,
+                    case_id=case.id,
+                    kind=kind,
+                    unit_id=int(unit_id),
+                    urgency=form.urgency.data,
+                    reason=form.reason.data,
+                    request_text=form.request.data,
+                    actor_id=current_user.id,
+                    now=utcnow(),
+                )
+            except BadInput as problem:
+                db.session.rollback()
+                error = board.input_text(problem)
+            else:
+                flash(_("Dispatched to %(unit)s.", unit=order.unit_name))
+                return redirect(url_for("workorders.order_page", order_id=order.id))
+    status = 422 if request.method == "POST" else 200
+    return render_template(
+        "workorders/dispatch.html", case=case, reference=reference, form=form, suggested=suggested, error=error
+    ), status
 
 
 @bp.route("/orders/<int:order_id>/return-call", methods=["GET", "POST"])
