@@ -63,14 +63,15 @@ def test_a_cold_transfer_puts_the_caller_through_to_the_experts_phone(app: Flask
     with time_machine.travel(NOON, tick=True), simulated_line(app, base) as gateway:
         caller, sid, state_url, call_id, staff, expert_id = answered_call(app, base)
         network = gateway.network
-        network.callees[EXPERT_PHONE] = CallerScript(ring_seconds=1, talk_seconds=600)
+        network.callees[EXPERT_PHONE] = CallerScript(ring_seconds=1, talk_seconds=3)
         hand_to_expert(base, staff, call_id, expert_id)
 
-        leg = until(lambda: (b := network.call(sid).bridged_with) and network.call(b).to == EXPERT_PHONE and b)
-        expert_leg = network.call(leg)
+        # The expert answers, talks with the caller, and hangs up: the transfer is done.
+        until(lambda: transfer_status(app, call_id) == "completed", timeout=60)
+        with network.lock:
+            (expert_leg,) = [call for call in network.calls.values() if call.to == EXPERT_PHONE]
         assert expert_leg.from_ == app.config["TWILIO_NUMBER"]  # the expert sees the hotline, not the caller
-        network.hang_up(leg)
-        until(lambda: transfer_status(app, call_id) == "completed")
+        assert expert_leg.parent_sid == sid
         until(lambda: not caller.get(state_url, timeout=10).json()["live"])
         kinds = [event.kind for event in app_call(app, sid).events]
         assert "transfer.cold_expert" in kinds and "transfer.expert_talked" in kinds
@@ -81,10 +82,10 @@ def test_an_expert_who_does_not_answer_sends_the_caller_back_to_the_queue(app: F
     base = live_server.url
     with time_machine.travel(NOON, tick=True), simulated_line(app, base) as gateway:
         caller, sid, state_url, call_id, staff, expert_id = answered_call(app, base)
-        gateway.network.callees[EXPERT_PHONE] = CallerScript(answer="no-answer")
+        gateway.network.callees[EXPERT_PHONE] = CallerScript(answer="no-answer", ring_seconds=2)
         hand_to_expert(base, staff, call_id, expert_id)
 
-        until(lambda: transfer_status(app, call_id) == "failed")
+        until(lambda: transfer_status(app, call_id) == "failed", timeout=60)
         until(lambda: caller.get(state_url, timeout=10).json()["in_queue"])
         assert "transfer.expert_missed" in [event.kind for event in app_call(app, sid).events]
         assert not [event for event in gateway.network.errors if event.kind == "application-error"]
