@@ -7,7 +7,9 @@ in as a worker the console names; set yourself available; call the hotline from
 the simulator page in another window and press a menu key; the offer rings; accept
 it, talk by text, bring the expert on duty in (their phone rings on the simulator
 page and joins the conference), leave, hang the expert's phone up, fill the
-intake and save it. Then the manager's reports show the
+intake with the caller's community and the outcome "escalate", send the escalation,
+and reply `1 <code>` from the station's number on the simulator page: the console's
+escalation list shows the acceptance. Then the manager's reports show the
 demo's figures and the monthly report its rota fairness.
 """
 
@@ -20,12 +22,15 @@ from typing import Any
 import pytest
 import time_machine
 from flask import Flask
+from sqlalchemy import select
 
 from hotline.demo import DEMO_PASSWORD, seed_demo
+from hotline.escalation.models import Referral
 from hotline.extensions import db
 from tests.console.conftest import real_socketio  # noqa: F401  (a fixture the line needs)
 from tests.support.browser import chromium, log_in, needs_chromium
 from tests.support.simulator import simulated_line
+from tests.support.waiting import until
 
 pytestmark = needs_chromium
 
@@ -45,6 +50,15 @@ def demo_line(app: Flask, live_server: Any, real_socketio: None) -> Any:  # noqa
     """The live server on the simulated line; the test seeds the demo at its moment."""
     with simulated_line(app, live_server.url):
         yield live_server.url
+
+
+def walk_referral(app: Flask) -> Referral:
+    """Return the walk's referral (the newest: the demo's history is older)."""
+    with app.app_context():
+        referral = db.session.scalar(select(Referral).order_by(Referral.id.desc()).limit(1))
+        db.session.expunge_all()
+        db.session.remove()
+    return referral
 
 
 def duty_worker_for(page: Any, base: str) -> str:
@@ -118,10 +132,28 @@ def test_the_readme_walk_works_at_any_hour(app: Flask, demo_line: str, moment: d
                 page.check('input[name="target_groups"][value="elderly_alone"]')
                 page.check('input[name="risk"][value="low"]')
                 page.fill('textarea[name="summary"]', "来电人母亲独居，情绪低落，希望有人探访。")
-                page.check('input[name="outcome"][value="resolved"]')
+                for level in ("district", "street", "community"):  # the caller's community
+                    page.select_option(f"#area-{level}", index=1)
+                # Step 3: the outcome "escalate", the escalation form, the station's SMS and its reply.
+                page.check('input[name="outcome"][value="escalate"]')
                 page.click("#save-intake")
-                page.wait_for_url("**/console")
+                page.wait_for_url("**/escalation/new*")
                 expect(page.locator(".flash.success")).to_contain_text("登记已保存为个案")
+                page.select_option('select[name="reason"]', "home_visit")
+                page.fill('textarea[name="note"]', "请站点社工上门探访独居老人。")
+                page.click('form:has(select[name="reason"]) button[type="submit"]')
+                page.wait_for_url(re.compile(r".*/escalation/\d+$"))
+                sms = simulator.locator("#outbound li", has_text="回复")
+                expect(sms.first).to_be_visible()
+                found = re.search(r"→ (\+\d+): .*回复\D*1 ?([A-Za-z0-9]+)", sms.first.inner_text())
+                assert found, sms.first.inner_text()
+                simulator.fill("#sms-from", found.group(1))
+                simulator.fill("#sms-body", f"1 {found.group(2)}")
+                simulator.click("#sms-form button")
+                expect(simulator.locator("#sms-replies")).not_to_be_empty()
+                until(lambda: walk_referral(app).acknowledged_at is not None)
+                page.goto(f"{base}/escalation/{walk_referral(app).escalation_id}")
+                expect(page.locator("main")).to_contain_text("已接受")
 
                 # Step 5: the manager's reports and monthly report show the demo's figures.
                 reports = boss.new_page()
