@@ -119,7 +119,7 @@ def test_the_readme_walk_works_at_any_hour(app: Flask, demo_line: str, moment: d
                 expect(page.locator("#chat-lines")).to_contain_text("我母亲一个人住")
                 # Transfer to the expert on duty: their phone rings on the simulator page and joins the
                 # conference; leave it from the console, hang the expert's phone up from the simulator page.
-                page.click('form:has(input[name="kind"][value="warm"]) button[type="submit"]')
+                page.click("#warm-expert")
                 expect(page.locator(".flash.success")).to_be_visible()
                 expert_phone = simulator.locator("#phones li", has_text=EXPERT_PHONES)
                 expect(expert_phone).to_contain_text("在会议中")
@@ -137,12 +137,11 @@ def test_the_readme_walk_works_at_any_hour(app: Flask, demo_line: str, moment: d
                 # Step 3: the outcome "escalate", the escalation form, the station's SMS and its reply.
                 page.check('input[name="outcome"][value="escalate"]')
                 page.click("#save-intake")
-                page.wait_for_url("**/escalation/new*")
                 expect(page.locator(".flash.success")).to_contain_text("登记已保存为个案")
-                page.select_option('select[name="reason"]', "home_visit")
-                page.fill('textarea[name="note"]', "请站点社工上门探访独居老人。")
-                page.click('form:has(select[name="reason"]) button[type="submit"]')
-                page.wait_for_url(re.compile(r".*/escalation/\d+$"))
+                dialog = page.locator("#escalation-dialog")  # the escalation form, on the call page
+                dialog.locator('select[name="reason"]').select_option("home_visit")
+                dialog.locator('textarea[name="note"]').fill("请站点社工上门探访独居老人。")
+                dialog.locator('button[type="submit"]').first.click()
                 sms = simulator.locator("#outbound li", has_text="回复")
                 expect(sms.first).to_be_visible()
                 found = re.search(r"→ (\+\d+): .*回复\D*1 ?([A-Za-z0-9]+)", sms.first.inner_text())
