@@ -21,5 +21,7 @@ def upgrade():
 
 
 def downgrade():
-    with op.batch_alter_table("users") as batch:
-        batch.drop_column("feishu_user_id")
+    # Not batch mode: on SQLite that rebuilds `users`, and dropping the old table fails
+    # the foreign keys of every table that points at it. SQLite (3.35+) and PostgreSQL
+    # both drop a plain column in place.
+    op.drop_column("users", "feishu_user_id")
