@@ -68,5 +68,7 @@ def log_in(page: Any, base_url: str, username: str, password: str = TEST_PASSWOR
     page.goto(f"{base_url}/login")
     page.fill('input[name="username"]', username)
     page.fill('input[name="password"]', password)
-    page.click('button[type="submit"]')
-    page.wait_for_load_state("load")
+    # Wait for the form's own navigation: a page already loaded satisfies wait_for_load_state at once,
+    # and a goto that follows too soon cancels the log-in's answer (and its session cookie) on a slow machine.
+    with page.expect_navigation(wait_until="load"):
+        page.click('button[type="submit"]')
