@@ -129,3 +129,8 @@ def wallboard_alert(supervisor_ids: set[int], payload: dict[str, Any]) -> None:
             _emit("wallboard.alert", payload, user_room(supervisor_id))
     else:
         _emit("wallboard.alert", payload, role_room("supervisor"))
+
+
+def directory_test_changed(target: str) -> None:
+    """Tell managers' directory pages that a test SMS or test call to an entry ("stations:4") has news."""
+    _emit("directory.test_changed", {"target": target}, role_room("manager"))

@@ -139,3 +139,21 @@ class Organisation(Base):
 
 
 Index("ix_stations_tier_active", Station.tier, Station.active)
+
+
+class DirectoryTestCall(Base):
+    """A manager's test call to a directory entry's number, and what became of it (from the line's status)."""
+
+    __tablename__ = "directory_test_calls"
+
+    id: Mapped[intpk]
+    target: Mapped[str] = mapped_column(String(60), index=True)
+    """The entry called ("stations:4")."""
+    to: Mapped[str] = mapped_column(EncryptedString())
+    status: Mapped[code] = mapped_column(default="calling")
+    """calling, ringing, in_progress (answered, the message playing), answered, no_answer, busy, failed, uncertain."""
+    call_sid: Mapped[str | None] = mapped_column(String(64), index=True)
+    error: Mapped[str | None] = mapped_column(String(300))
+    requested_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime | None]

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, current_app, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -15,7 +15,7 @@ from flask_login import current_user
 
 from hotline.access import logged_in, require_role
 from hotline.clock import utcnow
-from hotline.directory import exchange, hsds, services
+from hotline.directory import exchange, hsds, services, test_calls
 from hotline.directory.exceptions import DuplicateEntry, ImportFailed, NoPhone, NoRobot
 from hotline.directory.forms import (
     CHANNEL_CHOICES,
@@ -30,7 +30,9 @@ from hotline.directory.forms import (
 )
 from hotline.directory.models import Area, ExpertVolunteer, Organisation, Station
 from hotline.extensions import db
+from hotline.privacy import mask_phone
 from hotline.vocabulary import Role, label
+from hotline.web import local_time
 
 bp = Blueprint("directory", __name__)
 
@@ -180,16 +182,21 @@ def make_views(kind: Kind) -> None:
                 flash(_("Saved."), "success")
                 return redirect(url_for(f"directory.{kind.name}"))
         status = 422 if form.errors else 200
-        test_sms = services.last_test_sms(db.session, entry) if entry is not None and kind.model is not Area else None
+        tests = entry_tests(entry) if entry is not None and kind.model is not Area else {}
         return render_template(
             "directory/form.html",
             kind=kind,
             form=form,
             entry=entry,
-            test_sms=test_sms,
-            sms_states=SMS_STATES,
+            tests=tests,
             template_sms=services.sends_template_sms(db.session),
         ), status
+
+    def tests_state(entry_id: int) -> Any:
+        entry = services.get_entry(db.session, kind.model, entry_id)
+        if entry is None:
+            abort(404)
+        return jsonify(entry_tests(entry))
 
     def export() -> Any:
         body = "\ufeff" + exchange.export_csv(db.session, kind.name)  # the BOM makes spreadsheet apps read UTF-8
@@ -256,6 +263,7 @@ def make_views(kind: Kind) -> None:
             f"{base}/<int:entry_id>/test-message", f"{kind.name}_test", manager(test_message), methods=["POST"]
         )
         bp.add_url_rule(f"{base}/<int:entry_id>/test-sms", f"{kind.name}_test_sms", manager(test_sms), methods=["POST"])
+        bp.add_url_rule(f"{base}/<int:entry_id>/tests.json", f"{kind.name}_tests", manager(tests_state))
     bp.add_url_rule(f"{base}/", kind.name, manager(listing))
     bp.add_url_rule(f"{base}/new", f"{kind.name}_new", manager(edit), methods=["GET", "POST"])
     bp.add_url_rule(f"{base}/<int:entry_id>", f"{kind.name}_edit", manager(_copy(edit)), methods=["GET", "POST"])
@@ -274,6 +282,48 @@ SMS_STATES = {
     "cancelled": _l("cancelled"),
 }
 """A test SMS's state as the directory page says it."""
+
+CALL_STATES = {
+    "calling": _l("calling"),
+    "ringing": _l("ringing"),
+    "in_progress": _l("answered, the message is playing"),
+    "answered": _l("answered, the message was played"),
+    "no_answer": _l("no answer"),
+    "busy": _l("busy"),
+    "failed": _l("the call failed"),
+    "uncertain": _l("uncertain (never redialled)"),
+}
+"""A test call's outcome as the directory page says it."""
+SMS_FINAL = frozenset({"delivered", "undelivered", "failed", "cancelled"})
+
+
+def entry_tests(entry: Any) -> dict[str, Any]:
+    """Return the entry's latest test SMS and test call as the page shows them: the line, and whether it is final.
+
+    The page and its JSON (`<kind>_tests`, fetched when a push says there is news) read this one function.
+    """
+    shown: dict[str, Any] = {"target": test_calls.target_of(entry), "sms": None, "call": None}
+    message = services.last_test_sms(db.session, entry)
+    if message is not None:
+        text = _(
+            "Last test SMS to %(number)s, %(at)s: %(state)s",
+            number=mask_phone(message.to),
+            at=local_time(message.created_at),
+            state=SMS_STATES.get(message.status, message.status),
+        )
+        text += f" ({message.error})" if message.error else ""
+        shown["sms"] = {"state": message.status, "final": message.status in SMS_FINAL, "text": text}
+    call = test_calls.last_test_call(db.session, entry)
+    if call is not None:
+        text = _(
+            "Last test call to %(number)s, %(at)s: %(state)s",
+            number=mask_phone(call.to),
+            at=local_time(call.created_at),
+            state=CALL_STATES.get(call.status, call.status),
+        )
+        text += f" ({call.error})" if call.error else ""
+        shown["call"] = {"state": call.status, "final": call.status in test_calls.SETTLED, "text": text}
+    return shown
 
 
 def test_text() -> str:

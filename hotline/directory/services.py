@@ -325,7 +325,7 @@ def send_test_message(session: Session, entry: Any, text: str, now: datetime, ac
 
 def test_sms_origin(entry: Any) -> str:
     """Return the origin prefix of an entry's test SMS ("test:stations:4:")."""
-    return f"test:{entry.__tablename__}:{entry.id}:"
+    return f"{sms.DIRECTORY_TEST}{entry.__tablename__}:{entry.id}:"
 
 
 def sends_template_sms(session: Session) -> bool:

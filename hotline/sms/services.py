@@ -21,7 +21,7 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from hotline import signals
+from hotline import push, signals
 from hotline.privacy import normalise_phone, phone_lookup_hash
 from hotline.sms import configuration
 from hotline.sms.exceptions import NoConsent, SmsNotConfigured, StaffSmsFailed
@@ -33,6 +33,8 @@ log = logging.getLogger("hotline.sms")
 MAX_ATTEMPTS = 5
 STALE_AFTER = timedelta(minutes=2)
 OWNED_BY_ESCALATION = "attempt:"
+DIRECTORY_TEST = "test:"
+"""The origin prefix of a manager's test SMS from the directory page ("test:stations:4:…")."""
 OPT_OUT_WORDS = frozenset({"TD", "退订", "TD退订", "T", "N", "0000"})
 SURVEY_WINDOW = timedelta(hours=48)
 
@@ -331,7 +333,15 @@ def record_report(
             None, session=session, origin=message.origin, status=message.status, error=message.error, now=now
         )
     session.commit()
+    announce_test(message)
     return message
+
+
+def announce_test(message: SmsMessage) -> None:
+    """Tell the directory page of a test SMS's entry that its state changed (after the commit)."""
+    origin = message.origin or ""
+    if origin.startswith(DIRECTORY_TEST):
+        push.directory_test_changed(":".join(origin.split(":")[1:3]))
 
 
 def handle_inbound(

@@ -9,7 +9,7 @@ def init_app(app: Flask) -> None:
     import hotline.telephony.routes.voicemail  # noqa: F401  (its views join voice.bp)
     from hotline.telephony.labels import template_helpers
     from hotline.telephony.provider_impls import install_provider
-    from hotline.telephony.routes import api, manage, prompts, survey, voice
+    from hotline.telephony.routes import api, manage, prompts, survey, test_calls, voice
 
     app.jinja_env.globals.update(template_helpers())
     app.register_blueprint(voice.bp)
@@ -18,6 +18,7 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(manage.bp)
     app.register_blueprint(prompts.bp)
     app.register_blueprint(survey.bp)
+    app.register_blueprint(test_calls.bp)
     manage.register_nav(app)
     install_provider(app)
     from hotline import signals

@@ -37,6 +37,8 @@ ROUTES: dict[str, set[int]] = {
     "/twilio/console/hold": {200},
     "/twilio/console/expert/<int:call_id>": {200},
     "/twilio/console/expert/<int:call_id>/result": {200},
+    "/twilio/directory/test-calls/<int:test_call_id>": {200},
+    "/twilio/directory/test-calls/<int:test_call_id>/status": {200, 204},
     "/twilio/escalation/status/<int:attempt_id>": {200, 204},
     "/twilio/escalation/voice/<int:attempt_id>": {200},
     "/twilio/escalation/voice/<int:attempt_id>/answer": {200},
