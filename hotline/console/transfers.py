@@ -134,7 +134,7 @@ def cold_transfer_to_expert(
 
     Raises:
         TransferRefused: the worker is not on this call, or the expert is not on duty or has no phone number.
-        TelephonyError: the phone network refused; the caller stays with the worker.
+        TelephonyError: the phone network refused; the caller stays with the worker, the transfer failed.
     """
     entry = session.scalar(select(RoutingEntry).where(RoutingEntry.call_id == call.id))
     if not is_on_call(call, entry, worker_id):
@@ -150,12 +150,22 @@ def cold_transfer_to_expert(
         updated_at=now,
     )
     session.add(transfer)
-    session.flush()
-    provider.redirect_call(call.call_sid, public_url(f"/twilio/console/expert/{call.id}", transfer=transfer.id))
     adapters.add_call_event(
         session, call, "transfer.cold_expert", now, worker_id=worker_id, expert_id=expert_id, expert=expert.name
     )
+    session.flush()
+    call_sid, dial_url = call.call_sid, public_url(f"/twilio/console/expert/{call.id}", transfer=transfer.id)
+    # Committed before the redirect: the network fetches the expert's <Dial> at once, in a request of
+    # its own, and a transfer it cannot read there sends the caller back to the queue. Nothing is read
+    # again until the network answered, so no transaction (no SQLite write lock) is held meanwhile.
     session.commit()
+    try:
+        provider.redirect_call(call_sid, dial_url)
+    except TelephonyError:
+        transfer.status, transfer.updated_at = "failed", now
+        adapters.add_call_event(session, call, "transfer.network_refused", now, worker_id=worker_id)
+        session.commit()
+        raise
     routing.release_worker(session, call.id, worker_id, now)
     return transfer
 

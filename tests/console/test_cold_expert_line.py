@@ -4,10 +4,8 @@ does not answer sends the caller back to the front of the queue."""
 
 from __future__ import annotations
 
-import os
 from typing import Any
 
-import pytest
 import time_machine
 from flask import Flask
 from sqlalchemy import select
@@ -24,14 +22,6 @@ from tests.console.test_transfer_line import (
 )
 from tests.support.simulator import simulated_line, simulator_page
 from tests.support.waiting import until
-
-pytestmark = pytest.mark.skipif(
-    os.environ.get("DATABASE_URL", "").startswith("postgresql"),
-    reason=(
-        "order-dependent on PostgreSQL with Redis: fails after other line tests about one run in two;"
-        " passes alone and on SQLite (closing note, 2026-12-04)"
-    ),
-)
 
 
 def transfer_status(app: Flask, call_id: int) -> str | None:
