@@ -1,4 +1,4 @@
-"""The scheduler's wallboard work: alert the supervisor on call when a threshold is newly crossed."""
+"""The wallboard's alerts: the supervisor on call is told when a threshold is newly crossed or the trunk is lost."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from hotline import push
 from hotline.routing.adapters import on_duty_supervisor_ids
 from hotline.settings import Setting
 from hotline.wallboard.services import board
+from hotline.wallboard.trunk import record_report
 
 STATE_KEY = "wallboard.alerts"
 
@@ -32,6 +33,13 @@ def alert_on_call(session: Session, now: datetime) -> list[str]:
     if new:
         push.wallboard_alert(on_duty_supervisor_ids(session, now), {"alerts": new, "at": now.isoformat()})
     return new
+
+
+def trunk_reported(session: Session, params: dict[str, str], now: datetime) -> list[str]:
+    """Record a SIP gateway's trunk report and alert the supervisor on call at once; return the alerts sent."""
+    if record_report(session, params, now) is None:
+        return []
+    return alert_on_call(session, now)
 
 
 def tick() -> None:

@@ -19,6 +19,7 @@ ALERTS: dict[str, Any] = {
     "service_level": _l("Today's service level is below the target"),
     "abandonment": _l("Today's abandonment rate is above the threshold"),
     "callbacks": _l("Callbacks are past their deadline"),
+    "trunk_lost": _l("The phone line's trunk registration is lost: callers cannot reach the hotline"),
 }
 MODES: dict[str, Any] = {
     "listen": _l("Listen"),

@@ -16,7 +16,7 @@ from hotline.telephony.providers import TelephonyError, get_provider
 from hotline.telephony.security import twilio_webhook
 from hotline.telephony.webhook_support import xml
 from hotline.vocabulary import Role
-from hotline.wallboard import services, thresholds
+from hotline.wallboard import jobs, services, thresholds
 from hotline.wallboard.forms import ThresholdsForm
 from hotline.wallboard.labels import MODES
 from hotline.wallboard.monitor import CannotMonitor, join_call, supervisor_twiml
@@ -81,3 +81,11 @@ def monitor_twiml(call_id: int) -> Response:
     """The supervisor answered: join the call's conference as the mode says."""
     call = db.session.get(Call, call_id)
     return xml(supervisor_twiml(call, request.args.get("mode", ""), request.args.get("coach")))
+
+
+@bp.post("/twilio/wallboard/trunk")
+@twilio_webhook
+def trunk_report() -> Response:
+    """Take a SIP gateway's report that its trunk registration was lost or restored (signed like Twilio's)."""
+    jobs.trunk_reported(db.session, request.form.to_dict(), utcnow())
+    return Response(status=204)

@@ -20,6 +20,7 @@ from hotline.routing.adapters import on_duty_supervisor_ids, on_duty_worker_ids,
 from hotline.routing.models import WorkerPresence
 from hotline.telephony.models import Call
 from hotline.wallboard.thresholds import Thresholds, load
+from hotline.wallboard.trunk import lost_gateways
 
 STATE_ORDER = ("offered", "on_call", "wrap_up", "available", "away", "offline")
 
@@ -171,7 +172,7 @@ def overdue_callbacks(session: Session, now: datetime) -> int:
 
 
 def board(session: Session, now: datetime) -> Board:
-    """Return the wallboard at `now`, with the thresholds crossed named in `alerts`."""
+    """Return the wallboard at `now`, with the thresholds crossed (and a trunk lost) named in `alerts`."""
     limits = load(session)
     target = service_level_target(session)
     start = start_of_day(now)
@@ -189,7 +190,7 @@ def board(session: Session, now: datetime) -> Board:
         workers(session, now, limits),
         live_calls(session),
     )
-    result.alerts = crossed(result)
+    result.alerts = crossed(result) + (["trunk_lost"] if lost_gateways(session) else [])
     return result
 
 

@@ -31,6 +31,7 @@ ROUTES: dict[str, set[int]] = {
     "/twilio/callbacks/attempts/<int:attempt_id>/bridge": {200},
     "/twilio/callbacks/attempts/<int:attempt_id>/result": {200, 204},
     "/twilio/wallboard/monitor/<int:call_id>": {200},
+    "/twilio/wallboard/trunk": {204},
     "/twilio/voice/sms-consent": {200},
     "/twilio/console/conference/<int:call_id>": {200},
     "/twilio/console/conference/<int:call_id>/events": {204},

@@ -73,6 +73,7 @@ class SipLine:
         self.registered: bool | None = None if settings.trunk.registers() else True
         self.registration_failures = 0
         self.registration_retries: list[float] = []  # the delays chosen after each failure in a row
+        self.on_trunk_change: Callable[[bool, int, str], None] | None = None  # told on the PJSIP thread; must not wait
         self.rtp = RtpTotals()
         self._calls: dict[int, SipCall] = {}  # touched on the PJSIP thread only
         self._keys = itertools.count(1)
@@ -222,7 +223,10 @@ class SipLine:
             if self.registered is not True:
                 log.info("registered to the trunk")
             self.registration_retries.clear()
+        changed = self.registered is not registered
         self.registered = registered
+        if changed and self.on_trunk_change is not None:
+            self.on_trunk_change(registered, code, reason)
 
     def _register_again(self) -> None:
         """Send a new REGISTER after a failure (PJSIP thread); a refusal schedules the next, later."""

@@ -14,6 +14,7 @@ from hotline.gateway.sip.journal import CallJournal
 from hotline.gateway.sip.media import SipMedia
 from hotline.gateway.sip.prompts import Prompts
 from hotline.gateway.sip.settings import SipSettings
+from hotline.gateway.sip.trunk_report import TrunkReporter
 
 log = logging.getLogger(__name__)
 STOP_SETTLE_SECONDS = 20.0  # how long a stopping gateway waits for its calls' last webhooks
@@ -36,6 +37,11 @@ class SipGateway(Gateway):
         self.media = SipMedia(settings, Prompts(cache_dir))
         self.journal = CallJournal(cache_dir / "calls.json")
         self.health = HealthServer(self.media.line, *health_address) if health_address else None
+        self.trunk_reporter: TrunkReporter | None = None
+        if settings.trunk.registers():  # the supervisor is told when the registration is lost or restored
+            where = f"{settings.host}:{settings.port}"
+            self.trunk_reporter = TrunkReporter.for_app(app_base_url, public_base_url, auth_token, account_sid, where)
+            self.media.line.on_trunk_change = self.trunk_reporter.changed
         super().__init__(app_base_url, public_base_url, auth_token, account_sid, media=self.media, **options)
         self.media.attach(self.network)
 
@@ -49,6 +55,8 @@ class SipGateway(Gateway):
         super().start(realtime or 1.0)
         self.journal.recover(self.network)  # the calls a crashed run left, reported ended
         self.journal.watch(self.network)
+        if self.trunk_reporter is not None:
+            self.trunk_reporter.start()
         try:
             self.media.open()
         except Exception:
@@ -71,6 +79,8 @@ class SipGateway(Gateway):
             if not self.network.wait_settled(STOP_SETTLE_SECONDS):
                 log.warning("stopping with calls or callbacks still pending: %s", self.network.live_calls())
             self.journal.close()
+            if self.trunk_reporter is not None:
+                self.trunk_reporter.stop()
         finally:
             super().stop()
 
