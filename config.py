@@ -256,10 +256,17 @@ class Config:
             self.TWILIO_API_BASE_URL = f"http://{host}:{port}"  # the app's twilio client talks to the gateway
         # A pooled PostgreSQL connection idle longer than this is tested before use (0: every time).
         self.DATABASE_PING_IDLE_MS = env_int("DATABASE_PING_IDLE_MS", 1000)
+        # PostgreSQL connections each web process keeps open, and how many more it may open for a burst.
+        self.DATABASE_POOL_SIZE = env_int("DATABASE_POOL_SIZE", 20, minimum=1)
+        self.DATABASE_POOL_OVERFLOW = env_int("DATABASE_POOL_OVERFLOW", 0)
         if self.DATABASE_URL.startswith("sqlite"):
             self.SQLALCHEMY_ENGINE_OPTIONS = {"connect_args": {"timeout": 30}, "hide_parameters": True}
         else:
-            self.SQLALCHEMY_ENGINE_OPTIONS = {"hide_parameters": True}
+            self.SQLALCHEMY_ENGINE_OPTIONS = {
+                "hide_parameters": True,
+                "pool_size": self.DATABASE_POOL_SIZE,
+                "max_overflow": self.DATABASE_POOL_OVERFLOW,
+            }
 
     def load_gateway_sip(self) -> None:
         """The gateway's SIP line: listen address, RTP ports, the trunk (registration or peers)."""

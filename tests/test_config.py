@@ -51,6 +51,8 @@ def test_production_names_the_missing_variable(production_env: pytest.MonkeyPatc
         ("TELEPHONY", "carrier-pigeon"),
         ("FIELD_ENCRYPTION_KEY", "not-a-key"),
         ("REDIS_URL", "http://x"),
+        ("DATABASE_POOL_SIZE", "0"),
+        ("DATABASE_POOL_OVERFLOW", "many"),
     ],
 )
 def test_wrong_values_are_refused_with_the_variable_named(
@@ -60,6 +62,17 @@ def test_wrong_values_are_refused_with_the_variable_named(
     with pytest.raises(ConfigError) as error:
         load_config("production")
     assert error.value.variable == variable
+
+
+def test_the_postgresql_pool_keeps_twenty_connections_and_opens_none_beyond(
+    production_env: pytest.MonkeyPatch,
+) -> None:
+    options = load_config("production").SQLALCHEMY_ENGINE_OPTIONS
+    assert (options["pool_size"], options["max_overflow"]) == (20, 0)
+    production_env.setenv("DATABASE_POOL_SIZE", "50")
+    production_env.setenv("DATABASE_POOL_OVERFLOW", "5")
+    options = load_config("production").SQLALCHEMY_ENGINE_OPTIONS
+    assert (options["pool_size"], options["max_overflow"]) == (50, 5)
 
 
 def test_unknown_environment_is_refused() -> None:

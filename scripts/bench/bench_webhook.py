@@ -82,8 +82,17 @@ class Load:
 
     make: RequestMaker
     per_round: int
+    pid: int
+    """The gunicorn process that answers (its worker's CPU is read from /proc around each round)."""
     fallback_expected: bool = False
     rounds: list[LoadResult] = field(default_factory=list)
+    cpu_seconds: float = 0.0
+
+    @property
+    def cpu_ms_per_request(self) -> float:
+        """Return the server's CPU time per request sent in the rounds, in milliseconds."""
+        sent = self.per_round * len(self.rounds)
+        return self.cpu_seconds * 1000 / sent if sent else 0.0
 
     @property
     def pooled(self) -> LoadResult:
@@ -103,9 +112,11 @@ def run_rounds(loads: dict[str, Load], args: argparse.Namespace) -> None:
     for number in range(args.rounds):
         for load in loads.values():
             first = args.warmup + number * load.per_round
+            started = whole_call.process_cpu(load.pid)
             result = run_load(
                 load.make, args.concurrency, load.per_round, first, fallback_expected=load.fallback_expected
             )
+            load.cpu_seconds += whole_call.process_cpu(load.pid) - started
             load.rounds.append(result)
 
 
@@ -138,10 +149,12 @@ def bench_one(database: str, worker: str, redis_url: str | None, args: argparse.
     with contextlib.ExitStack() as servers:
         baseline = servers.enter_context(gunicorn("baseline", "baseline_app:app", baseline_env, baseline_port, worker))
         hotline = servers.enter_context(gunicorn("hotline", "wsgi:app", env, hotline_port, worker))
+        assert baseline.process is not None and hotline.process is not None  # noqa: S101  (started above)
+        base_pid, hotline_pid = baseline.process.pid, hotline.process.pid
         loads = {
-            "baseline": Load(new_calls(baseline.url, "CAbase"), per_round),
-            "hotline": Load(new_calls(hotline.url, "CAbench"), per_round),
-            "no-db": Load(no_call_sid(hotline.url), per_round, fallback_expected=True),
+            "baseline": Load(new_calls(baseline.url, "CAbase"), per_round, base_pid),
+            "hotline": Load(new_calls(hotline.url, "CAbench"), per_round, hotline_pid),
+            "no-db": Load(no_call_sid(hotline.url), per_round, hotline_pid, fallback_expected=True),
         }
         run_rounds(loads, args)
         first_open = args.warmup + args.rounds * per_round
@@ -159,10 +172,19 @@ def bench_one(database: str, worker: str, redis_url: str | None, args: argparse.
     base, real = loads["baseline"].pooled, loads["hotline"].pooled
     real_ratio, real_rounds = ratio_cells(loads["hotline"], loads["baseline"])
     floor_ratio, floor_rounds = ratio_cells(loads["no-db"], loads["baseline"])
+    cpu = {name: f"; CPU {load.cpu_ms_per_request:.2f} ms a request" for name, load in loads.items()}
     rows = [
-        [label, worker, "baseline", load, *figures(base), "1.00", ""],
-        [label, worker, "hotline", load, *figures(real), real_ratio, real_rounds],
-        [label, worker, "no-db", load, *figures(loads["no-db"].pooled), floor_ratio, f"{floor_rounds}; no CallSid"],
+        [label, worker, "baseline", load, *figures(base), "1.00", cpu["baseline"].lstrip("; ")],
+        [label, worker, "hotline", load, *figures(real), real_ratio, real_rounds + cpu["hotline"]],
+        [
+            label,
+            worker,
+            "no-db",
+            load,
+            *figures(loads["no-db"].pooled),
+            floor_ratio,
+            f"{floor_rounds}; no CallSid" + cpu["no-db"],
+        ],
     ]
     stored = f"{recorded} of {sent} calls recorded, {created} created events"
     rows += [

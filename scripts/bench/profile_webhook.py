@@ -92,6 +92,62 @@ def cpu_per_webhook(app: Callable[..., Iterable[bytes]], environs: list[dict[str
     return (time.process_time() - started) * 1000 / len(environs)
 
 
+class DatabaseCounts:
+    """Count the statements SQLAlchemy sends, the round trips to the server and the new connections.
+
+    A round trip is a psycopg wait that waited on the socket at least once (a
+    query and its result, a commit); switching autocommit also goes through the
+    driver's wait but touches no socket and is not counted. `connections`
+    counts the pool's new connections (a pool too small for the concurrency
+    opens and closes them).
+    """
+
+    def __init__(self, engine: Any) -> None:
+        import psycopg
+        from sqlalchemy import event
+
+        self.statements = self.round_trips = self.connections = self.checkouts = 0
+        self._counting = False
+        original_wait = psycopg.Connection.wait
+
+        def wait(connection: Any, generator: Any, *args: Any, **kwargs: Any) -> Any:
+            return original_wait(connection, self._waited(generator), *args, **kwargs)
+
+        psycopg.Connection.wait = wait  # type: ignore[method-assign]
+        event.listen(engine, "before_cursor_execute", lambda *_: self._add("statements"))
+        event.listen(engine, "connect", lambda *_: self._add("connections"))
+        event.listen(engine, "checkout", lambda *_: self._add("checkouts"))
+
+    def _waited(self, generator: Any) -> Any:
+        """Pass a psycopg generator through, counting a round trip when it first waits on the socket."""
+        sent, waited = None, False
+        while True:
+            try:
+                wanted = generator.send(sent)
+            except StopIteration as stop:
+                return stop.value
+            if not waited:
+                waited = True
+                self._add("round_trips")
+            sent = yield wanted
+
+    def _add(self, name: str) -> None:
+        if self._counting:
+            setattr(self, name, getattr(self, name) + 1)
+
+    def count(self, app: Callable[..., Iterable[bytes]], environs: list[dict[str, Any]], expected: bytes) -> str:
+        """Call the app with `environs` and return the counts per webhook, as a sentence."""
+        self._counting = True
+        for environ in environs:
+            call(app, environ, expected)
+        self._counting = False
+        each = {
+            name: getattr(self, name) / len(environs)
+            for name in ("statements", "round_trips", "checkouts", "connections")
+        }
+        return ", ".join(f"{value:.2f} {name}" for name, value in each.items())
+
+
 def main() -> int:
     """Migrate, warm up, measure, profile, print."""
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -106,10 +162,14 @@ def main() -> int:
     os.environ.clear()
     os.environ.update(env)
     sys.path.insert(0, str(harness.ROOT))
+    from hotline.extensions import db
     from wsgi import app
 
+    with app.app_context():
+        counts = DatabaseCounts(db.engine)
     for environ in webhooks(200, 0):
         call(app, environ)
+    per_webhook = counts.count(app, list(webhooks(100, 100_000)), b"<Gather")
     cpu_ms = cpu_per_webhook(app, list(webhooks(args.calls, 200)), b"<Gather")
     no_db_ms = cpu_per_webhook(app, list(webhooks(args.calls, 0, with_call_sid=False)), b"<Enqueue")
     profile = cProfile.Profile(time.process_time)  # CPU, not the waits on the database
@@ -119,7 +179,8 @@ def main() -> int:
         call(app, environ)
     profile.disable()
     print(f"\nincoming-call webhook, in-process, {args.calls} webhooks: {cpu_ms:.2f} ms of CPU a webhook;")
-    print(f"without a CallSid (no database, no event): {no_db_ms:.2f} ms\n")
+    print(f"without a CallSid (no database, no event): {no_db_ms:.2f} ms")
+    print(f"database, a webhook: {per_webhook}\n")
     print("own time by group (cProfile):")
     for group, share in grouped(profile):
         print(f"  {share:6.1%}  {group}")
