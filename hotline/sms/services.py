@@ -263,7 +263,8 @@ def text_staff(
 ) -> str:
     """Text staff or a unit: the kind's template when the installation has a template provider, else `body`
     through the phone line (Twilio or the gateway). Return the provider's message id, "" while the outbox
-    holds a throttled message for its retry. A template message is queued once per origin and sent once.
+    holds a throttled message for its retry. Either way the message is a row of the outbox, sent once per
+    origin, whose delivery receipt is recorded.
 
     Raises:
         SmsNotConfigured: a template provider without a template for the kind.
@@ -271,7 +272,7 @@ def text_staff(
         Exception: whatever the phone line raises.
     """
     if template_provider(session) is None:
-        return phone_line.send_sms(to, body)
+        return text_through_line(session, phone_line, kind, to, body, origin=origin, now=now)
     message = queue(session, kind, to, values, origin=origin, now=now)
     session.commit()
     message = send(session, message.id, now)
@@ -280,6 +281,101 @@ def text_staff(
     if message.status in ("pending", "sending"):
         return ""
     raise StaffSmsFailed(message.error or message.status)
+
+
+LINE = "sms"
+"""The provider name of a free-text SMS through the phone line (Twilio or the gateway)."""
+LINE_STATUS_PATH = "/twilio/sms/status/{id}"
+
+
+def text_through_line(
+    session: Session, phone_line: Any, kind: str, to: str, body: str, *, origin: str, now: datetime
+) -> str:
+    """Send free text through the phone line once per origin, its receipt to come to the line's status callback.
+
+    The row is committed `sending` before the line is asked. A clear refusal leaves it `failed` (the same
+    origin may be tried again), a refusal that may have reached the network `uncertain` (never resent).
+
+    Raises:
+        StaffSmsFailed: the origin's message may have gone already (uncertain, or a send in progress).
+        Exception: whatever the phone line raises (the row records it).
+    """
+    message = session.scalar(select(SmsMessage).where(SmsMessage.origin == origin))
+    if message is not None and message.status in ("sent", "delivered", "undelivered"):
+        return message.provider_message_id or ""
+    if message is not None and message.status != "failed":
+        raise StaffSmsFailed(message.error or message.status)
+    if message is None:
+        message = SmsMessage(
+            kind=kind,
+            provider=LINE,
+            to=to,
+            to_hash=phone_lookup_hash(to),
+            template_id="",
+            params=[],
+            origin=origin,
+            attempts=0,
+            created_at=now,
+        )
+        session.add(message)
+    message.status, message.attempts, message.error = "sending", message.attempts + 1, None
+    message.due_at = message.updated_at = now
+    session.commit()  # before the request: a status callback may arrive while the line still answers
+    message_id = message.id
+    callback = current_app.config["PUBLIC_BASE_URL"].rstrip("/") + LINE_STATUS_PATH.format(id=message_id)
+    try:
+        sid = phone_line.send_sms(to, body, callback)
+    except Exception as exc:
+        uncertain = bool(getattr(exc, "maybe_done", False))
+        session.execute(
+            update(SmsMessage)
+            .where(SmsMessage.id == message_id)
+            .values(status="uncertain" if uncertain else "failed", error=(str(exc) or type(exc).__name__)[:300])
+            .execution_options(synchronize_session=False)
+        )
+        session.commit()
+        raise
+    # One UPDATE each: the receipt may already have moved the message on (it names the sid).
+    session.execute(
+        update(SmsMessage)
+        .where(SmsMessage.id == message_id, SmsMessage.status == "sending")
+        .values(status="sent")
+        .execution_options(synchronize_session=False)
+    )
+    session.execute(
+        update(SmsMessage)
+        .where(SmsMessage.id == message_id)
+        .values(provider_message_id=sid, sent_at=now, updated_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    session.commit()
+    return sid
+
+
+def record_line_status(
+    session: Session, message_id: int, sid: str, status: str, error: str | None, now: datetime
+) -> SmsMessage | None:
+    """Record the phone line's status callback of a free-text SMS (delivered, undelivered, failed); commit.
+
+    None: not a line message, or another message's sid. `sent` and earlier statuses change nothing.
+    """
+    message = session.get(SmsMessage, message_id)
+    if message is None or message.provider != LINE or (message.provider_message_id not in (None, sid)):
+        return None
+    if message.provider_message_id is None:
+        message.provider_message_id = sid
+    if status in ("delivered", "undelivered", "failed") and message.status in ("sending", "sent", "uncertain"):
+        delivered = status == "delivered"
+        message.status = "delivered" if delivered else "undelivered"
+        message.delivered_at = now if delivered else None
+        message.error = None if delivered else (error or status)[:300]
+        message.updated_at = now
+        signals.sms_delivery.send(
+            None, session=session, origin=message.origin, status=message.status, error=message.error, now=now
+        )
+    session.commit()
+    announce_test(message)
+    return message
 
 
 def cancel(session: Session, message_id: int, now: datetime) -> None:

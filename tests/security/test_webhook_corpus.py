@@ -44,6 +44,7 @@ ROUTES: dict[str, set[int]] = {
     "/twilio/escalation/voice/<int:attempt_id>": {200},
     "/twilio/escalation/voice/<int:attempt_id>/answer": {200},
     "/twilio/sms/incoming": {200},
+    "/twilio/sms/status/<int:message_id>": {200, 204},
     "/twilio/survey/<call_sid>": {200},
     "/twilio/survey/<call_sid>/answer": {200},
     "/twilio/voice/connect/<call_sid>": {200},

@@ -20,6 +20,7 @@ from hotline.clock import hotline_zone, utcnow
 from hotline.db import CommitWatch, ProcessCopies
 from hotline.extensions import db
 from hotline.privacy import normalise_phone
+from hotline.sms import services as sms_services
 from hotline.telephony import arrival, prompts, services, twiml
 from hotline.telephony.events import announce, announce_arrival, sms_reply
 from hotline.telephony.hours import CALENDAR_CHANGES, DayKind, ServiceCalendar, day_kind
@@ -341,3 +342,18 @@ def sms_incoming() -> Response:
     if reply:
         response.message(reply)
     return xml(response)
+
+
+@bp.post(sms_services.LINE_STATUS_PATH.format(id="<int:message_id>"))
+@twilio_webhook
+def sms_status(message_id: int) -> Response:
+    """Record the delivery of a free-text SMS to staff sent through the line (its receipt, like a template's)."""
+    error = param("ErrorCode") or param("ErrorMessage") or None
+    try:
+        sms_services.record_line_status(
+            db.session, message_id, param("MessageSid"), param("MessageStatus"), error, utcnow()
+        )
+    except Exception:  # noqa: BLE001  (a status callback is answered 204 whatever happened)
+        db.session.rollback()
+        log.exception("SMS status callback failed for message %s", message_id)
+    return no_content()
