@@ -21,6 +21,7 @@ from hotline.db import CommitWatch, ProcessCopies
 from hotline.extensions import db
 from hotline.privacy import normalise_phone
 from hotline.sms import services as sms_services
+from hotline.sms.line import LINE_STATUS_PATH
 from hotline.telephony import arrival, prompts, services, twiml
 from hotline.telephony.events import announce, announce_arrival, sms_reply
 from hotline.telephony.hours import CALENDAR_CHANGES, DayKind, ServiceCalendar, day_kind
@@ -344,7 +345,7 @@ def sms_incoming() -> Response:
     return xml(response)
 
 
-@bp.post(sms_services.LINE_STATUS_PATH.format(id="<int:message_id>"))
+@bp.post(LINE_STATUS_PATH.format(id="<int:message_id>"))
 @twilio_webhook
 def sms_status(message_id: int) -> Response:
     """Record the delivery of a free-text SMS to staff sent through the line (its receipt, like a template's)."""
