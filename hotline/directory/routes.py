@@ -16,7 +16,7 @@ from flask_login import current_user
 from hotline.access import logged_in, require_role
 from hotline.clock import utcnow
 from hotline.directory import exchange, hsds, services, test_calls
-from hotline.directory.exceptions import DuplicateEntry, ImportFailed, NoPhone, NoRobot
+from hotline.directory.exceptions import DuplicateEntry, ImportFailed, NoRobot
 from hotline.directory.forms import (
     CHANNEL_CHOICES,
     CHOICE_FIELDS,
@@ -189,7 +189,6 @@ def make_views(kind: Kind) -> None:
             form=form,
             entry=entry,
             tests=tests,
-            template_sms=services.sends_template_sms(db.session),
         ), status
 
     def tests_state(entry_id: int) -> Any:
@@ -241,28 +240,12 @@ def make_views(kind: Kind) -> None:
                 flash(_("The robot did not take the test message: %(detail)s", detail=result.detail), "error")
         return redirect(url_for(f"directory.{kind.name}_edit", entry_id=entry_id))
 
-    def test_sms(entry_id: int) -> Any:
-        entry = services.get_entry(db.session, kind.model, entry_id)
-        if entry is None:
-            abort(404)
-        try:
-            result = services.send_test_sms(db.session, entry, test_text(), utcnow(), current_user.id)
-        except NoPhone:
-            flash(_("This entry has no number to text."), "error")
-        else:
-            if result.delivered:
-                flash(_("The test SMS was sent: its delivery shows below when the provider reports it."), "success")
-            else:
-                flash(_("The test SMS was not sent: %(detail)s", detail=result.detail), "error")
-        return redirect(url_for(f"directory.{kind.name}_edit", entry_id=entry_id))
-
     manager = require_role(Role.MANAGER)
     base = f"/directory/{kind.name}"
     if kind.model is not Area:
         bp.add_url_rule(
             f"{base}/<int:entry_id>/test-message", f"{kind.name}_test", manager(test_message), methods=["POST"]
         )
-        bp.add_url_rule(f"{base}/<int:entry_id>/test-sms", f"{kind.name}_test_sms", manager(test_sms), methods=["POST"])
         bp.add_url_rule(f"{base}/<int:entry_id>/tests.json", f"{kind.name}_tests", manager(tests_state))
     bp.add_url_rule(f"{base}/", kind.name, manager(listing))
     bp.add_url_rule(f"{base}/new", f"{kind.name}_new", manager(edit), methods=["GET", "POST"])

@@ -328,15 +328,13 @@ def test_sms_origin(entry: Any) -> str:
     return f"{sms.DIRECTORY_TEST}{entry.__tablename__}:{entry.id}:"
 
 
-def sends_template_sms(session: Session) -> bool:
-    """Return whether the installation texts through a template provider (Alibaba, Tencent)."""
-    return sms.template_provider(session) is not None
+def send_test_sms(
+    session: Session, phone_line: Any, entry: Any, text: str, now: datetime, actor_id: int | None
+) -> TestResult:
+    """Text the entry's number: the `test` template through the template provider, else `text` through the
+    phone line; audited.
 
-
-def send_test_sms(session: Session, entry: Any, text: str, now: datetime, actor_id: int | None) -> TestResult:
-    """Text the entry's number the `test` template through the template provider; audited.
-
-    Its delivery state comes back with the provider's receipt (`last_test_sms`).
+    Its delivery state comes back with the provider's receipt or the line's status (`last_test_sms`).
 
     Raises:
         NoPhone: the entry has no number to text.
@@ -344,11 +342,9 @@ def send_test_sms(session: Session, entry: Any, text: str, now: datetime, actor_
     phone = station_phone(entry) if isinstance(entry, Station) else entry.phone
     if not phone:
         raise NoPhone(entry.__tablename__)
-    if not sends_template_sms(session):
-        return TestResult(False, "sms", "no template SMS provider is set")
     try:
         sent = sms.text_staff(
-            session, None, "test", phone, {}, text, origin=f"{test_sms_origin(entry)}{now:%Y%m%dT%H%M%S}", now=now
+            session, phone_line, "test", phone, {}, text, origin=f"{test_sms_origin(entry)}{now:%Y%m%dT%H%M%S}", now=now
         )
     except Exception as error:  # noqa: BLE001  (any refusal is what the manager wants to see)
         session.rollback()

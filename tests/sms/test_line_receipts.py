@@ -11,12 +11,13 @@ from flask import Flask
 from sqlalchemy import select
 
 from hotline.clock import utcnow
+from hotline.directory.models import Station
 from hotline.extensions import db
 from hotline.sms import services as sms
 from hotline.sms.exceptions import StaffSmsFailed
 from hotline.sms.models import SmsMessage
 from hotline.telephony.providers import RecordingProvider, TelephonyError, get_provider
-from tests.conftest import log_in, user_builder
+from tests.conftest import csrf_token, log_in, user_builder
 from tests.support.signing import twilio_signature
 from tests.support.simulator import simulated_line
 from tests.support.waiting import until
@@ -105,3 +106,22 @@ def test_a_clear_refusal_may_be_tried_again_but_an_uncertain_send_never(app: Fla
     with pytest.raises(StaffSmsFailed):
         sms.text_staff(db.session, uncertain, "rota_notice", STAFF, {}, "通知", origin="rota:8", now=utcnow())
     assert uncertain.tries == 1
+
+
+def test_a_directory_test_sms_without_a_template_provider_goes_through_the_line_and_comes_back_delivered(
+    app: Flask, committed: Any, live_server: Any
+) -> None:
+    station = Station(name="乙街道站", tier="station", duty_contact_phone=STAFF)
+    committed.add(station)
+    committed.commit()
+    client = log_in(app.test_client(), user_builder(committed)("manager"))
+    path = f"/directory/stations/{station.id}"
+    with simulated_line(app, live_server.url) as gateway:
+        answer = client.post(f"{path}/test-sms", data={"csrf_token": csrf_token(client, path)}, follow_redirects=True)
+        assert "测试短信已发出" in answer.get_data(as_text=True)
+        shown = until(
+            lambda: (found := client.get(f"{path}/tests.json").get_json()["sms"]) and found["final"] and found
+        )
+        assert shown["state"] == "delivered" and "139****0002" in shown["text"] and "已送达" in shown["text"]
+        (sent,) = [item for item in gateway.network.messages if item.to == STAFF]
+        assert "转介" in sent.body

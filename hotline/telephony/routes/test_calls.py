@@ -1,8 +1,11 @@
-"""A manager's test call from the directory page (blueprint "telephony_test_calls"), and its two webhooks.
+"""A manager's test SMS and test call from the directory page (blueprint "telephony_test_calls"), and the
+test call's two webhooks.
 
-The manager's button posts here; the line fetches the test message's TwiML and
-reports the call's progress to the status callback, both signed like every
-/twilio/ webhook. The TwiML never fails: anything wrong still says the message.
+They live here, not in the directory, because they need the phone line. The test
+SMS goes by the `test` template when a template provider is set, else through the
+line. For the call, the line fetches the test message's TwiML and reports the
+call's progress to the status callback, both signed like every /twilio/ webhook.
+The TwiML never fails: anything wrong still says the message.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from hotline.directory import services as directory
 from hotline.directory import test_calls as records
 from hotline.directory.exceptions import NoPhone
 from hotline.directory.models import ExpertVolunteer, Organisation, Station
+from hotline.directory.routes import test_text
 from hotline.extensions import db
 from hotline.telephony.providers import get_provider
 from hotline.telephony.routes.voice import cached_settings
@@ -51,6 +55,25 @@ def test_call(kind: str, entry_id: int) -> Any:
             flash(_("The line did not place the test call: %(detail)s", detail=record.error or record.status), "error")
         else:
             flash(_("The line is calling: what became of the call shows below."), "success")
+    return redirect(url_for(f"directory.{kind}_edit", entry_id=entry_id))
+
+
+@bp.post("/directory/<any(stations, experts, organisations):kind>/<int:entry_id>/test-sms")
+@require_role(Role.MANAGER)
+def test_sms(kind: str, entry_id: int) -> Any:
+    """Text the entry's number a test SMS; the page shows its delivery when the receipt comes back."""
+    entry = directory.get_entry(db.session, MODELS[kind], entry_id)
+    if entry is None:
+        abort(404)
+    try:
+        result = directory.send_test_sms(db.session, get_provider(), entry, test_text(), utcnow(), current_user.id)
+    except NoPhone:
+        flash(_("This entry has no number to text."), "error")
+    else:
+        if result.delivered:
+            flash(_("The test SMS was sent: its delivery shows below when the provider reports it."), "success")
+        else:
+            flash(_("The test SMS was not sent: %(detail)s", detail=result.detail), "error")
     return redirect(url_for(f"directory.{kind}_edit", entry_id=entry_id))
 
 
