@@ -11,6 +11,7 @@ timeline and in the audit log.
 from __future__ import annotations
 
 from datetime import datetime
+from typing import NamedTuple
 
 from sqlalchemy.orm import Session
 from twilio.twiml.voice_response import Dial, VoiceResponse
@@ -30,10 +31,18 @@ class CannotMonitor(Exception):
     """The call is not live with a worker, or the mode is unknown."""
 
 
+class Joined(NamedTuple):
+    """The supervisor's leg: its CallSid, and whether it rings their browser or their own phone."""
+
+    call_sid: str
+    rings: str
+    """`browser` (the softphone identity) or `phone`."""
+
+
 def join_call(
     session: Session, call_id: int, supervisor: User, mode: str, now: datetime, provider: TelephonyProvider
-) -> str:
-    """Ring the supervisor into a live call to listen, coach or barge in; return the supervisor leg's CallSid.
+) -> Joined:
+    """Ring the supervisor into a live call to listen, coach or barge in; return the supervisor's leg.
 
     Raises:
         CannotMonitor: no such live call with a worker, or an unknown mode.
@@ -45,15 +54,16 @@ def join_call(
     if call is None or call.answered_at is None or call.ended_at is not None or call.worker_id is None:
         raise CannotMonitor("not_live")
     worker_leg = move_to_conference(session, call, call.worker_id, now, provider)
+    address = address_of(session, supervisor.id)
     supervisor_leg = provider.place_call(
-        address_of(session, supervisor.id),
+        address,
         public_url(f"/twilio/wallboard/monitor/{call.id}", mode=mode, coach=worker_leg if mode == "coach" else None),
     )
     add_leg(session, call, supervisor_leg, "supervisor", now, user_id=supervisor.id, muted=mode == "listen")
     adapters.add_call_event(session, call, f"monitor.{mode}", now, supervisor_id=supervisor.id)
     audit.record(session, "call.monitor", actor_id=supervisor.id, target=f"call:{call.id}", detail={"mode": mode})
     session.commit()
-    return supervisor_leg
+    return Joined(supervisor_leg, "browser" if address.startswith("client:") else "phone")
 
 
 def supervisor_twiml(call: Call | None, mode: str, coach: str | None) -> VoiceResponse:

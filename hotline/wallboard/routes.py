@@ -60,10 +60,10 @@ def thresholds_page() -> Any:
 @bp.post("/wallboard/calls/<int:call_id>/monitor")
 @require_role(Role.SUPERVISOR)
 def monitor(call_id: int) -> Any:
-    """Ring me into a live call to listen, coach or barge in (JSON {"mode": ...})."""
+    """Ring me into a live call to listen, coach or barge in (JSON {"mode": ...}); say where it rings."""
     body = request.get_json(silent=True) or {}
     try:
-        join_call(db.session, call_id, current_user, str(body.get("mode", "")), utcnow(), get_provider())
+        joined = join_call(db.session, call_id, current_user, str(body.get("mode", "")), utcnow(), get_provider())
     except CannotMonitor as exc:
         message = (
             _("That call is not live any more.") if str(exc) == "not_live" else _("Choose listen, coach or barge in.")
@@ -72,7 +72,7 @@ def monitor(call_id: int) -> Any:
     except TelephonyError:
         db.session.rollback()
         return jsonify({"error": {"message": _("The phone line refused the call; try again in a moment.")}}), 502
-    return jsonify({"ok": True})
+    return jsonify({"ok": True, "rings": joined.rings})
 
 
 @bp.post("/twilio/wallboard/monitor/<int:call_id>")

@@ -72,3 +72,23 @@ def log_in(page: Any, base_url: str, username: str, password: str = TEST_PASSWOR
     # and a goto that follows too soon cancels the log-in's answer (and its session cookie) on a slow machine.
     with page.expect_navigation(wait_until="load"):
         page.click('button[type="submit"]')
+
+
+@contextmanager
+def browser_pages(*extra_args: list[str], locale: str = "zh-CN", timeout_ms: int = 20_000) -> Iterator[list[Any]]:
+    """Yield one page for each set of flags, each in its own Chromium (a fake microphone is per browser)."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browsers = []
+        try:
+            pages = []
+            for flags in extra_args:
+                browsers.append(playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS + flags))
+                page = browsers[-1].new_context(locale=locale, viewport={"width": 1440, "height": 1000}).new_page()
+                page.set_default_timeout(timeout_ms)
+                pages.append(page)
+            yield pages
+        finally:
+            for browser in browsers:
+                browser.close()

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import xml.etree.ElementTree as ET  # noqa: S405 - TwiML from the application under test
 
-from hotline.gateway.interpreter.dial import dial
+from hotline.gateway.interpreter.dial import dial, live_status, ring_live
 from hotline.gateway.interpreter.legs import CallLeg, Effects
 from hotline.gateway.interpreter.model import BUSY_SECONDS, Fetch, HungUp, LeftQueue, Redirected, Sleep, Source
 from hotline.gateway.interpreter.queues import enqueue
@@ -90,6 +90,13 @@ class Call(CallLeg):
             return "busy"
         if party.answer == "failed":
             return "failed"
+        if party.answer == "ringing":
+            # A live phone (a SIP leg) answers when it answers: wait for it, woken as its answer comes.
+            answered = yield from ring_live(self, [self], self.ring_timeout)
+            if answered is None:
+                return live_status([party.answer])
+            self.set_status("in-progress")
+            return None
         yield Sleep(self.ring_timeout)
         return "no-answer"
 

@@ -103,7 +103,7 @@ def dial(call: Call, verb: ET.Element, doc_url: str) -> Effects:
         if winner is None:
             answers = [leg.caller.answer for _, leg in legs]
             if live:
-                status = _live_status(answers)
+                status = live_status(answers)
             elif set(answers) & {"answered", "no-answer"}:
                 yield Sleep(timeout)
                 status = "no-answer"
@@ -178,7 +178,8 @@ def ring_live(call: Call, legs: list[Call], timeout: float) -> Effects:
         call._ringing = False
 
 
-def _live_status(answers: list[str]) -> str:
+def live_status(answers: list[str]) -> str:
+    """Return the status of live parties rung and not answered (busy, failed or no-answer)."""
     if "busy" in answers and not {"ringing", "no-answer"} & set(answers):
         return "busy"
     if all(answer == "failed" for answer in answers):

@@ -48,10 +48,10 @@
 
   /* Browser softphone: one shape, two engines ------------------------------------------------ */
   // An engine connects this browser to the line: the Twilio Voice SDK on a Twilio line, JsSIP on a SIP
-  // line (SIP over WebSocket to Kamailio, WebRTC media through rtpengine). Each offers register() and
+  // line (softphone-sip.js: SIP over WebSocket to Kamailio, WebRTC media through rtpengine). Each offers register() and
   // unregister(), and tells `events` when it is ready, unregistered, lost (with a message) and ringing with
   // a call. A call offers answer(), mute(on) (the microphone), digit(key), hangUp(), stats() ({received,
-  // sent} audio packets, or null) and tells the panel when it talks and when it ends. Holding the caller is
+  // sent, energy} of the audio, or null) and tells the panel when it talks and when it ends. Holding the caller is
   // the line's (console-call.js: the call's conference with hold music), on every line the same.
   const token = () => C.api("GET", "/api/v1/console/softphone/token");
 
@@ -61,95 +61,19 @@
     device.on("unregistered", events.unregistered);
     device.on("error", (error) => say(`${S.softphoneError}: ${error.message}`, false));
     device.on("tokenWillExpire", async () => device.updateToken((await token()).token));
-    device.on("incoming", (call) => {
-      for (const name of ["disconnect", "cancel", "reject"]) call.on(name, events.ended);
-      call.on("accept", events.talking);
-      events.ringing({
-        answer: () => call.accept(),
-        mute: (on) => call.mute(on),
-        digit: (key) => call.sendDigits(key),
-        hangUp: () => call.disconnect(),
+    device.on("incoming", (incoming) => {
+      const call = {
+        answer: () => incoming.accept(),
+        mute: (on) => incoming.mute(on),
+        digit: (key) => incoming.sendDigits(key),
+        hangUp: () => incoming.disconnect(),
         stats: async () => null,
-      });
+      };
+      for (const name of ["disconnect", "cancel", "reject"]) incoming.on(name, () => events.ended(call));
+      incoming.on("accept", () => events.talking(call));
+      events.ringing(call);
     });
     return { register: () => device.register(), unregister: () => device.unregister() };
-  };
-
-  const audioPackets = async (connection) => {
-    const counted = { received: 0, sent: 0 };
-    if (!connection) return counted;
-    (await connection.getStats()).forEach((report) => {
-      if (report.kind !== "audio") return;
-      if (report.type === "inbound-rtp") counted.received += report.packetsReceived || 0;
-      if (report.type === "outbound-rtp") counted.sent += report.packetsSent || 0;
-    });
-    return counted;
-  };
-
-  const sipEngine = (data, events) => {
-    const SIP = window.JsSIP;
-    const ua = new SIP.UA({
-      sockets: [new SIP.WebSocketInterface(data.ws_url)],
-      uri: data.aor,
-      authorization_user: data.username,
-      password: data.password,
-      registrar_server: data.registrar,
-      register: false,
-      register_expires: 300,
-      session_timers: false,
-      user_agent: "Hotline console",
-    });
-    let wanted = false;
-    ua.on("registered", events.ready);
-    ua.on("unregistered", () => {
-      if (!wanted) events.unregistered();
-    });
-    ua.on("registrationFailed", () => wanted && events.lost(S.softphoneRefused));
-    ua.on("disconnected", () => wanted && events.lost(S.softphoneDropped));
-    ua.on("newRTCSession", ({ session, originator }) => {
-      if (originator !== "remote") return;
-      let sender = null;
-      let microphone = null;
-      session.on("accepted", () => {
-        const receiver = session.connection.getReceivers().find((item) => item.track?.kind === "audio");
-        if (receiver) events.audio(new MediaStream([receiver.track]));
-        sender = session.connection.getSenders().find((item) => item.track?.kind === "audio") || null;
-        microphone = sender?.track || null;
-        events.talking();
-      });
-      session.on("ended", events.ended);
-      session.on("failed", (event) => {
-        if (event.cause === SIP.C.causes.USER_DENIED_MEDIA_ACCESS) events.lost(S.microphoneRefused);
-        events.ended();
-      });
-      events.ringing({
-        answer: () => session.answer({ mediaConstraints: { audio: true, video: false } }),
-        // Muted, nothing is sent at all (not even silence): the track is taken off the sender.
-        mute: async (on) => {
-          if (on) session.mute({ audio: true });
-          else session.unmute({ audio: true });
-          if (sender) await sender.replaceTrack(on ? null : microphone);
-        },
-        digit: (key) => session.sendDTMF(key, { transportType: SIP.C.DTMF_TRANSPORT.RFC2833 }),
-        hangUp: () => session.terminate(),
-        stats: () => audioPackets(session.connection),
-      });
-    });
-    ua.start();
-    return {
-      // Fresh credentials for every registration: they are short-lived and never kept beyond this page.
-      register: async () => {
-        wanted = true;
-        const fresh = await token();
-        ua.set("authorization_user", fresh.username);
-        ua.set("password", fresh.password);
-        ua.register();
-      },
-      unregister: () => {
-        wanted = false;
-        if (ua.isRegistered()) ua.unregister();
-      },
-    };
   };
 
   /* The softphone's panel: status, devices check, and the call's buttons ------------------------ */
@@ -230,7 +154,10 @@
   };
   // Something broke (microphone refused, connection or registration lost): say so, and stop the offers to
   // this browser so they go to a colleague.
-  const lost = async (message) => {
+  // Lost in a call, the call goes on (its media does not pass through the connection that dropped): the
+  // worker ends it with the call page's Hang up, which asks the line, as the softphone can no longer.
+  const lost = async (problem) => {
+    const message = current && problem === S.softphoneDropped ? S.softphoneDroppedInCall : problem;
     view.message = message;
     registered = false;
     say(message, false);
@@ -272,8 +199,10 @@
       speaker.play().catch(() => {});
     },
     talking: () => say(S.softphoneTalking, true),
-    ended: () => {
-      if (!current) return;
+    // A call that ends is the current one, or one it replaced (moving into the call's conference rings
+    // this browser again before the first leg's hang-up arrives): only the current one closes the panel.
+    ended: (call) => {
+      if (!current || call !== current) return;
       current = null;
       callBox.hidden = true;
       speaker.srcObject = null;
@@ -331,7 +260,11 @@
     if (target.dataset.phone === "check") return checkDevices();
     if (!current) return;
     if (target.dataset.digit) return current.digit(target.dataset.digit);
-    if (target.dataset.phone === "hangup") return current.hangUp();
+    if (target.dataset.phone === "hangup") {
+      const lineHangUp = document.getElementById("hang-up");
+      if (view.message === S.softphoneDroppedInCall && lineHangUp) return lineHangUp.click();
+      return current.hangUp();
+    }
     view.muted = !view.muted;
     target.setAttribute("aria-pressed", String(view.muted));
     target.textContent = view.muted ? S.unmute : S.mute;
@@ -343,7 +276,7 @@
     try {
       const data = await token();
       if (data.mode === "twilio" && window.Twilio?.Device) engine = twilioEngine(data, events);
-      else if (data.mode === "sip" && window.JsSIP) engine = sipEngine(data, events);
+      else if (data.mode === "sip" && window.HotlineSipEngine) engine = window.HotlineSipEngine(data, events, { token, strings: S });
       if (!engine) return;
       document.body.appendChild(panel);
       panel.hidden = false;

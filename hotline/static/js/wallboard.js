@@ -1,5 +1,6 @@
 // The supervisor's wallboard: live figures over Socket.IO (every event is a hint to fetch the fragment
-// again), timers ticking in the browser, alerts to the supervisor on call, and listen / coach / barge.
+// again), timers ticking in the browser, alerts to the supervisor on call, and listen / coach / barge
+// (on a SIP line in this browser: wallboard-softphone.js).
 (() => {
   "use strict";
 
@@ -46,10 +47,20 @@
   root.addEventListener("click", async (event) => {
     const button = event.target.closest("[data-monitor]");
     if (!button) return;
+    // On a SIP line this browser's softphone is made ready first: the line rings it at once.
+    const phone = window.HotlineWallboardPhone;
+    if (phone && !(await phone.expect(button.dataset.monitor).catch(() => false))) {
+      status(strings.failed);
+      return;
+    }
     try {
-      await http.json("POST", `/wallboard/calls/${button.dataset.call}/monitor`, { mode: button.dataset.monitor });
-      status(strings.joining);
+      const answer = await http.json("POST", `/wallboard/calls/${button.dataset.call}/monitor`, {
+        mode: button.dataset.monitor,
+      });
+      if (answer.rings !== "browser") phone?.cancel();
+      status(phone && answer.rings === "browser" ? strings.joiningHere : strings.joining);
     } catch (error) {
+      phone?.cancel();
       status(error.message || strings.failed);
     }
   });
