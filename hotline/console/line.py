@@ -163,6 +163,7 @@ def set_hold(
             move_to_conference(session, call, worker_id, now, provider, hold=True)
             _record(session, call, "line.hold", now, worker_id)
         return hold
+    _lock(session, leg)
     if leg.status == "joined":
         provider.update_participant(conference_name(call), call.call_sid, hold=hold, hold_url=hold_url())
     leg.hold, leg.updated_at = hold, now
@@ -186,11 +187,23 @@ def set_mute(
         move_to_conference(session, call, worker_id, now, provider)
     leg = _leg(session, call, "worker")
     assert leg is not None
+    _lock(session, leg)
     if leg.status == "joined":
         provider.update_participant(conference_name(call), leg.call_sid, muted=muted)
     leg.muted, leg.updated_at = muted, now
     _record(session, call, "line.mute" if muted else "line.unmute", now, worker_id)
     return muted
+
+
+def _lock(session: Session, leg: CallLeg) -> None:
+    """Re-read a leg and lock its row until the commit.
+
+    A hold or mute asked while the leg is still connecting is left to the leg's join callback, which
+    reads the same row (locked there too): whichever comes second sees the other's commit, so the
+    request is either sent now (joined) or by the callback, never lost. SQLite needs no lock: a
+    request's transaction begins with BEGIN IMMEDIATE there.
+    """
+    session.refresh(leg, with_for_update=True)
 
 
 def _record(session: Session, call: Call, kind: str, now: datetime, worker_id: int) -> None:
@@ -219,7 +232,10 @@ def conference_event(
     event, call_sid = params.get("StatusCallbackEvent", ""), params.get("CallSid", "")
     if not event.startswith("participant-") or not call_sid:
         return
-    leg = session.scalar(select(CallLeg).where(CallLeg.call_sid == call_sid))
+    # Locked: a hold or mute asked meanwhile is either committed before this reads it or sees "joined".
+    leg = session.scalar(
+        select(CallLeg).where(CallLeg.call_sid == call_sid).with_for_update().execution_options(populate_existing=True)
+    )
     if leg is None:
         leg = add_leg(session, call, call_sid, "caller" if call_sid == call.call_sid else "supervisor", now)
     sequence = int(params["SequenceNumber"]) if params.get("SequenceNumber", "").isdigit() else leg.sequence + 1

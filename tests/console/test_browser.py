@@ -147,6 +147,8 @@ def test_a_worker_answers_a_simulated_call_and_saves_the_intake(app: Flask, simu
             expect(phone_field.locator(".error")).to_be_visible()
             shot(page, "console-intake-error")
 
+            # The form came back in a new page: typing counts once its script listens (it marks the form ready).
+            expect(page.locator("#intake-form")).to_have_attribute("data-ready", "1")
             page.fill('input[name="caller_phone"]', "13812345678")
             expect(page.locator("#draft-status")).to_contain_text("草稿已保存")
             page.reload()

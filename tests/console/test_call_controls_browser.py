@@ -4,7 +4,6 @@ the line; the escalation form opens in a dialog on the call page, keeps what was
 
 from __future__ import annotations
 
-import os
 import re
 import shutil
 
@@ -15,16 +14,7 @@ from tests.console.test_browser import ARGS, CHROMIUM, call_in, simulated_line  
 from tests.support.browser import log_in
 from tests.support.waiting import until
 
-pytestmark = [
-    pytest.mark.skipif(not shutil.which(CHROMIUM), reason="Chromium is not installed"),
-    pytest.mark.skipif(
-        os.environ.get("DATABASE_URL", "").startswith("postgresql"),
-        reason=(
-            "order-dependent on PostgreSQL with Redis: fails after other line tests about one run in two;"
-            " passes alone and on SQLite (closing note, 2026-12-04)"
-        ),
-    ),
-]
+pytestmark = pytest.mark.skipif(not shutil.which(CHROMIUM), reason="Chromium is not installed")
 
 
 def test_hold_mute_and_escalation_from_the_keyboard_without_leaving_the_call_page(
