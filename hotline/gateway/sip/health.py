@@ -45,6 +45,18 @@ def metrics_text(line: SipLine) -> str:
         "# TYPE hotline_gateway_sip_registration_failures_total counter",
         f"hotline_gateway_sip_registration_failures_total {line.registration_failures}",
     ]
+    setup = line.setup_times
+    lines += [
+        "# HELP hotline_gateway_sip_setup_seconds Admitted calls' setup time: from the INVITE to the 200 OK.",
+        "# TYPE hotline_gateway_sip_setup_seconds histogram",
+    ]
+    lines += [
+        f'hotline_gateway_sip_setup_seconds_bucket{{le="{bound}"}} {count}' for bound, count in setup.cumulative()
+    ]
+    lines += [
+        f"hotline_gateway_sip_setup_seconds_sum {setup.total:.6f}",
+        f"hotline_gateway_sip_setup_seconds_count {setup.count}",
+    ]
     rtp = line.rtp
     lines += [
         "# HELP hotline_gateway_sip_rtp_streams_total Calls' audio streams ended (their RTP is counted below).",

@@ -49,6 +49,7 @@ class CallLeg:
         self.source = source
         self.sip_call_id = sip_call_id
         self.started_at = time.monotonic()
+        self.on_answered: Callable[[float], None] | None = None  # told the setup time (INVITE to 200 OK), once
 
     @property
     def live(self) -> bool:
@@ -90,6 +91,7 @@ class CallLeg:
             LegHungUp: the caller went away first.
         """
         self._respond(200)
+        self._answered()
         self._wait_media(timeout)
 
     def _wait_media(self, timeout: float = 10.0) -> None:
@@ -127,7 +129,14 @@ class CallLeg:
         try:
             call.answer(op)
         except pj.Error:
-            pass  # answered already, or gone
+            return  # answered already, or gone
+        if status == 200:
+            self._answered()
+
+    def _answered(self) -> None:
+        report, self.on_answered = self.on_answered, None
+        if report is not None:
+            report(time.monotonic() - self.started_at)
 
     def start_playing(self, path: Path, loop: bool = False) -> None:
         """Start playing a WAV file (over and over when `loop`) in place of what plays now; return at once."""

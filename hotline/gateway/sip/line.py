@@ -55,6 +55,38 @@ class RtpTotals:
             return self.lost / expected if expected else 0.0
 
 
+class SetupTimes:
+    """A histogram of admitted calls' setup time: from the INVITE to the 200 OK (the first TwiML answered it)."""
+
+    BUCKETS = (0.05, 0.1, 0.2, 0.3, 0.5, 1.0, 2.0, 5.0, 10.0)
+
+    def __init__(self) -> None:
+        self.counts = [0] * len(self.BUCKETS)  # calls set up within each bucket's bound (not cumulative)
+        self.count = 0
+        self.total = 0.0
+        self._lock = threading.Lock()
+
+    def add(self, seconds: float) -> None:
+        """Count one call answered `seconds` after its INVITE."""
+        with self._lock:
+            self.count += 1
+            self.total += seconds
+            for index, bound in enumerate(self.BUCKETS):
+                if seconds <= bound:
+                    self.counts[index] += 1
+                    break
+
+    def cumulative(self) -> list[tuple[str, int]]:
+        """Each bucket's bound (as Prometheus writes it, then "+Inf") and the calls within it."""
+        with self._lock:
+            rows, running = [], 0
+            for bound, count in zip(self.BUCKETS, self.counts, strict=True):
+                running += count
+                rows.append((f"{bound:g}", running))
+            rows.append(("+Inf", self.count))
+            return rows
+
+
 class SipLine:
     """Take calls on a SIP trunk and run `on_call(leg)` for each admitted one, in a thread of its own."""
 
@@ -75,6 +107,7 @@ class SipLine:
         self.registration_retries: list[float] = []  # the delays chosen after each failure in a row
         self.on_trunk_change: Callable[[bool, int, str], None] | None = None  # told on the PJSIP thread; must not wait
         self.rtp = RtpTotals()
+        self.setup_times = SetupTimes()
         self._calls: dict[int, SipCall] = {}  # touched on the PJSIP thread only
         self._keys = itertools.count(1)
         self._account: LineAccount | None = None
@@ -145,6 +178,7 @@ class SipLine:
             source=source,
             sip_call_id=call_id,
         )
+        leg.on_answered = self.setup_times.add
         thread = threading.Thread(target=self._run_call, args=(leg,), name=f"call-{key}", daemon=True)
         self._threads.add(thread)
         thread.start()

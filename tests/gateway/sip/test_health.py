@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+import time
 from pathlib import Path
 
 import requests
@@ -115,3 +116,30 @@ def test_a_refused_registration_is_tried_again_later_and_later(start_line, tmp_p
         process.communicate(timeout=30)
     assert line.registration_retries[:5] == [0.5, 1.0, 2.0, 2.0, 2.0], "doubling, up to the ceiling"
     assert ready["trunk"] == "lost" and ready["registration_retry_seconds"] == 2.0
+
+
+def test_metrics_hold_each_calls_setup_time_from_the_invite_to_the_answer(start_line, tmp_path: Path) -> None:
+    def slow_application(leg) -> None:  # noqa: ANN001 - a CallLeg
+        leg.ring()
+        time.sleep(0.4)  # the application takes 0.4 s to answer the first webhook
+        leg.answer()
+        leg.wait_end(60)
+
+    line = start_line(slow_application)
+    health = HealthServer(line).start()
+    try:
+        scenario = scenarios.write(
+            tmp_path / "call.xml", scenarios.call([scenarios.pause(200)], gateway_hangs_up=False)
+        )
+        run = Sipp(scenario, f"127.0.0.1:{line.settings.port}", work_dir=tmp_path).run()
+        assert run.returncode == 0, run.explain()
+        text = requests.get(f"{health.url}/metrics", timeout=5).text
+    finally:
+        health.stop()
+    metrics = dict(row.rsplit(" ", 1) for row in text.splitlines() if not row.startswith("#"))
+    assert "# TYPE hotline_gateway_sip_setup_seconds histogram" in text
+    assert metrics['hotline_gateway_sip_setup_seconds_bucket{le="+Inf"}'] == "1"
+    assert metrics["hotline_gateway_sip_setup_seconds_count"] == "1"
+    assert metrics['hotline_gateway_sip_setup_seconds_bucket{le="0.3"}'] == "0", "answered 0.4 s after the INVITE"
+    assert metrics['hotline_gateway_sip_setup_seconds_bucket{le="10"}'] == "1"
+    assert 0.4 <= float(metrics["hotline_gateway_sip_setup_seconds_sum"]) < 10
