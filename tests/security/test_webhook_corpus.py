@@ -47,6 +47,7 @@ ROUTES: dict[str, set[int]] = {
     "/twilio/sms/status/<int:message_id>": {200, 204},
     "/twilio/survey/<call_sid>": {200},
     "/twilio/survey/<call_sid>/answer": {200},
+    "/twilio/voice/apology": {200},
     "/twilio/voice/connect/<call_sid>": {200},
     "/twilio/voice/dial-result/<call_sid>": {200},
     "/twilio/voice/enqueue": {200},

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 from hotline.gateway.interpreter.calls import APPLICATION_ERROR
 from hotline.gateway.interpreter.model import CallStateError, UnknownCallError
 from hotline.gateway.media.backend import WAIT_FOR_INPUT, GatherPrompt, Keys, Prompt, RecordingInput, RecordingRequest
+from hotline.gateway.sip.apology import ApologyCopy
 from hotline.gateway.sip.audio import wav_seconds
 from hotline.gateway.sip.leg import CallLeg as SipLeg
 from hotline.gateway.sip.line import SipLine
@@ -74,6 +75,7 @@ class SipMedia:
     def __init__(self, settings: SipSettings, prompts: Prompts) -> None:
         self.settings = settings
         self.prompts = prompts
+        self.apology: ApologyCopy | None = None  # the station's apology, copied in advance (SipGateway sets it)
         self.line = SipLine(settings, self._take_call)
         self.network: Network | None = None
         self._rooms: dict[str, dict[str, bool]] = {}  # conference sid -> call sid -> muted
@@ -276,7 +278,10 @@ class SipMedia:
         leg.hangup_soon(status)
 
     def _apology(self) -> Path:
-        """The line's recorded apology, else a spoken one in Mandarin (never the English stand-in)."""
+        """The station's apology (the copy kept in advance), else GATEWAY_APOLOGY_WAV, else a spoken Mandarin one."""
+        copy = self.apology.current() if self.apology is not None else None
+        if copy is not None:
+            return copy
         if self.settings.apology_wav:
             return Path(self.settings.apology_wav)
         return self.prompts.say(APOLOGY, "cmn")

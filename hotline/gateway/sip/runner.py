@@ -8,7 +8,11 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import requests
+
+from hotline.gateway.interpreter.webhooks import WebhookSender
 from hotline.gateway.runner import Gateway
+from hotline.gateway.sip.apology import ApologyCopy
 from hotline.gateway.sip.health import HealthServer
 from hotline.gateway.sip.journal import CallJournal
 from hotline.gateway.sip.media import SipMedia
@@ -44,6 +48,9 @@ class SipGateway(Gateway):
             self.media.line.on_trunk_change = self.trunk_reporter.changed
         super().__init__(app_base_url, public_base_url, auth_token, account_sid, media=self.media, **options)
         self.media.attach(self.network)
+        sender = WebhookSender(app_base_url, public_base_url, auth_token, requests.Session(), timeout=10.0)
+        self.apology = ApologyCopy(sender, account_sid, self.media.prompts)
+        self.media.apology = self.apology
 
     @property
     def line(self):  # noqa: ANN201 - SipLine
@@ -57,6 +64,7 @@ class SipGateway(Gateway):
         self.journal.watch(self.network)
         if self.trunk_reporter is not None:
             self.trunk_reporter.start()
+        self.apology.start()
         try:
             self.media.open()
         except Exception:
@@ -81,6 +89,7 @@ class SipGateway(Gateway):
             self.journal.close()
             if self.trunk_reporter is not None:
                 self.trunk_reporter.stop()
+            self.apology.stop()
         finally:
             super().stop()
 

@@ -329,6 +329,17 @@ def voice_fallback() -> Response:
     return enqueue_without_database()
 
 
+@bp.post("/twilio/voice/apology")
+@twilio_webhook
+@safe_twiml(apologise_and_hang_up)
+def voice_apology() -> Response:
+    """The line's apology (its recording, else its text), which the SIP gateway copies to play when the app is down."""
+    response = VoiceResponse()
+    twiml.speak(response, line_settings(), "apology")
+    response.hangup()
+    return xml(response)
+
+
 @bp.post("/twilio/sms/incoming")
 @twilio_webhook
 @safe_twiml(lambda: xml(MessagingResponse()))
