@@ -220,3 +220,16 @@ def test_a_webhook_reads_no_recording_from_the_database(
             event.remove(engine, "before_cursor_execute", seen)
     assert len(play_urls(response)) == 1
     assert statements and not [s for s in statements if "prompt_recordings" in s]
+
+
+def test_the_apology_webhook_gives_the_gateway_the_recording_else_the_text(
+    app: Any, login_as: Any, db_session: Any, twilio_post: Any, tmp_path: Path
+) -> None:
+    with time_machine.travel(NOON, tick=False):
+        spoken_answer = twilio_post("/twilio/voice/apology", AccountSid=app.config["TWILIO_ACCOUNT_SID"])
+        assert play_urls(spoken_answer) == [] and "很抱歉" in said(spoken_answer)
+        manager = manager_in_english(login_as)
+        assert upload(manager, "apology", "sorry.wav", spoken(tmp_path, ".wav", "对不起")).status_code == 302
+        played = twilio_post("/twilio/voice/apology", AccountSid=app.config["TWILIO_ACCOUNT_SID"])
+    (url,) = play_urls(played)
+    assert "/media/prompts/apology/" in url and "<Hangup" in played.get_data(as_text=True)
