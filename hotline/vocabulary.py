@@ -104,6 +104,28 @@ class ExpertSkill(StrEnum):
     CRISIS = "crisis"
 
 
+class OrganisationKind(StrEnum):
+    """The parties of the five-party linkage (五社联动) an organisation belongs to."""
+
+    COMMUNITY = "community"
+    SOCIAL_ORGANISATION = "social_organisation"
+    CHARITY_RESOURCE = "charity_resource"
+    VOLUNTEER_TEAM = "volunteer_team"
+
+
+class VolunteerSkill(StrEnum):
+    """What an ordinary community volunteer can do (experts' skills are ExpertSkill)."""
+
+    HOME_VISIT = "home_visit"
+    COMPANIONSHIP = "companionship"
+    ERRANDS = "errands"
+    TUTORING = "tutoring"
+    ELDER_CARE = "elder_care"
+    TRANSPORT = "transport"
+    REPAIRS = "repairs"
+    FIRST_AID = "first_aid"
+
+
 class Risk(StrEnum):
     """Risk assessed at intake, lowest first."""
 
@@ -159,6 +181,18 @@ _LABELS: tuple[tuple[StrEnum, object], ...] = (
     (ExpertSkill.FAMILY_EDUCATION, _l("Family education")),
     (ExpertSkill.ELDER_CARE, _l("Elder care")),
     (ExpertSkill.CRISIS, _l("Crisis")),
+    (OrganisationKind.COMMUNITY, _l("Community")),
+    (OrganisationKind.SOCIAL_ORGANISATION, _l("Social organisation")),
+    (OrganisationKind.CHARITY_RESOURCE, _l("Charity resource")),
+    (OrganisationKind.VOLUNTEER_TEAM, _l("Volunteer team")),
+    (VolunteerSkill.HOME_VISIT, _l("Home visits")),
+    (VolunteerSkill.COMPANIONSHIP, _l("Companionship")),
+    (VolunteerSkill.ERRANDS, _l("Errands")),
+    (VolunteerSkill.TUTORING, _l("Tutoring")),
+    (VolunteerSkill.ELDER_CARE, _l("Elder care")),
+    (VolunteerSkill.TRANSPORT, _l("Transport")),
+    (VolunteerSkill.REPAIRS, _l("Home repairs")),
+    (VolunteerSkill.FIRST_AID, _l("First aid")),
     (Risk.NONE, _l("None")),
     (Risk.LOW, _l("Low")),
     (Risk.MEDIUM, _l("Medium")),

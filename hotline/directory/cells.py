@@ -10,6 +10,8 @@ from collections.abc import Callable
 from datetime import time
 from typing import Any
 
+from flask_babel import gettext as _
+
 from hotline.privacy import normalise_phone
 from hotline.robots.clients import kind_of_url
 
@@ -33,7 +35,23 @@ def clock(value: time | None) -> str:
 
 
 class RowError(ValueError):
-    """One cell is wrong."""
+    """One cell is wrong: the message in the UI's language, and the column when known."""
+
+    def __init__(self, message: str, column: str | None = None) -> None:
+        super().__init__(message)
+        self.column = column
+
+    def __str__(self) -> str:
+        message = super().__str__()
+        return _("column %(column)s: %(message)s", column=self.column, message=message) if self.column else message
+
+
+def read(row: dict[str, str], column: str, parse: Callable[[str | None], Any]) -> Any:
+    """Parse one cell of a row; a RowError names the column."""
+    try:
+        return parse(row.get(column))
+    except RowError as error:
+        raise RowError(error.args[0], column) from error
 
 
 def number(cell: str | None, cast: Callable[[str], Any] = float) -> Any:
@@ -43,7 +61,7 @@ def number(cell: str | None, cast: Callable[[str], Any] = float) -> Any:
     try:
         return cast(cell.strip())
     except ValueError as exc:
-        raise RowError(f"not a number: {cell}") from exc
+        raise RowError(_("not a number: %(value)s", value=cell)) from exc
 
 
 def phone(cell: str | None) -> str | None:
@@ -52,7 +70,7 @@ def phone(cell: str | None) -> str | None:
         return None
     parsed = normalise_phone(cell)
     if parsed is None:
-        raise RowError(f"not a phone number: {cell}")
+        raise RowError(_("not a phone number: %(value)s", value=cell))
     return parsed
 
 
@@ -63,7 +81,7 @@ def time_of_day(cell: str | None) -> time | None:
     try:
         return time.fromisoformat(cell.strip())
     except ValueError as exc:
-        raise RowError(f"not a time (HH:MM): {cell}") from exc
+        raise RowError(_("not a time (HH:MM): %(value)s", value=cell)) from exc
 
 
 def flag(cell: str | None) -> bool:
@@ -76,7 +94,7 @@ def channels(cell: str | None) -> list[str]:
     values = split(cell)
     unknown = set(values) - CHANNEL_NAMES
     if unknown:
-        raise RowError(f"unknown channel: {', '.join(sorted(unknown))}")
+        raise RowError(_("unknown channel: %(value)s", value=", ".join(sorted(unknown))))
     return values
 
 
@@ -84,7 +102,7 @@ def robot_kind(cell: str | None, url: str | None) -> str | None:
     """Parse a robot kind; empty means the kind its URL's host names (another host: webhook)."""
     value = (cell or "").strip().lower()
     if value and value not in ROBOT_KINDS:
-        raise RowError(f"unknown robot: {value}")
+        raise RowError(_("unknown robot: %(value)s", value=value))
     if not url:
         return None
     return value or kind_of_url(url) or "webhook"

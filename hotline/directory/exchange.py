@@ -1,7 +1,8 @@
-"""CSV import and export of the directory: areas, stations, expert volunteers, organisations.
+"""CSV import and export of the directory: areas, stations, experts, organisations, volunteers.
 
 Each kind has one flat CSV shape (lists joined with ";"). An import is all or
-nothing: every row is checked first and any error is reported with its line.
+nothing: every row is checked first and any error is reported with its line and, where
+one cell is wrong, its column, in the UI's language.
 Organisations also move as Open Referral HSDS (hsds.py).
 """
 
@@ -11,6 +12,7 @@ import csv
 import io
 from typing import Any
 
+from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -22,14 +24,15 @@ from hotline.directory.cells import (
     joined,
     number,
     phone,
+    read,
     robot_kind,
     split,
     time_of_day,
 )
 from hotline.directory.exceptions import ImportFailed
-from hotline.directory.models import Area, ExpertVolunteer, Organisation, Station
+from hotline.directory.models import Area, ExpertVolunteer, Organisation, Station, Volunteer
 from hotline.spreadsheets import restored_row, write_csv
-from hotline.vocabulary import AreaLevel, StationTier
+from hotline.vocabulary import AreaLevel, OrganisationKind, StationTier, VolunteerSkill
 
 COLUMNS: dict[str, list[str]] = {
     "areas": ["code", "name", "level", "parent_code", "latitude", "longitude"],
@@ -69,6 +72,7 @@ COLUMNS: dict[str, list[str]] = {
     ],
     "organisations": [
         "name",
+        "kind",
         "description",
         "services",
         "area_code",
@@ -81,8 +85,29 @@ COLUMNS: dict[str, list[str]] = {
         "robot_kind",
         "active",
     ],
+    "volunteers": [
+        "name",
+        "phone",
+        "skills",
+        "areas",
+        "available_weekdays",
+        "available_from",
+        "available_until",
+        "notify_channels",
+        "webhook_url",
+        "robot_kind",
+        "active",
+    ],
 }
-MODELS: dict[str, Any] = {"areas": Area, "stations": Station, "experts": ExpertVolunteer, "organisations": Organisation}
+MODELS: dict[str, Any] = {
+    "areas": Area,
+    "stations": Station,
+    "experts": ExpertVolunteer,
+    "organisations": Organisation,
+    "volunteers": Volunteer,
+}
+ORGANISATION_KINDS = {kind.value for kind in OrganisationKind}
+VOLUNTEER_SKILLS = {skill.value for skill in VolunteerSkill}
 
 
 def row_of(kind: str, entry: Any) -> list[Any]:
@@ -132,8 +157,23 @@ def row_of(kind: str, entry: Any) -> list[Any]:
             entry.robot_kind,
             int(entry.active),
         ]
+    if kind == "volunteers":
+        return [
+            entry.name,
+            entry.phone,
+            joined(entry.skills),
+            joined(a.code for a in entry.areas),
+            joined(entry.available_weekdays),
+            clock(entry.available_from),
+            clock(entry.available_until),
+            joined(entry.notify_channels),
+            entry.webhook_url,
+            entry.robot_kind,
+            int(entry.active),
+        ]
     return [
         entry.name,
+        entry.kind,
         entry.description,
         joined(entry.services),
         entry.area.code if entry.area else "",
@@ -151,7 +191,7 @@ def row_of(kind: str, entry: Any) -> list[Any]:
 def export_csv(session: Session, kind: str) -> str:
     """Return a directory table as CSV text."""
     order = Area.code if kind == "areas" else MODELS[kind].name
-    entries = session.scalars(select(MODELS[kind]).order_by(order))
+    entries = session.scalars(select(MODELS[kind]).order_by(order, MODELS[kind].id))
     return write_csv(COLUMNS[kind], (row_of(kind, entry) for entry in entries))
 
 
@@ -161,7 +201,7 @@ def area_by_code(session: Session, code: str | None, pending: dict[str, Area]) -
         return None
     area = pending.get(code.strip()) or session.scalar(select(Area).where(Area.code == code.strip()))
     if area is None:
-        raise RowError(f"no area with code {code}")
+        raise RowError(_("no area with code %(code)s", code=code))
     return area
 
 
@@ -170,7 +210,7 @@ def apply_row(session: Session, kind: str, row: dict[str, str], pending: dict[st
     model = MODELS[kind]
     key = row.get("code" if kind == "areas" else "name", "").strip()
     if not key:
-        raise RowError("code is required" if kind == "areas" else "name is required")
+        raise RowError(_("required"), "code" if kind == "areas" else "name")
     column = model.code if kind == "areas" else model.name
     entry = pending.get(key) or session.scalar(select(model).where(column == key))
     created = entry is None
@@ -204,22 +244,59 @@ def apply_row(session: Session, kind: str, row: dict[str, str], pending: dict[st
             raise RowError("duty weekdays are 1 (Monday) to 7 (Sunday)")
         entry.duty_start, entry.duty_end = time_of_day(row.get("duty_start")), time_of_day(row.get("duty_end"))
         entry.max_open_referrals = number(row.get("max_open_referrals"), int) or 3
+    elif kind == "volunteers":
+        apply_volunteer(session, entry, key, row, areas)
     else:
         entry.name, entry.description = key, row.get("description") or None
+        entry.kind = (row.get("kind") or "").strip() or "social_organisation"
+        if entry.kind not in ORGANISATION_KINDS:
+            raise RowError(
+                _(
+                    "unknown type %(value)s (one of %(known)s)",
+                    value=entry.kind,
+                    known=", ".join(sorted(ORGANISATION_KINDS)),
+                ),
+                "kind",
+            )
         entry.services = split(row.get("services"))
         entry.area = area_by_code(session, row.get("area_code"), areas)
         entry.contact_name, entry.email = row.get("contact_name") or None, row.get("email") or None
         entry.phone, entry.website = phone(row.get("phone")), row.get("website") or None
     if kind != "areas":
-        entry.notify_channels = channels(row.get("notify_channels"))
+        entry.notify_channels = read(row, "notify_channels", channels)
         entry.webhook_url = row.get("webhook_url") or None
-        kind = robot_kind(row.get("robot_kind"), entry.webhook_url)
+        kind = read(row, "robot_kind", lambda cell: robot_kind(cell, entry.webhook_url))
         if kind != entry.robot_kind:
             entry.robot_kind, entry.robot_secret = kind, None  # a secret is never in a file: set it on the page
         entry.active = flag(row.get("active"))
     pending[key] = entry
     session.add(entry)
     return entry, created
+
+
+def apply_volunteer(session: Session, entry: Volunteer, key: str, row: dict[str, str], areas: dict[str, Area]) -> None:
+    """Fill a volunteer from a row; a wrong cell raises RowError naming its column."""
+    entry.name = key
+    entry.phone = read(row, "phone", phone)
+    entry.skills = split(row.get("skills"))
+    unknown = sorted(set(entry.skills) - VOLUNTEER_SKILLS)
+    if unknown:
+        raise RowError(
+            _(
+                "unknown skill %(value)s (one of %(known)s)",
+                value=", ".join(unknown),
+                known=", ".join(sorted(VOLUNTEER_SKILLS)),
+            ),
+            "skills",
+        )
+    entry.areas = read(row, "areas", lambda cell: [area_by_code(session, code, areas) for code in split(cell)])
+    entry.available_weekdays = read(row, "available_weekdays", lambda cell: [number(day, int) for day in split(cell)])
+    if any(day not in range(1, 8) for day in entry.available_weekdays):
+        raise RowError(_("days are 1 (Monday) to 7 (Sunday)"), "available_weekdays")
+    entry.available_from = read(row, "available_from", time_of_day)
+    entry.available_until = read(row, "available_until", time_of_day)
+    if entry.available_from and entry.available_until and entry.available_until <= entry.available_from:
+        raise RowError(_("must be later than available_from"), "available_until")
 
 
 def import_csv(session: Session, kind: str, text: str) -> tuple[int, int]:
@@ -231,7 +308,7 @@ def import_csv(session: Session, kind: str, text: str) -> tuple[int, int]:
     reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
     key = "code" if kind == "areas" else "name"
     if reader.fieldnames is None or key not in reader.fieldnames:
-        raise ImportFailed([(1, f"the first line must name the columns, including {key}")])
+        raise ImportFailed([(1, _("the first line must name the columns, including %(key)s", key=key))])
     errors: list[tuple[int, str]] = []
     created = updated = 0
     pending: dict[str, Any] = {}

@@ -22,7 +22,7 @@ from wtforms import (
 from wtforms.validators import URL, DataRequired, Length, NumberRange, Optional, Regexp
 
 from hotline.privacy import PHONE_ERROR, entered_phone
-from hotline.vocabulary import AreaLevel, ExpertSkill, Service, StationTier, choices
+from hotline.vocabulary import AreaLevel, ExpertSkill, OrganisationKind, Service, StationTier, VolunteerSkill, choices
 
 CHANNEL_CHOICES = [
     ("sms", _l("SMS")),
@@ -57,6 +57,8 @@ STATIC_CHOICES: dict[str, Any] = {
     "skills": lambda: choices(ExpertSkill),
     "duty_weekdays": lambda: WEEKDAYS,
     "services": lambda: choices(Service),
+    "kind": lambda: choices(OrganisationKind),
+    "available_weekdays": lambda: WEEKDAYS,
 }
 
 
@@ -192,9 +194,10 @@ class ExpertForm(ChannelsMixin, DirectoryForm):
 
 
 class OrganisationForm(ChannelsMixin, DirectoryForm):
-    """A charity or public-benefit organisation."""
+    """A community, social organisation, charity resource or volunteer team."""
 
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)])
+    kind = SelectField(_l("Type"), default="social_organisation")
     description = TextAreaField(_l("Description"), validators=[Optional(), Length(max=2000)])
     services = SelectMultipleField(_l("Services offered"), validators=[Optional()])
     area_id = SelectField(_l("Area served"), coerce=lambda v: int(v) if v else None, validators=[Optional()])
@@ -210,6 +213,34 @@ class OrganisationForm(ChannelsMixin, DirectoryForm):
     def __init__(self, *args: Any, areas: list[tuple[int, str]] = (), **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.area_id.choices = [("", "—"), *areas]
+
+
+class VolunteerForm(ChannelsMixin, DirectoryForm):
+    """An ordinary community volunteer: skills, the areas served, when available."""
+
+    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)])
+    phone = StringField(
+        _l("Phone"), validators=[phone_number], description=_l("Work orders reach the volunteer here by SMS.")
+    )
+    skills = SelectMultipleField(_l("Skills"), validators=[Optional()])
+    area_ids = SelectMultipleField(_l("Areas served"), coerce=int, validators=[Optional()])
+    available_weekdays = SelectMultipleField(
+        _l("Available on"), coerce=int, validators=[Optional()], description=_l("None chosen: any day.")
+    )
+    available_from = TimeField(_l("Available from"), validators=[Optional()])
+    available_until = TimeField(_l("Available until"), validators=[Optional()])
+    notes = TextAreaField(_l("Notes"), validators=[Optional(), Length(max=2000)])
+    active = BooleanField(_l("Active"), default=True, description=_l("Untick to deactivate: no new orders."))
+
+    def __init__(self, *args: Any, areas: list[tuple[int, str]] = (), **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.skills.choices = choices(VolunteerSkill)
+        self.area_ids.choices = list(areas)
+
+    def validate_available_until(self, field: Any) -> None:
+        """Refuse availability that ends before it starts."""
+        if field.data and self.available_from.data and field.data <= self.available_from.data:
+            raise ValidationError(_l("Availability must end after it starts."))
 
 
 class StaffChannelsForm(PreferencesMixin, DirectoryForm):

@@ -109,14 +109,51 @@ class ExpertVolunteer(Base):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
 
 
+volunteer_areas = Table(
+    "volunteer_areas",
+    Base.metadata,
+    Column("volunteer_id", ForeignKey("volunteers.id", ondelete="CASCADE"), primary_key=True),
+    Column("area_id", ForeignKey("areas.id", ondelete="CASCADE"), primary_key=True, index=True),
+)
+
+
+class Volunteer(Base):
+    """An ordinary community volunteer of the register: skills, the areas served, when available."""
+
+    __tablename__ = "volunteers"
+
+    id: Mapped[intpk]
+    name: Mapped[short_text]
+    phone: Mapped[str | None] = mapped_column(EncryptedString())
+    skills: Mapped[list[str]] = mapped_column(default=list)
+    """VolunteerSkill values."""
+    available_weekdays: Mapped[list[int]] = mapped_column(default=list)
+    """ISO weekdays (1 = Monday) the volunteer can take orders; empty: any day."""
+    available_from: Mapped[time | None] = mapped_column(Time)
+    available_until: Mapped[time | None] = mapped_column(Time)
+    notes: Mapped[str | None] = mapped_column(EncryptedString())
+    notify_channels: Mapped[list[str]] = mapped_column(default=list)
+    """Channels in order of preference (sms, wecom, dingtalk, feishu, voice); empty: what the urgency picks."""
+    webhook_url: Mapped[str | None] = mapped_column(EncryptedString())
+    """A group chat robot's webhook URL (a volunteer group's robot), encrypted."""
+    robot_kind: Mapped[str | None] = mapped_column(String(20))
+    robot_secret: Mapped[str | None] = mapped_column(EncryptedString())
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    areas: Mapped[list[Area]] = relationship(secondary=volunteer_areas, order_by="Area.code")
+
+
 class Organisation(Base):
-    """A charity or public-benefit organisation that takes referrals."""
+    """A party of the referral network: a community, social organisation, charity resource or volunteer team."""
 
     __tablename__ = "organisations"
     __table_args__ = (UniqueConstraint("name"),)
 
     id: Mapped[intpk]
     name: Mapped[short_text]
+    kind: Mapped[code] = mapped_column(default="social_organisation", server_default="social_organisation", index=True)
+    """An OrganisationKind value: community, social_organisation, charity_resource or volunteer_team."""
     description: Mapped[str | None] = mapped_column(Text)
     services: Mapped[list[str]] = mapped_column(default=list)
     area_id: Mapped[int | None] = mapped_column(ForeignKey("areas.id"), index=True)

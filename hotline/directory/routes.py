@@ -20,6 +20,7 @@ from hotline.directory.exceptions import DuplicateEntry, ImportFailed, NoRobot
 from hotline.directory.forms import (
     CHANNEL_CHOICES,
     CHOICE_FIELDS,
+    WEEKDAYS,
     AreaForm,
     ExpertForm,
     OrganisationForm,
@@ -27,11 +28,12 @@ from hotline.directory.forms import (
     StationForm,
     TargetSearchForm,
     UploadForm,
+    VolunteerForm,
 )
-from hotline.directory.models import Area, ExpertVolunteer, Organisation, Station
+from hotline.directory.models import Area, ExpertVolunteer, Organisation, Station, Volunteer
 from hotline.extensions import db
 from hotline.privacy import mask_phone
-from hotline.vocabulary import Role, label
+from hotline.vocabulary import OrganisationKind, Role, VolunteerSkill, choices, label
 from hotline.web import local_time
 
 bp = Blueprint("directory", __name__)
@@ -105,12 +107,37 @@ KINDS = (
         _l("Organisations"),
         (
             (_l("Name"), lambda e: e.name),
+            (_l("Type"), lambda e: label(e.kind, OrganisationKind)),
             (_l("Services offered"), lambda e: labels(e.services)),
             (_l("Area served"), lambda e: e.area.name if e.area else ""),
             (_l("Active"), lambda e: "✓" if e.active else ""),
         ),
     ),
+    Kind(
+        "volunteers",
+        Volunteer,
+        VolunteerForm,
+        _l("Volunteers"),
+        (
+            (_l("Name"), lambda e: e.name),
+            (_l("Skills"), lambda e: "、".join(label(s, VolunteerSkill) for s in e.skills or [])),
+            (_l("Areas served"), lambda e: names(e.areas)),
+            (_l("Available"), lambda e: availability(e)),
+            (_l("Active"), lambda e: "✓" if e.active else ""),
+        ),
+    ),
 )
+
+
+def availability(volunteer: Volunteer) -> str:
+    """Return a volunteer's availability for a table cell: days, then hours."""
+    days = dict(WEEKDAYS)
+    text = "、".join(str(days[str(d)]) for d in volunteer.available_weekdays or []) or str(_l("Any day"))
+    if volunteer.available_from or volunteer.available_until:
+        start = volunteer.available_from.strftime("%H:%M") if volunteer.available_from else ""
+        end = volunteer.available_until.strftime("%H:%M") if volunteer.available_until else ""
+        text += f" {start}–{end}"
+    return text
 
 
 def area_choices() -> list[tuple[int, str]]:
@@ -128,6 +155,8 @@ def build_form(kind: Kind, entry: Any) -> Any:
             extra["areas_covered"] = [area.id for area in entry.areas_covered]
         if kind.model is ExpertVolunteer:
             extra["languages"] = ", ".join(entry.languages or [])
+        if kind.model is Volunteer:
+            extra["area_ids"] = [area.id for area in entry.areas]
         if kind.model is not Area:
             extra.update(channel_choices(entry))
         return kind.form(obj=entry, **extra)
@@ -141,6 +170,8 @@ def entry_fields(kind: Kind, form: Any) -> dict[str, Any]:
         fields["areas_covered"] = services.areas_by_ids(db.session, fields["areas_covered"] or [])
     if kind.model is ExpertVolunteer:
         fields["languages"] = [code.strip() for code in (fields["languages"] or "").split(",") if code.strip()]
+    if kind.model is Volunteer:
+        fields["areas"] = services.areas_by_ids(db.session, fields.pop("area_ids") or [])
     if "robot_kind" in fields:
         fields["notify_channels"] = form.preferences()
         for name in CHOICE_FIELDS:
@@ -165,8 +196,14 @@ def make_views(kind: Kind) -> None:
     """Register the list, create, edit, export and import pages of one kind."""
 
     def listing() -> Any:
-        entries = services.list_entries(db.session, kind.model)
-        return render_template("directory/list.html", kind=kind, entries=entries, upload=UploadForm())
+        shown = request.args.get("type") or None
+        if kind.model is not Organisation or shown not in {k.value for k in OrganisationKind}:
+            shown = None
+        entries = services.list_entries(db.session, kind.model, shown)
+        types = choices(OrganisationKind) if kind.model is Organisation else []
+        return render_template(
+            "directory/list.html", kind=kind, entries=entries, upload=UploadForm(), types=types, shown=shown
+        )
 
     def edit(entry_id: int | None = None) -> Any:
         entry = services.get_entry(db.session, kind.model, entry_id) if entry_id else None

@@ -15,13 +15,14 @@ from sqlalchemy.orm import Session
 
 from hotline import audit
 from hotline.accounts.models import User
+from hotline.clock import local
 from hotline.directory.exceptions import DuplicateEntry, NoPhone, NoRobot
-from hotline.directory.models import Area, ExpertVolunteer, Organisation, Station, station_areas
+from hotline.directory.models import Area, ExpertVolunteer, Organisation, Station, Volunteer, station_areas
 from hotline.robots import services as robots
 from hotline.robots.clients import Message, Robot, RobotError, kind_of_url
 from hotline.sms import services as sms
 from hotline.sms.models import SmsMessage
-from hotline.vocabulary import AreaLevel, StationTier
+from hotline.vocabulary import AreaLevel, StationTier, VolunteerSkill
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
 
@@ -225,13 +226,54 @@ def find_targets(
 
 # --- Listing and saving entries (manager pages) ---------------------------------------------------
 
-DirectoryModel = Area | Station | ExpertVolunteer | Organisation
-ORDER = {Area: Area.code, Station: Station.name, ExpertVolunteer: ExpertVolunteer.name, Organisation: Organisation.name}
+DirectoryModel = Area | Station | ExpertVolunteer | Organisation | Volunteer
+ORDER = {
+    Area: Area.code,
+    Station: Station.name,
+    ExpertVolunteer: ExpertVolunteer.name,
+    Organisation: Organisation.name,
+    Volunteer: Volunteer.name,
+}
 
 
-def list_entries(session: Session, model: type[DirectoryModel]) -> list[Any]:
-    """Return every entry of a directory table in its natural order."""
-    return list(session.scalars(select(model).order_by(ORDER[model])))
+def list_entries(session: Session, model: type[DirectoryModel], kind: str | None = None) -> list[Any]:
+    """Return every entry of a directory table in its natural order (organisations: of one type if given)."""
+    query = select(model).order_by(ORDER[model], model.id)
+    if model is Organisation and kind:
+        query = query.where(Organisation.kind == kind)
+    return list(session.scalars(query))
+
+
+def available_volunteers(
+    session: Session, area_id: int | None, at: datetime, skill: str | None = None
+) -> list[Volunteer]:
+    """Return active volunteers serving the area (or an area above it) who are available at `at`.
+
+    Those serving the nearest area come first; a skill that is a volunteer skill narrows the list.
+    """
+    area = session.get(Area, area_id) if area_id else None
+    lineage = [a.id for a in area.lineage()] if area is not None else []
+    if not lineage:
+        return []
+    moment = local(at)
+    found: list[tuple[int, int, Volunteer]] = []
+    for volunteer in session.scalars(select(Volunteer).where(Volunteer.active.is_(True)).order_by(Volunteer.id)):
+        served = [lineage.index(a.id) for a in volunteer.areas if a.id in lineage]
+        if not served:
+            continue
+        if skill in VOLUNTEER_SKILLS and skill not in (volunteer.skills or []):
+            continue
+        if volunteer.available_weekdays and moment.isoweekday() not in volunteer.available_weekdays:
+            continue
+        if volunteer.available_from and moment.time() < volunteer.available_from:
+            continue
+        if volunteer.available_until and moment.time() >= volunteer.available_until:
+            continue
+        found.append((min(served), volunteer.id, volunteer))
+    return [volunteer for *_, volunteer in sorted(found, key=lambda item: item[:2])]
+
+
+VOLUNTEER_SKILLS = {skill.value for skill in VolunteerSkill}
 
 
 def get_entry(session: Session, model: type[DirectoryModel], entry_id: int) -> Any:

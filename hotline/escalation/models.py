@@ -323,13 +323,14 @@ class Referral(Base):
     urgency: Mapped[code] = mapped_column(default="normal")
     status: Mapped[code] = mapped_column(default="pending")
     target_kind: Mapped[str] = mapped_column(String(20), default="station")
-    """station, expert, organisation or user."""
+    """station, expert, organisation, volunteer or user."""
     target_id: Mapped[int] = mapped_column(Integer, default=0)
     target_name: Mapped[str | None] = mapped_column(String(200))
     target_phone: Mapped[str | None] = mapped_column(EncryptedString())
     station_id: Mapped[int | None] = mapped_column(ForeignKey("stations.id"), index=True)
     expert_id: Mapped[int | None] = mapped_column(ForeignKey("expert_volunteers.id"), index=True)
     organisation_id: Mapped[int | None] = mapped_column(ForeignKey("organisations.id"), index=True)
+    volunteer_id: Mapped[int | None] = mapped_column(ForeignKey("volunteers.id"), index=True)
     user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
     note: Mapped[str | None] = mapped_column(EncryptedString())
     due_at: Mapped[datetime | None]
