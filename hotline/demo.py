@@ -22,7 +22,7 @@ from hotline.accounts.services import hash_password
 from hotline.cases.models import Case
 from hotline.clock import hotline_zone, utcnow
 from hotline.demo_history import HISTORY_DAYS, seed_history
-from hotline.directory.models import Area, ExpertVolunteer, Organisation, Station
+from hotline.directory.models import Area, ExpertVolunteer, Organisation, Station, Volunteer
 from hotline.directory.services import import_divisions
 from hotline.escalation.policies import seed_default_policies as seed_escalation_policies
 from hotline.extensions import db
@@ -92,11 +92,33 @@ EXPERTS = (
     ExpertSeed("曹护师", "养老照护专家", "宝坻区养老服务指导中心（示例）", (ExpertSkill.ELDER_CARE,), (2, 6)),
 )
 ORGANISATIONS = (
-    ("宝坻区慈善协会（示例）", "慈善救助、临时困难帮扶", (Service.RESOURCES, Service.NEEDS)),
-    ("宝坻区青少年关爱服务中心（示例）", "困境儿童与留守儿童关爱", (Service.FAMILY, Service.EMOTIONAL)),
-    ("宝坻区助老志愿服务队（示例）", "独居、空巢老人探访与照料", (Service.RESOURCES, Service.LISTENING)),
-    ("宝坻区残疾人康复互助会（示例）", "残疾人康复与就业支持", (Service.RESOURCES, Service.INFO)),
+    ("宝坻区慈善协会（示例）", "慈善救助、临时困难帮扶", (Service.RESOURCES, Service.NEEDS), "charity_resource"),
+    (
+        "宝坻区青少年关爱服务中心（示例）",
+        "困境儿童与留守儿童关爱",
+        (Service.FAMILY, Service.EMOTIONAL),
+        "social_organisation",
+    ),
+    (
+        "宝坻区助老志愿服务队（示例）",
+        "独居、空巢老人探访与照料",
+        (Service.RESOURCES, Service.LISTENING),
+        "volunteer_team",
+    ),
+    (
+        "宝坻区残疾人康复互助会（示例）",
+        "残疾人康复与就业支持",
+        (Service.RESOURCES, Service.INFO),
+        "social_organisation",
+    ),
+    ("宝坻街道社区居委会（示例）", "社区居民事务与邻里互助", (Service.NEEDS, Service.INFO), "community"),
 )
+VOLUNTEERS = (
+    ("刘志愿（示例）", ("home_visit", "companionship", "elder_care"), (1, 2, 3, 4, 5)),
+    ("陈志愿（示例）", ("errands", "transport"), (6, 7)),
+    ("杨志愿（示例）", ("tutoring", "companionship"), ()),
+)
+"""Ordinary community volunteers: name, skills, available weekdays (none: any day)."""
 
 
 def spread(code: str, scale: float = 0.12) -> tuple[float, float]:
@@ -291,7 +313,7 @@ def seed_people(session: Session, today: date) -> list[tuple[str, str]]:
 
 
 def seed_experts_and_organisations(session: Session, district: Area) -> None:
-    """Six expert volunteers with duty days and four charity organisations."""
+    """Six expert volunteers with duty days, organisations of each of the five parties, three volunteers."""
     for number, seed in enumerate(EXPERTS, start=1):
         if session.scalar(select(ExpertVolunteer.id).where(ExpertVolunteer.name == seed.name)) is None:
             session.add(
@@ -308,16 +330,31 @@ def seed_experts_and_organisations(session: Session, district: Area) -> None:
                     max_open_referrals=3,
                 )
             )
-    for number, (name, description, services) in enumerate(ORGANISATIONS, start=1):
+    for number, (name, description, services, kind) in enumerate(ORGANISATIONS, start=1):
         if session.scalar(select(Organisation.id).where(Organisation.name == name)) is None:
             session.add(
                 Organisation(
                     name=name,
+                    kind=kind,
                     description=description,
                     services=[service.value for service in services],
                     area=district,
                     contact_name="联络人",
                     phone=demo_phone(8, number),
+                )
+            )
+    streets = list(district.children)
+    for number, (name, skills, weekdays) in enumerate(VOLUNTEERS, start=1):
+        if session.scalar(select(Volunteer.id).where(Volunteer.name == name)) is None:
+            session.add(
+                Volunteer(
+                    name=name,
+                    phone=demo_phone(9, number),
+                    skills=list(skills),
+                    areas=streets[number - 1 :: len(VOLUNTEERS)][:3],
+                    available_weekdays=list(weekdays),
+                    available_from=time(8),
+                    available_until=time(20),
                 )
             )
     session.flush()

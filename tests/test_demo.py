@@ -15,7 +15,7 @@ from hotline.accounts.models import User
 from hotline.callbacks.models import CallbackTask
 from hotline.cases.models import Case, ReturnCall
 from hotline.demo import DEMO_PASSWORD, HISTORY_WEEKS, seed_demo
-from hotline.directory.models import Area, ExpertVolunteer, Organisation, Station
+from hotline.directory.models import Area, ExpertVolunteer, Organisation, Station, Volunteer
 from hotline.escalation.models import Referral
 from hotline.models import Shift
 from hotline.telephony.models import Call
@@ -49,7 +49,10 @@ def test_demo_district_has_what_the_design_describes(db_session: Any) -> None:
     assert len(expired) == 1 and len(expiring) == 2
     assert db_session.scalar(select(func.count()).select_from(User).where(User.role == "supervisor")) == 2
     assert db_session.scalar(select(func.count()).select_from(ExpertVolunteer)) == 6
-    assert db_session.scalar(select(func.count()).select_from(Organisation)) == 4
+    organisations = db_session.scalars(select(Organisation)).all()
+    assert {o.kind for o in organisations} == {"community", "social_organisation", "charity_resource", "volunteer_team"}
+    volunteers = db_session.scalars(select(Volunteer)).all()
+    assert len(volunteers) == 3 and all(v.areas and v.skills and v.phone for v in volunteers)
     shifts = db_session.scalars(select(Shift)).all()
     assert len(shifts) == 4 * 7 * (HISTORY_WEEKS + 4) and all(shift.status == "published" for shift in shifts)
     for shift in shifts:

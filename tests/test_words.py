@@ -255,7 +255,7 @@ def collect_ids(app: Flask, world: World) -> None:
     """Fill the ids every URL argument needs from the seeded data."""
     from hotline.callbacks.models import CallbackTask
     from hotline.cases.models import Case, FollowUp
-    from hotline.directory.models import Area, ExpertVolunteer, Organisation, Station
+    from hotline.directory.models import Area, ExpertVolunteer, Organisation, Station, Volunteer
     from hotline.escalation.models import Escalation, EscalationPolicy, Referral
     from hotline.escalation.notifications import link_token
     from hotline.knowledge.models import Article
@@ -280,6 +280,7 @@ def collect_ids(app: Flask, world: World) -> None:
         world.ids["station"] = first(Station)
         world.ids["expert"] = first(ExpertVolunteer)
         world.ids["organisation"] = first(Organisation)
+        world.ids["volunteer"] = first(Volunteer)
         world.tokens["referral"] = link_token(world.ids["referral_id"])
         article = session.scalar(select(Article).where(Article.owner_station_id.is_not(None)).order_by(Article.id))
         world.tokens["article"] = proposal_token(article) if article else ""
