@@ -80,6 +80,7 @@ class TargetKind(StrEnum):
     EXPERT_ON_DUTY = "expert_on_duty"
     EXPERT_ANY = "expert_any"
     ORGANISATION = "organisation"
+    VOLUNTEER = "volunteer"
     DUTY_TEAM = "duty_team"
     SUPERVISOR = "supervisor"
     MANAGER = "manager"
@@ -129,6 +130,7 @@ LABELS: dict[StrEnum, Any] = {
     TargetKind.EXPERT_ON_DUTY: _l("Expert on duty with the skill"),
     TargetKind.EXPERT_ANY: _l("Any expert with the skill"),
     TargetKind.ORGANISATION: _l("Organisation offering the service"),
+    TargetKind.VOLUNTEER: _l("Community volunteers serving the area"),
     TargetKind.DUTY_TEAM: _l("Duty team"),
     TargetKind.SUPERVISOR: _l("Supervisor on call"),
     TargetKind.MANAGER: _l("Manager"),

@@ -15,8 +15,9 @@ from sqlalchemy.orm import Session
 
 from hotline.accounts.models import User
 from hotline.clock import local
-from hotline.directory.models import ExpertVolunteer, Organisation, Station
+from hotline.directory.models import ExpertVolunteer, Organisation, Station, Volunteer
 from hotline.directory.services import (
+    available_volunteers,
     district_centres,
     experts_with_skill,
     find_targets,
@@ -105,6 +106,18 @@ def of_organisation(organisation: Organisation) -> Recipient:
     )
 
 
+def of_volunteer(volunteer: Volunteer) -> Recipient:
+    """Return an ordinary volunteer as a recipient."""
+    return Recipient(
+        "volunteer",
+        volunteer.id,
+        volunteer.name,
+        volunteer.phone,
+        robot_of(volunteer),
+        tuple(volunteer.notify_channels or ()),
+    )
+
+
 def of_user(user: User, team: Robot | None = None) -> Recipient:
     """Return a staff member as a recipient: the team's group chat robot is theirs, with them @-mentioned."""
     mention = (user.phone,) if user.phone and team is not None else ()
@@ -115,13 +128,22 @@ def of_user(user: User, team: Robot | None = None) -> Recipient:
 
 def recipient_of(session: Session, referral: Referral, team: Robot | None = None) -> Recipient | None:
     """Return the recipient a referral was made to, as it is now in the directory."""
-    model: Any = {"station": Station, "expert": ExpertVolunteer, "organisation": Organisation, "user": User}.get(
-        referral.target_kind
-    )
+    model: Any = {
+        "station": Station,
+        "expert": ExpertVolunteer,
+        "organisation": Organisation,
+        "volunteer": Volunteer,
+        "user": User,
+    }.get(referral.target_kind)
     row = session.get(model, referral.target_id) if model else None
     if row is None:
         return None
-    builders: dict[str, Any] = {"station": of_station, "expert": of_expert, "organisation": of_organisation}
+    builders: dict[str, Any] = {
+        "station": of_station,
+        "expert": of_expert,
+        "organisation": of_organisation,
+        "volunteer": of_volunteer,
+    }
     return builders[referral.target_kind](row) if referral.target_kind in builders else of_user(row, team)
 
 
@@ -203,6 +225,9 @@ def resolve(
             found += [of_expert(e) for e in experts_for(session, skill, at, kind == TargetKind.EXPERT_ON_DUTY)]
         elif kind == TargetKind.ORGANISATION:
             found += [of_organisation(o) for o in organisations_for(session, skill)]
+        elif kind == TargetKind.VOLUNTEER:
+            nearest = available_volunteers(session, escalation.area_id, at, skill)[:VOLUNTEERS_PER_STEP]
+            found += [of_volunteer(v) for v in nearest]
         elif kind == TargetKind.DUTY_TEAM:
             found += [of_user(u, team) for u in staff(session, at, "duty_worker", Role.WORKER)]
         elif kind == TargetKind.SUPERVISOR:
@@ -215,6 +240,10 @@ def resolve(
         if key not in declined and all((r.kind, r.id) != key for r in unique):
             unique.append(recipient)
     return unique
+
+
+VOLUNTEERS_PER_STEP = 3
+"""A volunteer step asks the three nearest available volunteers at once; the first to accept has the order."""
 
 
 def next_by_distance(session: Session, escalation: Escalation, tried: set[int]) -> list[Recipient]:

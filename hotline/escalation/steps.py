@@ -47,7 +47,13 @@ def new_referral(
     escalation: Escalation, recipient: Recipient, step_number: int, due_at: datetime, now: datetime
 ) -> Referral:
     """Return a referral of the chain to one recipient."""
-    column = {"station": "station_id", "expert": "expert_id", "organisation": "organisation_id", "user": "user_id"}
+    column = {
+        "station": "station_id",
+        "expert": "expert_id",
+        "organisation": "organisation_id",
+        "volunteer": "volunteer_id",
+        "user": "user_id",
+    }
     referral = Referral(
         case_id=escalation.case_id,
         escalation=escalation,

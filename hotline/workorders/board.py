@@ -11,9 +11,10 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from hotline.accounts.models import User
-from hotline.directory.models import Area, Organisation, Station
+from hotline.directory.models import Area, Organisation, Station, Volunteer
 from hotline.directory.services import station_targets
-from hotline.vocabulary import Role
+from hotline.vocabulary import OrganisationKind, Role, label
+from hotline.workorders.duplicates import Duplicate, open_duplicates
 from hotline.workorders.exceptions import BadInput
 from hotline.workorders.models import (
     WITH_UNIT,
@@ -79,7 +80,7 @@ def unit_label(session: Session, user_id: int) -> str | None:
     unit = member_unit(session, user_id)
     if unit is None:
         return None
-    model = Station if unit[0] == "station" else Organisation
+    model = {"station": Station, "organisation": Organisation}.get(unit[0], Volunteer)
     found = session.get(model, unit[1])
     return found.name if found is not None else None
 
@@ -108,9 +109,17 @@ INPUT_TEXTS = {
     "reason": _l("Give the reason."),
     "result": _l("Write what was done."),
     "until": _l("Choose a new deadline later than the current one."),
-    "unit": _l("Choose another active station or organisation."),
+    "unit": _l("Choose another active station, organisation or volunteer."),
     "satisfaction": _l("Satisfaction is a number from 1 to 5."),
     "resolved": _l("Say whether the matter is resolved."),
+    "into": _l("These two orders are not about the same matter."),
+}
+
+
+DUPLICATE_REASONS = {
+    "case": _l("Same case"),
+    "caller": _l("Same caller"),
+    "area": _l("Same area and reason"),
 }
 
 
@@ -120,12 +129,20 @@ def input_text(problem: BadInput) -> str:
 
 
 def unit_choices(session: Session) -> list[tuple[str, str]]:
-    """Return every active station and organisation as ("station:<id>", name) choices."""
+    """Return every active station, organisation and volunteer as ("station:<id>", name) choices.
+
+    An organisation's choice names its type; a volunteer's says volunteer.
+    """
     stations = session.scalars(select(Station).where(Station.active.is_(True)).order_by(Station.tier, Station.name))
     organisations = session.scalars(
         select(Organisation).where(Organisation.active.is_(True)).order_by(Organisation.name)
     )
-    return [(f"station:{s.id}", s.name) for s in stations] + [(f"organisation:{o.id}", o.name) for o in organisations]
+    volunteers = session.scalars(select(Volunteer).where(Volunteer.active.is_(True)).order_by(Volunteer.name))
+    return (
+        [(f"station:{s.id}", s.name) for s in stations]
+        + [(f"organisation:{o.id}", f"{o.name}（{label(o.kind, OrganisationKind)}）") for o in organisations]
+        + [(f"volunteer:{v.id}", _("%(name)s (volunteer)", name=v.name)) for v in volunteers]
+    )
 
 
 def tried_units(session: Session, order: WorkOrder) -> set[str]:
@@ -176,6 +193,7 @@ class SupervisorBoard:
     open_orders: list[WorkOrder]
     return_calls: list[WorkOrder]
     now: datetime
+    duplicates: list[Duplicate] = field(default_factory=list)
 
 
 def last_reason(order: WorkOrder) -> str | None:
@@ -221,4 +239,4 @@ def supervisor_board(session: Session, now: datetime) -> SupervisorBoard:
             select(WorkOrder).where(WorkOrder.state == OrderState.RETURN_CALL.value).order_by(WorkOrder.submitted_at)
         )
     )
-    return SupervisorBoard(returned, late, extensions, open_orders, return_calls, now)
+    return SupervisorBoard(returned, late, extensions, open_orders, return_calls, now, open_duplicates(session))

@@ -15,7 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from hotline.clock import hotline_zone
-from hotline.directory.models import Organisation, Station
+from hotline.directory.models import Organisation, Station, Volunteer
 from hotline.workorders.models import WITH_UNIT, WorkOrder, WorkOrderEvent
 
 
@@ -90,9 +90,10 @@ def month_bounds(month: date) -> tuple[datetime, datetime]:
 
 
 def unit_names(session: Session) -> dict[str, tuple[str, str]]:
-    """Return "station:<id>" → (name, kind) for every station and organisation."""
+    """Return "station:<id>" → (name, kind) for every station, organisation and volunteer."""
     names = {f"station:{s.id}": (s.name, "station") for s in session.scalars(select(Station))}
     names.update({f"organisation:{o.id}": (o.name, "organisation") for o in session.scalars(select(Organisation))})
+    names.update({f"volunteer:{v.id}": (v.name, "volunteer") for v in session.scalars(select(Volunteer))})
     return names
 
 

@@ -158,6 +158,8 @@ class WorkOrder(Base):
     completed_on_time: Mapped[bool | None] = mapped_column(Boolean)
     version: Mapped[int] = mapped_column(Integer, default=0)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("work_orders.id"), index=True)
+    """The open order this duplicate report was merged into (the duplicate is then closed)."""
 
     case: Mapped[Case | None] = relationship()
     events: Mapped[list[WorkOrderEvent]] = relationship(back_populates="order", order_by="WorkOrderEvent.id")

@@ -23,7 +23,7 @@ from hotline.escalation.notifications import read_link_token
 from hotline.extensions import db
 from hotline.telephony.providers import get_provider
 from hotline.vocabulary import Role
-from hotline.workorders import attachments, board, closing, deadlines, figures, services, supervision
+from hotline.workorders import attachments, board, closing, deadlines, duplicates, figures, services, supervision
 from hotline.workorders.exceptions import BadInput, NotYourOrder, OrderNotFound, UploadRefused, WrongState
 from hotline.workorders.forms import (
     AttachmentForm,
@@ -66,6 +66,8 @@ def forms() -> dict[str, Any]:
 def render_order(order: WorkOrder, *, token: str | None = None, status: int = 200, **extra: Any) -> Any:
     """Render an order's page for its unit (or a supervisor), or for the signed link."""
     view = board.order_view(db.session, order)
+    if token is None and current_user.is_authenticated and current_user.has_role(Role.SUPERVISOR):
+        extra.setdefault("volunteer_link", supervision.order_link(order))
     page_forms = forms()
     page_forms.update({key: value for key, value in extra.items() if key.endswith("_form")})
     rest = {key: value for key, value in extra.items() if not key.endswith("_form")}
@@ -255,6 +257,7 @@ def board_page() -> Any:
         view=view,
         redispatch_forms={item.order.id: redispatch_form(item) for item in view.returned},
         supervise_form=SuperviseForm(prefix="supervise"),
+        duplicate_reasons=board.DUPLICATE_REASONS,
     )
 
 
@@ -295,10 +298,27 @@ def redispatch(order_id: int) -> Any:
         if not form.validate_on_submit():
             raise BadInput("unit", "required")
         kind, _sep, unit_id = form.unit.data.partition(":")
+        now = utcnow()
         services.redispatch(
-            db.session, order.id, kind=kind, unit_id=int(unit_id), actor=current_user, now=utcnow(), note=form.note.data
+            db.session, order.id, kind=kind, unit_id=int(unit_id), actor=current_user, now=now, note=form.note.data
         )
+        supervision.send_reminders(db.session, [(order.id, "dispatched")], get_provider(), now)
         return _("Re-dispatched to %(unit)s.", unit=order.unit_name)
+
+    return supervisor_action(order_id, run)
+
+
+@bp.post("/orders/<int:order_id>/merge/<int:into_id>")
+@require_role(Role.SUPERVISOR)
+def merge(order_id: int, into_id: int) -> Any:
+    """Merge a duplicate report into the open order of the same matter."""
+
+    def run(order: WorkOrder) -> str:
+        try:
+            kept = duplicates.merge(db.session, order.id, into_id, actor=current_user, now=utcnow())
+        except OrderNotFound:
+            raise BadInput("into", "no such order") from None
+        return _("%(duplicate)s merged into %(kept)s.", duplicate=order.reference, kept=kept.reference)
 
     return supervisor_action(order_id, run)
 
@@ -347,7 +367,10 @@ def supervise(order_id: int) -> Any:
 @bp.route("/orders/dispatch", methods=["GET", "POST"])
 @require_role(Role.SUPERVISOR)
 def dispatch_page() -> Any:
-    """Dispatch an order for a case to a station or organisation the supervisor chooses (the covering one suggested)."""
+    """Dispatch an order for a case to a station, organisation or volunteer (the covering station suggested).
+
+    The unit is told by the channels it chose; a volunteer gets the signed single-use link.
+    """
     from hotline.cases.casework import find_case_by_reference
     from hotline.cases.guard import guard_case
 
@@ -368,6 +391,7 @@ def dispatch_page() -> Any:
             form.unit.data = suggested
         if form.validate_on_submit():
             kind, _sep, unit_id = form.unit.data.partition(":")
+            now = utcnow()
             try:
                 order = services.dispatch_to_unit(
                     db.session,
@@ -378,12 +402,13 @@ def dispatch_page() -> Any:
                     reason=form.reason.data,
                     request_text=form.request.data,
                     actor_id=current_user.id,
-                    now=utcnow(),
+                    now=now,
                 )
             except BadInput as problem:
                 db.session.rollback()
                 error = board.input_text(problem)
             else:
+                supervision.send_reminders(db.session, [(order.id, "dispatched")], get_provider(), now)
                 flash(_("Dispatched to %(unit)s.", unit=order.unit_name))
                 return redirect(url_for("workorders.order_page", order_id=order.id))
     status = 422 if request.method == "POST" else 200

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from hotline.accounts.models import User
 from hotline.cases.models import Case, CaseEvent
-from hotline.directory.models import Organisation, Station
+from hotline.directory.models import Organisation, Station, Volunteer
 from hotline.escalation.models import Escalation, Referral
 from hotline.vocabulary import Role
 from hotline.workorders.deadlines import due_times
@@ -32,7 +32,8 @@ from hotline.workorders.models import (
 )
 
 MAX_TEXT = 4000
-UNIT_KINDS = ("station", "organisation")
+UNIT_KINDS = ("station", "organisation", "volunteer")
+UNIT_MODELS: dict[str, Any] = {"station": Station, "organisation": Organisation, "volunteer": Volunteer}
 
 
 def clean_text(value: str | None, field: str, *, required: bool = True) -> str | None:
@@ -153,16 +154,54 @@ def unit_of_referral(session: Session, referral: Referral) -> tuple[str, int, st
     if referral.organisation_id is not None:
         organisation = session.get(Organisation, referral.organisation_id)
         return ("organisation", referral.organisation_id, organisation.name if organisation else "")
+    if referral.volunteer_id is not None:
+        volunteer = session.get(Volunteer, referral.volunteer_id)
+        return ("volunteer", referral.volunteer_id, volunteer.name if volunteer else referral.target_name or "")
     return None
 
 
 def unit_name(session: Session, kind: str, unit_id: int) -> str:
-    """Return a station's or organisation's name; BadInput if there is none active."""
-    model = Station if kind == "station" else Organisation
-    unit = session.get(model, unit_id) if kind in UNIT_KINDS else None
+    """Return a station's, organisation's or volunteer's name; BadInput if there is none active."""
+    unit = session.get(UNIT_MODELS[kind], unit_id) if kind in UNIT_KINDS else None
     if unit is None or not unit.active:
         raise BadInput("unit", "no such active unit")
     return unit.name
+
+
+def link_referral(
+    session: Session,
+    order: WorkOrder,
+    volunteer_id: int,
+    sign_due_at: datetime | None,
+    actor_id: int | None,
+    now: datetime,
+) -> Referral:
+    """Return a new referral for the single-use signed link of an order going to a volunteer (no account).
+
+    The referral stands outside any chain: the responder link names it, the order
+    follows it (`referral_id`), and it ends when the volunteer returns the order or
+    the order closes, so the link dies with it.
+    """
+    volunteer = session.get(Volunteer, volunteer_id)
+    referral = Referral(
+        case_id=order.case_id,
+        escalation_id=None,
+        reason=order.reason,
+        urgency=order.urgency,
+        status="notified",
+        target_kind="volunteer",
+        target_id=volunteer_id,
+        target_name=volunteer.name if volunteer is not None else "",
+        target_phone=volunteer.phone if volunteer is not None else None,
+        volunteer_id=volunteer_id,
+        note=order.request_text,
+        due_at=sign_due_at,
+        created_by_id=actor_id,
+        created_at=now,
+    )
+    session.add(referral)
+    session.flush()
+    return referral
 
 
 def next_reference(session: Session, now: datetime) -> str:
@@ -178,7 +217,7 @@ def set_unit(kind: str, unit_id: int, name: str) -> dict[str, Any]:
     return {
         "station_id": unit_id if kind == "station" else None,
         "organisation_id": unit_id if kind == "organisation" else None,
-        "volunteer_id": None,
+        "volunteer_id": unit_id if kind == "volunteer" else None,
         "unit_name": name,
     }
 
@@ -258,7 +297,9 @@ def dispatch_to_unit(
     actor_id: int | None,
     now: datetime,
 ) -> WorkOrder:
-    """Dispatch an order straight to a station or organisation (without an escalation chain); commit.
+    """Dispatch an order straight to a station, organisation or volunteer (without an escalation chain); commit.
+
+    A volunteer's order gets the signed link's referral (`link_referral`).
 
     Raises:
         BadInput: no such active unit, or an unknown urgency.
@@ -285,6 +326,8 @@ def dispatch_to_unit(
     )
     session.add(order)
     session.flush()
+    if kind == "volunteer":
+        order.referral_id = link_referral(session, order, unit_id, sign_due, actor_id, now).id
     log(session, order, "dispatched", now, actor_id=actor_id, via="board", unit=name)
     session.commit()
     return order
@@ -520,8 +563,23 @@ def return_order(
         unit=order.unit_name,
     )
     finish_referral(session, order, "could_not_help", f"{order.reference}: {text}", now, actor_id)
+    end_link(session, order, now, actor_id)
     stop_chain(session, order, now, actor_id)
     return order
+
+
+def end_link(session: Session, order: WorkOrder, now: datetime, actor_id: int | None) -> None:
+    """Decline a volunteer's link referral returned before it was signed for, so its link dies too."""
+    from hotline.escalation import services as escalation_services
+    from hotline.escalation.exceptions import AlreadyAnswered, ReferralExpired, ReferralNotFound
+
+    referral = session.get(Referral, order.referral_id) if order.referral_id is not None else None
+    if referral is None or referral.escalation_id is not None or referral.status != "notified":
+        return
+    try:
+        escalation_services.respond(session, referral.id, "decline", now=now, via="workorder", actor_id=actor_id)
+    except (AlreadyAnswered, ReferralExpired, ReferralNotFound):
+        session.rollback()
 
 
 def finish_referral(
@@ -565,6 +623,8 @@ def redispatch(
 ) -> WorkOrder:
     """Send a returned order to another unit (改派) with fresh deadlines; supervisors only.
 
+    A volunteer gets a new link's referral; the link of the unit before no longer leads to the order.
+
     Raises:
         OrderNotFound, NotYourOrder (not a supervisor), WrongState (not returned), BadInput (no such unit,
         or the unit that returned it).
@@ -589,6 +649,8 @@ def redispatch(
         "extension_state": None,
         **set_unit(kind, unit_id, name),
     }
+    if kind == "volunteer":
+        values["referral_id"] = link_referral(session, order, unit_id, sign_due, actor.id, now).id
     return transition(
         session,
         order,
@@ -646,7 +708,9 @@ def units_for_user(session: Session, user_id: int) -> list[WorkOrder]:
     if unit is None:
         return []
     kind, unit_id = unit
-    column = WorkOrder.station_id if kind == "station" else WorkOrder.organisation_id
+    column = {"station": WorkOrder.station_id, "organisation": WorkOrder.organisation_id}.get(
+        kind, WorkOrder.volunteer_id
+    )
     orders = list(session.scalars(select(WorkOrder).where(column == unit_id, WorkOrder.state.in_(WITH_UNIT))))
     far = datetime.max.replace(tzinfo=UTC)
     return sorted(orders, key=lambda order: (order.deadline() or far, order.id))

@@ -20,11 +20,12 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from hotline.clock import utcnow
-from hotline.directory.models import Organisation, Station
+from hotline.directory.models import Organisation, Station, Volunteer
 from hotline.directory.services import district_centres
 from hotline.escalation.models import ROBOT_CHANNELS, Channel, Referral
-from hotline.escalation.notifications import pick_channels
-from hotline.escalation.recipients import Recipient, of_organisation, of_station
+from hotline.escalation.notifications import link_token, pick_channels
+from hotline.escalation.providers import public_url
+from hotline.escalation.recipients import Recipient, of_organisation, of_station, of_volunteer
 from hotline.robots import services as robots
 from hotline.robots.clients import Message
 from hotline.sms import services as sms
@@ -35,7 +36,7 @@ from hotline.workorders.models import OrderState, WorkOrder, WorkOrderEvent
 from hotline.workorders.services import dispatch_from_referral, log, record_signing
 
 log_ = logging.getLogger("hotline.workorders")
-UNIT_TARGETS = ("station", "organisation")
+UNIT_TARGETS = ("station", "organisation", "volunteer")
 
 
 def referrals_without_order(session: Session) -> list[int]:
@@ -160,11 +161,30 @@ def unit_recipient(session: Session, order: WorkOrder) -> Recipient | None:
     if order.organisation_id is not None:
         organisation = session.get(Organisation, order.organisation_id)
         return of_organisation(organisation) if organisation is not None else None
+    if order.volunteer_id is not None:
+        volunteer = session.get(Volunteer, order.volunteer_id)
+        return of_volunteer(volunteer) if volunteer is not None else None
     return None
+
+
+def order_link(order: WorkOrder) -> str | None:
+    """Return the signed single-use link to a volunteer's order (its referral's), else None."""
+    if order.volunteer_id is None or order.referral_id is None:
+        return None
+    return public_url(f"/r/{link_token(order.referral_id)}/order")
 
 
 def reminder_text(order: WorkOrder, act: str) -> str:
     """Return the reminder for an act: the unit's reminder or the district centre's notice (no caller details)."""
+    if act == "dispatched":
+        link = order_link(order)
+        if link is not None:
+            return _(
+                "[Hotline] Work order %(ref)s is for you. Sign for it, handle it and send the result here: %(link)s",
+                ref=order.reference,
+                link=link,
+            )
+        return _("[Hotline] New work order %(ref)s: please sign for it on your orders page.", ref=order.reference)
     if act == "sign_overdue":
         return _(
             "[Hotline] Work order %(ref)s is past its sign-for limit. Please sign for it or return it.",
@@ -189,6 +209,7 @@ def reminder_text(order: WorkOrder, act: str) -> str:
 
 
 LATE = {
+    "dispatched": _l("dispatched to you"),
     "sign_overdue": _l("past sign-for limit"),
     "handle_overdue": _l("past handling limit"),
     "supervised": _l("supervised"),
