@@ -68,6 +68,8 @@ def render_order(order: WorkOrder, *, token: str | None = None, status: int = 20
     view = board.order_view(db.session, order)
     if token is None and current_user.is_authenticated and current_user.has_role(Role.SUPERVISOR):
         extra.setdefault("volunteer_link", supervision.order_link(order))
+        extra.setdefault("duplicate", duplicates.original_of(db.session, order))
+        extra.setdefault("duplicate_reasons", board.DUPLICATE_REASONS)
     page_forms = forms()
     page_forms.update({key: value for key, value in extra.items() if key.endswith("_form")})
     rest = {key: value for key, value in extra.items() if not key.endswith("_form")}
@@ -410,6 +412,8 @@ def dispatch_page() -> Any:
             else:
                 supervision.send_reminders(db.session, [(order.id, "dispatched")], get_provider(), now)
                 flash(_("Dispatched to %(unit)s.", unit=order.unit_name))
+                if duplicates.original_of(db.session, order) is not None:
+                    flash(_("This order looks like a second report of an open one: see the warning below."), "error")
                 return redirect(url_for("workorders.order_page", order_id=order.id))
     status = 422 if request.method == "POST" else 200
     return render_template(

@@ -129,3 +129,29 @@ def test_the_board_offers_the_merge_and_only_supervisors_post_it(
     assert again.status_code == 302 and "error" in client.get("/orders/board").get_data(as_text=True)
     missing = client.post(f"/orders/{duplicate.id}/merge/999999", data={"csrf_token": token})
     assert missing.status_code == 302
+
+
+def test_the_order_page_warns_the_supervisor_and_the_dispatch_says_so(
+    app: Any, db_session: Any, network: Any, clock: Any
+) -> None:
+    kept = dispatch(db_session, network, make_case(db_session, network.community, phone="+8613800001111"))
+    case = make_case(db_session, network.community, phone="+8613800001111")
+    client = log_in(app.test_client(), network.supervisor)
+    token = csrf_token(client, f"/orders/dispatch?case={case.reference}")
+    done = client.post(
+        f"/orders/dispatch?case={case.reference}",
+        data={
+            "csrf_token": token,
+            "unit": f"station:{network.station.id}",
+            "urgency": "normal",
+            "reason": "legal",
+            "request": "再次来电",
+        },
+        follow_redirects=True,
+    )
+    page = done.get_data(as_text=True)
+    assert "疑似重复" in page and f"合并到 {kept.reference}" in page and "同一来电人" in page
+    duplicate = db_session.scalar(select(services.WorkOrder).where(services.WorkOrder.case_id == case.id))
+    client.post(f"/orders/{duplicate.id}/merge/{kept.id}", data={"csrf_token": token})
+    merged = client.get(f"/orders/{duplicate.id}").get_data(as_text=True)
+    assert 'id="merged-into"' in merged and 'id="duplicate"' not in merged

@@ -24,7 +24,7 @@ from hotline.clock import utcnow
 from hotline.directory import services as directory
 from hotline.directory import test_calls as records
 from hotline.directory.exceptions import NoPhone
-from hotline.directory.models import ExpertVolunteer, Organisation, Station
+from hotline.directory.models import ExpertVolunteer, Organisation, Station, Volunteer
 from hotline.directory.routes import test_text
 from hotline.extensions import db
 from hotline.telephony.providers import get_provider
@@ -35,10 +35,15 @@ from hotline.telephony.webhook_support import log, no_content, param, safe_twiml
 from hotline.vocabulary import Role
 
 bp = Blueprint("telephony_test_calls", __name__)
-MODELS = {"stations": Station, "experts": ExpertVolunteer, "organisations": Organisation}
+MODELS = {
+    "stations": Station,
+    "experts": ExpertVolunteer,
+    "organisations": Organisation,
+    "volunteers": Volunteer,
+}
 
 
-@bp.post("/directory/<any(stations, experts, organisations):kind>/<int:entry_id>/test-call")
+@bp.post("/directory/<any(stations, experts, organisations, volunteers):kind>/<int:entry_id>/test-call")
 @require_role(Role.MANAGER)
 def test_call(kind: str, entry_id: int) -> Any:
     """Have the line call the entry's number and play the test message; the page shows what became of it."""
@@ -58,7 +63,7 @@ def test_call(kind: str, entry_id: int) -> Any:
     return redirect(url_for(f"directory.{kind}_edit", entry_id=entry_id))
 
 
-@bp.post("/directory/<any(stations, experts, organisations):kind>/<int:entry_id>/test-sms")
+@bp.post("/directory/<any(stations, experts, organisations, volunteers):kind>/<int:entry_id>/test-sms")
 @require_role(Role.MANAGER)
 def test_sms(kind: str, entry_id: int) -> Any:
     """Text the entry's number a test SMS; the page shows its delivery when the receipt comes back."""
