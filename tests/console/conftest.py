@@ -1,4 +1,5 @@
-"""Console fixtures: a worker on duty now, a call offered and accepted, a recording phone provider."""
+"""Console fixtures: a worker on duty now, a call offered and accepted, a recording phone provider, a call
+answered on the simulated line."""
 
 from __future__ import annotations
 
@@ -7,12 +8,15 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+import time_machine
 from flask import Flask
 
 from hotline.clock import utcnow
 from hotline.routing import services as routing
 from hotline.telephony.providers import RecordingProvider
 from tests.routing.conftest import put_on_duty, queue_call, set_available
+from tests.support.line import NOON, LineCall, answer_on_the_line
+from tests.support.simulator import simulated_line
 
 
 @pytest.fixture(autouse=True)
@@ -64,3 +68,10 @@ def accepted_call(db_session: Any, on_duty_worker: Callable[..., Any], recording
     (offer,) = routing.call_queued(db_session, call.id, now)
     routing.accept_offer(db_session, offer.id, worker.id, now, recording_provider)
     return worker, call
+
+
+@pytest.fixture
+def answered_line_call(app: Flask, live_server: Any) -> Iterator[LineCall]:
+    """A call answered by the worker on the simulated line, at noon on a clock that ticks on from there."""
+    with time_machine.travel(NOON, tick=True), simulated_line(app, live_server.url) as gateway:
+        yield answer_on_the_line(app, live_server.url, gateway)

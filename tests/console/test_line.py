@@ -6,21 +6,12 @@ from __future__ import annotations
 
 from typing import Any
 
-import time_machine
 from flask import Flask
 from sqlalchemy import select
 
 from hotline.extensions import db
 from hotline.routing.models import CallLeg
-from tests.console.test_transfer_line import (
-    EXPERT_PHONE,
-    NOON,
-    app_call,
-    phone,
-    staff_session,
-    worker_and_expert_on_duty,
-)
-from tests.support.simulator import simulated_line, simulator_page
+from tests.support.line import EXPERT_PHONE, LineCall, app_call, phone
 from tests.support.waiting import until
 
 
@@ -34,63 +25,53 @@ def legs(app: Flask, call_id: int) -> dict[str, CallLeg]:
 
 
 def test_hold_and_mute_act_on_the_conference_and_the_page_knows_who_is_on_the_line(
-    app: Flask, live_server: Any
+    app: Flask, live_server: Any, answered_line_call: LineCall
 ) -> None:
-    base = live_server.url
-    with time_machine.travel(NOON, tick=True), simulated_line(app, base) as gateway:
-        worker_id, expert_id = worker_and_expert_on_duty(app)
-        caller = simulator_page(base)
-        sid = caller.post(f"{base}/simulator/calls", data={"from": "+8613812345678"}, timeout=10).json()["call_sid"]
-        state_url = f"{base}/simulator/calls/{sid}"
-        until(lambda: caller.get(state_url, timeout=10).json()["waiting_for_keys"])
-        caller.post(f"{state_url}/press", data={"digits": "1"}, timeout=10)
-        until(lambda: caller.get(state_url, timeout=10).json()["in_queue"])
-        staff = staff_session(base, "warm-worker")
-        assert staff.post(f"{base}/simulator/worker/accept/{sid}", timeout=10).status_code == 200
-        until(lambda: app_call(app, sid).worker_id == worker_id)
-        call_id = app_call(app, sid).id
-        api = f"{base}/api/v1/console/calls/{call_id}"
+    base, line = live_server.url, answered_line_call
+    gateway, caller, sid, state_url, staff = line.gateway, line.caller, line.sid, line.state_url, line.staff
+    worker_id, expert_id, call_id = line.worker_id, line.expert_id, line.call_id
+    api = f"{base}/api/v1/console/calls/{call_id}"
 
-        held = staff.post(f"{api}/hold", json={"hold": True}, timeout=10)
-        assert held.status_code == 200 and held.json() == {"hold": True}
-        # The call moved into its conference; once the caller joined, the app put them on hold there.
-        room = until(lambda: gateway.network.conferences.of_call(sid))
-        until(lambda: sid in room.participants and room.participants[sid].hold)
-        worker_leg = until(lambda: (p := phone(base, f"client:worker_{worker_id}")) and p["in_conference"] and p)
-        until(lambda: legs(app, call_id).get("worker") and legs(app, call_id)["worker"].status == "joined")
-        assert legs(app, call_id)["caller"].status == "joined" and legs(app, call_id)["caller"].hold
-        caller_call = gateway.network.call(sid)
-        assert caller_call.events("conference-hold")[0].detail["hold_url"].endswith("/twilio/console/hold")
+    held = staff.post(f"{api}/hold", json={"hold": True}, timeout=10)
+    assert held.status_code == 200 and held.json() == {"hold": True}
+    # The call moved into its conference; once the caller joined, the app put them on hold there.
+    room = until(lambda: gateway.network.conferences.of_call(sid))
+    until(lambda: sid in room.participants and room.participants[sid].hold)
+    worker_leg = until(lambda: (p := phone(base, f"client:worker_{worker_id}")) and p["in_conference"] and p)
+    until(lambda: legs(app, call_id).get("worker") and legs(app, call_id)["worker"].status == "joined")
+    assert legs(app, call_id)["caller"].status == "joined" and legs(app, call_id)["caller"].hold
+    caller_call = gateway.network.call(sid)
+    assert caller_call.events("conference-hold")[0].detail["hold_url"].endswith("/twilio/console/hold")
 
-        page = staff.get(f"{base}/console/calls/{call_id}/fragments/line", timeout=10).text
-        assert 'id="line-legs"' in page and 'data-role="caller"' in page and 'data-role="worker"' in page
-        assert 'aria-pressed="true"' in page
+    page = staff.get(f"{base}/console/calls/{call_id}/fragments/line", timeout=10).text
+    assert 'id="line-legs"' in page and 'data-role="caller"' in page and 'data-role="worker"' in page
+    assert 'aria-pressed="true"' in page
 
-        resumed = staff.post(f"{api}/hold", json={"hold": False}, timeout=10)
-        assert resumed.json() == {"hold": False}
-        assert not room.participants[sid].hold
-        muted = staff.post(f"{api}/mute", json={"muted": True}, timeout=10)
-        assert muted.json() == {"muted": True}
-        assert room.participants[worker_leg["call_sid"]].muted
-        assert staff.post(f"{api}/mute", json={"muted": "yes"}, timeout=10).status_code == 400
+    resumed = staff.post(f"{api}/hold", json={"hold": False}, timeout=10)
+    assert resumed.json() == {"hold": False}
+    assert not room.participants[sid].hold
+    muted = staff.post(f"{api}/mute", json={"muted": True}, timeout=10)
+    assert muted.json() == {"muted": True}
+    assert room.participants[worker_leg["call_sid"]].muted
+    assert staff.post(f"{api}/mute", json={"muted": "yes"}, timeout=10).status_code == 400
 
-        # A warm transfer now brings the expert into the same conference; the list shows three.
-        warm = staff.post(
-            f"{base}/console/calls/{call_id}/transfer",
-            data={"kind": "warm", "expert_id": expert_id, "csrf_token": staff.csrf},  # type: ignore[attr-defined]
-            timeout=10,
-        )
-        assert warm.status_code == 200
-        until(lambda: (p := phone(base, EXPERT_PHONE)) and p["in_conference"])
-        until(lambda: legs(app, call_id).get("expert") and legs(app, call_id)["expert"].status == "joined")
-        page = staff.get(f"{base}/console/calls/{call_id}/fragments/line", timeout=10).text
-        assert "张律师" in page and page.count("<li data-role=") == 3
+    # A warm transfer now brings the expert into the same conference; the list shows three.
+    warm = staff.post(
+        f"{base}/console/calls/{call_id}/transfer",
+        data={"kind": "warm", "expert_id": expert_id, "csrf_token": staff.csrf},  # type: ignore[attr-defined]
+        timeout=10,
+    )
+    assert warm.status_code == 200
+    until(lambda: (p := phone(base, EXPERT_PHONE)) and p["in_conference"])
+    until(lambda: legs(app, call_id).get("expert") and legs(app, call_id)["expert"].status == "joined")
+    page = staff.get(f"{base}/console/calls/{call_id}/fragments/line", timeout=10).text
+    assert "张律师" in page and page.count("<li data-role=") == 3
 
-        caller.post(f"{state_url}/hangup", timeout=10)
-        until(lambda: all(leg.status == "left" for leg in legs(app, call_id).values()))
-        assert staff.post(f"{api}/hold", json={"hold": True}, timeout=10).status_code == 409
-        kinds = [event.kind for event in app_call(app, sid).events]
-        assert ["line.hold", "line.resume", "line.mute"] == [
-            k for k in kinds if k.startswith("line.") and k != "line.conference"
-        ]
-        assert not [event for event in gateway.network.errors if event.kind == "application-error"]
+    caller.post(f"{state_url}/hangup", timeout=10)
+    until(lambda: all(leg.status == "left" for leg in legs(app, call_id).values()))
+    assert staff.post(f"{api}/hold", json={"hold": True}, timeout=10).status_code == 409
+    kinds = [event.kind for event in app_call(app, sid).events]
+    assert ["line.hold", "line.resume", "line.mute"] == [
+        k for k in kinds if k.startswith("line.") and k != "line.conference"
+    ]
+    assert not [event for event in gateway.network.errors if event.kind == "application-error"]

@@ -18,7 +18,7 @@ from hotline.routing.models import CallTransfer
 from hotline.telephony.models import Call, CallEvent
 from hotline.telephony.providers import RecordingProvider, TelephonyError
 from tests.conftest import truncate_all
-from tests.console.test_transfer_line import EXPERT_PHONE, NOON, worker_and_expert_on_duty
+from tests.support.line import EXPERT_PHONE, NOON, worker_and_expert_on_duty
 
 
 class FetchingNetwork(RecordingProvider):
