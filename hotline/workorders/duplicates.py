@@ -151,5 +151,5 @@ def merge(session: Session, order_id: int, into_id: int, *, actor: User, now: da
     session.commit()
     finish_referral(session, duplicate, "referred_on", f"{duplicate.reference} → {kept.reference}", now, actor.id)
     end_link(session, duplicate, now, actor.id)
-    stop_chain(session, duplicate, now, actor.id)
+    stop_chain(session, duplicate, now, actor.id, why=f"work order {duplicate.reference} merged into {kept.reference}")
     return kept

@@ -564,7 +564,7 @@ def return_order(
     )
     finish_referral(session, order, "could_not_help", f"{order.reference}: {text}", now, actor_id)
     end_link(session, order, now, actor_id)
-    stop_chain(session, order, now, actor_id)
+    stop_chain(session, order, now, actor_id, why=f"work order {order.reference} returned")
     return order
 
 
@@ -603,17 +603,15 @@ def finish_referral(
         session.rollback()
 
 
-def stop_chain(session: Session, order: WorkOrder, now: datetime, actor_id: int | None) -> None:
-    """Stop the order's escalation chain if it is still running."""
+def stop_chain(session: Session, order: WorkOrder, now: datetime, actor_id: int | None, *, why: str) -> None:
+    """Stop the order's escalation chain if it is still running; `why` goes in the escalation's log."""
     from hotline.escalation import services as escalation_services
     from hotline.escalation.exceptions import ReferralExpired, ReferralNotFound
 
     if order.escalation_id is None:
         return
     try:
-        escalation_services.cancel(
-            session, order.escalation_id, actor_id=actor_id, now=now, why=f"work order {order.reference} returned"
-        )
+        escalation_services.cancel(session, order.escalation_id, actor_id=actor_id, now=now, why=why)
     except (ReferralExpired, ReferralNotFound):
         session.rollback()
 

@@ -98,6 +98,24 @@ def test_merging_closes_the_duplicate_and_both_timelines_show_it(db_session: Any
         duplicates.merge(db_session, duplicate.id, kept.id, actor=network.supervisor, now=NOW)
 
 
+def test_merging_an_escalated_order_stops_its_chain_and_the_log_says_merged(
+    db_session: Any, network: Any, provider: Any
+) -> None:
+    from hotline.escalation.models import ReferralStep
+    from tests.workorders.conftest import escalate_to_station
+
+    escalated = escalate_to_station(db_session, network, provider)
+    kept = dispatch(db_session, network, make_case(db_session, network.community), at=NOW - timedelta(hours=1))
+    assert escalated.escalation_id is not None
+    duplicates.merge(db_session, escalated.id, kept.id, actor=network.supervisor, now=NOW + timedelta(minutes=5))
+    cancelled = db_session.scalars(
+        select(ReferralStep).where(
+            ReferralStep.escalation_id == escalated.escalation_id, ReferralStep.kind == "cancelled"
+        )
+    ).one()
+    assert cancelled.detail["why"] == f"work order {escalated.reference} merged into {kept.reference}"
+
+
 def test_not_the_same_matter_is_refused(db_session: Any, network: Any) -> None:
     one = dispatch(db_session, network, make_case(db_session, network.community, phone="+8613800001111"))
     other = dispatch(db_session, network, make_case(db_session, network.other_street, phone="+8613800002222"))
