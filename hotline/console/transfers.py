@@ -39,17 +39,7 @@ def warm_transfer(
         TransferRefused: the expert is not on duty now or has no phone number.
     """
     expert = _expert_on_duty(session, expert_id, now)
-    transfer = CallTransfer(
-        call_id=call.id,
-        kind="warm",
-        status="started",
-        from_worker_id=worker_id,
-        expert_id=expert_id,
-        conference=conference_name(call),
-        created_at=now,
-        updated_at=now,
-    )
-    session.add(transfer)
+    transfer = _start(session, call, "warm", worker_id, now, expert_id=expert_id, conference=conference_name(call))
     adapters.add_call_event(
         session, call, "transfer.warm", now, worker_id=worker_id, expert_id=expert_id, expert=expert.name
     )
@@ -58,6 +48,21 @@ def warm_transfer(
     transfer.expert_leg_sid = provider.place_call(expert.phone, conference_url(call, "expert"))
     add_leg(session, call, transfer.expert_leg_sid, "expert", now, expert_id=expert_id)
     session.commit()
+    return transfer
+
+
+def _start(session: Session, call: Call, kind: str, worker_id: int, now: datetime, **target: Any) -> CallTransfer:
+    """Add a started transfer of the call by the worker, to `target` (expert_id, to_worker_id, conference)."""
+    transfer = CallTransfer(
+        call_id=call.id,
+        kind=kind,
+        status="started",
+        from_worker_id=worker_id,
+        created_at=now,
+        updated_at=now,
+        **target,
+    )
+    session.add(transfer)
     return transfer
 
 
@@ -113,16 +118,7 @@ def cold_transfer(session: Session, call: Call, worker_id: int, to_worker_id: in
         raise TransferRefused("not_on_call") from exc
     except InvalidState as exc:
         raise TransferRefused("colleague_unavailable") from exc
-    transfer = CallTransfer(
-        call_id=call.id,
-        kind="cold",
-        status="started",
-        from_worker_id=worker_id,
-        to_worker_id=to_worker_id,
-        created_at=now,
-        updated_at=now,
-    )
-    session.add(transfer)
+    transfer = _start(session, call, "cold", worker_id, now, to_worker_id=to_worker_id)
     session.commit()
     return transfer
 
@@ -140,16 +136,7 @@ def cold_transfer_to_expert(
     if not is_on_call(call, entry, worker_id):
         raise TransferRefused("not_on_call")
     expert = _expert_on_duty(session, expert_id, now)
-    transfer = CallTransfer(
-        call_id=call.id,
-        kind="cold",
-        status="started",
-        from_worker_id=worker_id,
-        expert_id=expert_id,
-        created_at=now,
-        updated_at=now,
-    )
-    session.add(transfer)
+    transfer = _start(session, call, "cold", worker_id, now, expert_id=expert_id)
     adapters.add_call_event(
         session, call, "transfer.cold_expert", now, worker_id=worker_id, expert_id=expert_id, expert=expert.name
     )
