@@ -104,7 +104,10 @@ def explain(item: dict[str, Any]) -> str:
     if rule == "timeout":
         return _("No rota was found within the time limit of %(seconds)d seconds.", seconds=p["seconds"])
     if rule == "no_shifts":
-        return _("There are no unpublished shifts in this period; generate the weeks first.")
+        return _(
+            "This period has no unpublished shifts (published shifts are kept as they are). "
+            "Generate the weeks first, or choose another period."
+        )
     return str(rule)
 
 
@@ -144,7 +147,7 @@ def run_request(session: Session, request_id: int, now: datetime) -> DraftReques
         if problem.impossible:
             outcome = SolveResult("infeasible", explanation=problem.impossible)
         elif not problem.slots:
-            outcome = SolveResult("infeasible", explanation=[{"rule": "no_shifts", "params": {}}])
+            outcome = SolveResult("nothing", explanation=[{"rule": "no_shifts", "params": {}}])
         else:
 
             def progress(percent: int) -> None:

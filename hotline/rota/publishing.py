@@ -178,6 +178,13 @@ def versions(session: Session, limit: int = 20) -> list[RotaVersion]:
     return list(session.scalars(select(RotaVersion).order_by(RotaVersion.id.desc()).limit(limit)))
 
 
+def published_before_any_version(session: Session) -> bool:
+    """Return whether shifts are published although no version was recorded (the demo seed, an import)."""
+    if session.scalar(select(RotaVersion.id).limit(1)) is not None:
+        return False
+    return session.scalar(select(Shift.id).where(Shift.status == PUBLISHED).limit(1)) is not None
+
+
 def version_count(session: Session) -> int:
     """Return how many versions exist."""
     return session.scalar(select(func.count(RotaVersion.id))) or 0

@@ -44,6 +44,7 @@ def editor_strings() -> dict[str, str]:
         "running": _("Working…"),
         "done": _("The draft has been filled. Review it, then publish."),
         "infeasible": _("No rota can satisfy every rule:"),
+        "nothing": _("Nothing to draft."),
         "failed": _("The automatic draft failed."),
         "week": _("Week"),
         "weekdays": _("Mon,Tue,Wed,Thu,Fri,Sat,Sun"),

@@ -139,4 +139,20 @@ def test_the_scheduler_runs_requests_no_thread_took(db_session: Any, team: dict)
 
 def test_nothing_to_fill_is_explained(db_session: Any, team: dict) -> None:
     done = run(db_session)
-    assert done.status == "infeasible" and done.explanation[0]["rule"] == "no_shifts"
+    assert done.status == "nothing" and done.explanation[0]["rule"] == "no_shifts"
+
+
+def test_a_published_week_has_nothing_to_draft_not_an_impossible_rota(db_session: Any, app: Any, team: dict) -> None:
+    from flask_babel import force_locale
+
+    from hotline.rota.strings import editor_strings
+
+    editing.generate_weeks(db_session, MONDAY, 1, NOW)
+    for shift in shifts_between(db_session, MONDAY, SUNDAY):
+        shift.status = "published"
+    db_session.commit()
+    done = run(db_session)
+    assert done.status == "nothing"
+    with app.test_request_context(), force_locale("zh"):
+        said = editor_strings()[done.status] + "".join(item["message"] for item in autodraft.request_dict(done)["explanation"])
+    assert "没有需要排班" in said and "满足" not in said

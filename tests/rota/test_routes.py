@@ -328,3 +328,13 @@ def test_versions_and_rules_pages(client: Any, make_user: Any) -> None:
 
 def test_local_helper_is_shanghai() -> None:
     assert local(DAY, 9).utcoffset().total_seconds() == 8 * 3600
+
+
+def test_published_shifts_without_a_version_are_not_called_never_published(
+    client: Any, make_user: Any, make_shift: Any
+) -> None:
+    make_shift(date(2026, 3, 9), workers=[make_user("worker")])
+    log_in(client, make_user("manager"))
+    for url in ("/rota/versions", "/rota?date=2026-03-09"):
+        page = client.get(url, headers={"Accept-Language": "zh"}).get_data(as_text=True)
+        assert "尚未发布过" not in page and "没有记录版本" in page, url

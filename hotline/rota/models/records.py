@@ -79,7 +79,7 @@ class DraftRequest(Base):
     date_from: Mapped[date] = mapped_column(Date)
     date_to: Mapped[date] = mapped_column(Date)
     status: Mapped[code] = mapped_column(default="queued", index=True)
-    """queued, running, done, infeasible or failed."""
+    """queued, running, done, infeasible, nothing (no unpublished shift in the period) or failed."""
     progress: Mapped[int] = mapped_column(Integer, default=0)
     """0-100, for the progress bar."""
     time_limit_seconds: Mapped[int] = mapped_column(Integer, default=20)

@@ -66,6 +66,7 @@ def render_editor(publish_form: PublishForm | None = None, status: int = 200, **
         ),
         autodraft_form=AutoDraftForm(date_from=first, date_to=last),
         versions=publishing.versions(db.session, 5),
+        published_unversioned=publishing.published_before_any_version(db.session),
         **extra,
     ), status
 
@@ -218,7 +219,10 @@ def rules_page() -> Any:
 def versions_page() -> Any:
     """List the published versions with what changed."""
     return render_template(
-        "rota/versions.html", versions=publishing.versions(db.session, 50), parse=datetime.fromisoformat
+        "rota/versions.html",
+        versions=publishing.versions(db.session, 50),
+        published_unversioned=publishing.published_before_any_version(db.session),
+        parse=datetime.fromisoformat,
     )
 
 
