@@ -226,3 +226,14 @@ def label(value: StrEnum | str | None, enum: type[StrEnum] | None = None) -> str
 def choices(enum: type[StrEnum]) -> list[tuple[str, str]]:
     """Return (value, label) pairs for a form's select field."""
     return [(member.value, label(member)) for member in enum]
+
+
+def skill_choices() -> list[tuple[str, str]]:
+    """Return the expert skills, then the services no skill already names: one entry per name.
+
+    A service and a skill with the same name (家庭教育, 危机介入) are offered once, as the skill,
+    which is what experts and workers are matched on.
+    """
+    skills = choices(ExpertSkill)
+    named = {name for _value, name in skills}
+    return skills + [(value, name) for value, name in choices(Service) if name not in named]

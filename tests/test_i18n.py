@@ -47,3 +47,22 @@ def test_every_translation_keeps_the_placeholders_of_its_message() -> None:
                     if set(placeholder.findall(message.id)) != set(placeholder.findall(message.string)):
                         broken.append(message.string)
     assert broken == []
+
+
+def test_managers_and_administrators_have_their_own_chinese_names() -> None:
+    import re
+
+    from babel.messages.pofile import read_po
+
+    from hotline.vocabulary import Role, label
+
+    assert label(Role.MANAGER) != label(Role.ADMIN)
+    bare = re.compile(r"(?<!系统)管理员")  # 管理员 alone reads as the administrator; managers are 管理人员
+    wrong = []
+    for path in Path(__file__).resolve().parent.parent.glob("hotline/**/translations/zh/LC_MESSAGES/messages.po"):
+        with path.open("rb") as handle:
+            for message in read_po(handle):
+                text = message.string if isinstance(message.string, str) else " ".join(message.string)
+                if message.id and "manager" in str(message.id).lower() and bare.search(text or ""):
+                    wrong.append((str(message.id), text))
+    assert wrong == []

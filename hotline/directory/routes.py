@@ -60,6 +60,12 @@ def labels(values: Any) -> str:
     return "、".join(label(value) for value in values or [])
 
 
+def weekday_names(days: Any) -> str:
+    """Join ISO weekday numbers (1 = Monday) as weekday names for a table cell."""
+    names = dict(WEEKDAYS)
+    return "、".join(str(names.get(str(day), day)) for day in sorted(days or []))
+
+
 KINDS = (
     Kind(
         "areas",
@@ -95,7 +101,7 @@ KINDS = (
             (_l("Name"), lambda e: e.name),
             (_l("Profession"), lambda e: e.profession),
             (_l("Skills"), lambda e: labels(e.skills)),
-            (_l("Duty days"), lambda e: ",".join(map(str, e.duty_weekdays))),
+            (_l("Duty days"), lambda e: weekday_names(e.duty_weekdays)),
             (_l("Most open referrals"), lambda e: e.max_open_referrals),
             (_l("Active"), lambda e: "✓" if e.active else ""),
         ),

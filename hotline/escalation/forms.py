@@ -25,7 +25,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 from hotline.escalation.models import LABELS, ROBOT_CHANNELS, Channel, Reason, TargetKind, Urgency, escalation_label
 from hotline.escalation.policies import CALLBACK_MINUTES, LINK_HOURS
 from hotline.escalation.services import OUTCOMES
-from hotline.vocabulary import ExpertSkill, Service, choices
+from hotline.vocabulary import skill_choices as vocabulary_skill_choices
 
 OUTCOME_LABELS = {
     "resolved": _l("Resolved"),
@@ -43,7 +43,7 @@ def own_choices(enum: type) -> list[tuple[str, str]]:
 
 def skill_choices() -> list[tuple[str, str]]:
     """Return the skills and services a step or an escalation may ask for, with "none" first."""
-    return [("", _l("— none —")), *choices(ExpertSkill), *choices(Service)]
+    return [("", _l("— none —")), *vocabulary_skill_choices()]
 
 
 class EscalateForm(FlaskForm):

@@ -15,7 +15,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import String, cast, exists, func, literal, select, union_all
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from hotline.cases.casework import local_day_start
 from hotline.escalation.models import ROBOT_CHANNELS, Channel, NotificationAttempt
@@ -65,7 +65,8 @@ class MessageRow:
     state: str
     error: str | None
     to: str
-    referral_id: int | None = None
+    referral_number: int | None = None
+    """The number the referral is known by (its escalation's, see Referral.number)."""
 
 
 @dataclass
@@ -146,7 +147,7 @@ def _attempt_row(attempt: NotificationAttempt) -> MessageRow:
         STATE_OF.get(attempt.status, attempt.status),
         attempt.error,
         to,
-        attempt.referral_id,
+        attempt.referral.number if attempt.referral is not None else None,
     )
 
 
@@ -166,7 +167,9 @@ def list_messages(session: Session, criteria: MessageFilter) -> MessagePage:
     for message in session.scalars(select(SmsMessage).where(SmsMessage.id.in_(wanted["sms"] or [0]))):
         found["sms", message.id] = _sms_row(message)
     for attempt in session.scalars(
-        select(NotificationAttempt).where(NotificationAttempt.id.in_(wanted["attempt"] or [0]))
+        select(NotificationAttempt)
+        .where(NotificationAttempt.id.in_(wanted["attempt"] or [0]))
+        .options(selectinload(NotificationAttempt.referral))
     ):
         found["attempt", attempt.id] = _attempt_row(attempt)
     return MessagePage([found[key.source, key.id] for key in keys], total, page, pages)

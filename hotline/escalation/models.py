@@ -350,6 +350,11 @@ class Referral(Base):
         back_populates="referral", order_by="NotificationAttempt.id"
     )
 
+    @property
+    def number(self) -> int:
+        """Return the number people see for this referral: its escalation's, shared by every target of the chain."""
+        return self.escalation_id or self.id
+
 
 class ReferralStep(Base):
     """One event of a chain or a referral; never updated, never deleted."""

@@ -182,7 +182,7 @@ def message_text(
     """Return the notification's text in the hotline's language; personal details only with consent."""
     with force_locale(current_app.config["BABEL_DEFAULT_LOCALE"]):
         values = {
-            "id": referral.id,
+            "id": referral.number,
             "urgency": escalation_label(escalation.urgency),
             "reason": escalation_label(escalation.reason),
             "area": area_name(session, escalation),

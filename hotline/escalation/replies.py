@@ -17,7 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from hotline.escalation.exceptions import AlreadyAnswered, ReferralExpired, ReferralNotFound
-from hotline.escalation.models import ResponderReplyCode, SmsReply, escalation_label
+from hotline.escalation.models import Referral, ResponderReplyCode, SmsReply, escalation_label
 from hotline.escalation.notifications import referral_for_attempt, responder_link
 from hotline.escalation.services import respond
 
@@ -31,15 +31,15 @@ def parse_reply(body: str | None) -> tuple[str, str] | None:
     return (ANSWERS[match.group(1)], match.group(2)) if match else None
 
 
-def answer_text(answer: str, referral_id: int) -> str:
-    """Return the confirmation sent back for an accepted or declined referral."""
+def answer_text(answer: str, referral: Referral) -> str:
+    """Return the confirmation sent back for an accepted or declined referral (named by its number)."""
     if answer == "accept":
         return gettext(
             "Thank you: you have accepted referral #%(id)s. Details and outcome: %(link)s",
-            id=referral_id,
-            link=responder_link(referral_id),
+            id=referral.number,
+            link=responder_link(referral.id),
         )
-    return gettext("Referral #%(id)s declined; we will ask someone else. Thank you.", id=referral_id)
+    return gettext("Referral #%(id)s declined; we will ask someone else. Thank you.", id=referral.number)
 
 
 def refusal_text(error: Exception) -> str:
@@ -97,7 +97,7 @@ def decide(
         respond(session, reply_code.referral_id, answer, now=now, via="sms")
     except (AlreadyAnswered, ReferralExpired, ReferralNotFound) as error:
         return type(error).__name__, reply_code.referral_id, refusal_text(error)
-    return answer, reply_code.referral_id, answer_text(answer, reply_code.referral_id)
+    return answer, reply_code.referral_id, answer_text(answer, session.get(Referral, reply_code.referral_id))
 
 
 def handle_keypress(session: Session, attempt_id: int, digits: str, now: datetime) -> str:

@@ -47,7 +47,7 @@ def request_values(session: Session, referral: Referral, attempt_id: int) -> tup
     area = session.get(Area, escalation.area_id) if escalation is not None and escalation.area_id else None
     with force_locale(current_app.config["BABEL_DEFAULT_LOCALE"]):
         values = {
-            "no": str(referral.id),
+            "no": str(referral.number),
             "urgency": escalation_label(referral.urgency),
             "reason": escalation_label(referral.reason),
             "area": area.name if area is not None else gettext("area unknown"),
@@ -82,7 +82,8 @@ def send_attempt(session: Session, attempt: NotificationAttempt, now: datetime) 
 def confirm_reply(session: Session, message_sid: str, to: str, now: datetime) -> None:
     """Text the acknowledgement confirmation for a handled reply (the template path's answer)."""
     reply = session.scalar(select(SmsReply).where(SmsReply.message_sid == message_sid))
-    if reply is None or reply.referral_id is None:
+    referral = session.get(Referral, reply.referral_id) if reply is not None and reply.referral_id else None
+    if referral is None:
         return
     with force_locale(current_app.config["BABEL_DEFAULT_LOCALE"]):
         result = {
@@ -90,7 +91,7 @@ def confirm_reply(session: Session, message_sid: str, to: str, now: datetime) ->
             "decline": gettext("declined, thank you"),
         }.get(reply.result, gettext("nothing changed"))
     sms.send_to_staff(
-        session, "acknowledgement", to, {"no": str(reply.referral_id), "result": result}, f"reply:{message_sid}", now
+        session, "acknowledgement", to, {"no": str(referral.number), "result": result}, f"reply:{message_sid}", now
     )
 
 

@@ -26,7 +26,8 @@ from hotline.accounts.forms import PasswordPolicy
 from hotline.privacy import PHONE_ERROR, entered_phone
 from hotline.rota.models.calendar import DAY_KINDS
 from hotline.rota.validation import STREAK_LOOKBACK_DAYS
-from hotline.vocabulary import CertificationLevel, ExpertSkill, Role, Service, choices
+from hotline.vocabulary import CertificationLevel, Role, choices
+from hotline.vocabulary import skill_choices as vocabulary_skill_choices
 
 
 def day_kind_choices() -> list[tuple[str, str]]:
@@ -37,7 +38,7 @@ def day_kind_choices() -> list[tuple[str, str]]:
 
 def skill_choices() -> list[tuple[str, str]]:
     """Return what a worker may be good at: the services and the expert skills."""
-    return choices(Service) + [c for c in choices(ExpertSkill) if c[0] not in {s.value for s in Service}]
+    return vocabulary_skill_choices()
 
 
 class PublishForm(FlaskForm):

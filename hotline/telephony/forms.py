@@ -33,7 +33,7 @@ PROMPT_LABELS = {
     "crisis": _l("Crisis call queued"),
     "queued": _l("Call queued"),
     "position": _l("Place in the queue ({ahead} callers ahead, {minutes} minutes)"),
-    "next_in_line": _l("Next in line"),
+    "next_in_line": _l("Next in line ({minutes} minutes)"),
     "max_wait": _l("Maximum wait reached"),
     "options": _l("Voicemail or callback choice"),
     "closed": _l("Closed (outside hours; {hours})"),

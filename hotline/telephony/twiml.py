@@ -76,7 +76,7 @@ def queue_wait(
         return response
     if ahead is not None:
         if ahead == 0:
-            speak(response, settings, "next_in_line")
+            speak(response, settings, "next_in_line", minutes=max(1, minutes or 1))
         else:
             speak(response, settings, "position", ahead=ahead, minutes=max(1, minutes or 1))
     interval = max(1, settings.announce_every_seconds)

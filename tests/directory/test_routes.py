@@ -107,3 +107,22 @@ def test_worker_finds_targets_for_an_area(client: Any, network: Any) -> None:  #
     page = page.split("<tbody>")[1]
     assert page.index("东里社区室") < page.index("甲街道站") < page.index("区中心") < page.index("韩律师")
     assert client.get("/directory/stations/").status_code == 403
+
+
+def test_expert_duty_days_are_weekday_names(client: Any, db_session: Any, network: Any) -> None:  # noqa: F811
+    network.lawyer.duty_weekdays = [7, 3]
+    db_session.commit()
+    log_in(client, network.manager)
+    listing = client.get("/directory/experts/").get_data(as_text=True)
+    assert "星期三、星期日" in listing and "3,7" not in listing and "7,3" not in listing
+
+
+def test_the_skill_lists_name_each_skill_once(app: Any) -> None:
+    from hotline.escalation.forms import skill_choices as escalation_skills
+    from hotline.rota.forms import skill_choices as rota_skills
+
+    with app.test_request_context():
+        for choices in (escalation_skills(), rota_skills()):
+            names = [str(name) for _value, name in choices]
+            assert names.count("家庭教育") == 1 and names.count("危机介入") == 1, names
+            assert len(names) == len(set(names)), names

@@ -254,3 +254,27 @@ def test_a_referral_is_created_at_the_moment_of_its_step_not_its_deadline(
     second = next(r for r in chain.referrals if r.step_number == 1)
     assert second.created_at == NOW + timedelta(minutes=31)
     assert second.due_at > second.created_at
+
+
+def test_a_referral_is_known_by_one_number_in_its_sms_reply_and_pages(
+    app: Any, db_session: Any, network: Any, provider: Any
+) -> None:
+    from hotline.escalation.replies import handle_sms
+
+    first = escalate(db_session, make_case(db_session, network.community), provider)
+    steps.run_due(db_session, NOW + timedelta(minutes=30), provider)  # a second referral in the first chain
+    chain = escalate(db_session, make_case(db_session, network.community), provider)
+    referral = chain.referrals[0]
+    assert referral.id != chain.id and first.id != chain.id  # the two numbers would differ
+    body = provider.messages[-1]["body"]
+    assert f"转介#{chain.id}（" in body and f"#{referral.id}（" not in body
+    code = body.split("回复“1 ")[1].split("”")[0]
+    with app.test_request_context():
+        reply = handle_sms(db_session, "SM-one-number", provider.messages[-1]["to"], f"1 {code}", NOW)
+    assert f"转介#{chain.id}。" in reply
+    client = app.test_client()
+    from tests.conftest import log_in
+
+    log_in(client, network.manager)
+    board = client.get("/escalation/").get_data(as_text=True)
+    assert f"<td>{chain.id}</td>" in board and f"<td>{referral.id}</td>" not in board

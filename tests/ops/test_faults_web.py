@@ -21,7 +21,7 @@ from tests.ops.conftest import call_form, post, rows
 from tests.support.ports import free_port
 
 pytestmark = pytest.mark.timeout(180)
-APOLOGY = "很抱歉,系统暂时出现问题"  # what the database-free fallback TwiML says
+APOLOGY = "很抱歉，系统暂时出现问题"  # what the database-free fallback TwiML says
 POSITION = re.compile(r"您前面还有(\d+)位")
 
 

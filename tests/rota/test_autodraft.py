@@ -154,5 +154,7 @@ def test_a_published_week_has_nothing_to_draft_not_an_impossible_rota(db_session
     done = run(db_session)
     assert done.status == "nothing"
     with app.test_request_context(), force_locale("zh"):
-        said = editor_strings()[done.status] + "".join(item["message"] for item in autodraft.request_dict(done)["explanation"])
+        said = editor_strings()[done.status] + "".join(
+            item["message"] for item in autodraft.request_dict(done)["explanation"]
+        )
     assert "没有需要排班" in said and "满足" not in said

@@ -153,7 +153,7 @@ def test_a_replaced_or_deleted_recording_is_gone_from_its_old_url(
         assert deleted.status_code == 302
         assert client.get(urlsplit(second).path + "?" + urlsplit(second).query).status_code == 404
         response = twilio_post("/twilio/voice/incoming", CallSid="CA" + "4" * 32, From="+8613812345678")
-        assert play_urls(response) == [] and "您好,这里是社会工作服务热线。" in said(response)  # back to <Say>
+        assert play_urls(response) == [] and "您好，这里是社会工作服务热线。" in said(response)  # back to <Say>
     actions = db_session.scalars(
         select(AuditEntry.action).where(AuditEntry.target == "prompt:greeting").order_by(AuditEntry.id)
     ).all()

@@ -241,7 +241,7 @@ def test_line_settings_are_kept_a_few_seconds_and_dropped_when_this_process_save
         with time_machine.travel(NOON, tick=False):
             return said(twilio_post("/twilio/voice/incoming", CallSid=sid, From=CALLER, To="+862288880000"))
 
-    assert "您好,这里是社会工作服务热线" in greeting("CA-cache1")
+    assert "您好，这里是社会工作服务热线" in greeting("CA-cache1")
     # Another process changes the greeting (written here without the ORM session's bookkeeping): not seen yet.
     other = {"prompts": {"greeting": {"text": "另一个进程的问候。"}}}
     db_session.execute(Setting.__table__.insert().values(key="telephony.prompts", value=other, updated_at=NOON))

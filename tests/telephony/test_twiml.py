@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from xml.etree import ElementTree
 
 from hotline.telephony import twiml
@@ -65,6 +66,11 @@ def test_queue_wait_announces_place_then_holds_or_leaves() -> None:
     settings.hold_audio_url = "https://cdn.example.org/hold.mp3"
     assert tags(twiml.queue_wait(settings, ahead=None, minutes=None, leave=False)) == ["Play"]
     assert tags(twiml.queue_wait(settings, ahead=1, minutes=1, leave=True)) == ["Leave"]
+
+
+def test_the_caller_next_in_line_hears_the_expected_wait_not_an_answer_promised() -> None:
+    said = parse(twiml.queue_wait(LineSettings(), ahead=0, minutes=3, leave=False)).find("Say").text
+    assert "马上" not in said and "3分钟" in said and "留言" in said and "回电" in said
 
 
 def test_offer_voicemail_or_callback() -> None:
@@ -133,3 +139,14 @@ def test_apology_then_continues_or_hangs_up() -> None:
 
 def test_empty_is_an_empty_response() -> None:
     assert tags(twiml.empty()) == []
+
+
+def test_the_default_prompts_use_chinese_punctuation() -> None:
+    from hotline.telephony.line_settings import DEFAULT_PROMPTS
+    from hotline.telephony.routes.voice import LAST_RESORT
+
+    ascii_mark = re.compile(r"[\u3400-\u9fff][,;:!?()]|[,;:!?()][\u3400-\u9fff]")
+    wrong = {
+        name: text for name, text in {**DEFAULT_PROMPTS, "last_resort": LAST_RESORT}.items() if ascii_mark.search(text)
+    }
+    assert wrong == {}

@@ -125,7 +125,7 @@ def apologise_and_hang_up() -> Response:
 
 
 LAST_RESORT = (
-    '<?xml version="1.0" encoding="UTF-8"?><Response><Say language="cmn-CN">很抱歉,系统暂时出现问题。</Say>'
+    '<?xml version="1.0" encoding="UTF-8"?><Response><Say language="cmn-CN">很抱歉，系统暂时出现问题。</Say>'
     "<Hangup/></Response>"
 )
 """The answer when even a safe answer failed to build."""
