@@ -71,25 +71,34 @@ def table_for(view: str, start: date, end: date, rows: list[Any], total: dict[st
     return Table(view, start, end, names, data)
 
 
-def to_csv(table: Table) -> bytes:
+MACHINE_HEADERS = "machine"
+"""The `headers` value that asks for the field codes as column headers (for scripts)."""
+
+
+def headers(table: Table, machine: bool) -> list[str]:
+    """Return the column headers: the labels in the current language, or the field codes when `machine`."""
+    if machine:
+        return ["key", "label", *table.fields]
+    return [str(_l("Row key")), str(_l("Row")), *(str(FIELD_LABELS[name]) for name in table.fields)]
+
+
+def to_csv(table: Table, machine: bool = False) -> bytes:
     """Return the table as UTF-8 CSV (with a byte-order mark so spreadsheet programs read Chinese)."""
     rows = ([row["key"], row["label"], *(row[name] for name in table.fields)] for row in table.rows)
-    return ("\ufeff" + write_csv(["key", "label", *table.fields], rows)).encode("utf-8")
+    return ("\ufeff" + write_csv(headers(table, machine), rows)).encode("utf-8")
 
 
-def to_xlsx(table: Table) -> bytes:
-    """Return the table as an XLSX workbook: codes in row 1, labels in row 2, numbers (rates formatted as %) below."""
+def to_xlsx(table: Table, machine: bool = False) -> bytes:
+    """Return the table as an XLSX workbook: headers in row 1, the range in row 2, numbers (rates as %) below.
+
+    With `machine` the headers are the field codes and row 2 also carries the labels.
+    """
     workbook = Workbook()
     sheet = workbook.active
     sheet.title = table.view[:31]
-    sheet.append(["key", "label", *table.fields])
-    sheet.append(
-        [
-            "",
-            str(_l("Range: %(start)s to %(end)s", start=table.start, end=table.end)),
-            *(str(FIELD_LABELS[name]) for name in table.fields),
-        ]
-    )
+    sheet.append(headers(table, machine))
+    in_range = str(_l("Range: %(start)s to %(end)s", start=table.start, end=table.end))
+    sheet.append(["", in_range, *(str(FIELD_LABELS[name]) for name in table.fields)] if machine else ["", in_range])
     for row in table.rows:
         append_row(sheet, [_cell(row["key"]), row["label"], *(row[name] for name in table.fields)])
         for column, name in enumerate(table.fields, start=3):

@@ -191,7 +191,8 @@ def export(view: str, file_format: str) -> Any:
         abort(400)
     rows, total = rows_for(view, start, end)
     table = exports.table_for(view, start, end, rows, total)
-    body = exports.to_csv(table) if file_format == "csv" else exports.to_xlsx(table)
+    machine = request.args.get("headers") == exports.MACHINE_HEADERS
+    body = exports.to_csv(table, machine) if file_format == "csv" else exports.to_xlsx(table, machine)
     exports.record_export(db.session, table, file_format, current_user.id, request.remote_addr)
     mimetype = (
         "text/csv" if file_format == "csv" else "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"

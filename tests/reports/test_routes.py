@@ -105,7 +105,7 @@ def test_the_report_page_shows_a_table_with_charts_and_is_in_the_nav(
 def test_the_xlsx_export_reads_back_with_the_numbers_on_the_page(client: Any, login_as: Any, known_calls: Any) -> None:
     login_as("manager")
     page = client.get(f"/reports/day?{RANGE}").get_data(as_text=True)
-    response = client.get(f"/reports/day/export.xlsx?{RANGE}")
+    response = client.get(f"/reports/day/export.xlsx?{RANGE}&headers=machine")
     assert response.status_code == 200 and "attachment" in response.headers["Content-Disposition"]
     sheet = load_workbook(io.BytesIO(response.data)).active
     rows = list(sheet.iter_rows(values_only=True))
@@ -122,12 +122,30 @@ def test_the_xlsx_export_reads_back_with_the_numbers_on_the_page(client: Any, lo
 
 def test_the_csv_export_has_the_same_numbers(client: Any, login_as: Any, known_calls: Any) -> None:
     login_as("manager")
-    text = client.get(f"/reports/service/export.csv?{RANGE}").data.decode("utf-8-sig")
+    text = client.get(f"/reports/service/export.csv?{RANGE}&headers=machine").data.decode("utf-8-sig")
     rows = list(csv.DictReader(io.StringIO(text)))
     totals = next(row for row in rows if row["key"] == "total")
     assert totals["calls_offered"] == "8" and totals["answer_rate"] == "0.5" and totals["avg_handle_time_s"] == "562.5"
     crisis = next(row for row in rows if row["key"] == "crisis")
     assert crisis["calls_answered"] == "1" and crisis["satisfaction_avg"] == "3.0"
+
+
+def test_export_headers_are_labels_in_the_language_and_codes_on_request(
+    client: Any, login_as: Any, known_calls: Any
+) -> None:
+    from hotline.i18n import LANGUAGE_COOKIE
+
+    login_as("manager")
+    chinese = client.get(f"/reports/service/export.csv?{RANGE}").data.decode("utf-8-sig").splitlines()[0]
+    assert chinese.startswith("代码,项目,进线来电数,") and "calls_offered" not in chinese
+    sheet = load_workbook(io.BytesIO(client.get(f"/reports/day/export.xlsx?{RANGE}").data)).active
+    first = [str(value) for value in next(sheet.iter_rows(values_only=True))]
+    assert "calls_offered" not in first and first[:2] == ["代码", "项目"]
+    client.set_cookie(LANGUAGE_COOKIE, "en")
+    english = client.get(f"/reports/service/export.csv?{RANGE}").data.decode("utf-8-sig").splitlines()[0]
+    assert english.startswith("Row key,Row,Calls offered,Calls answered")
+    machine = client.get(f"/reports/service/export.csv?{RANGE}&headers=machine").data.decode("utf-8-sig")
+    assert machine.splitlines()[0].startswith("key,label,calls_offered,calls_answered")
 
 
 def test_exports_are_recorded_and_shown_in_the_audit_log(client: Any, login_as: Any, known_calls: Any) -> None:
