@@ -41,11 +41,11 @@ def test_a_phone_the_app_calls_answers_on_the_page_and_hangs_up_with_its_button(
                 url = f"{live_server.url}/twilio/voice/incoming"
                 sid = app.extensions["hotline_telephony"].place_call(EXPERT_PHONE, url)
             phone = page.locator("#phones li", has_text=EXPERT_PHONE)
-            expect(phone).to_contain_text("in-progress")
+            expect(phone).to_contain_text("通话中")
             # After the greeting the menu asks for a key: the phone can press one.
             expect(phone.locator("input")).to_be_visible(timeout=40_000)
             phone.get_by_role("button", name="挂断").click()
-            expect(phone).to_contain_text("completed")
+            expect(phone).to_contain_text("已结束")
             assert gateway.network.call(sid).hung_up_by == "caller"
         finally:
             browser.close()

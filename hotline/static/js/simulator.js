@@ -9,6 +9,11 @@
   let sid = null;
 
   const post = (url, data = {}) => json("POST", url, data).catch(() => null);
+  // Codes from the gateway (a line's kind, a call's status, who spoke) shown as words; an unknown code as itself.
+  const word = (table, code) => (text[table] && text[table][code]) || code;
+  const line = (what, body) => (body ? text.line.replace("%(what)s", what).replace("%(text)s", body) : what);
+  // A status line's text is the call's status (ringing, in-progress…): a code too.
+  const describe = (entry) => line(word("kinds", entry.kind), entry.kind === "status" ? word("statuses", entry.text) : entry.text);
   const callUrl = (callSid) => `${urls.caller}/calls/${callSid}`;
 
   const list = (id, items, render) => {
@@ -67,11 +72,11 @@
       .filter((line) => ["say", "play", "conference", "conference-left"].includes(line.kind))
       .slice(-2);
     const conference = phone.in_conference ? ` · ${text.inConference}` : "";
-    li.append(document.createTextNode(`${phone.to} · ${phone.status}${conference}`));
-    for (const line of heard) {
+    li.append(document.createTextNode(`${phone.to} · ${word("statuses", phone.status)}${conference}`));
+    for (const heardLine of heard) {
       const p = document.createElement("p");
       p.className = "hint";
-      p.textContent = `${line.kind}: ${line.text}`;
+      p.textContent = describe(heardLine);
       li.append(p);
     }
     if (phone.live) {
@@ -95,7 +100,7 @@
   const refreshMessages = async () => {
     const body = await json("GET", urls.messages).catch(() => null);
     if (!body) return;
-    list("outbound", body.outbound, (item) => `${item.kind} → ${item.to}: ${item.body}`);
+    list("outbound", body.outbound, (item) => line(`${word("outbound", item.kind)} → ${item.to}`, item.body));
     renderPhones(body.phones || []);
   };
   setInterval(refreshMessages, 2000);
@@ -109,14 +114,14 @@
     if (seen === shownTranscript) return;
     shownTranscript = seen;
     document.getElementById("transcript").replaceChildren(
-      ...lines.map((line) => {
+      ...lines.map((entry) => {
         const li = document.createElement("li");
-        li.textContent = `${line.at}s ${line.kind}: ${line.text}`;
-        if (line.audio) {
+        li.textContent = `${entry.at}s ${describe(entry)}`;
+        if (entry.audio) {
           const player = document.createElement("audio");
           player.controls = true;
           player.preload = "none";
-          player.src = line.audio;
+          player.src = entry.audio;
           li.append(" ", player);
         }
         return li;
@@ -130,9 +135,9 @@
     if (!state) return;
     const keys = state.waiting_for_keys ? text.waitingForKeys : "";
     document.getElementById("status").textContent =
-      `${state.status} ${state.in_queue ? text.inQueue : ""} ${state.bridged ? text.talking : ""} ${keys}`;
+      `${word("statuses", state.status)} ${state.in_queue ? text.inQueue : ""} ${state.bridged ? text.talking : ""} ${keys}`;
     renderTranscript(state.transcript);
-    list("conversation", state.conversation, (line) => `${line.sender}: ${line.text}`);
+    list("conversation", state.conversation, (said) => line(word("senders", said.sender), said.text));
   };
   setInterval(refresh, 1000);
 })();

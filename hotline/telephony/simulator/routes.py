@@ -21,7 +21,7 @@ from hotline.extensions import db
 from hotline.telephony import services as call_services
 from hotline.telephony.exceptions import CallNotWaiting
 from hotline.telephony.providers import get_provider
-from hotline.telephony.simulator import services
+from hotline.telephony.simulator import labels, services
 from hotline.telephony.simulator.gateway import simulator_gateway
 from hotline.vocabulary import Role
 
@@ -58,7 +58,11 @@ def fail(error: Exception) -> Any:
 @public(REASON)
 def caller_page() -> Any:
     """Show the caller's phone."""
-    return render_template("telephony/simulator.html", hotline_number=current_app.config.get("TWILIO_NUMBER"))
+    return render_template(
+        "telephony/simulator.html",
+        hotline_number=current_app.config.get("TWILIO_NUMBER"),
+        strings=labels.page_strings(),
+    )
 
 
 @bp.post("/calls")
