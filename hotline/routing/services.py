@@ -44,7 +44,9 @@ def call_queued(session: Session, call_id: int, now: datetime) -> list[Offer]:
     """Take a call that entered (or re-entered) the queue and offer it; return the offers made.
 
     A call coming back from a worker who did not pick up keeps its place (its
-    priority and queued_at) and is offered to someone else first.
+    priority and queued_at) and is offered to someone else first. A worker already
+    in wrap-up (they handed the call on, e.g. to an expert who did not answer)
+    keeps their wrap-up: they missed nothing.
     """
     call = session.get(Call, call_id)
     if call is None or call.ended_at is not None:
@@ -57,7 +59,7 @@ def call_queued(session: Session, call_id: int, now: datetime) -> list[Offer]:
         settings = load_routing_settings(session)
         if entry.worker_id is not None:
             presence = presence_of(session, entry.worker_id, now)
-            if presence.current_call_id == call_id:
+            if presence.current_call_id == call_id and presence.state != "wrap_up":
                 presence.current_call_id = None
                 missed = settings.missed_offer_sets_break and entry.status == "accepted"
                 change_state(presence, "break" if missed else "available", now, "missed_call" if missed else None)
