@@ -11,6 +11,11 @@ intake with the caller's community and the outcome "escalate", send the escalati
 and reply `1 <code>` from the station's number on the simulator page: the console's
 escalation list shows the acceptance. Then the manager's reports show the
 demo's figures and the monthly report its rota fairness.
+
+Step 4 has its own test: with nobody available, a caller waits in the queue past the
+maximum wait (3 minutes, on the simulated line's fast clock), presses 1 and leaves a
+message; a worker on duty opens the callback escalation under 转介升级 and its page
+plays the message.
 """
 
 from __future__ import annotations
@@ -25,8 +30,10 @@ from flask import Flask
 from sqlalchemy import select
 
 from hotline.demo import DEMO_PASSWORD, seed_demo
-from hotline.escalation.models import Referral
+from hotline.escalation.models import Escalation, Referral
 from hotline.extensions import db
+from hotline.telephony.line_settings import load_line_settings
+from hotline.telephony.models import Call
 from tests.console.conftest import real_socketio  # noqa: F401  (a fixture the line needs)
 from tests.support.browser import chromium, log_in, needs_chromium
 from tests.support.simulator import simulated_line
@@ -144,7 +151,7 @@ def test_the_readme_walk_works_at_any_hour(app: Flask, demo_line: str, moment: d
                 dialog.locator('button[type="submit"]').first.click()
                 sms = simulator.locator("#outbound li", has_text="回复")
                 expect(sms.first).to_be_visible()
-                found = re.search(r"→ (\+\d+): .*回复\D*1 ?([A-Za-z0-9]+)", sms.first.inner_text())
+                found = re.search(r"→ (\+\d+)[:：] ?.*回复\D*1 ?([A-Za-z0-9]+)", sms.first.inner_text())
                 assert found, sms.first.inner_text()
                 simulator.fill("#sms-from", found.group(1))
                 simulator.fill("#sms-body", f"1 {found.group(2)}")
@@ -166,4 +173,69 @@ def test_the_readme_walk_works_at_any_hour(app: Flask, demo_line: str, moment: d
                 expect(reports.locator("body")).not_to_contain_text("该时间段内没有数据")
             finally:
                 for context in (worker, phone, boss):
+                    context.close()
+
+
+def voicemail_escalation(app: Flask, since: datetime) -> int | None:
+    """Return the callback escalation of a call with a voicemail recorded since `since`, if there is one yet."""
+    with app.app_context():
+        found = db.session.scalar(
+            select(Escalation.id)
+            .join(Call, Call.id == Escalation.call_id)
+            .where(Call.recording_url.is_not(None), Call.created_at >= since)
+            .order_by(Escalation.id.desc())
+            .limit(1)
+        )
+        db.session.remove()
+    return found
+
+
+def test_the_readme_walk_step_4_a_message_left_after_the_maximum_wait_plays_to_a_worker(
+    app: Flask, demo_line: str
+) -> None:
+    from playwright.sync_api import expect
+
+    base, moment = demo_line, MOMENTS["13:00 on a Tuesday"]
+    with time_machine.travel(moment, tick=True):
+        with app.app_context():
+            seed_demo(db.session, moment)
+            assert load_line_settings(db.session).max_wait_seconds == 180  # README's "3 minutes"
+            db.session.remove()
+        with chromium() as browser:
+            phone = browser.new_context(locale="zh-CN", viewport={"width": 1366, "height": 768})
+            worker = browser.new_context(locale="zh-CN", viewport={"width": 1366, "height": 768})
+            try:
+                # Nobody has set themselves available: the caller waits past the maximum wait.
+                simulator = phone.new_page()
+                simulator.set_default_timeout(60_000)
+                simulator.goto(f"{base}/simulator")
+                simulator.click("#dial")
+                expect(simulator.locator("#status")).to_contain_text("等待按键")
+                simulator.click('#keypad [data-key="2"]')
+                expect(simulator.locator("#status")).to_contain_text("排队")
+                expect(simulator.locator("#transcript")).to_contain_text("留言请按1", timeout=120_000)
+                expect(simulator.locator("#status")).to_contain_text("等待按键")
+                simulator.click('#keypad [data-key="1"]')
+                expect(simulator.locator("#transcript")).to_contain_text("录音", timeout=30_000)
+                simulator.fill("#say-text", "我想咨询低保的申请，请给我回电话。")
+                simulator.click("#say-form button")
+                simulator.click('#keypad [data-key="#"]')
+                until(lambda: voicemail_escalation(app, moment) is not None, timeout=60)
+
+                # A worker on duty opens 转介升级 and the callback's page, which plays the message.
+                page = worker.new_page()
+                page.set_default_timeout(30_000)
+                username = duty_worker_for(page, base)
+                if username != "worker01":
+                    worker.clear_cookies()
+                    log_in(page, base, username, DEMO_PASSWORD)
+                page.goto(f"{base}/escalation/")
+                expect(page.locator("h1")).to_be_visible()
+                page.goto(f"{base}/escalation/{voicemail_escalation(app, moment)}")
+                player = page.locator(".voicemail audio")
+                expect(player).to_be_visible()
+                media = page.request.get(base + player.get_attribute("src"))
+                assert media.status == 200 and media.headers["content-type"].startswith("audio/")
+            finally:
+                for context in (phone, worker):
                     context.close()
