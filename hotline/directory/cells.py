@@ -10,7 +10,7 @@ from collections.abc import Callable
 from datetime import time
 from typing import Any
 
-from flask_babel import gettext
+from flask_babel import gettext as _
 
 from hotline.privacy import normalise_phone
 from hotline.robots.clients import kind_of_url
@@ -35,26 +35,23 @@ def clock(value: time | None) -> str:
 
 
 class RowError(ValueError):
-    """One cell is wrong: what is wrong (in the current language) and, once known, its column."""
+    """One cell is wrong: the message in the UI's language, and the column when known."""
 
-    def __init__(self, problem: str, column: str | None = None) -> None:
-        super().__init__(problem)
-        self.problem = problem
+    def __init__(self, message: str, column: str | None = None) -> None:
+        super().__init__(message)
         self.column = column
 
     def __str__(self) -> str:
-        if self.column:
-            return gettext("column “%(column)s”: %(problem)s", column=self.column, problem=self.problem)
-        return self.problem
+        message = super().__str__()
+        return _("column %(column)s: %(message)s", column=self.column, message=message) if self.column else message
 
 
-def in_column(column: str, parse: Callable[..., Any], *args: Any) -> Any:
-    """Run one cell's parser; a RowError it raises names `column`."""
+def read(row: dict[str, str], column: str, parse: Callable[[str | None], Any]) -> Any:
+    """Parse one cell of a row; a RowError names the column."""
     try:
-        return parse(*args)
+        return parse(row.get(column))
     except RowError as error:
-        error.column = error.column or column
-        raise
+        raise RowError(error.args[0], column) from error
 
 
 def number(cell: str | None, cast: Callable[[str], Any] = float) -> Any:
@@ -64,7 +61,7 @@ def number(cell: str | None, cast: Callable[[str], Any] = float) -> Any:
     try:
         return cast(cell.strip())
     except ValueError as exc:
-        raise RowError(gettext("“%(value)s” is not a number", value=cell.strip())) from exc
+        raise RowError(_("not a number: %(value)s", value=cell)) from exc
 
 
 def phone(cell: str | None) -> str | None:
@@ -73,7 +70,7 @@ def phone(cell: str | None) -> str | None:
         return None
     parsed = normalise_phone(cell)
     if parsed is None:
-        raise RowError(gettext("“%(value)s” is not a phone number", value=cell.strip()))
+        raise RowError(_("not a phone number: %(value)s", value=cell))
     return parsed
 
 
@@ -84,7 +81,7 @@ def time_of_day(cell: str | None) -> time | None:
     try:
         return time.fromisoformat(cell.strip())
     except ValueError as exc:
-        raise RowError(gettext("“%(value)s” is not a time of day (HH:MM)", value=cell.strip())) from exc
+        raise RowError(_("not a time (HH:MM): %(value)s", value=cell)) from exc
 
 
 def flag(cell: str | None) -> bool:
@@ -97,13 +94,7 @@ def channels(cell: str | None) -> list[str]:
     values = split(cell)
     unknown = set(values) - CHANNEL_NAMES
     if unknown:
-        raise RowError(
-            gettext(
-                "unknown channel %(values)s; use %(allowed)s",
-                values="、".join(f"“{value}”" for value in sorted(unknown)),
-                allowed=" ".join(sorted(CHANNEL_NAMES)),
-            )
-        )
+        raise RowError(_("unknown channel: %(value)s", value=", ".join(sorted(unknown))))
     return values
 
 
@@ -111,9 +102,7 @@ def robot_kind(cell: str | None, url: str | None) -> str | None:
     """Parse a robot kind; empty means the kind its URL's host names (another host: webhook)."""
     value = (cell or "").strip().lower()
     if value and value not in ROBOT_KINDS:
-        raise RowError(
-            gettext("unknown robot “%(value)s”; use %(allowed)s", value=value, allowed=" ".join(sorted(ROBOT_KINDS)))
-        )
+        raise RowError(_("unknown robot: %(value)s", value=value))
     if not url:
         return None
     return value or kind_of_url(url) or "webhook"

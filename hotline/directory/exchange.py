@@ -12,7 +12,7 @@ import csv
 import io
 from typing import Any
 
-from flask_babel import gettext
+from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -21,7 +21,6 @@ from hotline.directory.cells import (
     channels,
     clock,
     flag,
-    in_column,
     joined,
     number,
     phone,
@@ -196,71 +195,57 @@ def export_csv(session: Session, kind: str) -> str:
     return write_csv(COLUMNS[kind], (row_of(kind, entry) for entry in entries))
 
 
-def area_by_code(
-    session: Session, code: str | None, pending: dict[str, Area], column: str = "area_code"
-) -> Area | None:
-    """Return the area with this code (also among rows of this import), or raise naming the column."""
+def area_by_code(session: Session, code: str | None, pending: dict[str, Area]) -> Area | None:
+    """Return the area with this code (also among rows of this import), or raise."""
     if not (code or "").strip():
         return None
     area = pending.get(code.strip()) or session.scalar(select(Area).where(Area.code == code.strip()))
     if area is None:
-        raise RowError(gettext("no area has the code “%(code)s”", code=code.strip()), column)
+        raise RowError(_("no area with code %(code)s", code=code))
     return area
-
-
-def one_of(row: dict[str, str], column: str, allowed: set[str]) -> str:
-    """Return the row's value of a coded column, or raise naming the column and the values it takes."""
-    value = (row.get(column) or "").strip()
-    if value not in allowed:
-        codes = " ".join(sorted(allowed))
-        if not value:
-            raise RowError(gettext("it is empty; use one of %(allowed)s", allowed=codes), column)
-        raise RowError(gettext("“%(value)s” is not one of %(allowed)s", value=value, allowed=codes), column)
-    return value
 
 
 def apply_row(session: Session, kind: str, row: dict[str, str], pending: dict[str, Any]) -> tuple[Any, bool]:
     """Create or update one entry from a row; return (entry, created)."""
     model = MODELS[kind]
-    key_column = "code" if kind == "areas" else "name"
-    key = (row.get(key_column) or "").strip()
+    key = row.get("code" if kind == "areas" else "name", "").strip()
     if not key:
-        raise RowError(gettext("it is empty; every row needs one"), key_column)
+        raise RowError(_("required"), "code" if kind == "areas" else "name")
     column = model.code if kind == "areas" else model.name
     entry = pending.get(key) or session.scalar(select(model).where(column == key))
     created = entry is None
     entry = entry or model()
     areas = {k: v for k, v in pending.items() if isinstance(v, Area)}
     if kind == "areas":
-        level = one_of(row, "level", {level.value for level in AreaLevel})
-        entry.code, entry.name, entry.level = key, row.get("name") or key, level
-        entry.parent = area_by_code(session, row.get("parent_code"), areas, "parent_code")
-        entry.latitude = in_column("latitude", number, row.get("latitude"))
-        entry.longitude = in_column("longitude", number, row.get("longitude"))
+        if row.get("level") not in {level.value for level in AreaLevel}:
+            raise RowError(f"unknown level: {row.get('level')}")
+        entry.code, entry.name, entry.level = key, row.get("name") or key, row["level"]
+        entry.parent = area_by_code(session, row.get("parent_code"), areas)
+        entry.latitude, entry.longitude = number(row.get("latitude")), number(row.get("longitude"))
     elif kind == "stations":
-        entry.name, entry.tier = key, one_of(row, "tier", {tier.value for tier in StationTier})
+        if row.get("tier") not in {tier.value for tier in StationTier}:
+            raise RowError(f"unknown tier: {row.get('tier')}")
+        entry.name, entry.tier = key, row["tier"]
         entry.area = area_by_code(session, row.get("area_code"), areas)
         parent_name = (row.get("parent") or "").strip()
         entry.parent = session.scalar(select(Station).where(Station.name == parent_name)) if parent_name else None
-        entry.phone, entry.address = in_column("phone", phone, row.get("phone")), row.get("address") or None
-        entry.latitude = in_column("latitude", number, row.get("latitude"))
-        entry.longitude = in_column("longitude", number, row.get("longitude"))
+        entry.phone, entry.address = phone(row.get("phone")), row.get("address") or None
+        entry.latitude, entry.longitude = number(row.get("latitude")), number(row.get("longitude"))
         entry.duty_contact_name = row.get("duty_contact_name") or None
-        entry.duty_contact_phone = in_column("duty_contact_phone", phone, row.get("duty_contact_phone"))
-        entry.areas_covered = [
-            area_by_code(session, code, areas, "areas_covered") for code in split(row.get("areas_covered"))
-        ]
+        entry.duty_contact_phone = phone(row.get("duty_contact_phone"))
+        entry.areas_covered = [area_by_code(session, code, areas) for code in split(row.get("areas_covered"))]
     elif kind == "experts":
         entry.name, entry.profession = key, row.get("profession") or ""
         entry.organisation, entry.email = row.get("organisation") or None, row.get("email") or None
-        entry.phone = in_column("phone", phone, row.get("phone"))
+        entry.phone = phone(row.get("phone"))
         entry.skills, entry.languages = split(row.get("skills")), split(row.get("languages"))
-        entry.duty_weekdays = [in_column("duty_weekdays", number, day, int) for day in split(row.get("duty_weekdays"))]
+        entry.duty_weekdays = [number(day, int) for day in split(row.get("duty_weekdays"))]
         if any(day not in range(1, 8) for day in entry.duty_weekdays):
-            raise RowError(gettext("duty days are numbers from 1 (Monday) to 7 (Sunday)"), "duty_weekdays")
-        entry.duty_start = in_column("duty_start", time_of_day, row.get("duty_start"))
-        entry.duty_end = in_column("duty_end", time_of_day, row.get("duty_end"))
-        entry.max_open_referrals = in_column("max_open_referrals", number, row.get("max_open_referrals"), int) or 3
+            raise RowError("duty weekdays are 1 (Monday) to 7 (Sunday)")
+        entry.duty_start, entry.duty_end = time_of_day(row.get("duty_start")), time_of_day(row.get("duty_end"))
+        entry.max_open_referrals = number(row.get("max_open_referrals"), int) or 3
+    elif kind == "volunteers":
+        apply_volunteer(session, entry, key, row, areas)
     else:
         entry.name, entry.description = key, row.get("description") or None
         entry.kind = (row.get("kind") or "").strip() or "social_organisation"
@@ -276,11 +261,11 @@ def apply_row(session: Session, kind: str, row: dict[str, str], pending: dict[st
         entry.services = split(row.get("services"))
         entry.area = area_by_code(session, row.get("area_code"), areas)
         entry.contact_name, entry.email = row.get("contact_name") or None, row.get("email") or None
-        entry.phone, entry.website = in_column("phone", phone, row.get("phone")), row.get("website") or None
+        entry.phone, entry.website = phone(row.get("phone")), row.get("website") or None
     if kind != "areas":
-        entry.notify_channels = in_column("notify_channels", channels, row.get("notify_channels"))
+        entry.notify_channels = read(row, "notify_channels", channels)
         entry.webhook_url = row.get("webhook_url") or None
-        kind = in_column("robot_kind", robot_kind, row.get("robot_kind"), entry.webhook_url)
+        kind = read(row, "robot_kind", lambda cell: robot_kind(cell, entry.webhook_url))
         if kind != entry.robot_kind:
             entry.robot_kind, entry.robot_secret = kind, None  # a secret is never in a file: set it on the page
         entry.active = flag(row.get("active"))
@@ -323,7 +308,7 @@ def import_csv(session: Session, kind: str, text: str) -> tuple[int, int]:
     reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
     key = "code" if kind == "areas" else "name"
     if reader.fieldnames is None or key not in reader.fieldnames:
-        raise ImportFailed([(1, gettext("the first line must name the columns, including “%(column)s”", column=key))])
+        raise ImportFailed([(1, _("the first line must name the columns, including %(key)s", key=key))])
     errors: list[tuple[int, str]] = []
     created = updated = 0
     pending: dict[str, Any] = {}

@@ -13,7 +13,6 @@ import uuid
 import zipfile
 from typing import Any
 
-from flask_babel import gettext
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -95,16 +94,9 @@ def import_hsds(session: Session, data: bytes) -> tuple[int, int]:
             read_table(bundle, name) if name in names else [] for name in ("services.csv", "locations.csv")
         )
     except (zipfile.BadZipFile, KeyError, UnicodeDecodeError) as exc:
-        raise ImportFailed([(0, gettext("expected a zip with organizations.csv (and services.csv)"))]) from exc
+        raise ImportFailed([(0, "expected a zip with organizations.csv (and services.csv)")]) from exc
     errors = [
-        (
-            line,
-            gettext(
-                "column “%(column)s”: %(problem)s", column="name", problem=gettext("it is empty; every row needs one")
-            ),
-        )
-        for line, row in enumerate(orgs, start=2)
-        if not (row.get("name") or "").strip()
+        (line, "name is required") for line, row in enumerate(orgs, start=2) if not (row.get("name") or "").strip()
     ]
     if errors:
         raise ImportFailed(errors)

@@ -1,7 +1,7 @@
 """default prompts in Chinese punctuation, and the next-in-line prompt that promises no answer
 
 Revision ID: 1790_001
-Revises: 1810_001
+Revises: 1800_002
 Create Date: 2026-12-04 19:00:00
 
 The line's stored prompts (`telephony.prompts`) keep every text as it was when a
@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "1790_001"
-down_revision = "1810_001"
+down_revision = "1800_002"
 branch_labels = None
 depends_on = None
 

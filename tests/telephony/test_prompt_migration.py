@@ -36,7 +36,7 @@ def test_stored_default_prompts_get_the_new_texts_and_own_texts_stay(app: Flask)
     }
     with app.app_context():
         try:
-            downgrade(revision="1810_001")
+            downgrade(revision="1800_002")
             with db.engine.begin() as connection:
                 connection.execute(
                     text("INSERT INTO settings (key, value, updated_at) VALUES (:key, :value, CURRENT_TIMESTAMP)"),
@@ -47,7 +47,7 @@ def test_stored_default_prompts_get_the_new_texts_and_own_texts_stay(app: Flask)
             assert prompts["next_in_line"] == DEFAULT_PROMPTS["next_in_line"] and "马上" not in prompts["next_in_line"]
             assert prompts["goodbye"] == "感谢您的来电，再见。"
             assert prompts["greeting"] == OWN_GREETING
-            downgrade(revision="1810_001")
+            downgrade(revision="1800_002")
             assert stored_prompts()["next_in_line"] == OLD_NEXT
         finally:
             upgrade(revision="heads")
