@@ -218,13 +218,17 @@ def apply_row(session: Session, kind: str, row: dict[str, str], pending: dict[st
     areas = {k: v for k, v in pending.items() if isinstance(v, Area)}
     if kind == "areas":
         if row.get("level") not in {level.value for level in AreaLevel}:
-            raise RowError(f"unknown level: {row.get('level')}")
+            known = ", ".join(level.value for level in AreaLevel)
+            raise RowError(
+                _("unknown level %(value)s (one of %(known)s)", value=row.get("level"), known=known), "level"
+            )
         entry.code, entry.name, entry.level = key, row.get("name") or key, row["level"]
         entry.parent = area_by_code(session, row.get("parent_code"), areas)
         entry.latitude, entry.longitude = number(row.get("latitude")), number(row.get("longitude"))
     elif kind == "stations":
         if row.get("tier") not in {tier.value for tier in StationTier}:
-            raise RowError(f"unknown tier: {row.get('tier')}")
+            known = ", ".join(tier.value for tier in StationTier)
+            raise RowError(_("unknown tier %(value)s (one of %(known)s)", value=row.get("tier"), known=known), "tier")
         entry.name, entry.tier = key, row["tier"]
         entry.area = area_by_code(session, row.get("area_code"), areas)
         parent_name = (row.get("parent") or "").strip()
@@ -241,7 +245,7 @@ def apply_row(session: Session, kind: str, row: dict[str, str], pending: dict[st
         entry.skills, entry.languages = split(row.get("skills")), split(row.get("languages"))
         entry.duty_weekdays = [number(day, int) for day in split(row.get("duty_weekdays"))]
         if any(day not in range(1, 8) for day in entry.duty_weekdays):
-            raise RowError("duty weekdays are 1 (Monday) to 7 (Sunday)")
+            raise RowError(_("days are 1 (Monday) to 7 (Sunday)"), "duty_weekdays")
         entry.duty_start, entry.duty_end = time_of_day(row.get("duty_start")), time_of_day(row.get("duty_end"))
         entry.max_open_referrals = number(row.get("max_open_referrals"), int) or 3
     elif kind == "volunteers":

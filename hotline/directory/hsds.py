@@ -13,9 +13,11 @@ import uuid
 import zipfile
 from typing import Any
 
+from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from hotline.directory.cells import RowError
 from hotline.directory.exceptions import ImportFailed
 from hotline.directory.models import Area, Organisation
 from hotline.spreadsheets import restored_row, write_csv
@@ -94,9 +96,11 @@ def import_hsds(session: Session, data: bytes) -> tuple[int, int]:
             read_table(bundle, name) if name in names else [] for name in ("services.csv", "locations.csv")
         )
     except (zipfile.BadZipFile, KeyError, UnicodeDecodeError) as exc:
-        raise ImportFailed([(0, "expected a zip with organizations.csv (and services.csv)")]) from exc
+        raise ImportFailed([(0, _("expected a zip with organizations.csv (and services.csv)"))]) from exc
     errors = [
-        (line, "name is required") for line, row in enumerate(orgs, start=2) if not (row.get("name") or "").strip()
+        (line, str(RowError(_("required"), "name")))
+        for line, row in enumerate(orgs, start=2)
+        if not (row.get("name") or "").strip()
     ]
     if errors:
         raise ImportFailed(errors)

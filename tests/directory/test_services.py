@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import io
+import zipfile
 from typing import Any
 
 import pytest
@@ -97,3 +99,15 @@ def test_hsds_round_trip(db_session: Any, network: Any) -> None:  # noqa: F811
     assert charity.services == ["resources"] and charity.area_id == area_id
     with pytest.raises(ImportFailed):
         hsds.import_hsds(db_session, b"not a zip")
+
+
+def test_hsds_import_errors_are_in_the_readers_language(app: Any, db_session: Any, network: Any) -> None:  # noqa: F811
+    bundle = io.BytesIO()
+    with zipfile.ZipFile(bundle, "w") as archive:
+        archive.writestr("organizations.csv", "id,name\n1,\n")
+    with app.test_request_context(), pytest.raises(ImportFailed) as failure:
+        hsds.import_hsds(db_session, bundle.getvalue())
+    assert failure.value.errors == [(2, "name 列：必填")]
+    with app.test_request_context(), pytest.raises(ImportFailed) as failure:
+        hsds.import_hsds(db_session, b"not a zip")
+    assert failure.value.errors == [(0, "应为包含 organizations.csv（及 services.csv）的 zip 文件")]

@@ -180,3 +180,29 @@ def test_organisation_import_checks_the_type(app: Any, db_session: Any, network:
     with app.test_request_context():
         exchange.import_csv(db_session, "organisations", "name,kind\n东里社区居委会,community\n")
     assert db_session.scalar(select(Organisation).where(Organisation.name == "东里社区居委会")).kind == "community"
+
+
+@pytest.mark.parametrize(
+    ("kind", "text", "message"),
+    [
+        ("areas", "code,name,level\n120115999,某地,planet\n", "第 2 行：level 列：未知层级 planet（可选："),
+        ("stations", "name,tier\n某站,castle\n", "第 2 行：tier 列：未知站点级别 castle（可选："),
+        ("experts", "name,duty_weekdays\n某专家,9\n", "第 2 行：duty_weekdays 列：星期为 1（周一）至 7（周日）"),
+    ],
+)
+def test_every_kind_of_import_names_the_row_and_column_in_chinese(
+    client: Any,
+    network: Any,  # noqa: F811
+    kind: str,
+    text: str,
+    message: str,
+) -> None:
+    log_in(client, network.manager)
+    token = csrf_token(client, f"/directory/{kind}/")
+    client.post(
+        f"/directory/{kind}/import",
+        data={"file": (io.BytesIO(text.encode()), f"{kind}.csv"), "csrf_token": token},
+        content_type="multipart/form-data",
+    )
+    page = client.get(f"/directory/{kind}/").get_data(as_text=True)
+    assert message in page and "未导入" in page
