@@ -11,7 +11,8 @@ elements marked with the other language's `lang`) must hold:
 
 - no raw code of the glossary (`in-progress`, `home_visit`, `recording.listen`,
   `rota_version:1`, `override_reason=None`, …) in either language;
-- on a Chinese page, no English word but those in ALLOWED_LATIN;
+- on a Chinese page, no English word but those in ALLOWED_LATIN, and no ASCII punctuation (`,;:?!()`) next
+  to Chinese (`风险: 高`, `已逾期 (1)`) but what the stored data holds;
 - on an English page, no Chinese but what the data holds (names, places, notes).
 
 docs/i18n.md says how to add an allowed word (rarely the right fix).
@@ -77,6 +78,10 @@ PATH = re.compile(r"\S*/\S*")
 LATIN_WORD = re.compile(r"[A-Za-z][A-Za-z'’-]*")
 CJK_PHRASE = re.compile(r"[\u3400-\u9fff\uf900-\ufaff（][\u3400-\u9fff\uf900-\ufaff（）0-9]*")
 """A run of Chinese (names keep their full-width brackets and digits); punctuation such as 、，。 ends it."""
+ASCII_MARK = re.compile(r"[\u3400-\u9fff]\s*[,;:?!()]|[,;:?!()]\s*[\u3400-\u9fff]")
+"""An ASCII comma, colon, bracket, … next to Chinese (spaces between allowed): Chinese takes full-width marks."""
+MARK_CONTEXT = 4
+"""Characters either side of an ASCII mark looked up in the stored data (a caller's note may hold "独居,最近")."""
 DATA_LIKE = re.compile(
     r"\S*\d\S*|\S+@\S+|\S*/\S*|\$?\{\w*\}|\b[A-Z]\w*\.[\w.-]+|\b[a-z]{2,3}-[A-Z]{2}\b|\S+\.\w{2,4}\b"
 )
@@ -437,6 +442,10 @@ def problems_on(parts: list[str], locale: str, world: World) -> list[str]:
                 for word in words
                 if word not in ALLOWED_LATIN and word not in world.usernames
             )
+            for mark in ASCII_MARK.finditer(part):
+                around = part[max(0, mark.start() - MARK_CONTEXT) : mark.end() + MARK_CONTEXT]
+                if around not in world.data:
+                    found.append(f"ASCII mark {mark.group()!r} in {part!r}")
         else:
             for phrase in CJK_PHRASE.findall(part):
                 if phrase.strip("（）") not in world.data:

@@ -148,7 +148,10 @@ def availability(volunteer: Volunteer) -> str:
 
 def area_choices() -> list[tuple[int, str]]:
     """Return every area as a select choice."""
-    return [(area.id, f"{area.name} ({area.code})") for area in services.list_entries(db.session, Area)]
+    return [
+        (area.id, _("%(name)s (%(detail)s)", name=area.name, detail=area.code))
+        for area in services.list_entries(db.session, Area)
+    ]
 
 
 def build_form(kind: Kind, entry: Any) -> Any:
@@ -337,7 +340,7 @@ def entry_tests(entry: Any) -> dict[str, Any]:
             at=local_time(message.created_at),
             state=SMS_STATES.get(message.status, message.status),
         )
-        text += f" ({message.error})" if message.error else ""
+        text += _(" (%(detail)s)", detail=message.error) if message.error else ""
         shown["sms"] = {"state": message.status, "final": message.status in SMS_FINAL, "text": text}
     call = test_calls.last_test_call(db.session, entry)
     if call is not None:
@@ -347,7 +350,7 @@ def entry_tests(entry: Any) -> dict[str, Any]:
             at=local_time(call.created_at),
             state=CALL_STATES.get(call.status, call.status),
         )
-        text += f" ({call.error})" if call.error else ""
+        text += _(" (%(detail)s)", detail=call.error) if call.error else ""
         shown["call"] = {"state": call.status, "final": call.status in test_calls.SETTLED, "text": text}
     return shown
 

@@ -32,7 +32,8 @@ def audit_log() -> Any:
     choices = services.audit_choices(db.session)
     names = action_labels()
     form.actor_id.choices = [("", _("Anyone"))] + [
-        (str(user.id), f"{user.display_name} ({user.username})") for user in choices["people"]
+        (str(user.id), _("%(name)s (%(detail)s)", name=user.display_name, detail=user.username))
+        for user in choices["people"]
     ]
     form.action.choices = [("", _("Anything"))] + [(action, names.get(action, action)) for action in choices["actions"]]
     valid = form.validate() if request.args else True
