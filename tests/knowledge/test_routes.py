@@ -156,7 +156,7 @@ def test_the_report_counts_uses_gaps_and_stale_articles(login_as: Any, make_arti
     services.record_gap(db_session, "廉租房怎么申请", manager_id, None, None, None, utcnow() - timedelta(days=1))
     body = worker.get("/knowledge/report").get_data(as_text=True)
     assert "低保怎么申请" in body and "廉租房怎么申请" in body and "过期的条目" in body
-    assert "(2)" in body  # two gaps
+    assert "暂无条目的问题（2）" in body  # two gaps, in full-width brackets
     assert worker.get("/knowledge/report?from=x").status_code == 400
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from datetime import date, datetime, time, timedelta
 from typing import Any
@@ -176,6 +177,7 @@ def test_the_manager_changes_a_shifts_minimums_in_the_editor(
     understaffed = page.locator("#issues li.issue.error")
     before = understaffed.count()
     assert before > 0
+    expect(page.locator("#issue-count")).to_have_text(re.compile(r"^（\d+ 个错误，\d+ 个提醒）$"))
 
     # More intermediate or senior workers than duty workers: refused beside the shift, the typed values kept.
     morning.locator("details.minimums summary").click()

@@ -112,7 +112,7 @@
     list.replaceChildren();
     const errors = state.issues.filter((i) => i.severity === "error").length;
     const warnings = state.issues.length - errors;
-    document.getElementById("issue-count").textContent = `(${errors} ${S.errors}, ${warnings} ${S.warnings})`;
+    document.getElementById("issue-count").textContent = fmt(S.issue_count, { errors, warnings });
     if (!state.issues.length) list.append(el("li", { class: "ok", text: S.no_issues }));
     for (const issue of state.issues) {
       list.append(
