@@ -306,7 +306,7 @@ class Network(Messaging):
         participant.muted = muted
         conference.updated_utc = self.now_utc()
         call = self.call(call_sid)
-        self.media.conference(call, conference.sid, muted or participant.hold, participant.coach)
+        self.media.conference(call, conference.sid, muted or participant.hold, participant.coach, participant.hold)
         call.event("conference-mute", text=conference.friendly_name, detail={"muted": muted})
         self.conference_event(conference, "mute", "participant-mute" if muted else "participant-unmute", participant)
         return participant
@@ -323,7 +323,7 @@ class Network(Messaging):
         participant.hold, participant.hold_url = hold, (hold_url if hold else None)
         conference.updated_utc = self.now_utc()
         call = self.call(call_sid)
-        self.media.conference(call, conference.sid, participant.muted or hold, participant.coach)
+        self.media.conference(call, conference.sid, participant.muted or hold, participant.coach, hold)
         if hold:
             self.media.play(call, Prompt("hold-music", url=hold_url or "", loop=0))
         else:

@@ -121,10 +121,13 @@ class MediaBackend(Protocol):
     def bridge(self, call: CallLeg, other: CallLeg) -> None:
         """Connect two answered legs so that their parties hear each other (a <Dial> answered)."""
 
-    def conference(self, call: CallLeg, conference_sid: str, muted: bool, coach: str | None = None) -> None:
+    def conference(
+        self, call: CallLeg, conference_sid: str, muted: bool, coach: str | None = None, held: bool = False
+    ) -> None:
         """Mix the call into a conference (again when it is muted or unmuted); leaving is `release` or the next verb.
 
-        With `coach` (a participant's CallSid) only that participant hears this call.
+        With `coach` (a participant's CallSid) only that participant hears this call. `held`: the call hears
+        none of the room (a participant on hold hears its hold music only).
         """
 
     def release(self, call: CallLeg) -> None:

@@ -131,7 +131,9 @@ class SimulatedMedia:
     def bridge(self, call: CallLeg, other: CallLeg) -> None:
         """Nothing to connect: the transcript says who talks to whom."""
 
-    def conference(self, call: CallLeg, conference_sid: str, muted: bool, coach: str | None = None) -> None:
+    def conference(
+        self, call: CallLeg, conference_sid: str, muted: bool, coach: str | None = None, held: bool = False
+    ) -> None:
         """Nothing to mix."""
 
     def release(self, call: CallLeg) -> None:

@@ -80,6 +80,7 @@ class SipMedia:
         self.network: Network | None = None
         self._rooms: dict[str, dict[str, bool]] = {}  # conference sid -> call sid -> muted
         self._coaches: dict[str, dict[str, str]] = {}  # conference sid -> coaching call sid -> coached call sid
+        self._held: dict[str, set[str]] = {}  # conference sid -> call sids on hold
         self._recordings: dict[str, LiveRecording] = {}  # call sid -> its <Record> in progress
         self.recordings_dir = prompts.cache_dir / "recordings"
         self.recordings_dir.mkdir(parents=True, exist_ok=True)
@@ -247,8 +248,13 @@ class SipMedia:
         if first is not None and second is not None:
             first.bridge_soon(second)
 
-    def conference(self, call: CallLeg, conference_sid: str, muted: bool, coach: str | None = None) -> None:
-        """Mix the call into a room: all hear every unmuted participant but themselves; a coach, only its coached."""
+    def conference(
+        self, call: CallLeg, conference_sid: str, muted: bool, coach: str | None = None, held: bool = False
+    ) -> None:
+        """Mix the call into a room: all hear every unmuted participant but themselves; a coach, only its coached.
+
+        A held participant hears none of the room (only what plays to it: the hold music).
+        """
         self._answer_if_due(call)
         room = self._rooms.setdefault(conference_sid, {})
         room[call.sid] = muted
@@ -257,8 +263,13 @@ class SipMedia:
             coaches[call.sid] = coach
         else:
             coaches.pop(call.sid, None)
+        on_hold = self._held.setdefault(conference_sid, set())
+        if held:
+            on_hold.add(call.sid)
+        else:
+            on_hold.discard(call.sid)
         legs = {sid: _leg(self.network.calls[sid]) for sid in room if sid in self.network.calls}
-        self.line.loop.submit(lambda: _mix(legs, dict(room), dict(coaches)))
+        self.line.loop.submit(lambda: _mix(legs, audio_routes(list(legs), dict(room), set(on_hold), dict(coaches))))
 
     def release(self, call: CallLeg) -> None:
         """End the SIP leg: BYE when answered, 486 busy or 603 declined for a rejected call."""
@@ -266,6 +277,8 @@ class SipMedia:
             room.pop(call.sid, None)
         for coaches in self._coaches.values():
             coaches.pop(call.sid, None)
+        for on_hold in self._held.values():
+            on_hold.discard(call.sid)
         leg = _leg(call)
         if leg is None:
             return
@@ -319,9 +332,27 @@ def _leg(call: CallLeg) -> SipLeg | None:
     return party.leg if isinstance(party, SipParty) else None
 
 
-def _mix(legs: dict[str, SipLeg | None], muted: dict[str, bool], coaches: dict[str, str] | None = None) -> None:
-    """Connect each unmuted participant's audio to every other one, a coach's to its coached only (PJSIP thread)."""
-    coaches = coaches or {}
+def audio_routes(
+    sids: list[str], muted: dict[str, bool], held: set[str], coaches: dict[str, str]
+) -> set[tuple[str, str]]:
+    """Which participant's audio reaches which: (from, to) pairs.
+
+    Everyone hears every unmuted participant but themselves; a coach is heard by its coached only;
+    a held participant hears nobody (its hold music plays to it alone).
+    """
+    return {
+        (sender, receiver)
+        for sender in sids
+        for receiver in sids
+        if sender != receiver
+        and not muted.get(sender)
+        and receiver not in held
+        and coaches.get(sender, receiver) == receiver
+    }
+
+
+def _mix(legs: dict[str, SipLeg | None], routes: set[tuple[str, str]]) -> None:
+    """Connect the participants' audio along `routes` and disconnect every other pair (PJSIP thread)."""
     calls = {sid: leg._lookup() for sid, leg in legs.items() if leg is not None}
     for sid, call in calls.items():
         if call is None or call.audio is None:
@@ -329,7 +360,7 @@ def _mix(legs: dict[str, SipLeg | None], muted: dict[str, bool], coaches: dict[s
         for other_sid, other in calls.items():
             if other_sid == sid or other is None or other.audio is None:
                 continue
-            if muted.get(sid) or (sid in coaches and coaches[sid] != other_sid):
-                call.audio.stopTransmit(other.audio)
-            else:
+            if (sid, other_sid) in routes:
                 call.audio.startTransmit(other.audio)
+            else:
+                call.audio.stopTransmit(other.audio)
