@@ -20,8 +20,7 @@ def editor_strings() -> dict[str, str]:
         "duty": _("Duty"),
         "no_shift": _("No shift"),
         "planned": _("planned"),
-        "suggested": _("suggested"),
-        "calls_per_hour": _("calls/hour"),
+        "suggested": _("suggested %(needed)s (%(rate)s calls/hour)"),
         "no_history": _("no call history yet to suggest a staffing level"),
         "issue_count": _("(%(errors)s errors, %(warnings)s warnings)"),
         "no_issues": _("No rule is broken."),
@@ -31,7 +30,7 @@ def editor_strings() -> dict[str, str]:
         "changed": _("changed since publishing"),
         "picked": _("Picked up %(name)s: choose a shift and press Enter to move, Escape to cancel."),
         "saved": _("Saved."),
-        "refused": _("Refused"),
+        "refused": _("Refused: %(reason)s"),
         "working": _("Working day"),
         "weekend": _("Weekend"),
         "holiday": _("Public holiday"),
@@ -47,7 +46,7 @@ def editor_strings() -> dict[str, str]:
         "failed": _("The automatic draft failed."),
         "week": _("Week"),
         "weekdays": _("Mon,Tue,Wed,Thu,Fri,Sat,Sun"),
-        "minimums": _("Minimums"),
+        "minimums": _("Minimums: %(summary)s"),
         "minimums_summary": _(
             "%(workers)s duty workers (%(qualified)s intermediate or senior), %(supervisors)s supervisors"
         ),

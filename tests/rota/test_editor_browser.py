@@ -171,7 +171,7 @@ def test_the_manager_changes_a_shifts_minimums_in_the_editor(
     page.goto(f"{live_server.url}/rota?date={monday.isoformat()}")
     morning = page.locator("td.shift").nth(0)
     expect(morning.locator("details.minimums summary")).to_contain_text(
-        "值班社工 2 人（其中中级或高级 1 人），督导 1 人"
+        "最低人数：值班社工 2 人（其中中级或高级 1 人），督导 1 人"
     )
     expect(morning.locator(".staffing")).to_contain_text("0/2")
     understaffed = page.locator("#issues li.issue.error")
@@ -188,6 +188,7 @@ def test_the_manager_changes_a_shifts_minimums_in_the_editor(
     expect(form.locator(".minimums-error")).to_contain_text("不能超过值班社工人数")
     expect(form.locator("input[name=min_duty_workers]")).to_have_value("1")
     expect(form.locator("input[name=min_qualified]")).to_have_value("2")
+    expect(page.locator("#rota-status")).to_contain_text("未能保存：")
     expect(page.locator("#rota-status")).to_contain_text("不能超过")
     assert minimums_of(app, "上午班") == (2, 1, 1)
 

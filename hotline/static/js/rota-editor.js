@@ -213,7 +213,7 @@
         el("strong", { text: shift.label }),
         el("small", { text: " " + shiftTimes(shift) + " · " + (shift.ended ? S.ended : S[shift.status]) }),
       ),
-      el("div", { class: "staffing", text: `${workers}/${shift.min_duty_workers} ${S.planned}` + (advice ? (advice.history === false ? ` · ${S.no_history}` : ` · ${S.suggested} ${advice.needed} (${advice.calls_per_hour} ${S.calls_per_hour})`) : "") }),
+      el("div", { class: "staffing", text: `${workers}/${shift.min_duty_workers} ${S.planned}` + (advice ? (advice.history === false ? ` · ${S.no_history}` : ` · ${fmt(S.suggested, { needed: advice.needed, rate: advice.calls_per_hour })}`) : "") }),
       el("ul", { class: "chips" }, ...shift.assignments.map((a) => chip(shift, a))),
     );
     if (shiftLevel.length) cell.append(el("p", { class: "cell-issues", text: shiftLevel.map((i) => i.message).join(" ") }));
@@ -230,7 +230,7 @@
 
   const minimumsText = (shift) => {
     const values = { workers: shift.min_duty_workers, qualified: shift.min_qualified, supervisors: shift.min_supervisors };
-    return `${S.minimums}: ${fmt(S.minimums_summary, values)}`;
+    return fmt(S.minimums, { summary: fmt(S.minimums_summary, values) });
   };
 
   // A shift that is over only shows its minimums; the others fold out a small form.
@@ -271,7 +271,7 @@
       error.textContent = failure.message;
       error.hidden = false;
       for (const input of inputs) input.setAttribute("aria-invalid", "true");
-      say(`${S.refused}: ${failure.message}`, true);
+      say(fmt(S.refused, { reason: failure.message }), true);
       delete grid.dataset.busy;
       return;
     }
@@ -480,7 +480,7 @@
     try {
       await api(method, url, body);
     } catch (error) {
-      message = `${S.refused}: ${error.message}`;
+      message = fmt(S.refused, { reason: error.message });
       failed = true;
     }
     focusKey = shiftId ?? focusKey;
@@ -526,7 +526,7 @@
         to: autoForm.querySelector('[name="date_to"]').value,
       });
     } catch (error) {
-      status.textContent = `${S.refused}: ${error.message}`;
+      status.textContent = fmt(S.refused, { reason: error.message });
       progress.hidden = true;
       return;
     }
