@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import re
 from datetime import timedelta
 from typing import Any
 
@@ -37,6 +39,16 @@ def test_the_console_shows_my_status_the_board_and_who_is_on_duty(client: Any, o
     page = client.get("/console").get_data(as_text=True)
     assert "我的状态" in page and "当前来电" in page and "值班人员" in page and "王芳" in page
     assert 'data-set-state="available"' in page and "socket.io-4.8.4.min.js" in page
+
+
+def test_the_consoles_script_messages_keep_chinese_marks_around_their_details(client: Any, on_duty_worker: Any) -> None:
+    log_in(client, on_duty_worker())
+    page = client.get("/console").get_data(as_text=True)
+    config = json.loads(re.search(r'<script id="console-config" type="application/json">(.*?)</script>', page, re.S)[1])
+    strings = config["strings"]
+    assert strings["riskAlertLine"] == "高风险来电：%(detail)s"
+    assert strings["softphoneError"] == "网页电话不可用：%(detail)s"
+    assert strings["microphoneMissing"] == "没有麦克风：%(detail)s"
 
 
 def test_an_offer_rings_in_the_status_panel_and_accepting_opens_the_call(

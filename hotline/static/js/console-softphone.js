@@ -59,7 +59,7 @@
     const device = new window.Twilio.Device(data.token, { closeProtection: true, codecPreferences: ["opus", "pcmu"] });
     device.on("registered", events.ready);
     device.on("unregistered", events.unregistered);
-    device.on("error", (error) => say(`${S.softphoneError}: ${error.message}`, false));
+    device.on("error", (error) => say(S.softphoneError.replace("%(detail)s", () => error.message), false));
     device.on("tokenWillExpire", async () => device.updateToken((await token()).token));
     device.on("incoming", (incoming) => {
       const call = {
@@ -215,7 +215,7 @@
     try {
       return await navigator.mediaDevices.getUserMedia({ audio: true, video: false });
     } catch (error) {
-      lost(error.name === "NotAllowedError" ? S.microphoneRefused : `${S.microphoneMissing}: ${error.message}`);
+      lost(error.name === "NotAllowedError" ? S.microphoneRefused : S.microphoneMissing.replace("%(detail)s", () => error.message));
       return null;
     }
   };
@@ -283,7 +283,7 @@
       document.addEventListener("hotline:rendered", sync);
       sync();
     } catch (error) {
-      show(`${S.softphoneError}: ${error.message}`, false);
+      show(S.softphoneError.replace("%(detail)s", () => error.message), false);
     }
   };
   window.HotlineSoftphone = {

@@ -262,7 +262,7 @@
     });
     socket.on("risk.alert", (payload) => {
       const line = `${payload.worker} · ${payload.caller}`;
-      flash(`${S.riskAlert}: ${line}`, "error");
+      flash(S.riskAlertLine.replace("%(detail)s", () => line), "error");
       notify(S.riskAlert, line, `risk-${payload.call_id}`);
       beep();
       refreshSoon();
