@@ -4,7 +4,8 @@ A step never runs twice: the tick claims a due chain (FOR UPDATE SKIP LOCKED on
 PostgreSQL, a conditional UPDATE … WHERE version = :v on SQLite), re-checks its
 state, runs the step and bumps the version in the same transaction; each run
 also writes a `step:<index>:<repeat>` event that the database refuses twice.
-Notifications are stored with the step and sent after the commit.
+Notifications are stored with the step and sent after the commit; what a dead
+process stored and never sent goes out at the start of the next tick.
 """
 
 from __future__ import annotations
@@ -176,7 +177,14 @@ def claim_next(session: Session, now: datetime, skip: set[int]) -> Escalation | 
 
 
 def run_due(session: Session, now: datetime, provider: TelephonyProvider, limit: int = 50) -> int:
-    """Run every due step (the scheduler's tick); return how many chains moved."""
+    """Run every due step (the scheduler's tick); return how many chains moved.
+
+    Attempts stored but never sent (a process died between a step's commit and its
+    send) and retries that came due go out first, before their chain can move on:
+    once it has, their referral is over and they would only be cancelled.
+    """
+    give_up_stale_sends(session, now)
+    dispatch(session, queued_attempt_ids(session, now), provider, now)
     moved = 0
     seen: set[int] = set()
     while moved < limit:
@@ -190,6 +198,4 @@ def run_due(session: Session, now: datetime, provider: TelephonyProvider, limit:
         publish(escalation=escalation)
         dispatch(session, attempts, provider, now)
         moved += 1
-    give_up_stale_sends(session, now)
-    dispatch(session, queued_attempt_ids(session, now), provider, now)
     return moved
