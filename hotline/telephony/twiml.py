@@ -8,11 +8,30 @@ else from a recorded audio URL a manager gave, else spoken with `<Say language v
 from __future__ import annotations
 
 import math
+import unicodedata
 from typing import Any
 
 from twilio.twiml.voice_response import Dial, Gather, VoiceResponse
 
 from hotline.telephony.line_settings import LineSettings
+
+# How long a Mandarin text-to-speech voice takes, roughly (espeak-ng's and Twilio's are near 4 characters a second).
+SECONDS_PER_WIDE_CHAR = 0.25
+SECONDS_PER_NARROW_CHAR = 0.07
+
+
+def spoken_seconds(settings: LineSettings, name: str, **values: Any) -> float:
+    """Estimate how long prompt `name` lasts when spoken; 0 for a recording (its length is not known here)."""
+    prompt = settings.prompt(name)
+    if settings.recording_urls.get(name) or prompt.audio_url:
+        return 0.0
+    text = prompt.text
+    try:
+        text = text.format(**values)
+    except (KeyError, IndexError, ValueError):
+        pass
+    wide = sum(1 for char in text if unicodedata.east_asian_width(char) in ("W", "F"))
+    return wide * SECONDS_PER_WIDE_CHAR + (len(text) - wide) * SECONDS_PER_NARROW_CHAR
 
 
 def speak(target: VoiceResponse | Gather, settings: LineSettings, name: str, **values: Any) -> None:
@@ -68,18 +87,22 @@ def queue_wait(
     wait is reached (`remaining` seconds): Twilio asks the wait URL again then,
     and the caller leaves the queue within a second or two of the limit. Hold
     music plays only while the limit is further away than one announcement
-    interval, since a clip cannot be cut short.
+    interval, since a clip cannot be cut short. The announcement's own length
+    (estimated for a spoken prompt) counts towards the limit, and an announcement
+    that would not end before the limit is left out of the last round.
     """
     response = VoiceResponse()
     if leave:
         response.leave()
         return response
-    if ahead is not None:
-        if ahead == 0:
-            speak(response, settings, "next_in_line", minutes=max(1, minutes or 1))
-        else:
-            speak(response, settings, "position", ahead=ahead, minutes=max(1, minutes or 1))
     interval = max(1, settings.announce_every_seconds)
+    if ahead is not None:
+        name = "next_in_line" if ahead == 0 else "position"
+        values = {"ahead": ahead, "minutes": max(1, minutes or 1)}
+        announcement = spoken_seconds(settings, name, **values)
+        if remaining is None or remaining > announcement + 1:
+            speak(response, settings, name, **values)
+            remaining = None if remaining is None else remaining - announcement
     hold = interval if remaining is None else max(1, min(interval, math.ceil(remaining)))
     if settings.hold_audio_url and hold >= interval:
         response.play(settings.hold_audio_url)

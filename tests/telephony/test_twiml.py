@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 from xml.etree import ElementTree
 
@@ -150,3 +151,15 @@ def test_the_default_prompts_use_chinese_punctuation() -> None:
         name: text for name, text in {**DEFAULT_PROMPTS, "last_resort": LAST_RESORT}.items() if ascii_mark.search(text)
     }
     assert wrong == {}
+
+
+def test_the_announcement_counts_towards_the_limit_and_is_left_out_when_it_would_not_end_before_it() -> None:
+    settings = LineSettings()
+    spoken = twiml.spoken_seconds(settings, "next_in_line", minutes=1)
+    assert spoken > 5  # the expected wait and the offer to leave a message take a while to say
+    room = parse(twiml.queue_wait(settings, ahead=0, minutes=1, leave=False, remaining=20))
+    assert room.find("Say") is not None and int(room.find("Pause").get("length")) == math.ceil(20 - spoken)
+    last = parse(twiml.queue_wait(settings, ahead=0, minutes=1, leave=False, remaining=4))
+    assert last.find("Say") is None and last.find("Pause").get("length") == "4"
+    settings.prompts["next_in_line"] = Prompt("", "https://cdn.example.org/next.mp3")
+    assert twiml.spoken_seconds(settings, "next_in_line", minutes=1) == 0.0  # a recording's length is not known
