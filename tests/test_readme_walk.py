@@ -34,6 +34,7 @@ from hotline.escalation.models import Escalation, Referral
 from hotline.extensions import db
 from hotline.telephony.line_settings import load_line_settings
 from hotline.telephony.models import Call
+from hotline.telephony.simulator.gateway import simulator_gateway
 from tests.console.conftest import real_socketio  # noqa: F401  (a fixture the line needs)
 from tests.support.browser import chromium, log_in, needs_chromium
 from tests.support.simulator import simulated_line
@@ -213,6 +214,18 @@ def test_the_readme_walk_step_4_a_message_left_after_the_maximum_wait_plays_to_a
                 expect(simulator.locator("#status")).to_contain_text("等待按键")
                 simulator.click('#keypad [data-key="2"]')
                 expect(simulator.locator("#status")).to_contain_text("排队")
+                # The 3 minutes pass on the line's fast clock; the clock then runs at the speed of a real
+                # call, so the options' 6 s for a key are 6 s for the browser too, however loaded the machine.
+                network = simulator_gateway(app).network
+
+                def line_clock() -> float:
+                    with network.lock:  # the clock is kept by the line's thread
+                        return network.now
+
+                queued_at = line_clock()
+                until(lambda: line_clock() - queued_at >= 165, timeout=120)
+                with network.lock:
+                    network.realtime = 1.0
                 expect(simulator.locator("#transcript")).to_contain_text("留言请按1", timeout=120_000)
                 expect(simulator.locator("#status")).to_contain_text("等待按键")
                 simulator.click('#keypad [data-key="1"]')
