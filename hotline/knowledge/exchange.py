@@ -16,6 +16,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
+from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -131,7 +132,7 @@ def _date(value: str, name: str, errors: list[str]) -> date | None:
     try:
         return date.fromisoformat(value)
     except ValueError:
-        errors.append(f"{name}: {value} is not a date (YYYY-MM-DD)")
+        errors.append(_("%(name)s: %(value)s is not a date (YYYY-MM-DD)", name=name, value=value))
         return None
 
 
@@ -139,7 +140,7 @@ def _codes(value: str, allowed: set[str], name: str, errors: list[str]) -> list[
     codes = [code.strip() for code in re.split(r"[,;，、\s]+", value or "") if code.strip()]
     unknown = [code for code in codes if code not in allowed]
     if unknown:
-        errors.append(f"{name}: unknown {', '.join(unknown)}")
+        errors.append(_("%(name)s: unknown %(codes)s", name=name, codes=", ".join(unknown)))
     return [code for code in codes if code in allowed]
 
 
@@ -148,25 +149,25 @@ def content_of(session: Session, fields: dict[str, str], errors: list[str]) -> d
     get = {name: (fields.get(name) or "").strip() for name in COLUMNS}
     for required in ("question", "answer", "source_title"):
         if not get[required]:
-            errors.append(f"{required} is required")
+            errors.append(_("%(name)s is required", name=required))
     if len(get["question"]) > 300:
-        errors.append("question is longer than 300 characters")
+        errors.append(_("question is longer than 300 characters"))
     area_id = None
     if get["area_code"]:
         area_id = session.scalar(select(Area.id).where(Area.code == get["area_code"]))
         if area_id is None:
-            errors.append(f"area_code: no area {get['area_code']}")
+            errors.append(_("area_code: no area %(code)s", code=get["area_code"]))
     owner: dict[str, int | None] = {"owner_station_id": None, "owner_organisation_id": None}
     if get["owner"]:
         station = session.scalar(select(Station.id).where(Station.name == get["owner"]))
         organisation = session.scalar(select(Organisation.id).where(Organisation.name == get["owner"]))
         if station is None and organisation is None:
-            errors.append(f"owner: no station or organisation named {get['owner']}")
+            errors.append(_("owner: no station or organisation named %(name)s", name=get["owner"]))
         owner = {"owner_station_id": station, "owner_organisation_id": None if station else organisation}
     valid_from = _date(get["valid_from"], "valid_from", errors)
     valid_until = _date(get["valid_until"], "valid_until", errors)
     if valid_from and valid_until and valid_until < valid_from:
-        errors.append("valid_until comes before valid_from")
+        errors.append(_("valid_until comes before valid_from"))
     return {
         "question": get["question"],
         "phrasings": "\n".join(part.strip() for part in re.split(r"\s\|\s|\n", get["phrasings"]) if part.strip()),
@@ -201,15 +202,15 @@ def records_of(filename: str, data: bytes) -> list[tuple[str, dict[str, str]]]:
             return found
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise ImportFailed([(filename, "the file is not UTF-8 text")]) from exc
+        raise ImportFailed([(filename, _("the file is not UTF-8 text"))]) from exc
     except zipfile.BadZipFile as exc:
-        raise ImportFailed([(filename, "the file is not a zip")]) from exc
+        raise ImportFailed([(filename, _("the file is not a zip"))]) from exc
     if name.endswith(".csv"):
         rows = csv.DictReader(io.StringIO(text))
         return [(f"{filename}:{line}", restored_row(row)) for line, row in enumerate(rows, start=2)]
     if name.endswith((".md", ".markdown")):
         return [(f"{filename}:{line}", fields) for line, fields in parse_markdown(text)]
-    raise ImportFailed([(filename, "choose a .csv, .md or .zip file")])
+    raise ImportFailed([(filename, _("choose a .csv, .md or .zip file"))])
 
 
 def import_records(
@@ -231,7 +232,7 @@ def import_records(
         errors += [(where, problem) for problem in problems]
         contents.append(content)
     if not records:
-        errors.append(("", "no article found in the file"))
+        errors.append(("", _("no article found in the file")))
     if errors:
         raise ImportFailed(errors)
     created = updated = 0

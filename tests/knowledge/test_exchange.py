@@ -45,6 +45,21 @@ def test_an_import_with_one_bad_record_imports_nothing(db_session: Any) -> None:
     assert db_session.query(Article).count() == 0
 
 
+def test_import_errors_are_in_the_readers_language(app: Any, db_session: Any) -> None:
+    text = "---\nquestion: 条目\nvalid_from: 明天\nservices: nothing\n---\n答复。\n"
+    with app.test_request_context(), pytest.raises(ImportFailed) as failure:
+        exchange.import_records(db_session, exchange.records_of("k.md", text.encode()), None, utcnow(), True)
+    problems = [problem for _, problem in failure.value.errors]
+    assert problems == [
+        "source_title 为必填项",
+        "valid_from：明天 不是日期（YYYY-MM-DD）",
+        "services：未知代码 nothing",
+    ]
+    with app.test_request_context(), pytest.raises(ImportFailed) as failure:
+        exchange.records_of("k.txt", b"x")
+    assert failure.value.errors == [("k.txt", "请选择 .csv、.md 或 .zip 文件")]
+
+
 def test_importing_the_same_question_again_makes_a_new_version(db_session: Any) -> None:
     text = "---\nquestion: 低保怎么申请\nsource_title: 《社会救助暂行办法》\n---\n旧答复。\n"
     exchange.import_records(db_session, exchange.records_of("a.md", text.encode()), None, utcnow(), True)
