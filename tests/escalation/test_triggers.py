@@ -135,7 +135,7 @@ def test_sms_reply_accepts_and_a_replay_changes_nothing(
     referral, code = first_referral(db_session, network, provider)
     with time_machine.travel(NOW + timedelta(minutes=3), tick=False):
         answer = reply(app, "SM1", "+8613900000002", f"1 {code}")
-        assert "接受" in answer and str(referral.id) in answer
+        assert "接受" in answer and str(referral.number) in answer
         assert reply(app, "SM1", "+8613900000002", f"1 {code}") == answer  # Twilio retried the same message
         again = reply(app, "SM2", "+8613900000002", f"2 {code}")  # the responder sends another answer
     assert "已经" in again
